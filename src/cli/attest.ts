@@ -1,0 +1,150 @@
+/**
+ * `enarx attest verify`: verify SEV-SNP, TDX or SGX evidence from files and print the appraisal.
+ * Exit status 0 when the evidence is accepted, 1 (with `enarx: <message> [ERR_...]`) when not,
+ * 2 on a usage error.
+ */
+import { readFile } from 'node:fs/promises';
+import type { Appraisal, TcbStatus } from '../attestation/appraisal.js';
+import { parseCollateral } from '../attestation/dcap/collateral.js';
+import { TCB_STATUSES } from '../attestation/dcap/tcb-info.js';
+import { EVIDENCE_FORMATS, type EvidenceFormat } from '../attestation/detect.js';
+import { verifyEvidence, type VerifyEvidenceOptions } from '../attestation/verify.js';
+import { optionValue, optionValues, parseArgs, type OptionSpecs } from './args.js';
+import { CliError, usageError } from './errors.js';
+
+const USAGE = `usage: enarx attest verify [options] EVIDENCE
+
+Verifies attestation evidence (an SEV-SNP report, a TDX or SGX quote; raw, hex or base64) and
+prints the appraisal. Exit status 0: accepted; 1: rejected (the error code says why).
+
+options:
+  --format snp|tdx|sgx     skip format detection
+  --cert FILE              SNP: the VCEK/VLEK (DER/PEM), optionally its ASK/ARK; DCAP: the PCK
+                           chain when the quote lacks it (repeatable)
+  --trust-root FILE        SNP: an extra trusted ARK; DCAP: a root replacing Intel's (repeatable)
+  --collateral FILE        DCAP: TCB info + QE identity bundle (dcap-qvl JSON)
+  --crl FILE               a CRL, DER or PEM (repeatable)
+  --now ISO-8601           verification time (default: now)
+  --allow-debug            accept debug guests / enclaves
+  --accept-status S        DCAP: accept TCB status S as well as UpToDate (repeatable)
+  --allow-no-collateral    DCAP: verify signatures and chain only, without TCB evaluation
+  --measurement HEX        allowed measurement (repeatable; default: any)
+  --report-data HEX        expected report data
+  --json                   print the appraisal (or the error) as JSON
+  -h, --help               print this help
+`;
+
+const SPECS: OptionSpecs = {
+  format: { value: true },
+  cert: { value: true, multiple: true },
+  'trust-root': { value: true, multiple: true },
+  collateral: { value: true },
+  crl: { value: true, multiple: true },
+  now: { value: true },
+  'allow-debug': { value: false },
+  'accept-status': { value: true, multiple: true },
+  'allow-no-collateral': { value: false },
+  measurement: { value: true, multiple: true },
+  'report-data': { value: true },
+  json: { value: false },
+  verbose: { value: false },
+  help: { value: false, short: 'h' },
+};
+
+async function readInput(path: string, what: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(path));
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (code === 'ENOENT') throw new CliError('ERR_NOT_FOUND', `${what} '${path}': no such file`, { cause: err });
+    if (code === 'EACCES' || code === 'EPERM') throw new CliError('ERR_ACCESS', `${what} '${path}': permission denied`, { cause: err });
+    throw new CliError('ERR_IO', `cannot read ${what} '${path}': ${(err as Error).message}`, { cause: err });
+  }
+}
+
+function parseNow(value: string | undefined): Date | undefined {
+  if (value === undefined) return undefined;
+  const d = new Date(value);
+  if (!/^\d{4}-\d\d-\d\d/.test(value) || Number.isNaN(d.getTime())) throw usageError(`--now '${value}': expected an ISO-8601 time such as 2025-06-01T00:00:00Z`);
+  return d;
+}
+
+function hexOption(value: string, name: string): string {
+  const h = value.startsWith('0x') ? value.slice(2) : value;
+  if (!/^[0-9a-fA-F]*$/.test(h) || h.length % 2 !== 0 || h.length === 0) throw usageError(`--${name} '${value}': expected hex`);
+  return h.toLowerCase();
+}
+
+/** Builds the verifier options from parsed arguments, reading the files they name. */
+async function optionsFrom(args: ReturnType<typeof parseArgs>): Promise<VerifyEvidenceOptions> {
+  const format = optionValue(args, 'format');
+  if (format !== undefined && !EVIDENCE_FORMATS.includes(format as EvidenceFormat)) throw usageError(`--format '${format}': expected snp, tdx or sgx`);
+  const statuses = optionValues(args, 'accept-status');
+  for (const s of statuses) if (!(TCB_STATUSES as readonly string[]).includes(s)) throw usageError(`--accept-status '${s}': expected one of ${TCB_STATUSES.join(', ')}`);
+  const measurements = optionValues(args, 'measurement').map((m) => hexOption(m, 'measurement'));
+  const reportData = optionValue(args, 'report-data');
+  const collateralPath = optionValue(args, 'collateral');
+  const read = (paths: readonly string[], what: string): Promise<Uint8Array[]> => Promise.all(paths.map((p) => readInput(p, what)));
+  const opts: { -readonly [K in keyof VerifyEvidenceOptions]: VerifyEvidenceOptions[K] } = {
+    certs: await read(optionValues(args, 'cert'), 'certificate'),
+    crls: await read(optionValues(args, 'crl'), 'CRL'),
+    allowDebug: args.flags.has('allow-debug'),
+  };
+  if (args.flags.has('allow-no-collateral')) opts.allowNoCollateral = true;
+  const roots = optionValues(args, 'trust-root');
+  if (roots.length > 0) opts.trustRoots = await read(roots, 'trust root');
+  if (format !== undefined) opts.format = format as EvidenceFormat;
+  const now = parseNow(optionValue(args, 'now'));
+  if (now !== undefined) opts.now = now;
+  if (measurements.length > 0) opts.measurements = measurements;
+  if (reportData !== undefined) opts.reportData = hexOption(reportData, 'report-data');
+  if (statuses.length > 0) opts.acceptStatus = ['UpToDate', ...(statuses as TcbStatus[])];
+  if (collateralPath !== undefined) opts.collateral = parseCollateral(await readInput(collateralPath, 'collateral'));
+  return opts;
+}
+
+function scalar(v: unknown): string {
+  if (typeof v === 'boolean') return v ? 'yes' : 'no';
+  if (v === null || v === undefined) return '-';
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
+/** The human-readable appraisal. */
+export function formatAppraisal(a: Appraisal): string {
+  const lines = [`accepted: ${a.tee} evidence from ${a.product}`];
+  const row = (k: string, v: unknown): void => {
+    lines.push(`  ${k.padEnd(20)} ${scalar(v)}`);
+  };
+  row('measurement', a.measurement);
+  for (const [k, v] of Object.entries(a.measurements)) row(k, v);
+  row('report data', a.reportData);
+  row('tcb status', a.tcbStatus);
+  row('advisories', a.advisories.length > 0 ? a.advisories.join(', ') : 'none');
+  row('tcb', Object.entries(a.tcb).map(([k, v]) => `${k}=${v}`).join(' '));
+  row('debug', a.debug);
+  a.chain.forEach((c, i) => row(i === 0 ? 'chain' : '', `${c.subject} (sha256 ${c.sha256.slice(0, 16)}…, until ${c.notAfter})`));
+  for (const [k, v] of Object.entries(a.details)) row(k, v);
+  return lines.join('\n') + '\n';
+}
+
+/** Entry point of `enarx attest`. */
+export async function attestMain(argv: readonly string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
+    process.stdout.write(USAGE);
+    return sub === undefined ? 2 : 0;
+  }
+  if (sub !== 'verify') throw usageError(`unknown subcommand 'attest ${sub}'; see 'enarx attest --help'`);
+  const args = parseArgs(rest, SPECS);
+  if (args.flags.has('help')) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const [evidencePath, ...extra] = args.positionals;
+  if (evidencePath === undefined) throw usageError('missing EVIDENCE; see enarx attest verify --help');
+  if (extra.length > 0) throw usageError(`unexpected argument '${extra[0]}'`);
+  const options = await optionsFrom(args);
+  const appraisal = await verifyEvidence(await readInput(evidencePath, 'evidence'), options);
+  process.stdout.write(args.flags.has('json') ? JSON.stringify(appraisal, null, 2) + '\n' : formatAppraisal(appraisal));
+  return 0;
+}

@@ -1,0 +1,48 @@
+/**
+ * `enarx` command dispatcher. Each command group lives in its own module and is imported only
+ * when used, so that `enarx run` pays only for what it needs at start-up.
+ */
+import { CliError, reportError, usageError } from './errors.js';
+
+/** A command group: receives the arguments after its name, returns the exit status. */
+export type CommandMain = (argv: readonly string[]) => Promise<number>;
+
+const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<CommandMain> }>> = {
+  run: { summary: 'run a WebAssembly module in a local keep', load: async () => (await import('./run.js')).runMain },
+  config: { summary: 'Enarx.toml helpers (init)', load: async () => (await import('./config.js')).configMain },
+  attest: { summary: 'verify attestation evidence (SEV-SNP, TDX, SGX)', load: async () => (await import('./attest.js')).attestMain },
+  platform: { summary: 'what this machine offers (TEEs, backends)', load: async () => (await import('./platform.js')).platformMain },
+};
+
+function usage(): string {
+  const lines = ['usage: enarx <command> [options]', '', 'commands:'];
+  for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(10)} ${c.summary}`);
+  lines.push('', "run 'enarx <command> --help' for a command's options");
+  return lines.join('\n') + '\n';
+}
+
+/** Entry point of the `enarx` binary. Returns the process exit status. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage());
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-V') {
+    const { VERSION } = await import('../version.js');
+    process.stdout.write(`enarx ${VERSION}\n`);
+    return 0;
+  }
+  const command = COMMANDS[name];
+  const json = rest.includes('--json');
+  const verbose = rest.includes('--verbose');
+  try {
+    if (!command) throw usageError(`unknown command '${name}'; see 'enarx --help'`);
+    const run = await command.load();
+    return await run(rest);
+  } catch (err) {
+    return reportError(err, { json, verbose });
+  }
+}
+
+export { CliError };

@@ -1,0 +1,202 @@
+/**
+ * `enarx run [options] MODULE [ARGS...]`: run a WASI command in a local keep.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
+import type { EnarxConfig } from '../config/index.js';
+import { KeepProcess } from '../host/keep-process.js';
+import { EXIT_TRAP } from '../keep/exit-codes.js';
+import type { RunRequest } from '../keep/messages.js';
+import { DEFAULT_LIMITS, parseDuration, parseSize } from '../runtime/limits.js';
+import type { Limits } from '../runtime/limits.js';
+import { optionValue, optionValues, parseArgs } from './args.js';
+import type { OptionSpecs } from './args.js';
+import { CliError, reportError, usageError } from './errors.js';
+
+const SPECS: OptionSpecs = {
+  dir: { value: true, multiple: true },
+  env: { value: true, multiple: true },
+  wasmcfgfile: { value: true },
+  backend: { value: true },
+  'max-memory': { value: true },
+  timeout: { value: true },
+  'max-output': { value: true },
+  json: { value: false },
+  verbose: { value: false },
+  help: { value: false, short: 'h' },
+};
+
+const USAGE = `usage: enarx run [options] MODULE [ARGS...]
+
+Runs a WebAssembly (WASI preview1) command in a keep on this machine.
+Everything after MODULE is passed to the workload; its argv[0] is MODULE's file name.
+
+options:
+  --dir HOST::GUEST      make host directory HOST visible to the workload as GUEST (repeatable);
+                         --dir PATH maps PATH to the same name
+  --env KEY=VALUE        set an environment variable for the workload (repeatable); the workload
+                         sees only what Enarx.toml and --env give it, never the host's environment
+  --wasmcfgfile FILE     an Enarx.toml (args, env, [[files]]); sets FD_COUNT and FD_NAMES
+  --backend NAME         keep backend: nil (process isolation, no attestation)
+  --max-memory SIZE      cap on the workload's linear memory (default 2GiB), e.g. 64MiB
+  --timeout DURATION     wall-clock limit, e.g. 500ms, 10s, 2m (default: none)
+  --max-output SIZE      cap on stdout+stderr bytes (default: none)
+  --json                 report errors as JSON on stderr
+  --verbose              show stack traces for internal errors
+exit status: the workload's exit code; 134 on a trap; 124 on timeout; 1 or 2 on an error.
+`;
+
+/** One `--dir` mapping. */
+export interface DirMapping {
+  readonly host: string;
+  readonly guest: string;
+}
+
+/** Parses `HOST::GUEST` or `PATH`. */
+export function parseDirMapping(spec: string): DirMapping {
+  const i = spec.indexOf('::');
+  if (i === -1) {
+    if (spec.length === 0) throw usageError('--dir needs a path');
+    return { host: spec, guest: spec };
+  }
+  const host = spec.slice(0, i);
+  const guest = spec.slice(i + 2);
+  if (host.length === 0 || guest.length === 0) throw usageError(`--dir '${spec}': expected HOST::GUEST`);
+  return { host, guest };
+}
+
+function parseEnv(spec: string): [string, string] {
+  const i = spec.indexOf('=');
+  if (i <= 0) throw usageError(`--env '${spec}': expected KEY=VALUE`);
+  if (spec.includes('\0')) throw usageError('--env: NUL bytes are not allowed');
+  return [spec.slice(0, i), spec.slice(i + 1)];
+}
+
+function limitsFrom(args: ReturnType<typeof parseArgs>): Limits {
+  const size = (name: string, fallback: number): number => {
+    const v = optionValue(args, name);
+    if (v === undefined) return fallback;
+    const n = parseSize(v);
+    if (n === undefined || n <= 0) throw usageError(`--${name} '${v}': expected a size like 64MiB`);
+    return n;
+  };
+  const t = optionValue(args, 'timeout');
+  let timeoutMs = DEFAULT_LIMITS.timeoutMs;
+  if (t !== undefined) {
+    const n = parseDuration(t);
+    if (n === undefined || n <= 0) throw usageError(`--timeout '${t}': expected a duration like 10s or 500ms`);
+    timeoutMs = n;
+  }
+  const maxMemoryBytes = size('max-memory', DEFAULT_LIMITS.maxMemoryBytes);
+  if (maxMemoryBytes < 65536) throw usageError('--max-memory must be at least 64KiB (one page)');
+  if (maxMemoryBytes > 4 * 1024 ** 3) throw usageError('--max-memory cannot exceed 4GiB (the wasm32 address space)');
+  return { maxMemoryBytes, timeoutMs, maxOutputBytes: size('max-output', DEFAULT_LIMITS.maxOutputBytes) };
+}
+
+/** Without an Enarx.toml a workload gets stdin, stdout and stderr and nothing else. */
+const DEFAULT_FILES = ['stdin', 'stdout', 'stderr'] as const;
+
+async function loadConfig(path: string): Promise<EnarxConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new CliError('ERR_CONFIG_NOT_FOUND', `cannot read config '${path}': ${(err as Error).message}`, { cause: err });
+  }
+  // Loaded only when used: the schema library is the largest part of the CLI's start-up.
+  const { parseEnarxToml } = await import('../config/index.js');
+  return parseEnarxToml(text, path);
+}
+
+async function checkDir(d: DirMapping): Promise<void> {
+  let s;
+  try {
+    s = await stat(d.host);
+  } catch {
+    throw new CliError('ERR_DIR_NOT_FOUND', `--dir: '${d.host}' does not exist`);
+  }
+  if (!s.isDirectory()) throw new CliError('ERR_NOT_A_DIRECTORY', `--dir: '${d.host}' is not a directory`);
+}
+
+/** Builds the keep's run request from the command line. */
+export async function buildRunRequest(argv: readonly string[]): Promise<{ req: RunRequest; modulePath: string }> {
+  const args = parseArgs(argv, SPECS, { stopAtPositional: true });
+  const [modulePath, ...workloadArgs] = args.positionals;
+  if (modulePath === undefined) throw usageError('missing MODULE; see enarx run --help');
+  const backend = optionValue(args, 'backend') ?? 'nil';
+  if (backend !== 'nil') {
+    throw new CliError('ERR_BACKEND_UNAVAILABLE', `backend '${backend}' is not available; available backends: nil`);
+  }
+  const cfgPath = optionValue(args, 'wasmcfgfile');
+  const config = cfgPath === undefined ? undefined : await loadConfig(cfgPath);
+  const dirs = optionValues(args, 'dir').map(parseDirMapping);
+  await Promise.all(dirs.map(checkDir));
+  const env = new Map<string, string>(Object.entries(config?.env ?? {}));
+  for (const e of optionValues(args, 'env')) {
+    const [k, v] = parseEnv(e);
+    env.set(k, v);
+  }
+  let files: RunRequest['files'] = [...DEFAULT_FILES];
+  if (config) {
+    // Enarx sets these for every configured workload; they describe the descriptors it gets.
+    const { fdEnvironment } = await import('../config/index.js');
+    const fdEnv = fdEnvironment(config);
+    env.set('FD_COUNT', fdEnv.FD_COUNT);
+    env.set('FD_NAMES', fdEnv.FD_NAMES);
+    files = config.files.map((f) => {
+      if (f.kind === 'listen' || f.kind === 'connect') {
+        throw new CliError('ERR_UNSUPPORTED', `Enarx.toml file '${f.name}': ${f.kind} sockets are not supported by this keep runtime yet`);
+      }
+      return f.kind;
+    });
+  }
+  const req: RunRequest = {
+    type: 'run',
+    args: [basename(modulePath), ...(config?.args ?? []), ...workloadArgs],
+    env: [...env].map(([k, v]) => `${k}=${v}`),
+    preopens: dirs.map((d) => ({ host: resolve(d.host), guest: d.guest })),
+    files,
+    limits: limitsFrom(args),
+  };
+  return { req, modulePath };
+}
+
+/** Entry point of `enarx run`. */
+export async function runMain(argv: readonly string[]): Promise<number> {
+  if (argv[0] === '--help' || argv[0] === '-h') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  // Start the keep first: its start-up overlaps with everything the CLI does before it needs it.
+  const keep = new KeepProcess({ stdio: 'inherit' });
+  let req: RunRequest;
+  let module: Uint8Array;
+  let modulePath: string;
+  try {
+    ({ req, modulePath } = await buildRunRequest(argv));
+    try {
+      module = await readFile(modulePath);
+    } catch (err) {
+      throw new CliError('ERR_MODULE_NOT_FOUND', `cannot read module '${modulePath}': ${(err as Error).message}`, { cause: err });
+    }
+  } catch (err) {
+    keep.kill();
+    throw err;
+  }
+  const json = argv.slice(0, argv.indexOf(modulePath)).includes('--json');
+  const verbose = argv.slice(0, argv.indexOf(modulePath)).includes('--verbose');
+  keep.run(req, module);
+  const outcome = await keep.done;
+  const ev = outcome.event;
+  if (ev?.type === 'exit') return ev.code & 0xff;
+  if (ev?.type === 'trap') {
+    const where = ev.func ? ` in function '${ev.func}'` : '';
+    reportError(new CliError('ERR_TRAP', `wasm trap: ${ev.trap}${where}`), { json, verbose });
+    return EXIT_TRAP;
+  }
+  if (ev?.type === 'error') {
+    return reportError(new CliError(ev.code, ev.message, { exitCode: outcome.status ?? 1 }), { json, verbose }) || 1;
+  }
+  const how = outcome.signal ? `was killed by ${outcome.signal}` : `exited with status ${outcome.status}`;
+  return reportError(new CliError('ERR_KEEP_CRASHED', `the keep process ${how} without reporting an outcome`), { json, verbose });
+}

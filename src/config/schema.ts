@@ -1,0 +1,101 @@
+/**
+ * The zod schema of `Enarx.toml` as smol-toml hands it over (integers as `bigint`, so that
+ * `port = 8080.0` is told apart from `port = 8080`). It checks shape and values only; defaults
+ * that depend on other keys (a port from `prot`, a name from `host`) are applied afterwards.
+ *
+ * Follows Enarx's `enarx-config` crate (v0.7): entries are tagged by `kind`, socket entries by
+ * `prot` (required, no default), every entry rejects unknown keys. Deliberately stricter than
+ * Enarx where Enarx would fail later or silently: unknown top-level keys, ports 0, names that
+ * are empty or hold NUL, and strings with NUL (WASI passes args and env as C strings).
+ *
+ * Each `error` string is the "expected ..." part of the message; whether the key was missing
+ * or held a value of the wrong type is decided by the caller, which sees the raw document.
+ */
+import { isIP } from 'node:net';
+import * as z from 'zod';
+
+/** The kinds a `[[files]]` entry may have, in the order messages list them. */
+export const FILE_KINDS = ['null', 'stdin', 'stdout', 'stderr', 'listen', 'connect'] as const;
+
+const hasNul = (s: string): boolean => s.includes('\0');
+
+const PORT = 'expected an integer from 1 to 65535';
+const port = z.bigint({ error: PORT }).min(1n, { error: PORT }).max(65535n, { error: PORT });
+
+const prot = z.enum(['tcp', 'tls'], { error: 'expected "tcp" or "tls"' });
+
+const name = z
+  .string({ error: 'expected a string' })
+  .min(1, { error: 'must not be empty' })
+  .refine((s) => !s.includes(':'), { error: "must not contain ':' (FD_NAMES is a ':'-separated list)" })
+  .refine((s) => !hasNul(s), { error: 'must not contain NUL' });
+
+// DNS names as resolvers take them (underscores allowed), or IPv4/IPv6 literals without brackets.
+const HOSTNAME = /^(?=.{1,253}\.?$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62}))*\.?$/;
+const HOST = 'expected a host name or an IP address (IPv6 without brackets)';
+const host = z.string({ error: HOST }).refine((s) => isIP(s) !== 0 || HOSTNAME.test(s), { error: HOST });
+
+function isHttpUrl(s: string): boolean {
+  if (!URL.canParse(s)) return false;
+  const url = new URL(s);
+  return (url.protocol === 'https:' || url.protocol === 'http:') && url.hostname !== '';
+}
+
+const NULL_FREE = 'expected a string without NUL characters';
+const nulFreeString = z.string({ error: NULL_FREE }).refine((s) => !hasNul(s), { error: NULL_FREE });
+
+const ENV_KEY = "invalid variable name: expected a non-empty name without '=' or NUL";
+
+const isTable = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
+
+/**
+ * `[env]`, checked by hand rather than with `z.record`: zod's record skips a key named
+ * `__proto__`, which TOML allows and smol-toml keeps as an own property.
+ */
+const env = z
+  .custom<Record<string, string>>(isTable, { error: 'expected a table of strings' })
+  .superRefine((table, ctx) => {
+    for (const [key, value] of Object.entries(table)) {
+      if (key === '' || key.includes('=') || hasNul(key)) {
+        ctx.addIssue({ code: 'custom', path: [key], message: ENV_KEY, input: key });
+      } else if (typeof value !== 'string' || hasNul(value)) {
+        ctx.addIssue({ code: 'custom', path: [key], message: NULL_FREE, input: value });
+      }
+    }
+  });
+
+/** Entries whose only option is a name (`null` and the three stdio kinds). */
+const plain = <K extends 'null' | 'stdin' | 'stdout' | 'stderr'>(kind: K) =>
+  z.strictObject({ kind: z.literal(kind), name: name.optional() });
+
+/** One `[[files]]` table. */
+export const fileEntrySchema = z.discriminatedUnion(
+  'kind',
+  [
+    plain('null'),
+    plain('stdin'),
+    plain('stdout'),
+    plain('stderr'),
+    z.strictObject({ kind: z.literal('listen'), name, prot, addr: host.optional(), port: port.optional() }),
+    z.strictObject({ kind: z.literal('connect'), name: name.optional(), prot, host, port: port.optional() }),
+  ],
+  { error: 'expected a table with a "kind" key' },
+);
+
+/** The whole document. */
+export const configSchema = z.strictObject({
+  steward: z
+    .string({ error: 'expected an http or https URL' })
+    .refine(isHttpUrl, { error: 'expected an http or https URL' })
+    .optional(),
+  args: z.array(nulFreeString, { error: 'expected an array of strings' }).optional(),
+  env: env.optional(),
+  files: z.array(fileEntrySchema, { error: 'expected an array of tables ([[files]])' }).optional(),
+});
+
+/** The document after schema validation, before defaults. */
+export type RawConfig = z.infer<typeof configSchema>;
+
+/** One `[[files]]` table after schema validation, before defaults. */
+export type RawFileEntry = z.infer<typeof fileEntrySchema>;

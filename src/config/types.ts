@@ -1,0 +1,33 @@
+/**
+ * The validated, immutable shape of an `Enarx.toml` file (Enarx's `enarx-config` crate, the
+ * `[[files]]` schema of Enarx 0.6/0.7). Values here are already defaulted: a runtime never has
+ * to know which keys were written and which were implied.
+ */
+
+/** Transport of a socket entry: plain TCP, or TLS terminated inside the keep. */
+export type Protocol = 'tcp' | 'tls';
+
+/** The `kind` of a `[[files]]` entry. */
+export type FileKind = 'null' | 'stdin' | 'stdout' | 'stderr' | 'listen' | 'connect';
+
+/**
+ * One pre-opened file descriptor. Its fd number is its index in {@link EnarxConfig.files};
+ * `name` is what `FD_NAMES` lists for it.
+ */
+export type FileEntry =
+  | { readonly kind: 'null'; readonly name: string }
+  | { readonly kind: 'stdin' | 'stdout' | 'stderr'; readonly name: string }
+  | { readonly kind: 'listen'; readonly name: string; readonly prot: Protocol; readonly addr: string; readonly port: number }
+  | { readonly kind: 'connect'; readonly name: string; readonly prot: Protocol; readonly host: string; readonly port: number };
+
+/** A workload's configuration: what `Enarx.toml` says, with Enarx's defaults filled in. */
+export interface EnarxConfig {
+  /** Steward (attestation CA) URL, normalised by WHATWG URL parsing; absent means self-signed. */
+  readonly steward?: string;
+  /** Arguments after `argv[0]`. */
+  readonly args: readonly string[];
+  /** Environment variables given to the workload (FD_COUNT/FD_NAMES are added by the runtime). */
+  readonly env: Readonly<Record<string, string>>;
+  /** Pre-opened file descriptors, fd = index. */
+  readonly files: readonly FileEntry[];
+}

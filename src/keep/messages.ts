@@ -1,0 +1,55 @@
+/**
+ * Messages on the host ⇄ keep control channel (see frames.ts for the framing). The keep
+ * validates everything the host sends: the host is not trusted. (zod/mini: the keep's start-up
+ * time is measured, and the full zod costs ~25 ms to load even bundled.)
+ */
+import * as z from 'zod/mini';
+
+const MAX_ITEMS = 4096;
+const MAX_STRING = 64 * 1024;
+const noNul = z.string().check(
+  z.maxLength(MAX_STRING),
+  z.refine((s) => !s.includes('\0'), 'must not contain NUL'),
+);
+const list = <T extends z.ZodMiniType>(item: T, max = MAX_ITEMS) => z.array(item).check(z.maxLength(max));
+const int = (min: number, max: number) => z.number().check(z.int(), z.minimum(min), z.maximum(max));
+
+/** Limits as the host asks for them. */
+export const LimitsSchema = z.strictObject({
+  maxMemoryBytes: int(65536, 4 * 1024 ** 3),
+  timeoutMs: int(0, 365 * 24 * 3600 * 1000),
+  maxOutputBytes: int(0, Number.MAX_SAFE_INTEGER),
+});
+
+/** The kinds of pre-opened descriptor a keep can provide today. */
+export const FileKindSchema = z.enum(['stdin', 'stdout', 'stderr', 'null']);
+
+/** host → keep: run this module (its bytes are the frame's payload). */
+export const RunRequestSchema = z.strictObject({
+  type: z.literal('run'),
+  args: list(noNul),
+  env: list(noNul.check(z.refine((s) => s.indexOf('=') > 0, 'must be KEY=VALUE'))),
+  preopens: list(z.strictObject({ host: noNul, guest: noNul }), 256),
+  files: list(FileKindSchema, 256),
+  limits: LimitsSchema,
+});
+
+/** A validated run request. */
+export type RunRequest = z.infer<typeof RunRequestSchema>;
+
+/** keep → host events. */
+export type KeepEvent =
+  | { readonly type: 'started' }
+  | { readonly type: 'exit'; readonly code: number }
+  | { readonly type: 'trap'; readonly trap: string; readonly func?: string }
+  | { readonly type: 'error'; readonly code: string; readonly message: string };
+
+const str = z.string().check(z.maxLength(MAX_STRING));
+
+/** Schema for keep → host events (the host validates what a keep says too). */
+export const KeepEventSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('started') }),
+  z.strictObject({ type: z.literal('exit'), code: int(0, 0xffffffff) }),
+  z.strictObject({ type: z.literal('trap'), trap: str, func: z.optional(str) }),
+  z.strictObject({ type: z.literal('error'), code: z.string().check(z.maxLength(64)), message: str }),
+]);

@@ -1,0 +1,54 @@
+/**
+ * From untrusted bytes to a compiled module the keep will run: format checks, the memory cap,
+ * compilation, and a check that every import is something we provide.
+ */
+import { WASI_FUNCTIONS } from '../wasi/functions.js';
+import { WASI_MODULE } from '../wasi/wasi.js';
+import { PAGE_SIZE, capMemory } from './module-info.js';
+
+/** A module we refuse to run, with a stable code. */
+export class ModuleError extends Error {
+  override readonly name = 'ModuleError';
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+const KNOWN = new Set(WASI_FUNCTIONS);
+
+/** Compiles `bytes` with every memory capped at `maxMemoryBytes`. @throws ModuleError */
+export async function compileModule(bytes: Uint8Array, maxMemoryBytes: number): Promise<WebAssembly.Module> {
+  let capped: Uint8Array;
+  try {
+    capped = capMemory(bytes, Math.floor(maxMemoryBytes / PAGE_SIZE));
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? 'ERR_MODULE_INVALID';
+    throw new ModuleError(code, (err as Error).message, { cause: err });
+  }
+  let module: WebAssembly.Module;
+  try {
+    module = await WebAssembly.compile(capped);
+  } catch (err) {
+    throw new ModuleError('ERR_MODULE_INVALID', `invalid WebAssembly module: ${(err as Error).message}`, { cause: err });
+  }
+  for (const imp of WebAssembly.Module.imports(module)) {
+    if (imp.module !== WASI_MODULE || imp.kind !== 'function' || !KNOWN.has(imp.name)) {
+      throw new ModuleError(
+        'ERR_MODULE_IMPORT',
+        `module imports ${imp.kind} '${imp.module}::${imp.name}', which a keep does not provide (only ${WASI_MODULE} functions)`,
+      );
+    }
+  }
+  const exports = WebAssembly.Module.exports(module);
+  if (!exports.some((e) => e.name === '_start' && e.kind === 'function')) {
+    throw new ModuleError('ERR_MODULE_NO_START', 'module has no _start function (is it a WASI command?)');
+  }
+  if (!exports.some((e) => e.name === 'memory' && e.kind === 'memory')) {
+    throw new ModuleError('ERR_MODULE_NO_MEMORY', "module does not export its memory as 'memory'");
+  }
+  return module;
+}

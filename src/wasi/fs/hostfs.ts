@@ -1,0 +1,384 @@
+/**
+ * Host directories as WASI capabilities (`--dir HOST::GUEST`).
+ *
+ * Node.js has no `openat(2)`, so every operation is expressed relative to an already open
+ * directory descriptor through Linux's `/proc/self/fd/N/<name>`: the kernel resolves the magic
+ * link to the directory that descriptor refers to, whatever has happened to its path since. Paths
+ * are walked one component at a time by us, never by the kernel: `..` pops our own stack (and
+ * refuses to pop past the handle), symlinks are read and expanded by us (absolute targets are
+ * refused), and each intermediate directory is opened with O_NOFOLLOW. The final operation never
+ * follows a symlink (lstat, lutimes, O_NOFOLLOW), so a symlink swapped in by a racing process
+ * cannot redirect it outside the tree (TOCTOU).
+ */
+import * as fs from 'node:fs';
+import { isatty } from 'node:tty';
+import * as C from '../constants.js';
+import { Errno, errnoFromHost, fail, host } from '../errno.js';
+import { filestatOf, filetypeOf } from './hoststat.js';
+import { setTimesExact } from './utimens.js';
+import type { DirEntry, DirHandle, FileHandle, Filestat, OpenRequest, Readiness, TimesUpdate } from './types.js';
+
+const O = fs.constants;
+/** Linux caps symlink expansions at 40 (MAXSYMLINKS); so do we. */
+const MAX_SYMLINKS = 40;
+
+function procPath(fd: number, name: string): string {
+  return `/proc/self/fd/${fd}/${name}`;
+}
+
+/** The same, as another process (the `touch` helper) must name it. */
+function pidPath(fd: number, name?: string): string {
+  return name === undefined ? `/proc/${process.pid}/fd/${fd}` : `/proc/${process.pid}/fd/${fd}/${name}`;
+}
+
+function sleepMs(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Retries an operation that a non-blocking descriptor (shared stdio) may answer with EAGAIN. */
+function retryAgain<T>(fn: () => T): T {
+  for (;;) {
+    try {
+      return fn();
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'EAGAIN') throw err;
+      sleepMs(1);
+    }
+  }
+}
+
+/** The end of a path walk: an open directory and one name inside it. */
+interface Walked {
+  readonly dirFd: number;
+  readonly name: string;
+  /** The path ended in `/`: what it names must be a directory. */
+  readonly trailingSlash: boolean;
+  /** Closes the intermediate descriptors the walk opened. */
+  release(): void;
+}
+
+/** A file position as Node.js takes it; beyond 2^53 bytes is beyond any file we can hold. */
+function toPosition(position: bigint | null): number | null {
+  if (position === null) return null;
+  if (position > BigInt(Number.MAX_SAFE_INTEGER)) fail(C.ERRNO_FBIG);
+  return Number(position);
+}
+
+function tryReadlink(p: string): string | undefined {
+  try {
+    return fs.readlinkSync(p);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'EINVAL' || code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/** A file, pipe or character device open on the host. */
+export class HostFile implements FileHandle {
+  readonly kind = 'file' as const;
+  readonly filetype: number;
+  readonly seekable: boolean;
+  readonly isTty: boolean;
+
+  /**
+   * `inherited`: a descriptor the keep was given (stdio). It is never closed by the guest and
+   * always used as a stream at the kernel's own file offset, even when it is a regular file:
+   * the offset is shared with the processes that passed it, and Node.js cannot lseek.
+   */
+  constructor(
+    readonly fd: number,
+    private readonly inherited = false,
+  ) {
+    const s = host(() => fs.fstatSync(fd, { bigint: true }));
+    this.isTty = isatty(fd);
+    this.filetype = filetypeOf(s);
+    this.seekable = !inherited && (s.isFile() || s.isBlockDevice());
+  }
+
+  read(dst: Uint8Array, position: bigint | null): number {
+    if (dst.length === 0) return 0;
+    return host(() => retryAgain(() => fs.readSync(this.fd, dst, 0, dst.length, toPosition(position))));
+  }
+
+  write(src: Uint8Array, position: bigint | null): number {
+    if (src.length === 0) return 0;
+    return host(() => retryAgain(() => fs.writeSync(this.fd, src, 0, src.length, toPosition(position))));
+  }
+
+  stat(): Filestat {
+    return filestatOf(host(() => fs.fstatSync(this.fd, { bigint: true })));
+  }
+
+  setSize(size: bigint): void {
+    if (size > BigInt(Number.MAX_SAFE_INTEGER)) fail(C.ERRNO_FBIG);
+    host(() => fs.ftruncateSync(this.fd, Number(size)));
+  }
+
+  allocate(offset: bigint, len: bigint): void {
+    // Node.js has no fallocate(2); growing the file gives the same visible result.
+    const end = offset + len;
+    if (end > BigInt(Number.MAX_SAFE_INTEGER)) fail(C.ERRNO_FBIG);
+    if (this.stat().size < end) host(() => fs.ftruncateSync(this.fd, Number(end)));
+  }
+
+  setTimes(times: TimesUpdate): void {
+    const cur = times.atim === undefined || times.mtim === undefined ? this.stat() : undefined;
+    const atim = times.atim ?? cur!.atim;
+    const mtim = times.mtim ?? cur!.mtim;
+    host(() => setTimesExact(pidPath(this.fd), atim, mtim, true));
+  }
+
+  sync(): void {
+    host(() => fs.fsyncSync(this.fd));
+  }
+
+  datasync(): void {
+    host(() => fs.fdatasyncSync(this.fd));
+  }
+
+  poll(kind: 'read' | 'write'): Readiness | undefined {
+    if (this.filetype === C.FILETYPE_REGULAR_FILE && kind === 'read') {
+      return { nbytes: this.stat().size, hangup: false };
+    }
+    // Pipes and terminals: report ready; a following read blocks until data arrives, which is
+    // what a poll-then-read loop expects.
+    return { nbytes: 0n, hangup: false };
+  }
+
+  close(): void {
+    if (!this.inherited) host(() => fs.closeSync(this.fd));
+  }
+}
+
+/** A directory open on the host: the root of everything reachable through it. */
+export class HostDir implements DirHandle {
+  readonly kind = 'dir' as const;
+  readonly filetype = C.FILETYPE_DIRECTORY;
+  readonly seekable = false;
+
+  constructor(readonly fd: number) {}
+
+  /** Opens a host directory path as a capability (used for `--dir`). */
+  static openRoot(path: string): HostDir {
+    const fd = fs.openSync(path, O.O_RDONLY | O.O_DIRECTORY);
+    return new HostDir(fd);
+  }
+
+  /** Walks `path` (relative to this directory) to its last component. */
+  private walk(path: string, followFinal: boolean): Walked {
+    if (path.length === 0) fail(C.ERRNO_NOENT);
+    if (path.startsWith('/')) fail(C.ERRNO_NOTCAPABLE);
+    let trailingSlash = path.endsWith('/');
+    const queue = path.split('/').filter((c) => c.length > 0);
+    const stack: number[] = [this.fd];
+    const release = (): void => {
+      while (stack.length > 1) fs.closeSync(stack.pop()!);
+    };
+    let budget = MAX_SYMLINKS;
+    try {
+      for (let i = 0; i < queue.length; i++) {
+        const comp = queue[i]!;
+        const last = i === queue.length - 1;
+        const top = stack[stack.length - 1]!;
+        if (comp === '.') {
+          if (last) return { dirFd: top, name: '.', trailingSlash, release };
+          continue;
+        }
+        if (comp === '..') {
+          if (stack.length === 1) fail(C.ERRNO_NOTCAPABLE);
+          fs.closeSync(stack.pop()!);
+          if (last) return { dirFd: stack[stack.length - 1]!, name: '.', trailingSlash, release };
+          continue;
+        }
+        if (last && !followFinal && !trailingSlash) return { dirFd: top, name: comp, trailingSlash, release };
+        const target = host(() => tryReadlink(procPath(top, comp)));
+        if (target !== undefined) {
+          if (--budget < 0) fail(C.ERRNO_LOOP);
+          if (target.startsWith('/')) fail(C.ERRNO_NOTCAPABLE);
+          if (target.length === 0) fail(C.ERRNO_NOENT);
+          if (last && target.endsWith('/')) trailingSlash = true;
+          const parts = target.split('/').filter((c) => c.length > 0);
+          queue.splice(i, 1, ...parts);
+          i--;
+          continue;
+        }
+        if (last) return { dirFd: top, name: comp, trailingSlash, release };
+        const fd = host(() => fs.openSync(procPath(top, comp), O.O_RDONLY | O.O_DIRECTORY | O.O_NOFOLLOW));
+        stack.push(fd);
+      }
+      // Only reachable when every component was a symlink expanding to nothing.
+      return { dirFd: stack[stack.length - 1]!, name: '.', trailingSlash, release };
+    } catch (err) {
+      release();
+      throw err;
+    }
+  }
+
+  /** Runs `fn` on the walked path and always releases the walk's descriptors. */
+  private at<T>(path: string, followFinal: boolean, fn: (w: Walked, p: string) => T): T {
+    const w = this.walk(path, followFinal);
+    try {
+      return host(() => fn(w, procPath(w.dirFd, w.name)));
+    } finally {
+      w.release();
+    }
+  }
+
+  readdir(): DirEntry[] {
+    const self = host(() => fs.fstatSync(this.fd, { bigint: true }));
+    const parent = host(() => fs.statSync(procPath(this.fd, '..'), { bigint: true }));
+    const entries: DirEntry[] = [
+      { name: '.', ino: self.ino, filetype: C.FILETYPE_DIRECTORY },
+      { name: '..', ino: parent.ino, filetype: C.FILETYPE_DIRECTORY },
+    ];
+    const names = host(() => fs.readdirSync(procPath(this.fd, '.')));
+    for (const name of names) {
+      try {
+        const s = fs.lstatSync(procPath(this.fd, name), { bigint: true });
+        entries.push({ name, ino: s.ino, filetype: filetypeOf(s) });
+      } catch {
+        // Removed between readdir and lstat: skip it, as a later readdir would.
+      }
+    }
+    return entries;
+  }
+
+  open(path: string, req: OpenRequest): FileHandle | DirHandle {
+    const w = this.walk(path, req.followFinal);
+    try {
+      let flags = O.O_NOFOLLOW;
+      if (req.oflags & C.OFLAGS_CREAT) flags |= O.O_CREAT;
+      if (req.oflags & C.OFLAGS_EXCL) flags |= O.O_EXCL;
+      if (req.oflags & C.OFLAGS_TRUNC) flags |= O.O_TRUNC;
+      if (req.oflags & C.OFLAGS_DIRECTORY || w.trailingSlash) flags |= O.O_DIRECTORY;
+      if (req.fdflags & C.FDFLAGS_SYNC) flags |= O.O_SYNC;
+      if (req.fdflags & (C.FDFLAGS_DSYNC | C.FDFLAGS_RSYNC)) flags |= O.O_DSYNC;
+      flags |= req.write ? (req.read ? O.O_RDWR : O.O_WRONLY) : O.O_RDONLY;
+      const p = procPath(w.dirFd, w.name);
+      let fd: number;
+      try {
+        fd = fs.openSync(p, flags, 0o644);
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        // Opening a directory for writing: POSIX says EISDIR; we report it the same way.
+        if (code === 'ELOOP' && flags & O.O_DIRECTORY) fail(C.ERRNO_NOTDIR);
+        throw err;
+      }
+      const s = fs.fstatSync(fd, { bigint: true });
+      if (s.isDirectory()) return new HostDir(fd);
+      return new HostFile(fd);
+    } catch (err) {
+      if (err instanceof Errno) throw err;
+      throw new Errno(errnoFromHost(err));
+    } finally {
+      w.release();
+    }
+  }
+
+  statAt(path: string, followFinal: boolean): Filestat {
+    return this.at(path, followFinal, (w, p) => {
+      const s = fs.lstatSync(p, { bigint: true });
+      if (w.trailingSlash && !s.isDirectory()) fail(C.ERRNO_NOTDIR);
+      return filestatOf(s);
+    });
+  }
+
+  setTimesAt(path: string, followFinal: boolean, times: TimesUpdate): void {
+    this.at(path, followFinal, (w, p) => {
+      const s = fs.lstatSync(p, { bigint: true });
+      if (w.trailingSlash && !s.isDirectory()) fail(C.ERRNO_NOTDIR);
+      setTimesExact(pidPath(w.dirFd, w.name), times.atim ?? s.atimeNs, times.mtim ?? s.mtimeNs, false);
+    });
+  }
+
+  mkdir(path: string): void {
+    this.at(path, false, (_w, p) => fs.mkdirSync(p, 0o755));
+  }
+
+  rmdir(path: string): void {
+    this.at(path, false, (w, p) => {
+      if (w.name === '.') fail(C.ERRNO_INVAL);
+      fs.rmdirSync(p);
+    });
+  }
+
+  unlink(path: string): void {
+    this.at(path, false, (w, p) => {
+      if (w.trailingSlash) {
+        const s = fs.lstatSync(p);
+        fail(s.isDirectory() ? C.ERRNO_ISDIR : C.ERRNO_NOTDIR);
+      }
+      fs.unlinkSync(p);
+    });
+  }
+
+  rename(path: string, target: DirHandle, targetPath: string): void {
+    if (!(target instanceof HostDir)) fail(C.ERRNO_XDEV);
+    this.at(path, false, (w, from) => {
+      target.at(targetPath, false, (tw, to) => {
+        if (w.trailingSlash || tw.trailingSlash) {
+          if (!fs.lstatSync(from).isDirectory()) fail(C.ERRNO_NOTDIR);
+        }
+        fs.renameSync(from, to);
+      });
+    });
+  }
+
+  link(path: string, followFinal: boolean, target: DirHandle, targetPath: string): void {
+    if (!(target instanceof HostDir)) fail(C.ERRNO_XDEV);
+    this.at(path, followFinal, (w, from) => {
+      target.at(targetPath, false, (tw, to) => {
+        // Linux: a trailing slash on a link's name where the source is not a directory is ENOENT.
+        if (w.trailingSlash || tw.trailingSlash) fail(fs.lstatSync(from).isDirectory() ? C.ERRNO_PERM : C.ERRNO_NOENT);
+        fs.linkSync(from, to);
+      });
+    });
+  }
+
+  symlink(linkTarget: string, path: string): void {
+    // An absolute target could never be followed inside the sandbox; refuse to create one.
+    if (linkTarget.startsWith('/')) fail(C.ERRNO_PERM);
+    this.at(path, false, (w, p) => {
+      if (w.trailingSlash) {
+        // POSIX: a trailing slash names a directory; creating a symlink there fails.
+        let exists = true;
+        try {
+          fs.lstatSync(p);
+        } catch {
+          exists = false;
+        }
+        fail(exists ? C.ERRNO_EXIST : C.ERRNO_NOENT);
+      }
+      fs.symlinkSync(linkTarget, p);
+    });
+  }
+
+  readlink(path: string): string {
+    return this.at(path, false, (w, p) => {
+      if (w.trailingSlash) fail(C.ERRNO_NOTDIR);
+      return fs.readlinkSync(p);
+    });
+  }
+
+  stat(): Filestat {
+    return filestatOf(host(() => fs.fstatSync(this.fd, { bigint: true })));
+  }
+
+  setTimes(times: TimesUpdate): void {
+    const cur = this.stat();
+    host(() => setTimesExact(pidPath(this.fd), times.atim ?? cur.atim, times.mtim ?? cur.mtim, true));
+  }
+
+  sync(): void {
+    host(() => fs.fsyncSync(this.fd));
+  }
+
+  datasync(): void {
+    host(() => fs.fdatasyncSync(this.fd));
+  }
+
+  close(): void {
+    host(() => fs.closeSync(this.fd));
+  }
+}

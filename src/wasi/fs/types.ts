@@ -1,0 +1,97 @@
+/**
+ * The filesystem interface behind the WASI layer. Host directories (`hostfs.ts`) and the
+ * in-memory filesystem (`memfs.ts`) both implement it; syscalls never know which one they use.
+ *
+ * Paths handed to a {@link DirHandle} are relative, already checked for NUL bytes and valid
+ * UTF-8, and may contain `.`/`..`/empty components: each implementation resolves them itself,
+ * so that no path can ever leave the directory handle it was given (`..` past the handle, an
+ * absolute symlink or a symlink climbing out all fail with ENOTCAPABLE/EPERM).
+ */
+
+/** `filestat` (WASI), all fields as u64. */
+export interface Filestat {
+  readonly dev: bigint;
+  readonly ino: bigint;
+  readonly filetype: number;
+  readonly nlink: bigint;
+  readonly size: bigint;
+  readonly atim: bigint;
+  readonly mtim: bigint;
+  readonly ctim: bigint;
+}
+
+/** One directory entry, as `fd_readdir` reports it. */
+export interface DirEntry {
+  readonly name: string;
+  readonly ino: bigint;
+  readonly filetype: number;
+}
+
+/** New access/modification times: a value in ns since the epoch, or undefined to leave alone. */
+export interface TimesUpdate {
+  readonly atim?: bigint | undefined;
+  readonly mtim?: bigint | undefined;
+}
+
+/** What `path_open` asks an implementation to do. */
+export interface OpenRequest {
+  readonly followFinal: boolean;
+  /** WASI `oflags`. */
+  readonly oflags: number;
+  readonly read: boolean;
+  readonly write: boolean;
+  /** WASI `fdflags` DSYNC/RSYNC/SYNC map to O_DSYNC/O_RSYNC/O_SYNC where supported. */
+  readonly fdflags: number;
+}
+
+/** Readiness of a handle for `poll_oneoff`. */
+export interface Readiness {
+  /** Bytes available (read) or writable without blocking; best effort. */
+  readonly nbytes: bigint;
+  readonly hangup: boolean;
+}
+
+/** Anything an fd can refer to. */
+export interface Handle {
+  readonly filetype: number;
+  /** Whether fd_seek/fd_tell/pread/pwrite apply. */
+  readonly seekable: boolean;
+  stat(): Filestat;
+  setTimes(times: TimesUpdate): void;
+  sync(): void;
+  datasync(): void;
+  close(): void;
+}
+
+/** A file-like handle: regular file, character device, pipe, socket. */
+export interface FileHandle extends Handle {
+  readonly kind: 'file';
+  /** Reads into `dst` at `position` (seekable) or the stream's current position (`null`). Returns bytes read, 0 at EOF. */
+  read(dst: Uint8Array, position: bigint | null): number;
+  /** Writes `src` at `position` (seekable) or to the stream (`null`). Returns bytes written. */
+  write(src: Uint8Array, position: bigint | null): number;
+  setSize(size: bigint): void;
+  allocate(offset: bigint, len: bigint): void;
+  /** Whether a read/write would not block now. */
+  poll(kind: 'read' | 'write'): Readiness | undefined;
+  /** Whether this is a terminal (for `isatty`-style rights decisions). */
+  readonly isTty: boolean;
+}
+
+/** A directory handle: the capability to reach what is beneath it, and nothing else. */
+export interface DirHandle extends Handle {
+  readonly kind: 'dir';
+  /** All entries including `.` and `..`, in a stable order for this snapshot. */
+  readdir(): DirEntry[];
+  open(path: string, req: OpenRequest): FileHandle | DirHandle;
+  statAt(path: string, followFinal: boolean): Filestat;
+  setTimesAt(path: string, followFinal: boolean, times: TimesUpdate): void;
+  mkdir(path: string): void;
+  rmdir(path: string): void;
+  unlink(path: string): void;
+  /** Renames within this filesystem; `target` must be a directory of the same implementation (else EXDEV). */
+  rename(path: string, target: DirHandle, targetPath: string): void;
+  link(path: string, followFinal: boolean, target: DirHandle, targetPath: string): void;
+  symlink(linkTarget: string, path: string): void;
+  readlink(path: string): string;
+}

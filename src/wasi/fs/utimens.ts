@@ -1,0 +1,54 @@
+/**
+ * Setting file times with nanosecond precision.
+ *
+ * Node.js passes times to utimensat(2) as a double of seconds, which at present-day dates
+ * resolves only ~477 ns (21 bits of fraction), so `fs.utimes` cannot set the exact value a guest
+ * asks for. When the double path would round the value, we ask the system's `touch` (coreutils,
+ * `-d @SECONDS.NANOSECONDS`, which calls utimensat with the exact timespec) instead. That is no
+ * new exposure: the times and the path already belong to the host's own filesystem. Without
+ * `touch`, the Node.js path is used and the value is rounded.
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+
+/** Where to find `touch`; checked once. */
+const TOUCH = ['/usr/bin/touch', '/bin/touch'].find((p) => fs.existsSync(p));
+
+const NS = 1_000_000_000n;
+
+/** Seconds as a double, the way fs.utimes takes them. */
+export function nsToSeconds(ns: bigint): number {
+  return Number(ns / NS) + Number(ns % NS) / 1e9;
+}
+
+/** Whether libuv's double → timespec conversion gives back exactly `ns`. */
+function exactAsDouble(ns: bigint): boolean {
+  if (ns < 0n) return false;
+  const d = nsToSeconds(ns);
+  const sec = Math.trunc(d);
+  const nsec = Math.trunc((d - sec) * 1e9);
+  return BigInt(sec) * NS + BigInt(nsec) === ns;
+}
+
+function touchStamp(ns: bigint): string {
+  return `@${ns / NS}.${(ns % NS).toString().padStart(9, '0')}`;
+}
+
+/**
+ * Sets atime/mtime of `path` (`follow`: of what a final symlink points to). Both times are
+ * given (callers fill in the current value for a time the guest leaves alone).
+ * `path` must name the object from any process (use /proc/<pid>/…, not /proc/self/…).
+ */
+export function setTimesExact(path: string, atim: bigint, mtim: bigint, follow: boolean): void {
+  if (TOUCH === undefined || (exactAsDouble(atim) && exactAsDouble(mtim))) {
+    (follow ? fs.utimesSync : fs.lutimesSync)(path, nsToSeconds(atim), nsToSeconds(mtim));
+    return;
+  }
+  const noDeref = follow ? [] : ['-h'];
+  if (atim === mtim) {
+    execFileSync(TOUCH, [...noDeref, '-c', '-d', touchStamp(atim), '--', path], { stdio: 'ignore', env: {} });
+    return;
+  }
+  execFileSync(TOUCH, [...noDeref, '-c', '-a', '-d', touchStamp(atim), '--', path], { stdio: 'ignore', env: {} });
+  execFileSync(TOUCH, [...noDeref, '-c', '-m', '-d', touchStamp(mtim), '--', path], { stdio: 'ignore', env: {} });
+}

@@ -1,0 +1,300 @@
+/**
+ * fd_* syscalls: I/O, seeking, metadata and descriptor management.
+ */
+import * as C from '../constants.js';
+import { fail } from '../errno.js';
+import type { WasiContext } from '../context.js';
+import type { FdEntry } from '../fd-table.js';
+import type { IoVec } from '../memory.js';
+import type { Filestat, TimesUpdate } from '../fs/types.js';
+import { encodeUtf8 } from '../memory.js';
+
+const MAX_I64 = (1n << 63n) - 1n;
+
+/** Writes a `filestat` (64 bytes). */
+export function writeFilestat(ctx: WasiContext, ptr: number, s: Filestat): void {
+  const m = ctx.mem;
+  m.check(ptr >>> 0, 64);
+  m.u64set(ptr, s.dev);
+  m.u64set(ptr + 8, s.ino);
+  m.u8set(ptr + 16, s.filetype);
+  m.u64set(ptr + 24, s.nlink);
+  m.u64set(ptr + 32, s.size);
+  m.u64set(ptr + 40, s.atim);
+  m.u64set(ptr + 48, s.mtim);
+  m.u64set(ptr + 56, s.ctim);
+}
+
+/** Resolves `fstflags` to the times to set; EINVAL on contradictory flags. */
+export function timesFromFlags(ctx: WasiContext, atim: bigint, mtim: bigint, fstflags: number): TimesUpdate {
+  if (fstflags & ~0xf) fail(C.ERRNO_INVAL);
+  if (fstflags & C.FSTFLAGS_ATIM && fstflags & C.FSTFLAGS_ATIM_NOW) fail(C.ERRNO_INVAL);
+  if (fstflags & C.FSTFLAGS_MTIM && fstflags & C.FSTFLAGS_MTIM_NOW) fail(C.ERRNO_INVAL);
+  const now = fstflags & (C.FSTFLAGS_ATIM_NOW | C.FSTFLAGS_MTIM_NOW) ? ctx.clocks.realtime() : 0n;
+  return {
+    atim: fstflags & C.FSTFLAGS_ATIM ? atim : fstflags & C.FSTFLAGS_ATIM_NOW ? now : undefined,
+    mtim: fstflags & C.FSTFLAGS_MTIM ? mtim : fstflags & C.FSTFLAGS_MTIM_NOW ? now : undefined,
+  };
+}
+
+function totalLen(iovs: readonly IoVec[]): number {
+  let n = 0;
+  for (const v of iovs) n += v.len;
+  return n;
+}
+
+/** Reads into the iovecs in one host call per iovec, stopping at a short read. */
+function readv(ctx: WasiContext, e: FdEntry & { handle: { kind: 'file' } }, iovs: readonly IoVec[], pos: bigint | null): number {
+  let total = 0;
+  for (const v of iovs) {
+    if (v.len === 0) continue;
+    const n = e.handle.read(ctx.mem.bytes(v.ptr, v.len), pos === null ? null : pos + BigInt(total));
+    total += n;
+    if (n < v.len) break;
+  }
+  return total;
+}
+
+function writev(ctx: WasiContext, e: FdEntry & { handle: { kind: 'file' } }, iovs: readonly IoVec[], pos: bigint | null): number {
+  // Gather small vectors into one host write: stdio line buffers arrive as several iovecs.
+  const len = totalLen(iovs);
+  if (len === 0) return 0;
+  let src: Uint8Array;
+  if (iovs.length === 1) {
+    src = ctx.mem.bytes(iovs[0]!.ptr, iovs[0]!.len);
+  } else {
+    src = new Uint8Array(len);
+    let off = 0;
+    for (const v of iovs) {
+      src.set(ctx.mem.bytes(v.ptr, v.len), off);
+      off += v.len;
+    }
+  }
+  let written = 0;
+  // Streams may accept part of a write; keep going so stdout stays byte-exact.
+  while (written < src.length) {
+    const n = e.handle.write(src.subarray(written), pos === null ? null : pos + BigInt(written));
+    if (n <= 0) break;
+    written += n;
+  }
+  return written;
+}
+
+/** fd_* syscalls. */
+export function fdSyscalls(ctx: WasiContext) {
+  const { mem, fds } = ctx;
+  return {
+    fd_advise: (fd: number, offset: bigint, len: bigint, advice: number) => {
+      const e = fds.get(fd, C.RIGHTS_FD_ADVISE);
+      if (e.handle.kind === 'dir') return C.ERRNO_BADF;
+      if (advice > C.ADVICE_MAX || offset < 0n || len < 0n) return C.ERRNO_INVAL;
+      return C.ERRNO_SUCCESS;
+    },
+
+    fd_allocate: (fd: number, offset: bigint, len: bigint) => {
+      const e = fds.get(fd, C.RIGHTS_FD_ALLOCATE);
+      if (e.handle.kind === 'dir') return C.ERRNO_BADF;
+      if (len === 0n) return C.ERRNO_INVAL;
+      if (offset + len > MAX_I64) return C.ERRNO_FBIG;
+      if (!e.handle.seekable) return C.ERRNO_SPIPE;
+      e.handle.allocate(offset, len);
+      return C.ERRNO_SUCCESS;
+    },
+
+    fd_close: (fd: number) => {
+      const e = fds.take(fd);
+      e.handle.close();
+      return C.ERRNO_SUCCESS;
+    },
+
+    fd_datasync: (fd: number) => {
+      fds.get(fd, C.RIGHTS_FD_DATASYNC).handle.datasync();
+      return C.ERRNO_SUCCESS;
+    },
+
+    fd_sync: (fd: number) => {
+      fds.get(fd, C.RIGHTS_FD_SYNC).handle.sync();
+      return C.ERRNO_SUCCESS;
+    },
+
+    fd_fdstat_get: (fd: number, ptr: number) => {
+      const e = fds.get(fd);
+      mem.check(ptr >>> 0, 24);
+      mem.u8set(ptr, e.handle.filetype);
+      mem.u16set(ptr + 2, e.fdflags);
+      mem.u64set(ptr + 8, e.rightsBase);
+      mem.u64set(ptr + 16, e.rightsInheriting);
+      return C.ERRNO_SUCCESS;
+    },
+
+    fd_fdstat_set_flags: (fd: number, flags: number) => {
+      const e = fds.get(fd, C.RIGHTS_FD_FDSTAT_SET_FLAGS);
+      if (flags & ~C.FDFLAGS_ALL) return C.ERRNO_INVAL;
+      // Only APPEND and NONBLOCK can change after open (like Linux fcntl F_SETFL).
+      const changeable = C.FDFLAGS_APPEND | C.FDFLAGS_NONBLOCK;
+      if ((flags & ~changeable) !== (e.fdflags & ~changeable)) return C.ERRNO_NOTSUP;
+      e.fdflags = flags;
+      return C.ERRNO_SUCCESS;
+    },
+
+    fd_fdstat_set_rights: (fd: number, base: bigint, inheriting: bigint) => {
+      const e = fds.get(fd);
+      if ((base & ~e.rightsBase) !== 0n || (inheriting & ~e.rightsInheriting) !== 0n) return C.ERRNO_NOTCAPABLE;
+      e.rightsBase = base;
+      e.rightsInheriting = inheriting;
+      return C.ERRNO_SUCCESS;
+    },
+
+    fd_filestat_get: (fd: number, ptr: number) => {
+      const e = fds.get(fd, C.RIGHTS_FD_FILESTAT_GET);
+      writeFilestat(ctx, ptr, e.handle.stat());
+      return C.ERRNO_SUCCESS;
+    },
+
+    fd_filestat_set_size: (fd: number, size: bigint) => {
+      const e = fds.get(fd, C.RIGHTS_FD_FILESTAT_SET_SIZE);
+      if (e.handle.kind === 'dir') return C.ERRNO_ISDIR;
+      if (size > MAX_I64) return C.ERRNO_FBIG;
+      e.handle.setSize(size);
+      return C.ERRNO_SUCCESS;
+    },
+
+    fd_filestat_set_times: (fd: number, atim: bigint, mtim: bigint, fstflags: number) => {
+      const e = fds.get(fd, C.RIGHTS_FD_FILESTAT_SET_TIMES);
+      e.handle.setTimes(timesFromFlags(ctx, atim, mtim, fstflags));
+      return C.ERRNO_SUCCESS;
+    },
+
+    fd_pread: (fd: number, iovsPtr: number, iovsLen: number, offset: bigint, nreadPtr: number) => {
+      const e = fds.get(fd, C.RIGHTS_FD_READ | C.RIGHTS_FD_SEEK);
+      if (e.handle.kind === 'dir') return C.ERRNO_ISDIR;
+      if (!e.handle.seekable) return C.ERRNO_SPIPE;
+      if (offset > MAX_I64) return C.ERRNO_INVAL;
+      const n = readv(ctx, e as FdEntry & { handle: { kind: 'file' } }, mem.iovecs(iovsPtr, iovsLen), offset);
+      mem.u32set(nreadPtr, n);
+      return C.ERRNO_SUCCESS;
+    },
+
+    fd_pwrite: (fd: number, iovsPtr: number, iovsLen: number, offset: bigint, nwrittenPtr: number) => {
+      const e = fds.get(fd, C.RIGHTS_FD_WRITE | C.RIGHTS_FD_SEEK);
+      if (e.handle.kind === 'dir') return C.ERRNO_ISDIR;
+      if (!e.handle.seekable) return C.ERRNO_SPIPE;
+      if (offset > MAX_I64) return C.ERRNO_INVAL;
+      // POSIX leaves pwrite on an O_APPEND descriptor to the implementation; Linux appends.
+      const pos = e.fdflags & C.FDFLAGS_APPEND ? e.handle.stat().size : offset;
+      const n = writev(ctx, e as FdEntry & { handle: { kind: 'file' } }, mem.iovecs(iovsPtr, iovsLen), pos);
+      mem.u32set(nwrittenPtr, n);
+      return C.ERRNO_SUCCESS;
+    },
+
+    fd_read: (fd: number, iovsPtr: number, iovsLen: number, nreadPtr: number) => {
+      const e = fds.get(fd, C.RIGHTS_FD_READ);
+      if (e.handle.kind === 'dir') return C.ERRNO_ISDIR;
+      const iovs = mem.iovecs(iovsPtr, iovsLen);
+      const fe = e as FdEntry & { handle: { kind: 'file' } };
+      const n = readv(ctx, fe, iovs, e.handle.seekable ? e.offset : null);
+      if (e.handle.seekable) e.offset += BigInt(n);
+      mem.u32set(nreadPtr, n);
+      return C.ERRNO_SUCCESS;
+    },
+
+    fd_write: (fd: number, iovsPtr: number, iovsLen: number, nwrittenPtr: number) => {
+      const e = fds.get(fd, C.RIGHTS_FD_WRITE);
+      if (e.handle.kind === 'dir') return C.ERRNO_ISDIR;
+      const iovs = mem.iovecs(iovsPtr, iovsLen);
+      const fe = e as FdEntry & { handle: { kind: 'file' } };
+      let n: number;
+      if (e.handle.seekable) {
+        if (e.fdflags & C.FDFLAGS_APPEND) e.offset = e.handle.stat().size;
+        n = writev(ctx, fe, iovs, e.offset);
+        e.offset += BigInt(n);
+      } else {
+        n = writev(ctx, fe, iovs, null);
+      }
+      mem.u32set(nwrittenPtr, n);
+      return C.ERRNO_SUCCESS;
+    },
+
+    fd_prestat_get: (fd: number, ptr: number) => {
+      const e = fds.get(fd);
+      if (e.preopen === undefined) return C.ERRNO_BADF;
+      mem.check(ptr >>> 0, 8);
+      mem.u8set(ptr, C.PREOPENTYPE_DIR);
+      mem.u32set(ptr + 4, encodeUtf8(e.preopen).length);
+      return C.ERRNO_SUCCESS;
+    },
+
+    fd_prestat_dir_name: (fd: number, pathPtr: number, pathLen: number) => {
+      const e = fds.get(fd);
+      if (e.preopen === undefined) return C.ERRNO_BADF;
+      const name = encodeUtf8(e.preopen);
+      if (pathLen >>> 0 < name.length) return C.ERRNO_NAMETOOLONG;
+      mem.write(pathPtr, name);
+      return C.ERRNO_SUCCESS;
+    },
+
+    fd_readdir: (fd: number, buf: number, bufLen: number, cookie: bigint, bufusedPtr: number) => {
+      const e = fds.dir(fd, C.RIGHTS_FD_READDIR);
+      if (cookie === 0n || e.dirSnapshot === undefined) e.dirSnapshot = e.handle.readdir();
+      const entries = e.dirSnapshot;
+      const out = mem.bytes(buf, bufLen);
+      let used = 0;
+      for (let i = Number(cookie > BigInt(entries.length) ? BigInt(entries.length) : cookie); i < entries.length; i++) {
+        const ent = entries[i]!;
+        const name = encodeUtf8(ent.name);
+        const header = new Uint8Array(24);
+        const hv = new DataView(header.buffer);
+        hv.setBigUint64(0, BigInt(i + 1), true);
+        hv.setBigUint64(8, ent.ino, true);
+        hv.setUint32(16, name.length, true);
+        hv.setUint8(20, ent.filetype);
+        const record = new Uint8Array(24 + name.length);
+        record.set(header);
+        record.set(name, 24);
+        const room = out.length - used;
+        out.set(record.subarray(0, Math.min(room, record.length)), used);
+        used += Math.min(room, record.length);
+        if (room <= record.length) break;
+      }
+      mem.u32set(bufusedPtr, used);
+      return C.ERRNO_SUCCESS;
+    },
+
+    fd_renumber: (from: number, to: number) => {
+      const src = fds.get(from);
+      if (!fds.has(to)) return C.ERRNO_BADF;
+      if (from >>> 0 === to >>> 0) return C.ERRNO_SUCCESS;
+      const old = fds.take(to);
+      fds.take(from);
+      fds.set(to >>> 0, src);
+      old.handle.close();
+      return C.ERRNO_SUCCESS;
+    },
+
+    fd_seek: (fd: number, offset: bigint, whence: number, newOffsetPtr: number) => {
+      const tell = whence === C.WHENCE_CUR && offset === 0n;
+      const e = fds.get(fd, tell ? C.RIGHTS_FD_TELL : C.RIGHTS_FD_SEEK);
+      if (e.handle.kind === 'dir') return C.ERRNO_BADF;
+      if (!e.handle.seekable) return C.ERRNO_SPIPE;
+      let base: bigint;
+      if (whence === C.WHENCE_SET) base = 0n;
+      else if (whence === C.WHENCE_CUR) base = e.offset;
+      else if (whence === C.WHENCE_END) base = e.handle.stat().size;
+      else return C.ERRNO_INVAL;
+      const next = base + offset;
+      if (next < 0n) return C.ERRNO_INVAL;
+      if (next > MAX_I64) return C.ERRNO_OVERFLOW;
+      e.offset = next;
+      mem.u64set(newOffsetPtr, next);
+      return C.ERRNO_SUCCESS;
+    },
+
+    fd_tell: (fd: number, offsetPtr: number) => {
+      const e = fds.get(fd, C.RIGHTS_FD_TELL);
+      if (e.handle.kind === 'dir') return C.ERRNO_BADF;
+      if (!e.handle.seekable) return C.ERRNO_SPIPE;
+      mem.u64set(offsetPtr, e.offset);
+      return C.ERRNO_SUCCESS;
+    },
+  };
+}

@@ -1,0 +1,105 @@
+/**
+ * poll_oneoff.
+ *
+ *   subscription (48 bytes): userdata u64 @0, tag u8 @8, union @16:
+ *     clock: id u32 @16, timeout u64 @24, precision u64 @32, flags u16 @40
+ *     fd_read / fd_write: file_descriptor u32 @16
+ *   event (32 bytes): userdata u64 @0, error u16 @8, type u8 @10,
+ *     fd_readwrite: nbytes u64 @16, flags u16 @24
+ */
+import * as C from '../constants.js';
+import { Errno, fail } from '../errno.js';
+import type { WasiContext } from '../context.js';
+import { clockNow } from './proc.js';
+
+interface Event {
+  readonly userdata: bigint;
+  readonly error: number;
+  readonly type: number;
+  readonly nbytes: bigint;
+  readonly flags: number;
+}
+
+interface ClockSub {
+  readonly userdata: bigint;
+  /** Absolute deadline on the monotonic clock, in ns. */
+  readonly deadline: bigint;
+}
+
+/** poll_oneoff. */
+export function pollSyscalls(ctx: WasiContext) {
+  const { mem } = ctx;
+  return {
+    poll_oneoff: (inPtr: number, outPtr: number, nsubs: number, neventsPtr: number) => {
+      nsubs >>>= 0;
+      if (nsubs === 0) return C.ERRNO_INVAL;
+      mem.check(inPtr >>> 0, nsubs * 48);
+      mem.check(outPtr >>> 0, nsubs * 32);
+      mem.check(neventsPtr >>> 0, 4);
+      const events: Event[] = [];
+      const clocks: ClockSub[] = [];
+      for (let i = 0; i < nsubs; i++) {
+        const s = (inPtr >>> 0) + i * 48;
+        const userdata = mem.u64get(s);
+        const tag = mem.u8get(s + 8);
+        if (tag === C.EVENTTYPE_CLOCK) {
+          const id = mem.u32get(s + 16);
+          const timeout = mem.u64get(s + 24);
+          const flags = mem.u16get(s + 40);
+          let now: bigint;
+          try {
+            now = clockNow(ctx, id);
+          } catch (err) {
+            if (!(err instanceof Errno)) throw err;
+            events.push({ userdata, error: err.errno, type: tag, nbytes: 0n, flags: 0 });
+            continue;
+          }
+          const rel = flags & C.SUBCLOCKFLAGS_SUBSCRIPTION_CLOCK_ABSTIME ? (timeout > now ? timeout - now : 0n) : timeout;
+          clocks.push({ userdata, deadline: ctx.clocks.monotonic() + rel });
+        } else if (tag === C.EVENTTYPE_FD_READ || tag === C.EVENTTYPE_FD_WRITE) {
+          const fd = mem.u32get(s + 16);
+          const ev = fdEvent(ctx, userdata, tag, fd);
+          if (ev) events.push(ev);
+        } else {
+          return C.ERRNO_INVAL;
+        }
+      }
+      if (events.length === 0 && clocks.length > 0) {
+        let first = clocks[0]!.deadline;
+        for (const c of clocks) if (c.deadline < first) first = c.deadline;
+        const now = ctx.clocks.monotonic();
+        if (first > now) ctx.sleep(first - now);
+      }
+      const now = ctx.clocks.monotonic();
+      // Timers that are due are reported along with any ready descriptors.
+      for (const c of clocks) {
+        if (c.deadline <= now) events.push({ userdata: c.userdata, error: 0, type: C.EVENTTYPE_CLOCK, nbytes: 0n, flags: 0 });
+      }
+      events.forEach((ev, i) => {
+        const o = (outPtr >>> 0) + i * 32;
+        mem.bytes(o, 32).fill(0);
+        mem.u64set(o, ev.userdata);
+        mem.u16set(o + 8, ev.error);
+        mem.u8set(o + 10, ev.type);
+        mem.u64set(o + 16, ev.nbytes);
+        mem.u16set(o + 24, ev.flags);
+      });
+      mem.u32set(neventsPtr, events.length);
+      return C.ERRNO_SUCCESS;
+    },
+  };
+}
+
+function fdEvent(ctx: WasiContext, userdata: bigint, type: number, fd: number): Event | undefined {
+  try {
+    const e = ctx.fds.get(fd, C.RIGHTS_POLL_FD_READWRITE);
+    if (e.handle.kind === 'dir') fail(C.ERRNO_BADF);
+    const r = e.handle.poll(type === C.EVENTTYPE_FD_READ ? 'read' : 'write');
+    if (!r) return undefined;
+    const nbytes = type === C.EVENTTYPE_FD_READ && e.handle.seekable ? (r.nbytes > e.offset ? r.nbytes - e.offset : 0n) : r.nbytes;
+    return { userdata, error: 0, type, nbytes, flags: r.hangup ? C.EVENTRWFLAGS_FD_READWRITE_HANGUP : 0 };
+  } catch (err) {
+    if (!(err instanceof Errno)) throw err;
+    return { userdata, error: err.errno, type, nbytes: 0n, flags: 0 };
+  }
+}

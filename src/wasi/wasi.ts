@@ -1,0 +1,165 @@
+/**
+ * Our WASI preview1 implementation: the import object for `wasi_snapshot_preview1` and the
+ * command start-up (`_start`). Every import catches its own failures: an {@link Errno} becomes
+ * the return value, `proc_exit` and limits unwind with {@link WasiExit}/{@link WasiAbort}, and
+ * anything unexpected is reported and answered with EIO rather than thrown into the guest.
+ */
+import { randomFillSync } from 'node:crypto';
+import * as C from './constants.js';
+import { Errno } from './errno.js';
+import { FdTable } from './fd-table.js';
+import { GuestMemory, encodeUtf8 } from './memory.js';
+import { WasiAbort, WasiExit } from './context.js';
+import type { Clocks, WasiContext } from './context.js';
+import type { DirHandle, FileHandle } from './fs/types.js';
+import { argsSyscalls } from './syscalls/args.js';
+import { fdSyscalls } from './syscalls/fd.js';
+import { pathSyscalls } from './syscalls/path.js';
+import { pollSyscalls } from './syscalls/poll.js';
+import { procSyscalls } from './syscalls/proc.js';
+import { sockSyscalls } from './syscalls/sock.js';
+
+/** A directory made visible to the guest under `guestPath`. */
+export interface Preopen {
+  readonly guestPath: string;
+  readonly dir: DirHandle;
+}
+
+/** How to build a WASI instance. */
+export interface WasiOptions {
+  readonly args: readonly string[];
+  /** `KEY=VALUE` strings, exactly what the guest will see. */
+  readonly env: readonly string[];
+  /** Descriptors 0, 1, 2, ... in order (stdio and sockets); preopens follow them. */
+  readonly files: readonly FileHandle[];
+  readonly preopens: readonly Preopen[];
+  readonly clocks?: Clocks;
+  readonly random?: (dst: Uint8Array) => void;
+  readonly sleep?: (ns: bigint) => void;
+  /** Told about an unexpected host error inside a syscall (answered with EIO). */
+  readonly onInternalError?: (syscall: string, err: unknown) => void;
+}
+
+/** The module name of WASI preview1 imports. */
+export const WASI_MODULE = 'wasi_snapshot_preview1';
+
+/** The default clocks: host realtime and monotonic clocks with nanosecond resolution. */
+export function hostClocks(): Clocks {
+  const hrBase = process.hrtime.bigint();
+  const realBase = BigInt(Date.now()) * 1_000_000n;
+  const cpu = (): bigint => {
+    const u = process.cpuUsage();
+    return BigInt(u.user + u.system) * 1000n;
+  };
+  return {
+    realtime: () => realBase + (process.hrtime.bigint() - hrBase),
+    monotonic: () => process.hrtime.bigint(),
+    processCpu: cpu,
+    threadCpu: cpu,
+    resolution: (id) => (id === C.CLOCKID_PROCESS_CPUTIME_ID || id === C.CLOCKID_THREAD_CPUTIME_ID ? 1000n : 1n),
+  };
+}
+
+/** Blocks the calling thread (a worker: Atomics.wait is allowed there). */
+export function blockingSleep(ns: bigint): void {
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  const deadline = process.hrtime.bigint() + ns;
+  for (;;) {
+    const left = deadline - process.hrtime.bigint();
+    if (left <= 0n) return;
+    Atomics.wait(cell, 0, 0, Number(left) / 1e6);
+  }
+}
+
+/** A WASI preview1 instance for one guest. */
+export class Wasi {
+  private memory: WebAssembly.Memory | undefined;
+  readonly fds = new FdTable();
+  /** The import object for `WebAssembly.instantiate`. */
+  readonly imports: WebAssembly.Imports;
+
+  constructor(opts: WasiOptions) {
+    opts.files.forEach((h, i) => {
+      const base = h.filetype === C.FILETYPE_REGULAR_FILE ? C.RIGHTS_REGULAR_FILE_BASE : C.RIGHTS_CHARACTER_DEVICE_BASE;
+      this.fds.set(i, { handle: h, rightsBase: base, rightsInheriting: 0n, fdflags: 0, offset: 0n });
+    });
+    opts.preopens.forEach((p, i) => {
+      this.fds.set(opts.files.length + i, {
+        handle: p.dir,
+        rightsBase: C.RIGHTS_DIRECTORY_BASE,
+        rightsInheriting: C.RIGHTS_DIRECTORY_INHERITING,
+        fdflags: 0,
+        offset: 0n,
+        preopen: p.guestPath,
+      });
+    });
+    const ctx: WasiContext = {
+      mem: new GuestMemory(() => {
+        if (!this.memory) throw new Errno(C.ERRNO_FAULT);
+        return this.memory;
+      }),
+      fds: this.fds,
+      args: opts.args.map(encodeUtf8),
+      env: opts.env.map(encodeUtf8),
+      clocks: opts.clocks ?? hostClocks(),
+      random: opts.random ?? ((dst) => void randomFillSync(dst)),
+      sleep: opts.sleep ?? blockingSleep,
+    };
+    const table: Record<string, (...args: never[]) => number> = {
+      ...argsSyscalls(ctx),
+      ...procSyscalls(ctx),
+      ...fdSyscalls(ctx),
+      ...pathSyscalls(ctx),
+      ...pollSyscalls(ctx),
+      ...sockSyscalls(ctx),
+    };
+    const wrapped: Record<string, (...args: never[]) => number> = {};
+    for (const [name, fn] of Object.entries(table)) wrapped[name] = guard(name, fn, opts.onInternalError);
+    this.imports = { [WASI_MODULE]: wrapped };
+  }
+
+  /** The names of every function this implementation provides. */
+  get functionNames(): string[] {
+    return Object.keys(this.imports[WASI_MODULE]!);
+  }
+
+  /**
+   * Runs a command module's `_start` and returns its exit code (0 when `_start` returns).
+   * Traps propagate as the engine's errors; limits as {@link WasiAbort}.
+   */
+  start(instance: WebAssembly.Instance): number {
+    const memory = instance.exports['memory'];
+    if (!(memory instanceof WebAssembly.Memory)) throw new TypeError('module does not export its memory');
+    this.memory = memory;
+    const start = instance.exports['_start'];
+    if (typeof start !== 'function') throw new TypeError('module has no _start function');
+    try {
+      (start as () => void)();
+      return 0;
+    } catch (err) {
+      if (err instanceof WasiExit) return err.code;
+      throw err;
+    } finally {
+      this.fds.closeAll();
+    }
+  }
+}
+
+function guard(
+  name: string,
+  fn: (...args: never[]) => number,
+  onInternalError: WasiOptions['onInternalError'],
+): (...args: never[]) => number {
+  return (...args: never[]) => {
+    try {
+      return fn(...args);
+    } catch (err) {
+      if (err instanceof Errno) return err.errno;
+      if (err instanceof WasiExit || err instanceof WasiAbort) throw err;
+      onInternalError?.(name, err);
+      return C.ERRNO_IO;
+    }
+  };
+}
+
+export { WasiAbort, WasiExit };
