@@ -144,7 +144,15 @@ export async function attestMain(argv: readonly string[]): Promise<number> {
   if (evidencePath === undefined) throw usageError('missing EVIDENCE; see enarx attest verify --help');
   if (extra.length > 0) throw usageError(`unexpected argument '${extra[0]}'`);
   const options = await optionsFrom(args);
-  const appraisal = await verifyEvidence(await readInput(evidencePath, 'evidence'), options);
+  const evidence = await readInput(evidencePath, 'evidence');
+  let appraisal: Appraisal;
+  try {
+    appraisal = await verifyEvidence(evidence, options);
+  } catch (err) {
+    // A verifier's TypeError means an option it cannot use (e.g. report data of the wrong size).
+    if (err instanceof TypeError) throw usageError(err.message);
+    throw err;
+  }
   process.stdout.write(args.flags.has('json') ? JSON.stringify(appraisal, null, 2) + '\n' : formatAppraisal(appraisal));
   return 0;
 }

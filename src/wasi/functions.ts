@@ -1,5 +1,5 @@
 /**
- * The 45 functions of `wasi_snapshot_preview1` (legacy/preview1/witx/wasi_snapshot_preview1.witx).
+ * The 46 functions of `wasi_snapshot_preview1` (legacy/preview1/witx/wasi_snapshot_preview1.witx).
  * A test checks that our import object provides exactly these.
  */
 export const WASI_FUNCTIONS: readonly string[] = [

@@ -4,9 +4,9 @@
  */
 import type { ChainEntry, TcbStatus } from '../appraisal.js';
 import { chainEntry } from '../pki/index.js';
-import { toHex } from './bytes.js';
+import { toHex } from '../pki/index.js';
 import type { ResolvedOptions } from './options.js';
-import { checkTcbStatus } from './policy.js';
+import { checkDebug, checkMeasurement, checkReportData, checkTcbStatus } from './policy.js';
 import type { DcapVerification } from './verify-quote.js';
 
 /** The TCB status the Appraisal reports, after policy accepted it. */
@@ -26,6 +26,30 @@ export function acceptStatus(v: DcapVerification, opts: ResolvedOptions): Accept
   if (v.tcb === undefined) return { tcbStatus: 'OutOfDate', advisories: [] };
   checkTcbStatus(v.tcb.status, v.tcb.advisoryIds, opts.acceptStatus);
   return { tcbStatus: v.tcb.status, advisories: v.tcb.advisoryIds };
+}
+
+/** What the TEE-specific policy checks look at. */
+export interface PolicySubject {
+  /** 'TD' or 'enclave', for messages. */
+  readonly kind: string;
+  readonly debug: boolean;
+  /** 'MRTD' or 'MRENCLAVE', for messages. */
+  readonly measurementName: string;
+  readonly measurement: Uint8Array;
+  readonly reportData: Uint8Array;
+}
+
+/**
+ * Applies the whole policy in order: TCB status, debug, measurement allow-list, report data.
+ * Returns the status the Appraisal reports.
+ * @throws AttestationError ERR_REVOKED, ERR_TCB_OUTDATED, ERR_DEBUG, ERR_MEASUREMENT, ERR_REPORT_DATA
+ */
+export function applyPolicy(v: DcapVerification, opts: ResolvedOptions, subject: PolicySubject): AcceptedStatus {
+  const accepted = acceptStatus(v, opts);
+  checkDebug(subject.debug, opts.allowDebug, subject.kind);
+  checkMeasurement(toHex(subject.measurement), opts.measurements, subject.measurementName);
+  checkReportData(subject.reportData, opts.reportData);
+  return accepted;
 }
 
 /** The PCK chain as Appraisal entries, leaf first. */

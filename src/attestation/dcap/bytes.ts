@@ -1,5 +1,5 @@
 /**
- * Byte helpers for the DCAP parsers: a bounds-checked little-endian reader, hex, and a
+ * Byte helpers for the DCAP parsers: a bounds-checked little-endian reader, hex decoding, and a
  * constant-time comparison. Every out-of-bounds read becomes `ERR_FORMAT`, never a RangeError.
  */
 import { timingSafeEqual } from 'node:crypto';
@@ -48,6 +48,11 @@ export class ByteReader {
     return this.#bytes.slice(at, at + n);
   }
 
+  /** Skips the next `n` bytes. */
+  skip(n: number, field: string): void {
+    this.#need(n, field);
+  }
+
   /** A little-endian unsigned 16-bit integer. */
   u16(field: string): number {
     const at = this.#need(2, field);
@@ -62,11 +67,6 @@ export class ByteReader {
       this.#bytes[at + 3]! * 0x1000000
     );
   }
-}
-
-/** Lower-case hex of `bytes`. */
-export function toHex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
 
 const HEX = /^(?:[0-9a-fA-F]{2})*$/;

@@ -6,7 +6,7 @@
  * (the signer is "Intel SGX TCB Signing", issued by the root; the root CA CRL applies to it).
  */
 import { AttestationError } from '../errors.js';
-import { buildChain, parseCertificate, verifyChain, type Certificate, type Crl, type SignatureCache } from '../pki/index.js';
+import { buildChain, verifyChain, type Certificate, type Crl, type SignatureCache } from '../pki/index.js';
 import type { Collateral, Signed } from './collateral.js';
 import { verifyP256 } from './ecdsa.js';
 import type { QeIdentity } from './qe-identity.js';
@@ -31,17 +31,6 @@ export interface CollateralContext {
   readonly cache?: SignatureCache;
 }
 
-/** Parses DER certificates of a collateral chain. @throws AttestationError ERR_COLLATERAL */
-export function collateralCertificates(ders: readonly Uint8Array[], what: string): Certificate[] {
-  return ders.map((der) => {
-    try {
-      return parseCertificate(der);
-    } catch (err) {
-      throw new AttestationError('ERR_COLLATERAL', `${what} holds a malformed certificate`, { cause: err });
-    }
-  });
-}
-
 /**
  * Verifies one signed collateral item: its issuer chain to an anchor (the signer is the chain's
  * "Intel SGX TCB Signing" certificate, wherever it sits: Intel's QVL sample lists the root first),
@@ -51,11 +40,10 @@ export function collateralCertificates(ders: readonly Uint8Array[], what: string
  */
 export function verifySignedItem(
   signed: Signed<{ readonly issueDate: Date; readonly nextUpdate: Date }>,
-  chainDer: readonly Uint8Array[],
+  certs: readonly Certificate[],
   what: string,
   ctx: CollateralContext,
 ): Certificate[] {
-  const certs = collateralCertificates(chainDer, `${what} issuer chain`);
   const signer = certs.find((c) => c.commonName === TCB_SIGNING_CN);
   if (signer === undefined) throw new AttestationError('ERR_COLLATERAL', `${what} issuer chain has no '${TCB_SIGNING_CN}' certificate`);
   const pool = certs.filter((c) => c !== signer);

@@ -14,7 +14,7 @@
  */
 import { z } from 'zod';
 import { AttestationError } from '../errors.js';
-import { derObjects, type PkiInput } from '../pki/index.js';
+import { parseCertificates, parseCrls, type Certificate, type Crl, type PkiInput } from '../pki/index.js';
 import { parseHex } from './bytes.js';
 import { toQeIdentity, type QeIdentity } from './qe-identity.js';
 import { objectMemberBytes, parseJsonBytes } from './raw-json.js';
@@ -27,20 +27,23 @@ export interface Signed<T> {
   readonly signature: Uint8Array;
 }
 
-/** Parsed, not yet verified, collateral for one quote. All certificates and CRLs are DER. */
+/**
+ * Parsed, not yet verified, collateral for one quote. Certificates and CRLs are parsed once
+ * here, so that a verifier that reuses the collateral does not parse them again per quote.
+ */
 export interface Collateral {
   readonly tcbInfo: Signed<TcbInfo>;
-  /** TCB Signing certificate first; usually followed by the root. */
-  readonly tcbInfoIssuerChain: readonly Uint8Array[];
+  /** TCB Signing certificate, usually followed by the root. */
+  readonly tcbInfoIssuerChain: readonly Certificate[];
   readonly qeIdentity: Signed<QeIdentity>;
-  readonly qeIdentityIssuerChain: readonly Uint8Array[];
+  readonly qeIdentityIssuerChain: readonly Certificate[];
   /** The CRL of the PCK's issuing CA (Platform or Processor CA). */
-  readonly pckCrl?: Uint8Array;
-  readonly pckCrlIssuerChain?: readonly Uint8Array[];
+  readonly pckCrl?: Crl;
+  readonly pckCrlIssuerChain?: readonly Certificate[];
   /** The Intel SGX Root CA's CRL. */
-  readonly rootCaCrl?: Uint8Array;
-  /** The PCK chain, leaf first, for quotes whose certification data does not carry it (types 1–4). */
-  readonly pckCertificateChain?: readonly Uint8Array[];
+  readonly rootCaCrl?: Crl;
+  /** The PCK chain for quotes whose certification data does not carry it (types 1–4). */
+  readonly pckCertificateChain?: readonly Certificate[];
 }
 
 /** Intel PCS responses, as bytes or text. */
@@ -65,23 +68,23 @@ function collateralError(message: string, cause?: unknown): never {
   throw new AttestationError('ERR_COLLATERAL', message, cause === undefined ? undefined : { cause });
 }
 
-function certs(input: PkiInput, what: string): Uint8Array[] {
+function certs(input: PkiInput, what: string): readonly Certificate[] {
   try {
-    return derObjects(input, ['CERTIFICATE']);
+    return Object.freeze(parseCertificates(input));
   } catch (err) {
     return collateralError(`${what} is not a certificate chain`, err);
   }
 }
 
-function crl(input: PkiInput, what: string): Uint8Array {
-  let ders: Uint8Array[];
+function crl(input: PkiInput, what: string): Crl {
+  let crls: Crl[];
   try {
-    ders = derObjects(input, ['X509 CRL']);
+    crls = parseCrls(input);
   } catch (err) {
     return collateralError(`${what} is not a CRL`, err);
   }
-  if (ders.length !== 1) collateralError(`${what} must hold exactly one CRL`);
-  return ders[0]!;
+  if (crls.length !== 1) collateralError(`${what} must hold exactly one CRL`);
+  return crls[0]!;
 }
 
 function signature(hex: unknown, what: string): Uint8Array {
@@ -113,10 +116,10 @@ const bundleSchema = z.object({
   pck_certificate_chain: z.string().optional(),
 });
 
-function hexDer(text: string, what: string): Uint8Array {
+function hexCrl(text: string, what: string): Crl {
   const der = parseHex(text);
   if (der === undefined || der.length === 0) collateralError(`${what} must be hex DER`);
-  return der;
+  return crl(der, what);
 }
 
 /**
@@ -133,9 +136,9 @@ export function parseCollateral(input: string | Uint8Array | unknown): Collatera
     tcbInfoIssuerChain: certs(b.tcb_info_issuer_chain, 'tcb_info_issuer_chain'),
     qeIdentity: signedQeIdentity(utf8(b.qe_identity), signature(b.qe_identity_signature, 'qe_identity_signature')),
     qeIdentityIssuerChain: certs(b.qe_identity_issuer_chain, 'qe_identity_issuer_chain'),
-    ...(b.pck_crl === undefined ? {} : { pckCrl: hexDer(b.pck_crl, 'pck_crl') }),
+    ...(b.pck_crl === undefined ? {} : { pckCrl: hexCrl(b.pck_crl, 'pck_crl') }),
     ...(b.pck_crl_issuer_chain === undefined ? {} : { pckCrlIssuerChain: certs(b.pck_crl_issuer_chain, 'pck_crl_issuer_chain') }),
-    ...(b.root_ca_crl === undefined ? {} : { rootCaCrl: hexDer(b.root_ca_crl, 'root_ca_crl') }),
+    ...(b.root_ca_crl === undefined ? {} : { rootCaCrl: hexCrl(b.root_ca_crl, 'root_ca_crl') }),
     ...(b.pck_certificate_chain === undefined
       ? {}
       : { pckCertificateChain: certs(b.pck_certificate_chain, 'pck_certificate_chain') }),

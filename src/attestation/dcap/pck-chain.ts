@@ -62,15 +62,8 @@ function certificatesFromBlob(blob: Uint8Array, what: string): Certificate[] {
  * @throws AttestationError ERR_CHAIN when no chain is available or it does not parse;
  *   ERR_UNSUPPORTED for certification data type 7 (platform manifest).
  */
-export function pckCertificates(certification: CertificationData, supplied: readonly Uint8Array[] | undefined): Certificate[] {
-  const fromCaller = (): Certificate[] =>
-    (supplied ?? []).map((der, i) => {
-      try {
-        return parseCertificate(der);
-      } catch (err) {
-        return chainError(`supplied PCK certificate ${i} does not parse`, err);
-      }
-    });
+export function pckCertificates(certification: CertificationData, supplied: readonly Certificate[] | undefined): Certificate[] {
+  const fromCaller = (): Certificate[] => [...(supplied ?? [])];
   switch (certification.type) {
     case CertificationDataType.PCK_CHAIN: {
       const certs = certificatesFromBlob(certification.data, 'certification data (type 5)');

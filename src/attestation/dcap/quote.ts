@@ -163,7 +163,7 @@ function skipCertificationData(r: ByteReader, what: string): { type: number; sta
   const size = r.u32(`${what} size`);
   const start = r.offset;
   if (size > r.remaining) formatError(`${what} size ${size} runs past the signature data (${r.remaining} left)`);
-  r.bytes(size, what);
+  r.skip(size, what);
   return { type, start, end: start + size };
 }
 

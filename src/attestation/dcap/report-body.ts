@@ -61,18 +61,18 @@ export function readSgxReportBody(r: ByteReader, what: string): SgxReportBody {
   const b = new ByteReader(raw, what);
   const cpuSvn = b.bytes(16, 'CPUSVN');
   const miscSelect = b.u32('MISCSELECT');
-  b.bytes(12, 'reserved');
+  b.skip(12, 'reserved');
   const isvExtProdId = b.bytes(16, 'ISVEXTPRODID');
   const attributes = b.bytes(16, 'ATTRIBUTES');
   const mrEnclave = b.bytes(32, 'MRENCLAVE');
-  b.bytes(32, 'reserved');
+  b.skip(32, 'reserved');
   const mrSigner = b.bytes(32, 'MRSIGNER');
-  b.bytes(32, 'reserved');
+  b.skip(32, 'reserved');
   const configId = b.bytes(64, 'CONFIGID');
   const isvProdId = b.u16('ISVPRODID');
   const isvSvn = b.u16('ISVSVN');
   const configSvn = b.u16('CONFIGSVN');
-  b.bytes(42, 'reserved');
+  b.skip(42, 'reserved');
   const isvFamilyId = b.bytes(16, 'ISVFAMILYID');
   const reportData = b.bytes(64, 'REPORTDATA');
   return Object.freeze({

@@ -6,10 +6,10 @@
  */
 import { createHash } from 'node:crypto';
 import { AttestationError } from '../errors.js';
-import { parseCrl, type Certificate, type Crl } from '../pki/index.js';
+import { parseCertificate, parseCrl, type Certificate, type Crl } from '../pki/index.js';
 import { constantTimeEqual, isAllZero } from './bytes.js';
 import type { Collateral } from './collateral.js';
-import { collateralCertificates, verifyCollateral, type VerifiedCollateral } from './collateral-verify.js';
+import { verifyCollateral, type VerifiedCollateral } from './collateral-verify.js';
 import { p256KeyFromRaw, verifyP256 } from './ecdsa.js';
 import type { ResolvedOptions } from './options.js';
 import { pckCertificates, verifyPckChain, type VerifiedPckChain } from './pck-chain.js';
@@ -27,13 +27,23 @@ export interface DcapVerification {
 }
 
 function parseCrls(collateral: Collateral | undefined, extra: readonly Uint8Array[]): Crl[] {
-  const ders = [collateral?.pckCrl, collateral?.rootCaCrl, ...extra].filter((d): d is Uint8Array => d !== undefined);
-  return ders.map((der) => {
+  const parsed = extra.map((der) => {
     try {
       return parseCrl(der);
     } catch (err) {
       if (err instanceof AttestationError && err.code === 'ERR_COLLATERAL') throw err;
       throw new AttestationError('ERR_COLLATERAL', 'a CRL does not parse', { cause: err });
+    }
+  });
+  return [collateral?.pckCrl, collateral?.rootCaCrl, ...parsed].filter((c): c is Crl => c !== undefined);
+}
+
+function parseSuppliedChain(ders: readonly Uint8Array[]): Certificate[] {
+  return ders.map((der, i) => {
+    try {
+      return parseCertificate(der);
+    } catch (err) {
+      throw new AttestationError('ERR_CHAIN', `supplied PCK certificate ${i} does not parse`, { cause: err });
     }
   });
 }
@@ -61,8 +71,8 @@ function checkApplicability(quote: DcapQuote, chain: VerifiedPckChain, collatera
   if (info.pceId !== chain.extension.pceId) {
     throw new AttestationError('ERR_COLLATERAL', `TCB info is for PCE-ID ${info.pceId}, the PCK certificate says ${chain.extension.pceId}`);
   }
-  if (collateral.pckCrl !== undefined) {
-    const crl = parseCrl(collateral.pckCrl);
+  const crl = collateral.pckCrl;
+  if (crl !== undefined) {
     if (crl.issuerName !== chain.pck.issuerName) {
       throw new AttestationError('ERR_COLLATERAL', `the PCK CRL is issued by '${crl.issuer}', the PCK by '${chain.pck.issuer}'`);
     }
@@ -77,12 +87,10 @@ function checkApplicability(quote: DcapQuote, chain: VerifiedPckChain, collatera
 export function verifyDcapQuote(quote: DcapQuote, opts: ResolvedOptions): DcapVerification {
   const collateral = opts.collateral;
   const crls = parseCrls(collateral, opts.crls);
-  const pckCerts = pckCertificates(quote.signatureData.certificationData, opts.pckCertChain ?? collateral?.pckCertificateChain);
+  const supplied = opts.pckCertChain === undefined ? collateral?.pckCertificateChain : parseSuppliedChain(opts.pckCertChain);
+  const pckCerts = pckCertificates(quote.signatureData.certificationData, supplied);
   const pool: Certificate[] = [...pckCerts];
-  if (collateral !== undefined) {
-    pool.push(...collateralCertificates(collateral.tcbInfoIssuerChain, 'TCB info issuer chain'));
-    pool.push(...collateralCertificates(collateral.qeIdentityIssuerChain, 'QE identity issuer chain'));
-  }
+  if (collateral !== undefined) pool.push(...collateral.tcbInfoIssuerChain, ...collateral.qeIdentityIssuerChain);
   const anchors = resolveAnchors(pool, opts.trustRoots);
   const ctx = { now: opts.now, anchors, crls, ...(opts.cache ? { cache: opts.cache } : {}) };
   const pckChain = verifyPckChain(pckCerts, ctx);

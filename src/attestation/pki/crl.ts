@@ -145,8 +145,13 @@ export function parseCrl(input: Uint8Array): Crl {
     const revoked = new Map<string, number>();
     for (const entry of tbs.revokedCertificates ?? []) {
       checkExtensions(entry.crlEntryExtensions, KNOWN_ENTRY_EXTENSIONS, 'CRL entry');
-      revoked.set(serialHex(new Uint8Array(entry.userCertificate)), entry.revocationDate.getTime().getTime());
+      const when = entry.revocationDate.getTime().getTime();
+      if (!Number.isFinite(when)) bad('invalid revocationDate');
+      revoked.set(serialHex(new Uint8Array(entry.userCertificate)), when);
     }
+    const thisUpdateMs = tbs.thisUpdate.getTime().getTime();
+    const nextUpdateMs = tbs.nextUpdate?.getTime().getTime();
+    if (!Number.isFinite(thisUpdateMs) || (nextUpdateMs !== undefined && !Number.isFinite(nextUpdateMs))) bad('invalid thisUpdate/nextUpdate time');
     const issuer = tbs.issuer
       .flatMap((rdn) => rdn.map((atv) => `${NAME_KEYS[atv.type] ?? atv.type}=${atv.value.toString()}`))
       .join(', ');
@@ -157,8 +162,8 @@ export function parseCrl(input: Uint8Array): Crl {
       signatureAlgorithm: resolveSignatureAlgorithm(der, algTlv),
       issuerName: toHex(encodingOf(der, issuerTlv)),
       issuer,
-      thisUpdateMs: tbs.thisUpdate.getTime().getTime(),
-      nextUpdateMs: tbs.nextUpdate?.getTime().getTime(),
+      thisUpdateMs,
+      nextUpdateMs,
       revoked,
     });
   } catch (err) {

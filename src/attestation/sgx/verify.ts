@@ -4,10 +4,9 @@
  * REPORTDATA.
  */
 import type { Appraisal } from '../appraisal.js';
-import { acceptStatus, pckChainEntries, platformTcb, tcbDetails } from '../dcap/appraisal-parts.js';
-import { toHex } from '../dcap/bytes.js';
+import { applyPolicy, pckChainEntries, platformTcb, tcbDetails } from '../dcap/appraisal-parts.js';
+import { toHex } from '../pki/index.js';
 import { resolveOptions, type DcapVerifyOptions } from '../dcap/options.js';
-import { checkDebug, checkMeasurement, checkReportData } from '../dcap/policy.js';
 import { sgxDebug } from '../dcap/report-body.js';
 import { verifyDcapQuote } from '../dcap/verify-quote.js';
 import { parseSgxQuote } from './quote.js';
@@ -22,17 +21,19 @@ export async function verifySgxQuote(bytes: Uint8Array, opts: DcapVerifyOptions 
   const options = resolveOptions(opts);
   const quote = parseSgxQuote(bytes);
   const v = verifyDcapQuote(quote, options);
-  const { tcbStatus, advisories } = acceptStatus(v, options);
   const report = quote.body.report;
   const debug = sgxDebug(report.attributes);
-  checkDebug(debug, options.allowDebug, 'enclave');
-  const measurement = toHex(report.mrEnclave);
-  checkMeasurement(measurement, options.measurements, 'MRENCLAVE');
-  checkReportData(report.reportData, options.reportData);
+  const { tcbStatus, advisories } = applyPolicy(v, options, {
+    kind: 'enclave',
+    debug,
+    measurementName: 'MRENCLAVE',
+    measurement: report.mrEnclave,
+    reportData: report.reportData,
+  });
   return Object.freeze({
     tee: 'sgx',
     product: 'SGX',
-    measurement,
+    measurement: toHex(report.mrEnclave),
     measurements: Object.freeze({ mrSigner: toHex(report.mrSigner), configId: toHex(report.configId) }),
     reportData: toHex(report.reportData),
     tcb: Object.freeze({

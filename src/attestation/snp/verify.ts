@@ -25,10 +25,10 @@ export interface SnpVerifyOptions extends SnpPolicy {
   /** Verification time for validity periods and CRLs. Default: the current time. */
   readonly now?: Date;
   /**
-   * The VCEK or VLEK that signed the report, optionally followed by its ASK/ASVK and ARK
-   * (a KDS `cert_chain` PEM, an Azure VCEK bundle...). The first certificate is the signer.
-   * When intermediates are given, only they (and the trusted roots) are used to build the path;
-   * otherwise the built-in AMD ASKs/ASVKs are.
+   * The VCEK or VLEK that signed the report, optionally with its ASK/ASVK and ARK (a KDS
+   * `cert_chain` PEM, an Azure VCEK bundle...). The first non-CA certificate is the signer.
+   * When CA certificates are given, only they (and the trusted roots) are used to build the
+   * path; otherwise the built-in AMD ASKs/ASVKs are.
    */
   readonly certs?: CertSource | readonly CertSource[];
   /** Extra trusted roots (e.g. a simulated platform's ARK), in addition to AMD's pinned ARKs. */
@@ -114,15 +114,17 @@ export function verifySnpSync(reportBytes: Uint8Array, options: SnpVerifyOptions
   if (report.signingKey === 'none') throw new AttestationError('ERR_SNP_SIGNATURE', 'the report is unsigned (SIGNING_KEY=7)');
 
   const supplied = certsOf(options.certs);
-  const leaf = supplied[0];
+  // The signer is the first end-entity certificate, so bundles in any order work.
+  const leaf = supplied.find((c) => c.basicConstraints?.ca !== true);
   if (leaf === undefined) throw new AttestationError('ERR_CHAIN', `no ${report.signingKey} certificate was supplied`);
+  const others = supplied.filter((c) => c !== leaf);
   const info = amdKeyInfo(leaf);
 
   const builtIn = amdBuiltInCerts();
   const anchors = [...(options.ignoreBuiltInRoots ? [] : SNP_PRODUCTS.map((p) => builtIn[p].ark)), ...certsOf(options.trustRoots)];
   const pool =
-    supplied.length > 1
-      ? supplied.slice(1)
+    others.length > 0
+      ? others
       : options.ignoreBuiltInRoots
         ? []
         : SNP_PRODUCTS.flatMap((p) => [builtIn[p].ask, builtIn[p].asvk]);

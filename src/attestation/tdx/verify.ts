@@ -3,10 +3,9 @@
  * (`../dcap/verify-quote.ts`), then policy: TCB status, TD debug, MRTD allow-list, REPORTDATA.
  */
 import type { Appraisal } from '../appraisal.js';
-import { acceptStatus, pckChainEntries, platformTcb, tcbDetails } from '../dcap/appraisal-parts.js';
-import { toHex } from '../dcap/bytes.js';
+import { applyPolicy, pckChainEntries, platformTcb, tcbDetails } from '../dcap/appraisal-parts.js';
+import { toHex } from '../pki/index.js';
 import { resolveOptions, type DcapVerifyOptions } from '../dcap/options.js';
-import { checkDebug, checkMeasurement, checkReportData } from '../dcap/policy.js';
 import { tdDebug } from '../dcap/report-body.js';
 import { verifyDcapQuote } from '../dcap/verify-quote.js';
 import { parseTdxQuote } from './quote.js';
@@ -26,13 +25,15 @@ export async function verifyTdxQuote(bytes: Uint8Array, opts: DcapVerifyOptions 
   const options = resolveOptions(opts);
   const quote = parseTdxQuote(bytes);
   const v = verifyDcapQuote(quote, options);
-  const { tcbStatus, advisories } = acceptStatus(v, options);
   const td = quote.body.report;
   const debug = tdDebug(td.tdAttributes);
-  checkDebug(debug, options.allowDebug, 'TD');
-  const measurement = toHex(td.mrTd);
-  checkMeasurement(measurement, options.measurements, 'MRTD');
-  checkReportData(td.reportData, options.reportData);
+  const { tcbStatus, advisories } = applyPolicy(v, options, {
+    kind: 'TD',
+    debug,
+    measurementName: 'MRTD',
+    measurement: td.mrTd,
+    reportData: td.reportData,
+  });
   const attributes = Buffer.from(td.tdAttributes).readBigUInt64LE(0);
   const measurements: Record<string, string> = {
     rtmr0: toHex(td.rtmrs[0]),
@@ -49,7 +50,7 @@ export async function verifyTdxQuote(bytes: Uint8Array, opts: DcapVerifyOptions 
   return Object.freeze({
     tee: 'tdx',
     product: 'TDX',
-    measurement,
+    measurement: toHex(td.mrTd),
     measurements: Object.freeze(measurements),
     reportData: toHex(td.reportData),
     tcb: Object.freeze({

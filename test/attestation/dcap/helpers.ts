@@ -6,19 +6,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TcbStatus } from '../../../src/attestation/appraisal.js';
-import { parseCollateral, parsePcsCollateral, type Collateral } from '../../../src/attestation/dcap/index.js';
-import { derObjects, parseCrl } from '../../../src/attestation/pki/index.js';
+import { TCB_STATUSES, parseCollateral, parsePcsCollateral, type Collateral } from '../../../src/attestation/dcap/index.js';
+import { derObjects } from '../../../src/attestation/pki/index.js';
 import { REPO_ROOT, readVector } from '../../support/vectors.js';
 
 /** Every status except Revoked: lets a test see the computed status instead of the policy refusal. */
-export const ANY_STATUS: TcbStatus[] = [
-  'UpToDate',
-  'SWHardeningNeeded',
-  'ConfigurationNeeded',
-  'ConfigurationAndSWHardeningNeeded',
-  'OutOfDate',
-  'OutOfDateConfigurationNeeded',
-];
+export const ANY_STATUS: TcbStatus[] = TCB_STATUSES.filter((s) => s !== 'Revoked');
 
 /** A staged quote as bytes, decoding the hex / base64 / JSON wrappers some sources use. */
 export function quoteVector(rel: string): Uint8Array {
@@ -43,9 +36,8 @@ export function bundleVector(rel: string): Collateral {
 /** dcap-qvl's verification time: min(nextUpdate of TCB info, QE identity, both CRLs) − 1 s. */
 export function dcapQvlNow(c: Collateral): Date {
   const times = [c.tcbInfo.value.nextUpdate.getTime(), c.qeIdentity.value.nextUpdate.getTime()];
-  for (const der of [c.pckCrl, c.rootCaCrl]) {
-    const next = der === undefined ? undefined : parseCrl(der).nextUpdateMs;
-    if (next !== undefined) times.push(next);
+  for (const crl of [c.pckCrl, c.rootCaCrl]) {
+    if (crl?.nextUpdateMs !== undefined) times.push(crl.nextUpdateMs);
   }
   return new Date(Math.min(...times) - 1000);
 }

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseDcapQuote, parseSgxQuote, parseTdxQuote } from '../../../src/attestation/dcap/index.js';
-import { toHex } from '../../../src/attestation/dcap/bytes.js';
+import { toHex } from '../../../src/attestation/pki/index.js';
 import { SKIP_NO_VECTORS } from '../../support/vectors.js';
 import { ownVector, quoteVector } from './helpers.js';
 

@@ -7,12 +7,13 @@ import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import {
   parseCollateral,
+  parseDcapQuote,
   parsePcsCollateral,
   verifySgxQuote,
   verifyTdxQuote,
   type DcapVerifyOptions,
 } from '../../../src/attestation/dcap/index.js';
-import { ANY_STATUS, ownVector, rejectsWith } from './helpers.js';
+import { ANY_STATUS, ownVector, pemToDer, rejectsWith } from './helpers.js';
 
 const NOW = new Date('2025-06-01T00:00:00Z');
 const root = () => ownVector('root.der');
@@ -64,6 +65,8 @@ describe('self-made TDX vectors', () => {
     assert.deepEqual(b.advisories, ['INTEL-SA-90002']);
     assert.equal(b.details['platformTcbStatus'], 'UpToDate');
     assert.equal(b.details['tdxModuleTcbStatus'], 'OutOfDate');
+    assert.equal(b.details['tdRelaunchAdvised'], true, 'TEE_TCB_SVN2 names the up-to-date module (ISVSVN 5)');
+    assert.equal(a.details['tdRelaunchAdvised'], false);
     // A TD 1.0 module (tee_tcb_svn[1] = 0) is judged by tdxModule only.
     assert.equal((await verifyTdxQuote(ownVector('tdx-v4.dat'), opts('tdx-collateral-module-outofdate.json'))).tcbStatus, 'UpToDate');
   });
@@ -159,6 +162,27 @@ describe('self-made TDX vectors', () => {
     const a = await verifyTdxQuote(ownVector('tdx-v4.dat'), { now: NOW, trustRoots: [root()], allowNoCollateral: true });
     assert.equal(a.details['tcbEvaluated'], false);
     assert.equal(a.tcbStatus, 'OutOfDate');
+  });
+
+  it('certification data types: 4 (leaf) and 1 (PPID) take the CAs or the chain from the caller; 7 is unsupported', async () => {
+    const withType = (type: number): Uint8Array => {
+      const q = ownVector('tdx-v4.dat');
+      const data = parseDcapQuote(q).signatureData.certificationData.data;
+      const at = q.length - data.length - 6; // type u16, size u32, data: the last field of the quote
+      q[at] = type;
+      return q;
+    };
+    const chain = pemToDer(ownVector('pck-chain.pem'));
+    const base = { now: NOW, trustRoots: [root()], allowNoCollateral: true };
+    const leafOnly = await verifyTdxQuote(withType(4), { ...base, pckCertChain: chain.slice(1) });
+    assert.equal(leafOnly.details['certificationDataType'], 4);
+    await verifyTdxQuote(withType(1), { ...base, pckCertChain: chain });
+    await rejectsWith(verifyTdxQuote(withType(1), base), 'ERR_CHAIN');
+    await rejectsWith(verifyTdxQuote(withType(7), base), 'ERR_UNSUPPORTED');
+    // The chain may also travel in the collateral bundle (dcap-qvl `pck_certificate_chain`).
+    const doc = JSON.parse(Buffer.from(ownVector('tdx-collateral.json')).toString('utf8')) as Record<string, string>;
+    const collateral = parseCollateral({ ...doc, pck_certificate_chain: Buffer.from(ownVector('pck-chain.pem')).toString('utf8') });
+    assert.equal((await verifyTdxQuote(withType(1), { now: NOW, trustRoots: [root()], collateral })).tcbStatus, 'UpToDate');
   });
 
   it('caller mistakes are TypeErrors', async () => {

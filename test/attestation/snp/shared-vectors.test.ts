@@ -158,6 +158,11 @@ test('pairing negatives', { skip }, async () => {
     await codeOf('sev-snp/trustee/test-vlek-report.bin', ['sev-snp/trustee/test-vlek.der', 'sev-snp/amd-kds-chains/go-sev-guest__ask_ark_milan_vlek.pem'], { now: VLEK_NOW }),
     'accepted',
   );
+  // A bundle in any order: the signer is the end-entity certificate, wherever it sits.
+  assert.equal(
+    await codeOf('sev-snp/trustee/test-vlek-report.bin', ['sev-snp/amd-kds-chains/trustee__milan_ask_ark_asvk.pem', 'sev-snp/trustee/test-vlek.der'], { now: VLEK_NOW }),
+    'accepted',
+  );
   // A VCEK report verified against the VLEK of the same platform (kind mismatch: signature fails).
   assert.equal(await codeOf('sev-snp/trustee/test-report.bin', ['sev-snp/trustee/test-vlek.der'], { now: VLEK_NOW }), 'ERR_SNP_SIGNATURE');
   // The wrong product named by the caller (GSG's product mismatch).

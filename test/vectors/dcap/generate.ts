@@ -90,7 +90,9 @@ function tdBody(f: { teeTcbSvn: number[]; tdAttributes: bigint; reportData: Buff
   Buffer.alloc(48, 0x7d).copy(b, 0x88); // MRTD
   for (let i = 0; i < 4; i++) Buffer.alloc(48, 0xa0 + i).copy(b, 0x148 + 48 * i);
   f.reportData.copy(b, 0x208);
-  if (f.td15) Buffer.from(f.teeTcbSvn).copy(b, 0x248);
+  // TEE_TCB_SVN2: the module now loaded is one ISVSVN newer than the TD was built on, so Intel's
+  // "TD relaunch advised" applies when the TCB info marks the running module out of date.
+  if (f.td15) Buffer.from([f.teeTcbSvn[0]! + 1, ...f.teeTcbSvn.slice(1)]).copy(b, 0x248);
   return b;
 }
 

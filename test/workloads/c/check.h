@@ -26,6 +26,9 @@
 
 static int n_checks, n_failed;
 
+/* Line-buffered stdout: if the runtime kills or hangs the program, the lines so far are out. */
+__attribute__((constructor)) static void line_buffered_stdout(void) { setvbuf(stdout, NULL, _IOLBF, 0); }
+
 static const char *const ERRNO_NAMES[] = {"SUCCESS","2BIG","ACCES","ADDRINUSE","ADDRNOTAVAIL","AFNOSUPPORT","AGAIN","ALREADY","BADF","BADMSG","BUSY","CANCELED","CHILD","CONNABORTED","CONNREFUSED","CONNRESET","DEADLK","DESTADDRREQ","DOM","DQUOT","EXIST","FAULT","FBIG","HOSTUNREACH","IDRM","ILSEQ","INPROGRESS","INTR","INVAL","IO","ISCONN","ISDIR","LOOP","MFILE","MLINK","MSGSIZE","MULTIHOP","NAMETOOLONG","NETDOWN","NETRESET","NETUNREACH","NFILE","NOBUFS","NODEV","NOENT","NOEXEC","NOLCK","NOLINK","NOMEM","NOMSG","NOPROTOOPT","NOSPC","NOSYS","NOTCONN","NOTDIR","NOTEMPTY","NOTRECOVERABLE","NOTSOCK","NOTSUP","NOTTY","NXIO","OVERFLOW","OWNERDEAD","PERM","PIPE","PROTO","PROTONOSUPPORT","PROTOTYPE","RANGE","ROFS","SPIPE","SRCH","STALE","TIMEDOUT","TXTBSY","XDEV","NOTCAPABLE"};
 
 static const char *errno_name(int e) {

@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { FrameDecoder, FrameError, encodeFrame } from '../../src/keep/frames.js';
+
+test('frames round-trip whatever the chunking', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.record({ n: fc.integer(), s: fc.string() }), { minLength: 1, maxLength: 5 }),
+      fc.array(fc.uint8Array({ maxLength: 300 }), { minLength: 1, maxLength: 5 }),
+      fc.integer({ min: 1, max: 64 }),
+      (headers, payloads, chunk) => {
+        const frames = headers.map((h, i) => encodeFrame({ type: 't', ...h }, payloads[i % payloads.length]));
+        const wire = Buffer.concat(frames);
+        const dec = new FrameDecoder();
+        const got = [];
+        for (let i = 0; i < wire.length; i += chunk) got.push(...dec.push(wire.subarray(i, i + chunk)));
+        assert.equal(got.length, headers.length);
+        got.forEach((f, i) => {
+          assert.deepEqual(f.header, { type: 't', ...headers[i] });
+          assert.deepEqual(new Uint8Array(f.payload), payloads[i % payloads.length]);
+        });
+      },
+    ),
+  );
+});
+
+test('oversized, malformed or non-object headers are refused with ERR_PROTOCOL', () => {
+  const big = Buffer.alloc(8);
+  big.writeUInt32LE(0xffffffff, 0);
+  const notJson = Buffer.concat([Buffer.from([6, 0, 0, 0, 2, 0, 0, 0]), Buffer.from('{x')]);
+  const array = encodeFrame({}).subarray(0, 0);
+  const arr = Buffer.concat([Buffer.from([6, 0, 0, 0, 2, 0, 0, 0]), Buffer.from('[]')]);
+  const hdrTooLong = Buffer.from([5, 0, 0, 0, 9, 0, 0, 0, 0x7b]);
+  for (const wire of [big, notJson, arr, hdrTooLong]) {
+    assert.throws(() => new FrameDecoder().push(wire), (e) => e instanceof FrameError && e.code === 'ERR_PROTOCOL');
+  }
+  assert.equal(array.length, 0);
+});
+
+test('random bytes never crash the decoder', () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
+      try {
+        new FrameDecoder(1 << 16).push(Buffer.from(bytes));
+      } catch (e) {
+        assert.ok(e instanceof FrameError);
+      }
+    }),
+  );
+});
