@@ -1,6 +1,7 @@
 // N-body simulation (the benchmarks game): floating point, sqrt, small arrays.
 #include <math.h>
 #include <stdio.h>
+#include "bench.h"
 #define PI 3.141592653589793
 #define SOLAR_MASS (4 * PI * PI)
 #define DAYS_PER_YEAR 365.24
@@ -29,12 +30,11 @@ static double energy(void) {
   }
   return e;
 }
-int main(void) {
+static unsigned long long kernel(void) {
   double px = 0, py = 0, pz = 0;
   for (int i = 0; i < 5; i++) { px += bodies[i].vx * bodies[i].mass; py += bodies[i].vy * bodies[i].mass; pz += bodies[i].vz * bodies[i].mass; }
   bodies[0].vx = -px / SOLAR_MASS; bodies[0].vy = -py / SOLAR_MASS; bodies[0].vz = -pz / SOLAR_MASS;
-  printf("%.9f\n", energy());
+  double e0 = energy();
   for (int i = 0; i < 5000000; i++) advance(0.01);
-  printf("%.9f\n", energy());
-  return 0;
+  return (unsigned long long)((e0 - energy()) * 1e15);
 }

@@ -93,7 +93,7 @@ function signature(hex: unknown, what: string): Uint8Array {
   return sig;
 }
 
-const utf8 = (s: Uint8Array | string): Uint8Array => (typeof s === 'string' ? new TextEncoder().encode(s) : s.slice());
+const utf8 = (s: Uint8Array | string): Uint8Array => (typeof s === 'string' ? new TextEncoder().encode(s) : new Uint8Array(s));
 
 function signedTcbInfo(bytes: Uint8Array, sig: Uint8Array): Signed<TcbInfo> {
   return Object.freeze({ bytes, value: toTcbInfo(parseJsonBytes(bytes, 'tcbInfo')), signature: sig });
@@ -151,7 +151,7 @@ function pcsBody(body: Uint8Array | string, key: string, what: string): { bytes:
   const value = members.get(key);
   const sigBytes = members.get('signature');
   if (value === undefined || sigBytes === undefined) collateralError(`${what} lacks '${key}' or 'signature'`);
-  return { bytes: value.slice(), sig: signature(parseJsonBytes(sigBytes, `${what} signature`), `${what} signature`) };
+  return { bytes: new Uint8Array(value), sig: signature(parseJsonBytes(sigBytes, `${what} signature`), `${what} signature`) };
 }
 
 /**

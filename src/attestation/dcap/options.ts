@@ -23,7 +23,7 @@ export interface DcapVerifyOptions {
   readonly measurements?: readonly string[];
   /** Expected 64-byte report data (bytes or hex), compared in constant time. */
   readonly reportData?: Uint8Array | string;
-  /** Extra CRLs (DER): Intel SGX Root CA CRL, PCK Platform/Processor CA CRLs. */
+  /** Extra CRLs (DER, or PEM bytes): Intel SGX Root CA CRL, PCK Platform/Processor CA CRLs. */
   readonly crls?: readonly Uint8Array[];
   /** Trust anchors (DER) that replace the pinned Intel SGX Root CA. */
   readonly trustRoots?: readonly Uint8Array[];
@@ -44,7 +44,7 @@ export interface ResolvedOptions {
   /** Lower-case hex. */
   readonly measurements: readonly string[] | undefined;
   readonly reportData: Uint8Array | undefined;
-  /** DER, not yet parsed. */
+  /** DER or PEM, not yet parsed. */
   readonly crls: readonly Uint8Array[];
   readonly trustRoots: readonly Certificate[] | undefined;
   readonly allowNoCollateral: boolean;
@@ -83,7 +83,7 @@ export function resolveOptions(opts: DcapVerifyOptions = {}): ResolvedOptions {
   if (opts.reportData !== undefined) {
     const rd = typeof opts.reportData === 'string' ? parseHex(opts.reportData) : opts.reportData;
     if (!(rd instanceof Uint8Array) || rd.length !== 64) throw new TypeError('reportData must be 64 bytes (or 128 hex digits)');
-    reportData = rd.slice();
+    reportData = new Uint8Array(rd); // a copy even when the caller passed a Buffer
   }
   // CRLs are untrusted collateral: parsed (ERR_COLLATERAL on failure) by the verifier.
   const crls = bytesList(opts.crls, 'crls') ?? [];

@@ -66,7 +66,7 @@ function members(bytes: Uint8Array, seq: Tlv, prefix: string): Map<number, Tlv> 
 function octets(bytes: Uint8Array, tlv: Tlv | undefined, size: number, what: string): Uint8Array {
   if (tlv === undefined) bad(`${what} is missing`);
   if (tlv.tag !== DerTag.OCTET_STRING || tlv.end - tlv.contentStart !== size) bad(`${what} must be ${size} octets`);
-  return contentOf(bytes, tlv).slice();
+  return new Uint8Array(contentOf(bytes, tlv));
 }
 
 function integer(bytes: Uint8Array, tlv: Tlv | undefined, max: number, what: string, tag: number = DerTag.INTEGER): number {
@@ -83,7 +83,7 @@ function integer(bytes: Uint8Array, tlv: Tlv | undefined, max: number, what: str
  */
 export function parsePckExtension(extnValue: Uint8Array): PckExtension {
   try {
-    const bytes = extnValue.slice();
+    const bytes = new Uint8Array(extnValue);
     const top = expectTlv(bytes, 0, DerTag.SEQUENCE, 'SGXExtensions');
     if (top.end !== bytes.length) bad('trailing bytes');
     const m = members(bytes, top, OID_SGX_EXTENSIONS);

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { AttestationError } from '../errors.js';
-import { parseCertificate, parseCrl, type Certificate, type Crl } from '../pki/index.js';
+import { parseCertificate, parseCrls, type Certificate, type Crl } from '../pki/index.js';
 import { constantTimeEqual, isAllZero } from './bytes.js';
 import type { Collateral } from './collateral.js';
 import { verifyCollateral, type VerifiedCollateral } from './collateral-verify.js';
@@ -26,15 +26,9 @@ export interface DcapVerification {
   readonly tcb?: TcbEvaluation;
 }
 
-function parseCrls(collateral: Collateral | undefined, extra: readonly Uint8Array[]): Crl[] {
-  const parsed = extra.map((der) => {
-    try {
-      return parseCrl(der);
-    } catch (err) {
-      if (err instanceof AttestationError && err.code === 'ERR_COLLATERAL') throw err;
-      throw new AttestationError('ERR_COLLATERAL', 'a CRL does not parse', { cause: err });
-    }
-  });
+/** The collateral's CRLs and the caller's (each DER, or PEM with X509 CRL blocks). */
+function gatherCrls(collateral: Collateral | undefined, extra: readonly Uint8Array[]): Crl[] {
+  const parsed = extra.flatMap((input) => parseCrls(input));
   return [collateral?.pckCrl, collateral?.rootCaCrl, ...parsed].filter((c): c is Crl => c !== undefined);
 }
 
@@ -86,7 +80,7 @@ function checkApplicability(quote: DcapQuote, chain: VerifiedPckChain, collatera
  */
 export function verifyDcapQuote(quote: DcapQuote, opts: ResolvedOptions): DcapVerification {
   const collateral = opts.collateral;
-  const crls = parseCrls(collateral, opts.crls);
+  const crls = gatherCrls(collateral, opts.crls);
   const supplied = opts.pckCertChain === undefined ? collateral?.pckCertificateChain : parseSuppliedChain(opts.pckCertChain);
   const pckCerts = pckCertificates(quote.signatureData.certificationData, supplied);
   const pool: Certificate[] = [...pckCerts];

@@ -135,14 +135,14 @@ describe('SGX vectors: trustee and the Intel QVL sample', skip, () => {
     await rejectsWith(verifySgxQuote(quoteVector(Q + 'quote.dat'), { now, allowNoCollateral: true, pckCertChain: pckChain() }), 'ERR_CHAIN');
   });
 
-  it('with its test root, chain, CRLs and collateral it verifies (UpToDate)', async () => {
+  it('with its test root, chain, CRLs (one PEM, one DER) and collateral it verifies (UpToDate)', async () => {
     const root = pemToDer(readVector(Q + 'trustedRootCaCert.pem'))[0]!;
     const collateral = parsePcsCollateral({
       tcbInfo: readVector(Q + 'tcbInfo.json'),
       qeIdentity: readVector(Q + 'qeIdentity.json'),
       tcbInfoIssuerChain: readVector(Q + 'tcbSignChain.pem'),
     });
-    const crls = [new Uint8Array(readVector(Q + 'intermediateCaCrl.der')), new Uint8Array(readVector(Q + 'rootCaCrl.der'))];
+    const crls = [new Uint8Array(readVector(Q + 'intermediateCaCrl.pem')), new Uint8Array(readVector(Q + 'rootCaCrl.der'))];
     const a = await verifySgxQuote(quoteVector(Q + 'quote.dat'), { now, trustRoots: [root], pckCertChain: pckChain(), collateral, crls });
     assert.equal(a.tcbStatus, 'UpToDate');
     assert.equal(a.details['certificationDataType'], 1);

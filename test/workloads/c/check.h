@@ -24,6 +24,8 @@
 #error "define PROGRAM before including check.h"
 #endif
 
+#define HELPER static __attribute__((unused))
+
 static int n_checks, n_failed;
 
 /* Line-buffered stdout: if the runtime kills or hangs the program, the lines so far are out. */
@@ -31,7 +33,7 @@ __attribute__((constructor)) static void line_buffered_stdout(void) { setvbuf(st
 
 static const char *const ERRNO_NAMES[] = {"SUCCESS","2BIG","ACCES","ADDRINUSE","ADDRNOTAVAIL","AFNOSUPPORT","AGAIN","ALREADY","BADF","BADMSG","BUSY","CANCELED","CHILD","CONNABORTED","CONNREFUSED","CONNRESET","DEADLK","DESTADDRREQ","DOM","DQUOT","EXIST","FAULT","FBIG","HOSTUNREACH","IDRM","ILSEQ","INPROGRESS","INTR","INVAL","IO","ISCONN","ISDIR","LOOP","MFILE","MLINK","MSGSIZE","MULTIHOP","NAMETOOLONG","NETDOWN","NETRESET","NETUNREACH","NFILE","NOBUFS","NODEV","NOENT","NOEXEC","NOLCK","NOLINK","NOMEM","NOMSG","NOPROTOOPT","NOSPC","NOSYS","NOTCONN","NOTDIR","NOTEMPTY","NOTRECOVERABLE","NOTSOCK","NOTSUP","NOTTY","NXIO","OVERFLOW","OWNERDEAD","PERM","PIPE","PROTO","PROTONOSUPPORT","PROTOTYPE","RANGE","ROFS","SPIPE","SRCH","STALE","TIMEDOUT","TXTBSY","XDEV","NOTCAPABLE"};
 
-static const char *errno_name(int e) {
+HELPER const char *errno_name(int e) {
   static char buf[16];
   if (e >= 0 && e < (int)(sizeof ERRNO_NAMES / sizeof ERRNO_NAMES[0])) return ERRNO_NAMES[e];
   snprintf(buf, sizeof buf, "errno %d", e);
@@ -39,7 +41,7 @@ static const char *errno_name(int e) {
 }
 
 /* `want` is a list of acceptable errnos ended by -1. */
-static void check_errno_(int line, const char *what, int got, const int *want) {
+HELPER void check_errno_(int line, const char *what, int got, const int *want) {
   n_checks++;
   for (const int *w = want; *w >= 0; w++)
     if (*w == got) return;
@@ -49,7 +51,7 @@ static void check_errno_(int line, const char *what, int got, const int *want) {
   printf("\n");
 }
 
-static int check_(int line, const char *what, int ok) {
+HELPER int check_(int line, const char *what, int ok) {
   n_checks++;
   if (!ok) {
     n_failed++;
@@ -58,7 +60,7 @@ static int check_(int line, const char *what, int ok) {
   return ok;
 }
 
-static void check_u64_(int line, const char *what, uint64_t got, uint64_t want) {
+HELPER void check_u64_(int line, const char *what, uint64_t got, uint64_t want) {
   n_checks++;
   if (got != want) {
     n_failed++;
@@ -67,7 +69,7 @@ static void check_u64_(int line, const char *what, uint64_t got, uint64_t want) 
   }
 }
 
-static void check_str_(int line, const char *what, const char *got, size_t got_len, const char *want) {
+HELPER void check_str_(int line, const char *what, const char *got, size_t got_len, const char *want) {
   n_checks++;
   if (got_len != strlen(want) || memcmp(got, want, got_len) != 0) {
     n_failed++;
@@ -96,7 +98,7 @@ static void check_str_(int line, const char *what, const char *got, size_t got_l
     }                                                                               \
   } while (0)
 
-static int finish(void) {
+HELPER int finish(void) {
   if (n_failed == 0)
     printf("%s: all checks passed\n", PROGRAM);
   else
@@ -114,10 +116,9 @@ int32_t raw_path_create_directory(int32_t fd, const char *path, int32_t path_len
     WASI_IMPORT("path_create_directory");
 int32_t raw_path_filestat_get(int32_t fd, int32_t flags, const char *path, int32_t path_len,
                               __wasi_filestat_t *out) WASI_IMPORT("path_filestat_get");
-int32_t raw_proc_raise(int32_t sig) WASI_IMPORT("proc_raise");
 
 /* The fd of the preopened directory named `name` (e.g. "/sandbox"); exits when absent. */
-static __wasi_fd_t preopen(const char *name) {
+HELPER __wasi_fd_t preopen(const char *name) {
   for (__wasi_fd_t fd = 3; fd < 64; fd++) {
     __wasi_prestat_t ps;
     if (__wasi_fd_prestat_get(fd, &ps) != 0) break;
@@ -151,7 +152,7 @@ static __wasi_fd_t preopen(const char *name) {
    __WASI_RIGHTS_PATH_UNLINK_FILE)
 
 /* path_open with the usual rights: returns the new fd, or -errno. */
-static int64_t open_at(__wasi_fd_t dir, __wasi_lookupflags_t lookup, const char *path, __wasi_oflags_t oflags,
+HELPER int64_t open_at(__wasi_fd_t dir, __wasi_lookupflags_t lookup, const char *path, __wasi_oflags_t oflags,
                        __wasi_rights_t base, __wasi_fdflags_t fdflags) {
   __wasi_fd_t fd;
   __wasi_rights_t inheriting = (oflags & __WASI_OFLAGS_DIRECTORY) ? (R_DIR_ALL | R_FILE_ALL) : 0;
@@ -160,15 +161,15 @@ static int64_t open_at(__wasi_fd_t dir, __wasi_lookupflags_t lookup, const char 
 }
 
 /* The errno of an open_at result (0 when it gave an fd). */
-static int open_errno(int64_t r) { return r < 0 ? (int)-r : 0; }
+HELPER int open_errno(int64_t r) { return r < 0 ? (int)-r : 0; }
 
 /* Whole-buffer helpers over fd_write/fd_read with one iovec. */
-static int write_all(__wasi_fd_t fd, const void *buf, size_t len, size_t *n) {
+HELPER int write_all(__wasi_fd_t fd, const void *buf, size_t len, size_t *n) {
   __wasi_ciovec_t iov = {(const uint8_t *)buf, len};
   return __wasi_fd_write(fd, &iov, 1, n);
 }
 /* Writes all of buf, looping over short writes (a runtime may write fewer bytes than asked). */
-static int write_full(__wasi_fd_t fd, const void *buf, size_t len) {
+HELPER int write_full(__wasi_fd_t fd, const void *buf, size_t len) {
   const uint8_t *p = buf;
   while (len > 0) {
     size_t n;
@@ -181,7 +182,7 @@ static int write_full(__wasi_fd_t fd, const void *buf, size_t len) {
   return 0;
 }
 /* Reads up to len bytes from offset, looping over short reads; *got receives the count. */
-static int pread_full(__wasi_fd_t fd, void *buf, size_t len, uint64_t offset, size_t *got) {
+HELPER int pread_full(__wasi_fd_t fd, void *buf, size_t len, uint64_t offset, size_t *got) {
   uint8_t *p = buf;
   *got = 0;
   while (*got < len) {
@@ -194,7 +195,7 @@ static int pread_full(__wasi_fd_t fd, void *buf, size_t len, uint64_t offset, si
   }
   return 0;
 }
-static int read_some(__wasi_fd_t fd, void *buf, size_t len, size_t *n) {
+HELPER int read_some(__wasi_fd_t fd, void *buf, size_t len, size_t *n) {
   __wasi_iovec_t iov = {(uint8_t *)buf, len};
   return __wasi_fd_read(fd, &iov, 1, n);
 }

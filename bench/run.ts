@@ -1,0 +1,46 @@
+/**
+ * `npm run bench`: runs every benchmark and prints one table. Each figure is a ratio against a
+ * peer measured in the same run (native code, node:wasi, a bare crypto operation). Pass names to
+ * run only some: `npm run bench -- compute startup`.
+ */
+import * as attestation from './attestation.bench.js';
+import * as compute from './compute.bench.js';
+import * as dcap from './dcap.bench.js';
+import * as startup from './startup.bench.js';
+import * as syscalls from './syscalls.bench.js';
+import type { Row } from './support.js';
+
+const BENCHES: Record<string, () => Row[] | Promise<Row[]>> = {
+  startup: () => startup.run(),
+  compute: () => compute.run(),
+  syscalls: () => syscalls.run(),
+  attestation: () =>
+    attestation.run().map((r) => ({
+      bench: 'attestation',
+      case: r.name,
+      values: { p50_ms: r.p50Ms, iterations: r.iterations },
+      ...(r.goalMs === undefined ? {} : { goal: r.goalMs }),
+    })),
+  dcap: async () =>
+    (await dcap.run()).map((r) => ({ bench: 'dcap', case: r.name, values: { p50_ms: r.p50Ms, iterations: r.iterations } })),
+};
+
+function fmt(n: number): string {
+  if (Number.isNaN(n)) return 'n/a';
+  return n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(3);
+}
+
+const wanted = process.argv.slice(2);
+for (const [name, bench] of Object.entries(BENCHES)) {
+  if (wanted.length && !wanted.includes(name)) continue;
+  const rows = await bench();
+  for (const r of rows) {
+    const vals = Object.entries(r.values)
+      .filter(([, v]) => typeof v === 'number')
+      .map(([k, v]) => `${k}=${fmt(v)}`)
+      .join(' ');
+    const ratio = r.ratio === undefined ? '' : `  → ${fmt(r.ratio)}× ${r.against}${r.goal ? ` (goal ≤ ${r.goal}${r.bench === 'attestation' ? ' ms' : '×'})` : ''}`;
+    const goal = r.ratio === undefined && r.goal ? `  (goal ≤ ${r.goal} ms)` : '';
+    console.log(`${r.bench.padEnd(12)} ${r.case.padEnd(34)} ${vals}${ratio}${goal}`);
+  }
+}

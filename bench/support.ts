@@ -1,0 +1,74 @@
+/**
+ * Helpers shared by the benchmarks: building C kernels, running commands, medians.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root (this file is compiled to dist/bench/). */
+export const REPO = fileURLToPath(new URL('../../', import.meta.url));
+export const KERNELS = join(REPO, 'bench', 'kernels');
+export const ENARX = join(REPO, 'bin', 'enarx.js');
+/** A node:wasi runner: the peer we compare with (Node's own WASI on the host's Node.js). */
+export const NODE_WASI = join(REPO, 'bench', 'node-wasi-run.mjs');
+
+/** One row of a benchmark's result table. */
+export interface Row {
+  readonly bench: string;
+  readonly case: string;
+  /** What was measured, with units, e.g. `{ enarx_ms: 812, native_ms: 690 }`. */
+  readonly values: Readonly<Record<string, number>>;
+  /** The headline ratio (ours / peer) and what it is against. */
+  readonly ratio?: number;
+  readonly against?: string;
+  readonly goal?: number;
+}
+
+/** Whether a command exists. */
+export function have(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+
+/** A fresh temporary directory. */
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Compiles a C kernel natively and to wasm32-wasi (both clang -O2). Returns the two paths. */
+export function buildKernel(name: string, out: string): { native: string; wasm: string } {
+  const src = join(KERNELS, `${name}.c`);
+  const native = join(out, `${name}.native`);
+  const wasm = join(out, `${name}.wasm`);
+  if (!existsSync(native)) run('clang-19', ['-O2', src, '-o', native, '-lm']);
+  // -msimd128 lets clang auto-vectorise for wasm as it does natively (SSE2 on x86-64).
+  if (!existsSync(wasm)) run('clang-19', ['--target=wasm32-wasi', '--sysroot=/usr', '-O2', '-msimd128', src, '-o', wasm, '-lm']);
+  return { native, wasm };
+}
+
+/** Runs a command to completion; throws with its stderr when it fails. */
+export function run(cmd: string, args: readonly string[], opts: { input?: string; stdout?: 'ignore' } = {}): { stdout: string; stderr: string; ms: number } {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, {
+    encoding: 'utf8',
+    input: opts.input ?? '',
+    stdio: ['pipe', opts.stdout === 'ignore' ? 'ignore' : 'pipe', 'pipe'],
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+  return { stdout: r.stdout ?? '', stderr: r.stderr ?? '', ms };
+}
+
+/** The median of a list of numbers. */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** The geometric mean. */
+export function geomean(xs: readonly number[]): number {
+  return Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length);
+}

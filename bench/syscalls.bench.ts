@@ -1,0 +1,36 @@
+/**
+ * Syscall throughput: fd_write, fd_read and path_open+fd_close per-call cost of the same module
+ * under `enarx run` and under node:wasi, timed inside the module. Reported as ours / node:wasi.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildKernel, ENARX, have, median, NODE_WASI, run as exec, tempDir } from './support.js';
+import type { Row } from './support.js';
+
+function perOp(stderr: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of stderr.matchAll(/^(\S+) ns_per_op=(\d+)$/gm)) out[m[1]!] = Number(m[2]);
+  return out;
+}
+
+/** Runs the syscall benchmark. */
+export function run(reps = 3): Row[] {
+  if (!have('clang-19')) return [{ bench: 'syscalls', case: 'skipped: clang-19 not installed', values: {} }];
+  const out = tempDir('enarx-bench-sys-');
+  const { wasm } = buildKernel('syscalls', out);
+  const data = tempDir('enarx-bench-data-');
+  writeFileSync(join(data, 'data.bin'), Buffer.alloc(1 << 20, 7));
+  const ours: Record<string, number[]> = {};
+  const peer: Record<string, number[]> = {};
+  for (let i = 0; i < reps; i++) {
+    const a = perOp(exec(process.execPath, [ENARX, 'run', '--dir', `${data}::/work`, wasm], { stdout: 'ignore' }).stderr);
+    const b = perOp(exec(process.execPath, [NODE_WASI, '--dir', `${data}::/work`, wasm], { stdout: 'ignore' }).stderr);
+    for (const [k, v] of Object.entries(a)) (ours[k] ??= []).push(v);
+    for (const [k, v] of Object.entries(b)) (peer[k] ??= []).push(v);
+  }
+  return Object.keys(ours).map((k) => {
+    const o = median(ours[k]!);
+    const p = median(peer[k] ?? [NaN]);
+    return { bench: 'syscalls', case: k, values: { enarx_ns_per_op: o, node_wasi_ns_per_op: p }, ratio: o / p, against: 'node:wasi' };
+  });
+}

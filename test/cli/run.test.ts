@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { REPO_ROOT } from '../support/vectors.js';
+import { buildModule } from '../support/wasm.js';
+
+const ENARX = join(REPO_ROOT, 'bin', 'enarx.js');
+let dir: string;
+
+interface Result {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function enarx(args: string[], opts: { env?: NodeJS.ProcessEnv; stdin?: string } = {}): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [ENARX, ...args], { env: opts.env ?? process.env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+    child.stdin.end(opts.stdin ?? '');
+  });
+}
+
+function write(name: string, bytes: Uint8Array | string): string {
+  const p = join(dir, name);
+  writeFileSync(p, bytes);
+  return p;
+}
+
+const PROC_EXIT = { module: 'wasi_snapshot_preview1', name: 'proc_exit', params: 1, results: 0 };
+
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'enarx-run-'));
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('exit status is the workload exit code', async () => {
+  // _start: i32.const 42; call $proc_exit
+  const m = write('exit42.wasm', buildModule([{ name: '_start', body: [0x41, 42, 0x10, 0] }], { memoryPages: 1, imports: [PROC_EXIT] }));
+  const r = await enarx(['run', m]);
+  assert.equal(r.status, 42);
+  assert.equal(r.stderr, '');
+});
+
+test('a trap exits 134 with one line naming the trap and the function', async () => {
+  const m = write('trap.wasm', buildModule([{ name: '_start', body: [0x10, 1] }, { name: 'crash_here', body: [0x00], export: false }], { memoryPages: 1 }));
+  const r = await enarx(['run', m]);
+  assert.equal(r.status, 134);
+  assert.match(r.stderr, /^enarx: wasm trap: unreachable in function 'crash_here' \[ERR_TRAP\]\n$/);
+});
+
+test('an infinite loop is stopped by --timeout with exit 124', async () => {
+  const m = write('loop.wasm', buildModule([{ name: '_start', body: [0x03, 0x40, 0x0c, 0, 0x0b] }], { memoryPages: 1 }));
+  const r = await enarx(['run', '--timeout', '300ms', m]);
+  assert.equal(r.status, 124);
+  assert.match(r.stderr, /ERR_TIMEOUT/);
+});
+
+test('a module that needs more memory than --max-memory is refused before it runs', async () => {
+  const m = write('big.wasm', buildModule([{ name: '_start', body: [] }], { memoryPages: 2048 }));
+  const r = await enarx(['run', '--max-memory', '64MiB', m]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /needs 128 MiB of memory.*\[ERR_MEMORY_LIMIT\]/);
+  assert.equal((await enarx(['run', '--max-memory', '256MiB', m])).status, 0);
+});
+
+test('errors are one clear line, or JSON with --json, without a stack trace', async () => {
+  const notWasm = write('not.wasm', 'hello');
+  const badImport = write('imp.wasm', buildModule([{ name: '_start', body: [] }], {
+    memoryPages: 1,
+    imports: [{ module: 'env', name: 'evil', params: 0, results: 0 }],
+  }));
+  const noStart = write('nostart.wasm', buildModule([{ name: 'main', body: [] }], { memoryPages: 1 }));
+  const cases: [string[], RegExp, number][] = [
+    [['run', notWasm], /\[ERR_MODULE_INVALID\]/, 1],
+    [['run', badImport], /imports function 'env::evil'.*\[ERR_MODULE_IMPORT\]/, 1],
+    [['run', noStart], /no _start.*\[ERR_MODULE_NO_START\]/, 1],
+    [['run', join(dir, 'missing.wasm')], /\[ERR_MODULE_NOT_FOUND\]/, 1],
+    [['run', '--dir', join(dir, 'nope') + '::/x', notWasm], /\[ERR_DIR_NOT_FOUND\]/, 1],
+    [['run', '--frobnicate', notWasm], /unknown option '--frobnicate' \[ERR_USAGE\]/, 2],
+    [['run', '--backend', 'quantum', notWasm], /\[ERR_BACKEND_UNAVAILABLE\]/, 1],
+    [['run', '--max-memory', 'lots', notWasm], /\[ERR_USAGE\]/, 2],
+  ];
+  for (const [args, re, status] of cases) {
+    const r = await enarx(args);
+    assert.equal(r.status, status, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, re);
+    assert.equal(r.stderr.trim().split('\n').length, 1, `one line: ${r.stderr}`);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+  }
+  const j = await enarx(['run', '--json', notWasm]);
+  const parsed = JSON.parse(j.stderr) as { error: { code: string; message: string } };
+  assert.equal(parsed.error.code, 'ERR_MODULE_INVALID');
+});
+
+test('the host environment never reaches the workload', async () => {
+  // environ_sizes_get(count=@0, size=@4); proc_exit(load @0)  → exits with the variable count
+  const m = write('envcount.wasm', buildModule(
+    [{ name: '_start', body: [0x41, 0, 0x41, 4, 0x10, 0, 0x1a, 0x41, 0, 0x28, 2, 0, 0x10, 1] }],
+    { memoryPages: 1, imports: [{ module: 'wasi_snapshot_preview1', name: 'environ_sizes_get', params: 2, results: 1 }, PROC_EXIT] },
+  ));
+  const env = { ...process.env, ENARX_TEST_SECRET: 'x', HOME: '/root' };
+  assert.equal((await enarx(['run', m], { env })).status, 0);
+  assert.equal((await enarx(['run', '--env', 'A=1', '--env', 'B=2', m], { env })).status, 2);
+});
