@@ -150,16 +150,30 @@ function guard(
   fn: (...args: never[]) => number,
   onInternalError: WasiOptions['onInternalError'],
 ): (...args: never[]) => number {
-  return (...args: never[]) => {
-    try {
-      return fn(...args);
-    } catch (err) {
-      if (err instanceof Errno) return err.errno;
-      if (err instanceof WasiExit || err instanceof WasiAbort) throw err;
-      onInternalError?.(name, err);
-      return C.ERRNO_IO;
-    }
+  const failed = (err: unknown): number => {
+    if (err instanceof Errno) return err.errno;
+    if (err instanceof WasiExit || err instanceof WasiAbort) throw err;
+    onInternalError?.(name, err);
+    return C.ERRNO_IO;
   };
+  // Fixed-arity wrappers: a rest-parameter spread on every syscall costs measurable time.
+  const f = fn as (a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown, g?: unknown, h?: unknown, i?: unknown, j?: unknown) => number;
+  if (fn.length <= 4) {
+    return ((a: unknown, b: unknown, c: unknown, d: unknown) => {
+      try {
+        return f(a, b, c, d);
+      } catch (err) {
+        return failed(err);
+      }
+    }) as (...args: never[]) => number;
+  }
+  return ((a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, g: unknown, h: unknown, i: unknown, j: unknown) => {
+    try {
+      return f(a, b, c, d, e, g, h, i, j);
+    } catch (err) {
+      return failed(err);
+    }
+  }) as (...args: never[]) => number;
 }
 
 export { WasiAbort, WasiExit };

@@ -35,18 +35,6 @@ function sleepMs(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-/** Retries an operation that a non-blocking descriptor (shared stdio) may answer with EAGAIN. */
-function retryAgain<T>(fn: () => T): T {
-  for (;;) {
-    try {
-      return fn();
-    } catch (err) {
-      if ((err as { code?: string }).code !== 'EAGAIN') throw err;
-      sleepMs(1);
-    }
-  }
-}
-
 /** The end of a path walk: an open directory and one name inside it. */
 interface Walked {
   readonly dirFd: number;
@@ -79,31 +67,54 @@ export class HostFile implements FileHandle {
   readonly kind = 'file' as const;
   readonly filetype: number;
   readonly seekable: boolean;
-  readonly isTty: boolean;
+  private tty: boolean | undefined;
 
   /**
    * `inherited`: a descriptor the keep was given (stdio). It is never closed by the guest and
    * always used as a stream at the kernel's own file offset, even when it is a regular file:
    * the offset is shared with the processes that passed it, and Node.js cannot lseek.
+   * `st`: the descriptor's stat, when the caller already has it.
    */
   constructor(
     readonly fd: number,
     private readonly inherited = false,
+    st?: fs.Stats,
   ) {
-    const s = host(() => fs.fstatSync(fd, { bigint: true }));
-    this.isTty = isatty(fd);
+    const s = st ?? host(() => fs.fstatSync(fd));
     this.filetype = filetypeOf(s);
     this.seekable = !inherited && (s.isFile() || s.isBlockDevice());
   }
 
+  get isTty(): boolean {
+    this.tty ??= this.filetype === C.FILETYPE_CHARACTER_DEVICE && isatty(this.fd);
+    return this.tty;
+  }
+
+  // The hot paths: no closures, no allocation; EAGAIN (a non-blocking stdio pipe) waits.
   read(dst: Uint8Array, position: bigint | null): number {
     if (dst.length === 0) return 0;
-    return host(() => retryAgain(() => fs.readSync(this.fd, dst, 0, dst.length, toPosition(position))));
+    const pos = toPosition(position);
+    for (;;) {
+      try {
+        return fs.readSync(this.fd, dst, 0, dst.length, pos);
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'EAGAIN') throw new Errno(errnoFromHost(err));
+        sleepMs(1);
+      }
+    }
   }
 
   write(src: Uint8Array, position: bigint | null): number {
     if (src.length === 0) return 0;
-    return host(() => retryAgain(() => fs.writeSync(this.fd, src, 0, src.length, toPosition(position))));
+    const pos = toPosition(position);
+    for (;;) {
+      try {
+        return fs.writeSync(this.fd, src, 0, src.length, pos);
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'EAGAIN') throw new Errno(errnoFromHost(err));
+        sleepMs(1);
+      }
+    }
   }
 
   stat(): Filestat {
@@ -192,20 +203,32 @@ export class HostDir implements DirHandle {
           continue;
         }
         if (last && !followFinal && !trailingSlash) return { dirFd: top, name: comp, trailingSlash, release };
-        const target = host(() => tryReadlink(procPath(top, comp)));
-        if (target !== undefined) {
-          if (--budget < 0) fail(C.ERRNO_LOOP);
-          if (target.startsWith('/')) fail(C.ERRNO_NOTCAPABLE);
-          if (target.length === 0) fail(C.ERRNO_NOENT);
-          if (last && target.endsWith('/')) trailingSlash = true;
-          const parts = target.split('/').filter((c) => c.length > 0);
-          queue.splice(i, 1, ...parts);
-          i--;
-          continue;
+        const p = procPath(top, comp);
+        let target: string | undefined;
+        if (last) {
+          // lstat reports a missing name without throwing, the common case for O_CREAT.
+          const st = host(() => fs.lstatSync(p, { throwIfNoEntry: false }));
+          if (!st?.isSymbolicLink()) return { dirFd: top, name: comp, trailingSlash, release };
+          target = host(() => fs.readlinkSync(p));
+        } else {
+          // Optimistically open the directory; only a symlink (or an error) costs more.
+          try {
+            stack.push(fs.openSync(p, O.O_RDONLY | O.O_DIRECTORY | O.O_NOFOLLOW));
+            continue;
+          } catch (err) {
+            const code = (err as { code?: string }).code;
+            if (code !== 'ELOOP' && code !== 'ENOTDIR') throw new Errno(errnoFromHost(err));
+            target = host(() => tryReadlink(p));
+            if (target === undefined) throw new Errno(errnoFromHost(err));
+          }
         }
-        if (last) return { dirFd: top, name: comp, trailingSlash, release };
-        const fd = host(() => fs.openSync(procPath(top, comp), O.O_RDONLY | O.O_DIRECTORY | O.O_NOFOLLOW));
-        stack.push(fd);
+        if (--budget < 0) fail(C.ERRNO_LOOP);
+        if (target.startsWith('/')) fail(C.ERRNO_NOTCAPABLE);
+        if (target.length === 0) fail(C.ERRNO_NOENT);
+        if (last && target.endsWith('/')) trailingSlash = true;
+        const parts = target.split('/').filter((c) => c.length > 0);
+        queue.splice(i, 1, ...parts);
+        i--;
       }
       // Only reachable when every component was a symlink expanding to nothing.
       return { dirFd: stack[stack.length - 1]!, name: '.', trailingSlash, release };
@@ -245,7 +268,20 @@ export class HostDir implements DirHandle {
   }
 
   open(path: string, req: OpenRequest): FileHandle | DirHandle {
-    const w = this.walk(path, req.followFinal);
+    // Most final components are not symlinks: open without following first, and walk again
+    // following the link only when the kernel says the name may be one (ELOOP, or ENOTDIR for
+    // O_DIRECTORY|O_NOFOLLOW on a symlink).
+    try {
+      return this.openWalked(path, req, false);
+    } catch (err) {
+      if (!(err instanceof Errno) || !req.followFinal) throw err;
+      if (err.errno !== C.ERRNO_LOOP && err.errno !== C.ERRNO_NOTDIR) throw err;
+    }
+    return this.openWalked(path, req, true);
+  }
+
+  private openWalked(path: string, req: OpenRequest, followFinal: boolean): FileHandle | DirHandle {
+    const w = this.walk(path, followFinal);
     try {
       let flags = O.O_NOFOLLOW;
       if (req.oflags & C.OFLAGS_CREAT) flags |= O.O_CREAT;
@@ -255,19 +291,21 @@ export class HostDir implements DirHandle {
       if (req.fdflags & C.FDFLAGS_SYNC) flags |= O.O_SYNC;
       if (req.fdflags & (C.FDFLAGS_DSYNC | C.FDFLAGS_RSYNC)) flags |= O.O_DSYNC;
       flags |= req.write ? (req.read ? O.O_RDWR : O.O_WRONLY) : O.O_RDONLY;
-      const p = procPath(w.dirFd, w.name);
       let fd: number;
       try {
-        fd = fs.openSync(p, flags, 0o644);
+        fd = fs.openSync(procPath(w.dirFd, w.name), flags, 0o644);
       } catch (err) {
-        const code = (err as { code?: string }).code;
-        // Opening a directory for writing: POSIX says EISDIR; we report it the same way.
-        if (code === 'ELOOP' && flags & O.O_DIRECTORY) fail(C.ERRNO_NOTDIR);
+        // O_DIRECTORY|O_NOFOLLOW on a symlink: report it as "not a directory" when not following.
+        if ((err as { code?: string }).code === 'ELOOP' && flags & O.O_DIRECTORY && !req.followFinal) fail(C.ERRNO_NOTDIR);
         throw err;
       }
-      const s = fs.fstatSync(fd, { bigint: true });
-      if (s.isDirectory()) return new HostDir(fd);
-      return new HostFile(fd);
+      try {
+        const st = fs.fstatSync(fd);
+        return st.isDirectory() ? new HostDir(fd) : new HostFile(fd, false, st);
+      } catch (err) {
+        fs.closeSync(fd);
+        throw err;
+      }
     } catch (err) {
       if (err instanceof Errno) throw err;
       throw new Errno(errnoFromHost(err));

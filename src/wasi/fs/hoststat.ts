@@ -1,12 +1,12 @@
 /**
  * Conversions between Node.js `fs` stats/times and WASI values.
  */
-import type { BigIntStats } from 'node:fs';
+import type { BigIntStats, Stats } from 'node:fs';
 import * as C from '../constants.js';
 import type { Filestat } from './types.js';
 
 /** The WASI filetype of a host stat result. */
-export function filetypeOf(s: BigIntStats): number {
+export function filetypeOf(s: BigIntStats | Stats): number {
   if (s.isFile()) return C.FILETYPE_REGULAR_FILE;
   if (s.isDirectory()) return C.FILETYPE_DIRECTORY;
   if (s.isSymbolicLink()) return C.FILETYPE_SYMBOLIC_LINK;

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Rebuilds every test workload from source into OUT_DIR (default: test/workloads/bin):
+#   c/*.c     -> NAME.wasm   clang-19 for wasm32-wasi (Debian wasi-libc sysroot), -O2, no debug info
+#   wat/*.wat -> NAME.wasm   wabt's wat2wasm
+#   invalid.wasm, not_wasm.wasm   fixed byte strings written below (modules that must not load)
+# The output is deterministic: the same sources and toolchain give the same bytes (no debug info,
+# no name or producers sections, sources compiled by relative path). test/wasi/reproducible.test.ts
+# rebuilds into a temporary directory and compares with the committed files.
+#
+# Usage: bash test/workloads/build.sh [OUT_DIR]
+# Toolchain (Debian 12): apt-get install clang-19 lld-19 wasi-libc libclang-rt-19-dev-wasm32 wabt
+# Overrides: CLANG, WAT2WASM, WASI_SYSROOT.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+out="${1:-$here/bin}"
+CLANG="${CLANG:-clang-19}"
+WAT2WASM="${WAT2WASM:-wat2wasm}"
+SYSROOT="${WASI_SYSROOT:-/usr}"
+
+need() {
+  command -v "$1" >/dev/null 2>&1 || {
+    echo "build.sh: '$1' not found; install: apt-get install clang-19 lld-19 wasi-libc libclang-rt-19-dev-wasm32 wabt" >&2
+    exit 127
+  }
+}
+need "$CLANG"
+need "$WAT2WASM"
+
+tmp="$(mktemp -d "${TMPDIR:-/tmp}/enarx-workloads.XXXXXX")"
+trap 'rm -rf "$tmp"' EXIT
+cd "$here" # sources are named by relative paths, so no absolute path can reach the output
+
+pids=()
+names=()
+for src in c/*.c; do
+  name="$(basename "$src" .c)"
+  "$CLANG" --target=wasm32-wasi --sysroot="$SYSROOT" -O2 -g0 -Wall -Wextra \
+    -ffile-prefix-map="$here"=. -Wl,--strip-all -o "$tmp/$name.wasm" "$src" &
+  pids+=("$!")
+  names+=("$src")
+done
+for src in wat/*.wat; do
+  name="$(basename "$src" .wat)"
+  "$WAT2WASM" "$src" -o "$tmp/$name.wasm"
+done
+failed=0
+for i in "${!pids[@]}"; do
+  wait "${pids[$i]}" || {
+    echo "build.sh: compiling ${names[$i]} failed" >&2
+    failed=1
+  }
+done
+[ "$failed" = 0 ] || exit 1
+
+# The magic number and version, then a type section that claims 255 bytes but has 1.
+printf '\000asm\001\000\000\000\001\377\001\000' >"$tmp/invalid.wasm"
+printf 'this is not a WebAssembly module\n' >"$tmp/not_wasm.wasm"
+
+mkdir -p "$out"
+rm -f "$out"/*.wasm
+mv "$tmp"/*.wasm "$out"/
+echo "build.sh: $(ls "$out"/*.wasm | wc -l) modules in $out"

@@ -1,0 +1,14 @@
+;; Prints "before the trap" and then traps: call_indirect whose expected type () -> () differs from the callee's (i32) -> i32.
+(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "before the trap\n")
+  (type $void (func))
+  (func $takes_i32 (param i32) (result i32) (local.get 0))
+  (table 1 funcref)
+  (elem (i32.const 0) $takes_i32)
+  (func (export "_start")
+    (i32.store (i32.const 0) (i32.const 16))
+    (i32.store (i32.const 4) (i32.const 16))
+    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+    (call_indirect (type $void) (i32.const 0))))
