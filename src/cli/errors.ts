@@ -48,5 +48,7 @@ export function reportError(err: unknown, opts: ReportOptions): number {
       cause = (cause as { cause?: unknown }).cause;
     }
   }
-  return err instanceof CliError ? err.exitCode : 1;
+  // Not `instanceof`: each command group is bundled separately and has its own copy of the class.
+  const exitCode = (err as { exitCode?: unknown } | null)?.exitCode;
+  return typeof exitCode === 'number' && Number.isInteger(exitCode) && exitCode > 0 ? exitCode : 1;
 }

@@ -42,6 +42,10 @@ for src in c/*.c; do
 done
 for src in wat/*.wat; do
   name="$(basename "$src" .wat)"
+  if [ -e "c/$name.c" ]; then
+    echo "build.sh: $src and c/$name.c would both make $name.wasm" >&2
+    exit 1
+  fi
   "$WAT2WASM" "$src" -o "$tmp/$name.wasm"
 done
 failed=0
@@ -57,6 +61,7 @@ done
 printf '\000asm\001\000\000\000\001\377\001\000' >"$tmp/invalid.wasm"
 printf 'this is not a WebAssembly module\n' >"$tmp/not_wasm.wasm"
 
+chmod 0644 "$tmp"/*.wasm
 mkdir -p "$out"
 rm -f "$out"/*.wasm
 mv "$tmp"/*.wasm "$out"/
