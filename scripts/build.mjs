@@ -3,8 +3,8 @@
 // runtime into one deterministic file (dist/bundle/keep.mjs) — the bytes a keep's measurement
 // covers — and the CLI into dist/bundle/enarx.mjs for a fast start.
 import { spawnSync } from 'node:child_process';
-import { existsSync, renameSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -22,10 +22,11 @@ const r = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: root,
 const tscStatus = r.status ?? 1;
 
 const esbuild = await import('esbuild');
-// Bundles are written to a fresh folder and swapped in whole, so that a keep starting during a
-// build never sees half of them.
-const staging = join(root, 'dist/bundle.next');
-rmSync(staging, { recursive: true, force: true });
+// Bundles are written to a fresh folder and published by atomically replacing the symlink
+// dist/bundle, so that a keep starting during a build never sees half of them.
+const bundles = join(root, 'dist/bundles');
+const staging = join(bundles, `${Date.now().toString(36)}-${process.pid}`);
+mkdirSync(staging, { recursive: true });
 const common = {
   bundle: true,
   platform: 'node',
@@ -52,6 +53,7 @@ const cli = {
   'dist/src/cli/config.js': 'config',
   'dist/src/cli/attest.js': 'attest',
   'dist/src/cli/platform.js': 'platform',
+  'dist/src/cli/measure.js': 'measure',
   'dist/src/config/index.js': 'config-lib',
 };
 const toBundle = new Map(Object.entries(cli).map(([src, name]) => [join(root, src), `./${name}.mjs`]));
@@ -72,9 +74,25 @@ await esbuild.build({
   outExtension: { '.js': '.mjs' },
   plugins: [separate],
 });
-const old = join(root, 'dist/bundle.old');
-rmSync(old, { recursive: true, force: true });
-if (existsSync(join(root, 'dist/bundle'))) renameSync(join(root, 'dist/bundle'), old);
-renameSync(staging, join(root, 'dist/bundle'));
-rmSync(old, { recursive: true, force: true });
+const link = join(root, 'dist/bundle');
+const previous = existsSync(link) && lstatSync(link).isSymbolicLink() ? readlinkSync(link) : undefined;
+if (existsSync(link) && !lstatSync(link).isSymbolicLink()) rmSync(link, { recursive: true, force: true });
+const tmpLink = join(root, `dist/bundle.${process.pid}`);
+rmSync(tmpLink, { force: true });
+symlinkSync(relative(join(root, 'dist'), staging), tmpLink);
+renameSync(tmpLink, link);
+// Keep the bundle just replaced (a keep may still be starting from it); remove older ones.
+for (const name of readdirSync(bundles)) {
+  const dir = join(bundles, name);
+  if (dir !== staging && relative(join(root, 'dist'), dir) !== previous) rmSync(dir, { recursive: true, force: true });
+}
+// Reference values for this installation: the measurement a keep launched from it will have.
+const { runtimeMeasurement } = await import(join(root, 'dist/src/runtime/measurement.js'));
+const { VERSION } = await import(join(root, 'dist/src/version.js'));
+const m = await runtimeMeasurement(root);
+const values = {
+  version: 1,
+  values: [{ measurement: Buffer.from(m.measurement).toString('hex'), runtime: 'enarx-ts', release: VERSION, backend: 'sim', engine: m.engine }],
+};
+writeFileSync(join(root, 'dist/reference-values.json'), JSON.stringify(values, null, 2) + '\n');
 process.exit(tscStatus);

@@ -9,8 +9,9 @@ export type CommandMain = (argv: readonly string[]) => Promise<number>;
 
 const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<CommandMain> }>> = {
   run: { summary: 'run a WebAssembly module in a local keep', load: async () => (await import('./run.js')).runMain },
-  config: { summary: 'Enarx.toml helpers (init)', load: async () => (await import('./config.js')).configMain },
+  config: { summary: 'Enarx.toml helpers (init, check)', load: async () => (await import('./config.js')).configMain },
   attest: { summary: 'verify attestation evidence (SEV-SNP, TDX, SGX)', load: async () => (await import('./attest.js')).attestMain },
+  measure: { summary: "print this installation's keep measurement", load: async () => (await import('./measure.js')).measureMain },
   platform: { summary: 'what this machine offers (TEEs, backends)', load: async () => (await import('./platform.js')).platformMain },
 };
 

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import type { Duplex } from 'node:stream';
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../paths.js';
 import { ENGINE_FLAGS, keepEngine } from '../runtime/engine.js';
 import { FrameDecoder, encodeFrame } from '../keep/frames.js';
 import { KeepEventSchema } from '../keep/messages.js';
@@ -29,7 +29,8 @@ export interface SpawnKeepOptions {
   readonly onEvent?: (event: KeepEvent) => void;
 }
 
-const KEEP_MAIN = fileURLToPath(new URL('../../bundle/keep.mjs', import.meta.url));
+/** The keep runtime bundle (published atomically by the build; see scripts/build.mjs). */
+const keepMain = (): string => packagePath('dist', 'bundle', 'keep.mjs');
 
 /** A running keep process. */
 export class KeepProcess {
@@ -39,7 +40,7 @@ export class KeepProcess {
 
   constructor(opts: SpawnKeepOptions) {
     const engine = keepEngine();
-    this.child = spawn(engine.path, [...ENGINE_FLAGS, KEEP_MAIN], {
+    this.child = spawn(engine.path, [...ENGINE_FLAGS, keepMain()], {
       stdio: [opts.stdio, opts.stdio, opts.stdio, 'pipe'],
       // The keep sees none of the host's environment.
       env: {},

