@@ -89,7 +89,7 @@ for (const name of readdirSync(bundles)) {
 // Reference values for this installation: the measurement a keep launched from it will have.
 const { runtimeMeasurement } = await import(join(root, 'dist/src/runtime/measurement.js'));
 const { VERSION } = await import(join(root, 'dist/src/version.js'));
-const m = await runtimeMeasurement(root);
+const m = await runtimeMeasurement(staging, root);
 const values = {
   version: 1,
   values: [{ measurement: Buffer.from(m.measurement).toString('hex'), runtime: 'enarx-ts', release: VERSION, backend: 'sim', engine: m.engine }],

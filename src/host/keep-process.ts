@@ -6,7 +6,8 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import type { Duplex } from 'node:stream';
-import { packagePath } from '../paths.js';
+import { join } from 'node:path';
+import { keepBundleDir } from '../runtime/measurement.js';
 import { ENGINE_FLAGS, keepEngine } from '../runtime/engine.js';
 import { FrameDecoder, encodeFrame } from '../keep/frames.js';
 import { KeepEventSchema } from '../keep/messages.js';
@@ -27,20 +28,21 @@ export interface SpawnKeepOptions {
   readonly stdio: 'inherit' | 'pipe';
   /** Called for every event the keep reports, in order. */
   readonly onEvent?: (event: KeepEvent) => void;
+  /** The keep runtime bundle folder to launch (default: the installed one, symlink resolved). */
+  readonly bundleDir?: string;
 }
 
-/** The keep runtime bundle (published atomically by the build; see scripts/build.mjs). */
-const keepMain = (): string => packagePath('dist', 'bundle', 'keep.mjs');
 
 /** A running keep process. */
 export class KeepProcess {
   readonly child: ChildProcess;
   readonly done: Promise<KeepOutcome>;
   private readonly control: Duplex;
+  private readonly waiters: { type: KeepEvent['type']; resolve: (e: KeepEvent) => void }[] = [];
 
   constructor(opts: SpawnKeepOptions) {
     const engine = keepEngine();
-    this.child = spawn(engine.path, [...ENGINE_FLAGS, keepMain()], {
+    this.child = spawn(engine.path, [...ENGINE_FLAGS, join(opts.bundleDir ?? keepBundleDir(), 'keep.mjs')], {
       stdio: [opts.stdio, opts.stdio, opts.stdio, 'pipe'],
       // The keep sees none of the host's environment.
       env: {},
@@ -65,7 +67,9 @@ export class KeepProcess {
           return;
         }
         const event = parsed.data as KeepEvent;
-        if (event.type !== 'started') last = event;
+        if (event.type === 'exit' || event.type === 'trap' || event.type === 'error') last = event;
+        const w = this.waiters.findIndex((x) => x.type === event.type);
+        if (w !== -1) this.waiters.splice(w, 1)[0]!.resolve(event);
         opts.onEvent?.(event);
       }
     });
@@ -75,6 +79,28 @@ export class KeepProcess {
     this.done = new Promise((resolve, reject) => {
       this.child.once('error', reject);
       this.child.once('close', (status, signal) => resolve({ event: last, status, signal }));
+    });
+  }
+
+  /**
+   * Asks the keep to create its key for this deploy and waits for the report data it wants its
+   * platform to sign. Rejects if the keep ends first.
+   */
+  async attest(nonce: Uint8Array, kem: 'x25519' | 'x-wing'): Promise<Extract<KeepEvent, { type: 'attestation-request' }>> {
+    const reply = this.next('attestation-request');
+    this.control.write(encodeFrame({ type: 'attest', nonce: Buffer.from(nonce).toString('hex'), kem }));
+    return (await reply) as Extract<KeepEvent, { type: 'attestation-request' }>;
+  }
+
+  /** The next event of `type`, or a rejection carrying the keep's outcome if it ends first. */
+  private next(type: KeepEvent['type']): Promise<KeepEvent> {
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ type, resolve });
+      void this.done.then((o) => {
+        const ev = o.event;
+        const why = ev?.type === 'error' ? `${ev.message} [${ev.code}]` : `exit status ${o.status ?? o.signal}`;
+        reject(Object.assign(new Error(`the keep ended before sending '${type}': ${why}`), { code: 'ERR_KEEP_CRASHED' }));
+      }, reject);
     });
   }
 

@@ -13,7 +13,8 @@ import type { WorkerResult, WorkerRun } from '../runtime/worker.js';
 import { EXIT_ERROR, EXIT_TIMEOUT, EXIT_TRAP } from './exit-codes.js';
 import { FrameDecoder, encodeFrame } from './frames.js';
 import type { Frame } from './frames.js';
-import { RunRequestSchema } from './messages.js';
+import type { KeepIdentity } from './identity.js';
+import { AttestRequestSchema, RunRequestSchema } from './messages.js';
 import type { KeepEvent, RunRequest } from './messages.js';
 
 /** Runs the keep's main thread; `workerUrl` is the module its worker thread starts from. */
@@ -79,8 +80,29 @@ export function keepMain(workerUrl: URL): void {
     worker.postMessage(run);
   };
 
+  // The keep's key for this deploy (after an `attest` request). Its private half never leaves.
+  let identity: KeepIdentity | undefined;
+  const onAttest = async (nonce: Uint8Array, kem: string): Promise<void> => {
+    try {
+      // Loaded only for attested keeps: the HPKE library is most of the bundle.
+      const { createKeepIdentity } = await import('./identity.js');
+      identity = await createKeepIdentity(nonce, kem);
+    } catch (err) {
+      return fail('ERR_INTERNAL', `cannot create the keep's key: ${(err as Error).message}`);
+    }
+    control.write(
+      encodeFrame({
+        type: 'attestation-request',
+        reportData: Buffer.from(identity.reportData).toString('hex'),
+        publicKey: Buffer.from(identity.publicKey).toString('hex'),
+        kem: identity.suite.name,
+      } satisfies KeepEvent),
+    );
+  };
+
   const decoder = new FrameDecoder();
   let started = false;
+  let attesting = false;
   control.on('data', (chunk: Buffer) => {
     let frames: Frame[];
     try {
@@ -89,9 +111,15 @@ export function keepMain(workerUrl: URL): void {
       return fail('ERR_PROTOCOL', (err as Error).message);
     }
     for (const f of frames) {
-      if (f.header['type'] !== 'run' || started) {
-        return fail('ERR_PROTOCOL', `unexpected message '${String(f.header['type'])}'`);
+      const type = f.header['type'];
+      if (type === 'attest' && !attesting && !started) {
+        attesting = true;
+        const parsed = AttestRequestSchema.safeParse(f.header);
+        if (!parsed.success) return fail('ERR_PROTOCOL', `bad attest request: ${parsed.error.issues[0]?.message}`);
+        void onAttest(Buffer.from(parsed.data.nonce, 'hex'), parsed.data.kem);
+        continue;
       }
+      if (type !== 'run' || started) return fail('ERR_PROTOCOL', `unexpected message '${String(type)}'`);
       started = true;
       const parsed = RunRequestSchema.safeParse(f.header);
       if (!parsed.success) return fail('ERR_PROTOCOL', `bad run request: ${parsed.error.issues[0]?.message}`);

@@ -37,8 +37,21 @@ export const RunRequestSchema = z.strictObject({
 /** A validated run request. */
 export type RunRequest = z.infer<typeof RunRequestSchema>;
 
+const hex = (bytes: number) => z.string().check(z.regex(new RegExp(`^[0-9a-f]{${bytes * 2}}$`), `must be ${bytes} bytes of lower-case hex`));
+
+/** host → keep: prove yourself for this client nonce, with a fresh key of this HPKE suite. */
+export const AttestRequestSchema = z.strictObject({
+  type: z.literal('attest'),
+  nonce: hex(32),
+  kem: z.enum(['x25519', 'x-wing']),
+});
+
+/** A validated attest request. */
+export type AttestRequest = z.infer<typeof AttestRequestSchema>;
+
 /** keep → host events. */
 export type KeepEvent =
+  | { readonly type: 'attestation-request'; readonly reportData: string; readonly publicKey: string; readonly kem: 'x25519' | 'x-wing' }
   | { readonly type: 'started' }
   | { readonly type: 'exit'; readonly code: number }
   | { readonly type: 'trap'; readonly trap: string; readonly func?: string }
@@ -48,6 +61,12 @@ const str = z.string().check(z.maxLength(MAX_STRING));
 
 /** Schema for keep → host events (the host validates what a keep says too). */
 export const KeepEventSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('attestation-request'),
+    reportData: hex(64),
+    publicKey: z.string().check(z.regex(/^[0-9a-f]+$/), z.maxLength(8192)),
+    kem: z.enum(['x25519', 'x-wing']),
+  }),
   z.strictObject({ type: z.literal('started') }),
   z.strictObject({ type: z.literal('exit'), code: int(0, 0xffffffff) }),
   z.strictObject({ type: z.literal('trap'), trap: str, func: z.optional(str) }),

@@ -5,20 +5,29 @@
  *   measurement = SHA-384( "enarx-ts runtime v1" 0x00
  *                          ‖ u32be(len) ‖ engine identity (utf-8)
  *                          ‖ u32be(len) ‖ workload engine flags, space-separated (utf-8)
- *                          ‖ SHA-384(dist/bundle/keep.mjs) ‖ SHA-384(dist/bundle/keep-worker.mjs) )
+ *                          ‖ SHA-384(keep.mjs) ‖ SHA-384(keep-worker.mjs) )     (dist/bundle/)
  *
  * The engine identity is the pinned engine's package name, version and npm integrity (from
  * engine/package-lock.json), so the same release on the same engine measures the same on every
  * host. On real SEV-SNP/TDX hardware the platform measures the whole confidential VM instead.
  */
 import { createHash } from 'node:crypto';
+import { realpathSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { packageRoot } from '../paths.js';
 import { WORKLOAD_ENGINE_FLAGS, keepEngine } from './engine.js';
 
-/** The files of the keep runtime bundle, relative to the package root. */
-export const KEEP_BUNDLE_FILES = ['dist/bundle/keep.mjs', 'dist/bundle/keep-worker.mjs'] as const;
+/** The files of the keep runtime bundle, inside the bundle folder. */
+export const KEEP_BUNDLE_FILES = ['keep.mjs', 'keep-worker.mjs'] as const;
+
+/**
+ * The folder of the current keep runtime bundle, with the build's symlink resolved, so that what
+ * is measured and what is launched are the same files even if a build publishes a new bundle.
+ */
+export function keepBundleDir(root = packageRoot()): string {
+  return realpathSync(join(root, 'dist', 'bundle'));
+}
 
 const DOMAIN = 'enarx-ts runtime v1';
 
@@ -61,11 +70,11 @@ export function measureBundle(engine: string, flags: string, files: readonly Uin
   return new Uint8Array(h.digest());
 }
 
-/** Measures the installed keep runtime (reads the bundle files). */
-export async function runtimeMeasurement(root = packageRoot()): Promise<RuntimeMeasurement> {
+/** Measures the keep runtime bundle in `bundleDir` (default: the installed one). */
+export async function runtimeMeasurement(bundleDir = keepBundleDir(), root = packageRoot()): Promise<RuntimeMeasurement> {
   const engine = await engineIdentity(root);
   const flags = WORKLOAD_ENGINE_FLAGS.join(' ');
-  const contents = await Promise.all(KEEP_BUNDLE_FILES.map((f) => readFile(join(root, f))));
+  const contents = await Promise.all(KEEP_BUNDLE_FILES.map((f) => readFile(join(bundleDir, f))));
   const files: Record<string, string> = {};
   KEEP_BUNDLE_FILES.forEach((f, i) => {
     files[f] = createHash('sha384').update(contents[i]!).digest('hex');

@@ -41,6 +41,8 @@ interface Walked {
   readonly name: string;
   /** The path ended in `/`: what it names must be a directory. */
   readonly trailingSlash: boolean;
+  /** The last component was `..` (resolved to `.` of the directory above). */
+  readonly dotDot: boolean;
   /** Closes the intermediate descriptors the walk opened. */
   release(): void;
 }
@@ -176,8 +178,12 @@ export class HostDir implements DirHandle {
     return new HostDir(fd);
   }
 
-  /** Walks `path` (relative to this directory) to its last component. */
-  private walk(path: string, followFinal: boolean): Walked {
+  /**
+   * Walks `path` (relative to this directory) to its last component. A trailing slash makes a
+   * final symlink be followed only when `slashFollows` (lookups such as open and stat); the
+   * operations that act on a name itself (mkdir, unlink, rename…) see the link, like Linux.
+   */
+  private walk(path: string, followFinal: boolean, slashFollows = true): Walked {
     if (path.length === 0) fail(C.ERRNO_NOENT);
     if (path.startsWith('/')) fail(C.ERRNO_NOTCAPABLE);
     let trailingSlash = path.endsWith('/');
@@ -193,22 +199,22 @@ export class HostDir implements DirHandle {
         const last = i === queue.length - 1;
         const top = stack[stack.length - 1]!;
         if (comp === '.') {
-          if (last) return { dirFd: top, name: '.', trailingSlash, release };
+          if (last) return { dirFd: top, name: '.', trailingSlash, dotDot: false, release };
           continue;
         }
         if (comp === '..') {
           if (stack.length === 1) fail(C.ERRNO_NOTCAPABLE);
           fs.closeSync(stack.pop()!);
-          if (last) return { dirFd: stack[stack.length - 1]!, name: '.', trailingSlash, release };
+          if (last) return { dirFd: stack[stack.length - 1]!, name: '.', trailingSlash, dotDot: true, release };
           continue;
         }
-        if (last && !followFinal && !trailingSlash) return { dirFd: top, name: comp, trailingSlash, release };
+        if (last && !followFinal && !(trailingSlash && slashFollows)) return { dirFd: top, name: comp, trailingSlash, dotDot: false, release };
         const p = procPath(top, comp);
         let target: string | undefined;
         if (last) {
           // lstat reports a missing name without throwing, the common case for O_CREAT.
           const st = host(() => fs.lstatSync(p, { throwIfNoEntry: false }));
-          if (!st?.isSymbolicLink()) return { dirFd: top, name: comp, trailingSlash, release };
+          if (!st?.isSymbolicLink()) return { dirFd: top, name: comp, trailingSlash, dotDot: false, release };
           target = host(() => fs.readlinkSync(p));
         } else {
           // Optimistically open the directory; only a symlink (or an error) costs more.
@@ -231,7 +237,7 @@ export class HostDir implements DirHandle {
         i--;
       }
       // Only reachable when every component was a symlink expanding to nothing.
-      return { dirFd: stack[stack.length - 1]!, name: '.', trailingSlash, release };
+      return { dirFd: stack[stack.length - 1]!, name: '.', trailingSlash, dotDot: false, release };
     } catch (err) {
       release();
       throw err;
@@ -239,8 +245,8 @@ export class HostDir implements DirHandle {
   }
 
   /** Runs `fn` on the walked path and always releases the walk's descriptors. */
-  private at<T>(path: string, followFinal: boolean, fn: (w: Walked, p: string) => T): T {
-    const w = this.walk(path, followFinal);
+  private at<T>(path: string, followFinal: boolean, fn: (w: Walked, p: string) => T, slashFollows = true): T {
+    const w = this.walk(path, followFinal, slashFollows);
     try {
       return host(() => fn(w, procPath(w.dirFd, w.name)));
     } finally {
@@ -283,6 +289,9 @@ export class HostDir implements DirHandle {
   private openWalked(path: string, req: OpenRequest, followFinal: boolean): FileHandle | DirHandle {
     const w = this.walk(path, followFinal);
     try {
+      // Linux answers open("name/", O_CREAT) with EISDIR whatever name is (newer kernels say
+      // EINVAL to O_CREAT|O_DIRECTORY, which we would otherwise pass).
+      if (w.trailingSlash && req.oflags & C.OFLAGS_CREAT) fail(C.ERRNO_ISDIR);
       let flags = O.O_NOFOLLOW;
       if (req.oflags & C.OFLAGS_CREAT) flags |= O.O_CREAT;
       if (req.oflags & C.OFLAGS_EXCL) flags |= O.O_EXCL;
@@ -330,73 +339,101 @@ export class HostDir implements DirHandle {
     });
   }
 
+  // The operations below act on a name, not on what a final symlink points to; their answers
+  // for trailing slashes, `.` and `..` follow Linux.
   mkdir(path: string): void {
-    this.at(path, false, (_w, p) => fs.mkdirSync(p, 0o755));
+    this.at(path, false, (_w, p) => fs.mkdirSync(p, 0o755), false);
   }
 
   rmdir(path: string): void {
-    this.at(path, false, (w, p) => {
-      if (w.name === '.') fail(C.ERRNO_INVAL);
-      fs.rmdirSync(p);
-    });
+    this.at(
+      path,
+      false,
+      (w, p) => {
+        if (w.name === '.') fail(w.dotDot ? C.ERRNO_NOTEMPTY : C.ERRNO_INVAL);
+        if (w.trailingSlash && fs.lstatSync(p).isSymbolicLink()) fail(C.ERRNO_NOTDIR);
+        fs.rmdirSync(p);
+      },
+      false,
+    );
   }
 
   unlink(path: string): void {
-    this.at(path, false, (w, p) => {
-      if (w.trailingSlash) {
-        const s = fs.lstatSync(p);
-        fail(s.isDirectory() ? C.ERRNO_ISDIR : C.ERRNO_NOTDIR);
-      }
-      fs.unlinkSync(p);
-    });
+    this.at(
+      path,
+      false,
+      (w, p) => {
+        if (w.trailingSlash) fail(fs.lstatSync(p).isDirectory() ? C.ERRNO_ISDIR : C.ERRNO_NOTDIR);
+        fs.unlinkSync(p);
+      },
+      false,
+    );
   }
 
   rename(path: string, target: DirHandle, targetPath: string): void {
     if (!(target instanceof HostDir)) fail(C.ERRNO_XDEV);
-    this.at(path, false, (w, from) => {
-      target.at(targetPath, false, (tw, to) => {
-        if (w.trailingSlash || tw.trailingSlash) {
-          if (!fs.lstatSync(from).isDirectory()) fail(C.ERRNO_NOTDIR);
-        }
-        fs.renameSync(from, to);
-      });
-    });
+    this.at(
+      path,
+      false,
+      (w, from) => {
+        target.at(
+          targetPath,
+          false,
+          (tw, to) => {
+            if (w.name === '.' || tw.name === '.') fail(C.ERRNO_BUSY);
+            if ((w.trailingSlash || tw.trailingSlash) && !fs.lstatSync(from).isDirectory()) fail(C.ERRNO_NOTDIR);
+            fs.renameSync(from, to);
+          },
+          false,
+        );
+      },
+      false,
+    );
   }
 
   link(path: string, followFinal: boolean, target: DirHandle, targetPath: string): void {
     if (!(target instanceof HostDir)) fail(C.ERRNO_XDEV);
-    this.at(path, followFinal, (w, from) => {
-      target.at(targetPath, false, (tw, to) => {
-        // Linux: a trailing slash on a link's name where the source is not a directory is ENOENT.
-        if (w.trailingSlash || tw.trailingSlash) fail(fs.lstatSync(from).isDirectory() ? C.ERRNO_PERM : C.ERRNO_NOENT);
-        fs.linkSync(from, to);
-      });
-    });
+    this.at(
+      path,
+      followFinal,
+      (w, from) => {
+        target.at(
+          targetPath,
+          false,
+          (tw, to) => {
+            if (w.trailingSlash) fail(fs.lstatSync(from).isDirectory() ? C.ERRNO_PERM : C.ERRNO_NOTDIR);
+            if (tw.trailingSlash) fail(fs.lstatSync(to, { throwIfNoEntry: false }) ? C.ERRNO_EXIST : C.ERRNO_NOENT);
+            fs.linkSync(from, to);
+          },
+          false,
+        );
+      },
+      false,
+    );
   }
 
   symlink(linkTarget: string, path: string): void {
     // An absolute target could never be followed inside the sandbox; refuse to create one.
     if (linkTarget.startsWith('/')) fail(C.ERRNO_PERM);
-    this.at(path, false, (w, p) => {
-      if (w.trailingSlash) {
-        // POSIX: a trailing slash names a directory; creating a symlink there fails.
-        let exists = true;
-        try {
-          fs.lstatSync(p);
-        } catch {
-          exists = false;
-        }
-        fail(exists ? C.ERRNO_EXIST : C.ERRNO_NOENT);
-      }
-      fs.symlinkSync(linkTarget, p);
-    });
+    this.at(
+      path,
+      false,
+      (w, p) => {
+        // A trailing slash names a directory: there is nothing to create there.
+        if (w.trailingSlash) fail(fs.lstatSync(p, { throwIfNoEntry: false }) ? C.ERRNO_EXIST : C.ERRNO_NOENT);
+        fs.symlinkSync(linkTarget, p);
+      },
+      false,
+    );
   }
 
   readlink(path: string): string {
-    return this.at(path, false, (w, p) => {
-      if (w.trailingSlash) fail(C.ERRNO_NOTDIR);
-      return fs.readlinkSync(p);
-    });
+    // With a trailing slash the name is looked up through the link, so it is never one.
+    if (path.endsWith('/')) {
+      const s = this.statAt(path, true);
+      fail(s.filetype === C.FILETYPE_DIRECTORY ? C.ERRNO_INVAL : C.ERRNO_NOTDIR);
+    }
+    return this.at(path, false, (_w, p) => fs.readlinkSync(p), false);
   }
 
   stat(): Filestat {

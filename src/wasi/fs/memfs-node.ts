@@ -30,11 +30,9 @@ const SHRINK_MIN = 64 * 1024;
 /** relatime: atime is refreshed at least once a day. */
 const DAY_NS = 86_400n * 1_000_000_000n;
 
-const utf8 = new TextEncoder();
-
 /** Length of `s` in UTF-8 bytes. */
 export function byteLength(s: string): number {
-  return utf8.encode(s).length;
+  return Buffer.byteLength(s, 'utf8');
 }
 
 interface NodeBase {
@@ -88,7 +86,8 @@ export interface FsLimits {
   readonly maxInodes: number;
 }
 
-function filetypeOfNode(n: Node): number {
+/** The WASI filetype of an inode. */
+export function nodeFiletype(n: Node): number {
   switch (n.kind) {
     case 'file':
       return C.FILETYPE_REGULAR_FILE;
@@ -112,7 +111,9 @@ export class FsCore {
     readonly limits: FsLimits,
   ) {
     const t = now();
-    const root = { kind: 'dir', ino: this.takeIno(), nlink: 2, open: 0, atim: t, mtim: t, ctim: t, freed: false, entries: new Map() } as Omit<DirNode, 'parent'> as DirNode;
+    const fields = { kind: 'dir' as const, ino: this.takeIno(), nlink: 2, open: 0, atim: t, mtim: t, ctim: t, freed: false, entries: new Map<string, Node>() };
+    // The root is its own parent: the object must exist before it can point at itself.
+    const root: DirNode = Object.assign(fields, { parent: undefined as unknown as DirNode });
     root.parent = root;
     this.root = root;
   }
@@ -151,17 +152,13 @@ export class FsCore {
     return {
       dev: this.dev,
       ino: BigInt(n.ino),
-      filetype: filetypeOfNode(n),
+      filetype: nodeFiletype(n),
       nlink: BigInt(n.nlink),
       size: BigInt(size),
       atim: n.atim,
       mtim: n.mtim,
       ctim: n.ctim,
     };
-  }
-
-  filetype(n: Node): number {
-    return filetypeOfNode(n);
   }
 
   /**

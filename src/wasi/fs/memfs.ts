@@ -11,7 +11,7 @@
  */
 import * as C from '../constants.js';
 import { Errno, fail } from '../errno.js';
-import { FsCore, NAME_MAX, PATH_MAX, byteLength } from './memfs-node.js';
+import { FsCore, NAME_MAX, PATH_MAX, byteLength, nodeFiletype } from './memfs-node.js';
 import type { DirNode, FileNode, Node } from './memfs-node.js';
 import type { DirEntry, DirHandle, FileHandle, Filestat, OpenRequest, Readiness, TimesUpdate } from './types.js';
 
@@ -69,7 +69,7 @@ function walk(start: DirNode, path: string, final: Final, creating = false): Wal
       if (last) return { dir: stack[stack.length - 1]!, name: '.', last: 'dotdot', trailingSlash };
       continue;
     }
-    if (comp.length > NAME_MAX / 3 && byteLength(comp) > NAME_MAX) fail(C.ERRNO_NAMETOOLONG);
+    if (byteLength(comp) > NAME_MAX) fail(C.ERRNO_NAMETOOLONG);
     if (last && creating && trailingSlash) fail(C.ERRNO_ISDIR);
     const child = top.entries.get(comp);
     if (child?.kind === 'symlink' && (!last || final === 'follow' || (final === 'nofollow' && trailingSlash))) {
@@ -223,7 +223,7 @@ export class MemDir implements DirHandle {
       { name: '.', ino: BigInt(dir.ino), filetype: C.FILETYPE_DIRECTORY },
       { name: '..', ino: BigInt(dir.parent.ino), filetype: C.FILETYPE_DIRECTORY },
     ];
-    for (const [name, n] of dir.entries) out.push({ name, ino: BigInt(n.ino), filetype: this.core.filetype(n) });
+    for (const [name, n] of dir.entries) out.push({ name, ino: BigInt(n.ino), filetype: nodeFiletype(n) });
     this.core.accessed(dir);
     return out;
   }

@@ -23,7 +23,8 @@ export function nsToSeconds(ns: bigint): number {
 
 /** Whether libuv's double → timespec conversion gives back exactly `ns`. */
 function exactAsDouble(ns: bigint): boolean {
-  if (ns < 0n) return false;
+  // Older libuv (Node.js 20) rounds to microseconds; take the fast path only for whole µs.
+  if (ns < 0n || ns % 1000n !== 0n) return false;
   const d = nsToSeconds(ns);
   const sec = Math.trunc(d);
   const nsec = Math.trunc((d - sec) * 1e9);

@@ -1,0 +1,95 @@
+/**
+ * The client's check of a keep, before anything secret is sent: the evidence verifies to a
+ * trusted root, binds this deploy's nonce and the keep's key, and names a runtime the client
+ * accepts (its measurement is in the reference values).
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type { Appraisal } from '../attestation/appraisal.js';
+import { keepReportData } from '../attestation/binding.js';
+import { AttestationError, AttestationErrorCode } from '../attestation/errors.js';
+import { sha256Hex } from '../attestation/pki/index.js';
+import { verifyEvidence } from '../attestation/verify.js';
+import type { Evidence } from '../backend/index.js';
+import type { SuiteRow } from '../crypto/suites.js';
+import { findReferenceValue } from '../runtime/reference-values.js';
+import type { ReferenceValue } from '../runtime/reference-values.js';
+
+/** What the client knows and decides. */
+export interface KeepTrustPolicy {
+  /** Accept evidence from the simulated platform (its root must be in `simRoots`). */
+  readonly allowSim?: boolean;
+  /** The sim ARKs (DER) the client trusts; for a local sim, the local platform's own. */
+  readonly simRoots?: readonly Uint8Array[];
+  /** Accept a `nil` keep (no evidence at all). Never the default. */
+  readonly insecureNil?: boolean;
+  /** Reference values; a keep's measurement must be listed for its backend. */
+  readonly referenceValues: readonly ReferenceValue[];
+  /** Extra accepted measurements (hex), e.g. from `--measurement`. */
+  readonly measurements?: readonly string[];
+  readonly now?: Date;
+}
+
+/** What the keep presented. */
+export interface KeepClaim {
+  readonly nonce: Uint8Array;
+  readonly suite: SuiteRow;
+  readonly publicKey: Uint8Array;
+  readonly evidence: Evidence;
+}
+
+/** An accepted keep: the appraisal plus the reference value it matched (undefined for nil). */
+export interface AcceptedKeep {
+  readonly appraisal: Appraisal | undefined;
+  readonly reference: ReferenceValue | undefined;
+}
+
+/**
+ * Verifies a keep's evidence against the client's policy.
+ * @throws AttestationError (ERR_POLICY for an untrusted backend, ERR_REPORT_DATA, ERR_MEASUREMENT,
+ *   and every code of the evidence verifiers).
+ */
+export async function verifyKeep(claim: KeepClaim, policy: KeepTrustPolicy): Promise<AcceptedKeep> {
+  const ev = claim.evidence;
+  if (ev.backend === 'nil') {
+    if (!policy.insecureNil) {
+      throw new AttestationError(AttestationErrorCode.POLICY, "the keep runs on the 'nil' backend and has no evidence; refusing (opt in with --insecure-nil)");
+    }
+    return { appraisal: undefined, reference: undefined };
+  }
+  if (ev.backend === 'sim' && !policy.allowSim) {
+    throw new AttestationError(AttestationErrorCode.POLICY, "the keep runs on the simulated platform 'sim'; refusing (opt in with --allow-sim)");
+  }
+  const expected = keepReportData(claim.nonce, claim.suite.kemId, claim.publicKey);
+  const trustRoots = ev.backend === 'sim' ? (policy.simRoots ?? []) : [];
+  const appraisal = await verifyEvidence(ev.report, {
+    certs: [...ev.certs],
+    trustRoots: [...trustRoots],
+    reportData: expected,
+    ...(policy.now ? { now: policy.now } : {}),
+  });
+  // Defence in depth: the verifier compared the report data already.
+  const got = Buffer.from(appraisal.reportData, 'hex');
+  if (got.length !== expected.length || !timingSafeEqual(got, expected)) {
+    throw new AttestationError(AttestationErrorCode.REPORT_DATA, 'the evidence does not bind this nonce and key');
+  }
+  let result: Appraisal = appraisal;
+  if (ev.backend === 'sim') {
+    // Genuine SNP layout, but rooted in the simulator's ARK: call it what it is.
+    const root = appraisal.chain[appraisal.chain.length - 1];
+    const simShas = new Set(trustRoots.map((r) => sha256Hex(r)));
+    if (!root || !simShas.has(root.sha256)) {
+      throw new AttestationError(AttestationErrorCode.CHAIN, 'sim evidence does not chain to a trusted simulator root');
+    }
+    result = Object.freeze({ ...appraisal, tee: 'sim' as const });
+  }
+  const measurement = result.measurement.toLowerCase();
+  const reference = findReferenceValue(policy.referenceValues, measurement, ev.backend);
+  const extra = (policy.measurements ?? []).some((m) => m.toLowerCase() === measurement);
+  if (!reference && !extra) {
+    throw new AttestationError(
+      AttestationErrorCode.MEASUREMENT,
+      `the keep's measurement ${measurement} is not in the reference values for backend '${ev.backend}': it is not a runtime you accept`,
+    );
+  }
+  return { appraisal: result, reference };
+}

@@ -1,0 +1,50 @@
+/**
+ * HPKE (RFC 9180) cipher suites a client can seal a workload with, one row per suite. Lower
+ * layers receive the resolved row, never a name to switch on; crypto agility lives here.
+ *
+ * | name      | KEM                                   | KDF         | AEAD        |
+ * |-----------|---------------------------------------|-------------|-------------|
+ * | x25519    | DHKEM(X25519, HKDF-SHA256) 0x0020     | HKDF-SHA256 | AES-256-GCM |
+ * | x-wing    | X-Wing (ML-KEM-768 + X25519) 0x647a   | HKDF-SHA256 | AES-256-GCM |
+ */
+import { Aes256Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core';
+
+/** One suite of the table. */
+export interface SuiteRow {
+  /** The name on the command line (`--kem`). */
+  readonly name: 'x25519' | 'x-wing';
+  /** HPKE KEM id (RFC 9180 §7.1; X-Wing from draft-connolly-cfrg-xwing-kem). */
+  readonly kemId: number;
+  /** Builds the HPKE suite (the X-Wing module is loaded only when used). */
+  create(): Promise<CipherSuite>;
+}
+
+/** All suites; the first is the default. */
+export const SUITES: readonly SuiteRow[] = [
+  {
+    name: 'x25519',
+    kemId: 0x0020,
+    create: async () => new CipherSuite({ kem: new DhkemX25519HkdfSha256(), kdf: new HkdfSha256(), aead: new Aes256Gcm() }),
+  },
+  {
+    name: 'x-wing',
+    kemId: 0x647a,
+    create: async () => {
+      const { XWing } = await import('@hpke/hybridkem-x-wing');
+      return new CipherSuite({ kem: new XWing(), kdf: new HkdfSha256(), aead: new Aes256Gcm() });
+    },
+  },
+];
+
+/** The default suite. */
+export const DEFAULT_SUITE: SuiteRow = SUITES[0]!;
+
+/** The row named `name`, or undefined. */
+export function findSuite(name: string): SuiteRow | undefined {
+  return SUITES.find((s) => s.name === name);
+}
+
+/** The row whose KEM id is `kemId`, or undefined. */
+export function suiteByKemId(kemId: number): SuiteRow | undefined {
+  return SUITES.find((s) => s.kemId === kemId);
+}

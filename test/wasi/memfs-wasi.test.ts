@@ -1,0 +1,323 @@
+/**
+ * MemFs behind the real WASI layer: a MemFs root is preopened in a Wasi instance and the
+ * guest's view is driven through the `wasi_snapshot_preview1` imports, on the memory of a
+ * hand-made module whose `_start` calls back into the test (so the descriptor table is live).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as C from '../../src/wasi/constants.js';
+import { NullFile } from '../../src/wasi/fs/null.js';
+import { MemFs } from '../../src/wasi/fs/memfs.js';
+import { Wasi, WASI_MODULE } from '../../src/wasi/wasi.js';
+import type { Preopen } from '../../src/wasi/wasi.js';
+import type { DirHandle } from '../../src/wasi/fs/types.js';
+import { buildModule } from '../support/wasm.js';
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+type Fn = (...args: (number | bigint)[]) => number;
+
+/** The guest's side: memory plus the WASI functions, with a bump allocator for arguments. */
+class Guest {
+  private next = 1024;
+  constructor(
+    readonly memory: WebAssembly.Memory,
+    private readonly fns: Record<string, Fn>,
+  ) {}
+
+  call(name: string, ...args: (number | bigint)[]): number {
+    const fn = this.fns[name];
+    assert.ok(fn, name);
+    return fn(...args);
+  }
+
+  alloc(n: number): number {
+    const p = this.next;
+    this.next += (n + 7) & ~7;
+    assert.ok(this.next < this.memory.buffer.byteLength);
+    return p;
+  }
+
+  bytes(ptr: number, len: number): Uint8Array {
+    return new Uint8Array(this.memory.buffer, ptr, len);
+  }
+
+  view(): DataView {
+    return new DataView(this.memory.buffer);
+  }
+
+  /** A string in guest memory: [ptr, len]. */
+  str(s: string): [number, number] {
+    const b = enc.encode(s);
+    const p = this.alloc(b.length);
+    this.bytes(p, b.length).set(b);
+    return [p, b.length];
+  }
+
+  /** An iovec array over fresh buffers holding `parts` (or `sizes` zero bytes). */
+  iovs(parts: (string | number)[]): { ptr: number; len: number; bufs: [number, number][] } {
+    const ptr = this.alloc(parts.length * 8);
+    const bufs: [number, number][] = parts.map((p) => (typeof p === 'string' ? this.str(p) : [this.alloc(p), p]));
+    bufs.forEach(([b, l], i) => {
+      this.view().setUint32(ptr + i * 8, b, true);
+      this.view().setUint32(ptr + i * 8 + 4, l, true);
+    });
+    return { ptr, len: parts.length, bufs };
+  }
+
+  u32(ptr: number): number {
+    return this.view().getUint32(ptr, true);
+  }
+
+  u64(ptr: number): bigint {
+    return this.view().getBigUint64(ptr, true);
+  }
+
+  /** path_open; returns [errno, fd]. */
+  open(dirFd: number, path: string, o: { follow?: boolean; oflags?: number; rights?: bigint; fdflags?: number } = {}): [number, number] {
+    const [p, l] = this.str(path);
+    const out = this.alloc(4);
+    const rights = o.rights ?? C.RIGHTS_REGULAR_FILE_BASE | C.RIGHTS_DIRECTORY_BASE;
+    const e = this.call('path_open', dirFd, o.follow === false ? 0 : C.LOOKUPFLAGS_SYMLINK_FOLLOW, p, l, o.oflags ?? 0, rights, rights, o.fdflags ?? 0, out);
+    return [e, e === 0 ? this.u32(out) : -1];
+  }
+
+  write(fd: number, ...parts: string[]): number {
+    const v = this.iovs(parts);
+    const n = this.alloc(4);
+    assert.equal(this.call('fd_write', fd, v.ptr, v.len, n), C.ERRNO_SUCCESS);
+    return this.u32(n);
+  }
+
+  /** fd_read or fd_pread into one buffer of `max` bytes; the text read. */
+  read(fd: number, max: number, offset?: bigint): string {
+    const v = this.iovs([max]);
+    const n = this.alloc(4);
+    const e = offset === undefined ? this.call('fd_read', fd, v.ptr, v.len, n) : this.call('fd_pread', fd, v.ptr, v.len, offset, n);
+    assert.equal(e, C.ERRNO_SUCCESS);
+    const [b] = v.bufs[0]!;
+    return dec.decode(this.bytes(b, this.u32(n)).slice());
+  }
+
+  /** A 64-byte filestat at `ptr`. */
+  filestat(ptr: number): { dev: bigint; ino: bigint; filetype: number; nlink: bigint; size: bigint; atim: bigint; mtim: bigint } {
+    const v = this.view();
+    return {
+      dev: v.getBigUint64(ptr, true),
+      ino: v.getBigUint64(ptr + 8, true),
+      filetype: v.getUint8(ptr + 16),
+      nlink: v.getBigUint64(ptr + 24, true),
+      size: v.getBigUint64(ptr + 32, true),
+      atim: v.getBigUint64(ptr + 40, true),
+      mtim: v.getBigUint64(ptr + 48, true),
+    };
+  }
+
+  statPath(dirFd: number, path: string, follow = false): [number, ReturnType<Guest['filestat']> | undefined] {
+    const [p, l] = this.str(path);
+    const out = this.alloc(64);
+    const e = this.call('path_filestat_get', dirFd, follow ? C.LOOKUPFLAGS_SYMLINK_FOLLOW : 0, p, l, out);
+    return [e, e === 0 ? this.filestat(out) : undefined];
+  }
+
+  /** fd_readdir from cookie 0 with a large buffer: names and types. */
+  readdir(fd: number): string[] {
+    const buf = this.alloc(4096);
+    const used = this.alloc(4);
+    assert.equal(this.call('fd_readdir', fd, buf, 4096, 0n, used), C.ERRNO_SUCCESS);
+    const out: string[] = [];
+    const end = buf + this.u32(used);
+    for (let p = buf; p + 24 <= end; ) {
+      const len = this.u32(p + 16);
+      const type = this.view().getUint8(p + 20);
+      out.push(`${dec.decode(this.bytes(p + 24, len).slice())}:${type}`);
+      p += 24 + len;
+    }
+    return out;
+  }
+}
+
+/** Runs `body` as the guest's `_start` with the given preopens; returns the exit code. */
+function runGuest(preopens: Preopen[], body: (g: Guest) => void): number {
+  const wasi = new Wasi({ args: ['guest'], env: [], files: [new NullFile(), new NullFile(), new NullFile()], preopens });
+  const bytes = buildModule([{ name: '_start', body: [0x10, 0x00] }], {
+    memoryPages: 2,
+    imports: [{ module: 'test', name: 'body', params: 0, results: 0 }],
+  });
+  let guest: Guest | undefined;
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
+    ...wasi.imports,
+    test: {
+      body: () => {
+        guest ??= new Guest(instance.exports['memory'] as WebAssembly.Memory, wasi.imports[WASI_MODULE] as Record<string, Fn>);
+        body(guest);
+      },
+    },
+  });
+  return wasi.start(instance);
+}
+
+test('a guest reads package files and works in a MemFs preopen through the WASI imports', () => {
+  const mfs = new MemFs({ dev: 77n });
+  mfs.writeFile('app/config.txt', enc.encode('answer=42'));
+  mfs.symlink('config.txt', 'app/current');
+  mfs.symlink('/etc/passwd', 'app/abs');
+  const other = new MemFs();
+  const T = 1_700_000_000_123_456_789n;
+
+  const code = runGuest([{ guestPath: '/pkg', dir: mfs.root() }, { guestPath: '/tmp', dir: other.root() }], (g) => {
+    // The preopen.
+    const pre = g.alloc(8);
+    assert.equal(g.call('fd_prestat_get', 3, pre), C.ERRNO_SUCCESS);
+    assert.deepEqual([g.view().getUint8(pre), g.u32(pre + 4)], [C.PREOPENTYPE_DIR, 4]);
+    const name = g.alloc(4);
+    assert.equal(g.call('fd_prestat_dir_name', 3, name, 4), C.ERRNO_SUCCESS);
+    assert.equal(dec.decode(g.bytes(name, 4).slice()), '/pkg');
+
+    // A package file through a symlink.
+    const [e1, cfg] = g.open(3, 'app/current', { rights: C.RIGHTS_FD_READ | C.RIGHTS_FD_SEEK | C.RIGHTS_FD_FILESTAT_GET });
+    assert.equal(e1, C.ERRNO_SUCCESS);
+    assert.equal(g.read(cfg, 100), 'answer=42');
+    assert.equal(g.read(cfg, 100), '');
+    const [ep] = [g.call('fd_write', cfg, g.iovs(['x']).ptr, 1, g.alloc(4))];
+    assert.equal(ep, C.ERRNO_NOTCAPABLE); // opened without the write right
+    assert.equal(g.call('fd_close', cfg), C.ERRNO_SUCCESS);
+
+    // Create, write (gathered), seek, read back, pread.
+    const [e2, out] = g.open(3, 'out.txt', { oflags: C.OFLAGS_CREAT | C.OFLAGS_EXCL });
+    assert.equal(e2, C.ERRNO_SUCCESS);
+    assert.equal(g.write(out, 'hello ', 'world'), 11);
+    const pos = g.alloc(8);
+    assert.equal(g.call('fd_seek', out, 0n, C.WHENCE_SET, pos), C.ERRNO_SUCCESS);
+    assert.equal(g.read(out, 5), 'hello');
+    assert.equal(g.read(out, 100, 6n), 'world');
+    assert.equal(g.call('fd_tell', out, pos), C.ERRNO_SUCCESS);
+    assert.equal(g.u64(pos), 5n);
+    const st = g.alloc(64);
+    assert.equal(g.call('fd_filestat_get', out, st), C.ERRNO_SUCCESS);
+    assert.deepEqual(
+      (({ dev, filetype, nlink, size }) => ({ dev, filetype, nlink, size }))(g.filestat(st)),
+      { dev: 77n, filetype: C.FILETYPE_REGULAR_FILE, nlink: 1n, size: 11n },
+    );
+    // O_APPEND writes land at the end whatever the offset.
+    assert.equal(g.call('fd_fdstat_set_flags', out, C.FDFLAGS_APPEND), C.ERRNO_SUCCESS);
+    g.write(out, '!');
+    assert.equal(g.read(out, 100, 0n), 'hello world!');
+    assert.equal(g.call('fd_filestat_set_size', out, 5n), C.ERRNO_SUCCESS);
+    assert.equal(g.call('fd_allocate', out, 0n, 8n), C.ERRNO_SUCCESS);
+    assert.equal(g.call('fd_filestat_get', out, st), C.ERRNO_SUCCESS);
+    assert.equal(g.filestat(st).size, 8n);
+    assert.equal(g.call('fd_filestat_set_size', out, 5n), C.ERRNO_SUCCESS);
+    assert.equal(g.call('fd_close', out), C.ERRNO_SUCCESS);
+    assert.equal(g.call('fd_close', out), C.ERRNO_BADF);
+
+    // Exact times.
+    const [tp, tl] = g.str('out.txt');
+    assert.equal(g.call('path_filestat_set_times', 3, 0, tp, tl, T, T + 1n, C.FSTFLAGS_ATIM | C.FSTFLAGS_MTIM), C.ERRNO_SUCCESS);
+    const [, times] = g.statPath(3, 'out.txt');
+    assert.deepEqual([times!.atim, times!.mtim], [T, T + 1n]);
+
+    // Directories, rename, readdir.
+    const [dp, dl] = g.str('sub');
+    assert.equal(g.call('path_create_directory', 3, dp, dl), C.ERRNO_SUCCESS);
+    assert.equal(g.call('path_create_directory', 3, dp, dl), C.ERRNO_EXIST);
+    const [np, nl] = g.str('sub/renamed.txt');
+    assert.equal(g.call('path_rename', 3, tp, tl, 3, np, nl), C.ERRNO_SUCCESS);
+    assert.equal(g.statPath(3, 'out.txt')[0], C.ERRNO_NOENT);
+    const [e3, sub] = g.open(3, 'sub', { oflags: C.OFLAGS_DIRECTORY, rights: C.RIGHTS_DIRECTORY_BASE });
+    assert.equal(e3, C.ERRNO_SUCCESS);
+    assert.deepEqual(g.readdir(sub), [`.:${C.FILETYPE_DIRECTORY}`, `..:${C.FILETYPE_DIRECTORY}`, `renamed.txt:${C.FILETYPE_REGULAR_FILE}`]);
+    assert.equal(g.open(sub, '../app/config.txt')[0], C.ERRNO_NOTCAPABLE);
+    assert.equal(g.call('fd_close', sub), C.ERRNO_SUCCESS);
+
+    // Links and symlinks.
+    const [lp, ll] = g.str('sub/hard');
+    assert.equal(g.call('path_link', 3, 0, np, nl, 3, lp, ll), C.ERRNO_SUCCESS);
+    assert.equal(g.statPath(3, 'sub/hard')[1]!.nlink, 2n);
+    const [sp, sl] = g.str('config.txt');
+    const [slp, sll] = g.str('sub/link');
+    assert.equal(g.call('path_symlink', sp, sl, 3, slp, sll), C.ERRNO_SUCCESS);
+    const rl = g.alloc(64);
+    const used = g.alloc(4);
+    assert.equal(g.call('path_readlink', 3, slp, sll, rl, 64, used), C.ERRNO_SUCCESS);
+    assert.equal(dec.decode(g.bytes(rl, g.u32(used)).slice()), 'config.txt');
+    const [ap, al] = g.str('/etc');
+    assert.equal(g.call('path_symlink', ap, al, 3, slp, sll), C.ERRNO_PERM);
+
+    // Escapes and errnos.
+    assert.equal(g.open(3, '../etc/passwd')[0], C.ERRNO_NOTCAPABLE);
+    assert.equal(g.open(3, '/etc/passwd')[0], C.ERRNO_NOTCAPABLE);
+    assert.equal(g.open(3, 'app/abs')[0], C.ERRNO_NOTCAPABLE);
+    assert.equal(g.open(3, 'app/abs', { follow: false })[0], C.ERRNO_LOOP);
+    const [app, appl] = g.str('app');
+    assert.equal(g.call('path_remove_directory', 3, app, appl), C.ERRNO_NOTEMPTY);
+    assert.equal(g.call('path_unlink_file', 3, app, appl), C.ERRNO_ISDIR);
+    assert.equal(g.call('path_rename', 3, np, nl, 4, np, nl), C.ERRNO_XDEV);
+    assert.equal(g.call('path_link', 3, 0, np, nl, 4, lp, ll), C.ERRNO_XDEV);
+
+    // An unlinked file stays readable through its descriptor.
+    const [e4, keep] = g.open(3, 'sub/hard');
+    assert.equal(e4, C.ERRNO_SUCCESS);
+    assert.equal(g.call('path_unlink_file', 3, lp, ll), C.ERRNO_SUCCESS);
+    assert.equal(g.call('path_unlink_file', 3, np, nl), C.ERRNO_SUCCESS);
+    assert.equal(g.read(keep, 100, 0n), 'hello');
+    assert.equal(g.call('fd_filestat_get', keep, st), C.ERRNO_SUCCESS);
+    assert.equal(g.filestat(st).nlink, 0n);
+    // Left open on purpose: exit closes every descriptor.
+  });
+  assert.equal(code, 0);
+
+  // The host side sees what the guest did; the descriptors the guest left open were closed.
+  const r = mfs.root();
+  assert.deepEqual(
+    r.readdir().map((e) => e.name),
+    ['.', '..', 'app', 'sub'],
+  );
+  assert.deepEqual(
+    (r.open('sub', { followFinal: false, oflags: 0, read: true, write: false, fdflags: 0 }) as DirHandle).readdir().map((e) => e.name),
+    ['.', '..', 'link'],
+  );
+  r.close();
+  // Only what is still linked is counted: the unlinked file was freed when its fd closed.
+  assert.equal(mfs.usage().inodes, 7);
+});
+
+test('a guest hits ENOSPC, not the keep\'s memory limit', () => {
+  const mfs = new MemFs({ maxBytes: 4096, maxInodes: 8 });
+  const code = runGuest([{ guestPath: '/', dir: mfs.root() }], (g) => {
+    const [e, fd] = g.open(3, 'big', { oflags: C.OFLAGS_CREAT });
+    assert.equal(e, C.ERRNO_SUCCESS);
+    // The inode limit (root and 'big' already use two of eight).
+    let made = 0;
+    for (;;) {
+      const [dp, dl] = g.str(`d${made}`);
+      const errno = g.call('path_create_directory', 3, dp, dl);
+      if (errno !== C.ERRNO_SUCCESS) {
+        assert.equal(errno, C.ERRNO_NOSPC);
+        break;
+      }
+      made++;
+    }
+    assert.equal(made, 6);
+    // The byte limit: writes succeed until the next one would not fit.
+    const chunk = 'x'.repeat(1000);
+    let total = 0;
+    for (;;) {
+      const v = g.iovs([chunk]);
+      const n = g.alloc(4);
+      const errno = g.call('fd_write', fd, v.ptr, v.len, n);
+      if (errno !== C.ERRNO_SUCCESS) {
+        assert.equal(errno, C.ERRNO_NOSPC);
+        break;
+      }
+      total += g.u32(n);
+    }
+    assert.equal(total, 3000);
+    const st = g.alloc(64);
+    assert.equal(g.call('fd_filestat_get', fd, st), C.ERRNO_SUCCESS);
+    assert.equal(g.filestat(st).size, 3000n);
+  });
+  assert.equal(code, 0);
+  assert.ok(mfs.usage().bytes <= 4096);
+});
