@@ -57,7 +57,7 @@ export interface WorkloadCase {
   readonly stdin?: string | { readonly repeat: string; readonly times: number };
   /** `enarx run` options placed before the module, e.g. ["--timeout", "1s"]. */
   readonly flags?: readonly string[];
-  /** Kill the run after this long (default 60 s). */
+  /** Kill the run after this long (default 30 s). */
   readonly timeoutMs?: number;
   /** One expectation, or several alternatives of which one must hold. */
   readonly expect: Expectation | readonly Expectation[];

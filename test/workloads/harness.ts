@@ -40,7 +40,7 @@ export interface CaseRoot {
 /** Set in the runtime's own environment: a guest that sees it got the host's environment. */
 export const HOST_ONLY_VARIABLE = 'ENARX_TEST_HOST_ONLY';
 
-const DEFAULT_TIMEOUT_MS = 60_000;
+const DEFAULT_TIMEOUT_MS = 30_000;
 
 function substitute(s: string, root: string): string {
   return s.split('${ROOT}').join(root);

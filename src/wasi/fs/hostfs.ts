@@ -274,6 +274,13 @@ export class HostDir implements DirHandle {
   }
 
   open(path: string, req: OpenRequest): FileHandle | DirHandle {
+    // Linux refuses O_CREAT on `name/` before looking at what name is (EISDIR), except that an
+    // existing `.`/`..` under O_EXCL is EEXIST; a final symlink is not followed for this.
+    if (path.endsWith('/') && req.oflags & C.OFLAGS_CREAT) {
+      const w = this.walk(path, false, false);
+      w.release();
+      fail(w.name === '.' && req.oflags & C.OFLAGS_EXCL ? C.ERRNO_EXIST : C.ERRNO_ISDIR);
+    }
     // Most final components are not symlinks: open without following first, and walk again
     // following the link only when the kernel says the name may be one (ELOOP, or ENOTDIR for
     // O_DIRECTORY|O_NOFOLLOW on a symlink).
@@ -289,8 +296,8 @@ export class HostDir implements DirHandle {
   private openWalked(path: string, req: OpenRequest, followFinal: boolean): FileHandle | DirHandle {
     const w = this.walk(path, followFinal);
     try {
-      // Linux answers open("name/", O_CREAT) with EISDIR whatever name is (newer kernels say
-      // EINVAL to O_CREAT|O_DIRECTORY, which we would otherwise pass).
+      // A slash that came from a followed symlink's target: still EISDIR under O_CREAT (newer
+      // kernels would answer EINVAL to the O_CREAT|O_DIRECTORY we would otherwise pass).
       if (w.trailingSlash && req.oflags & C.OFLAGS_CREAT) fail(C.ERRNO_ISDIR);
       let flags = O.O_NOFOLLOW;
       if (req.oflags & C.OFLAGS_CREAT) flags |= O.O_CREAT;
@@ -401,8 +408,14 @@ export class HostDir implements DirHandle {
           targetPath,
           false,
           (tw, to) => {
-            if (w.trailingSlash) fail(fs.lstatSync(from).isDirectory() ? C.ERRNO_PERM : C.ERRNO_NOTDIR);
-            if (tw.trailingSlash) fail(fs.lstatSync(to, { throwIfNoEntry: false }) ? C.ERRNO_EXIST : C.ERRNO_NOENT);
+            // Linux's order: the source exists, a slash on it needs a directory, the target must
+            // not exist, a slash on a new target is ENOENT, and directories cannot be linked.
+            const src = fs.lstatSync(from, { throwIfNoEntry: false });
+            if (!src) fail(C.ERRNO_NOENT);
+            if (w.trailingSlash && !src.isDirectory()) fail(C.ERRNO_NOTDIR);
+            if (fs.lstatSync(to, { throwIfNoEntry: false })) fail(C.ERRNO_EXIST);
+            if (tw.trailingSlash) fail(C.ERRNO_NOENT);
+            if (src.isDirectory()) fail(C.ERRNO_PERM);
             fs.linkSync(from, to);
           },
           false,

@@ -2,7 +2,7 @@
  * fd_* syscalls: I/O, seeking, metadata and descriptor management.
  */
 import * as C from '../constants.js';
-import { fail } from '../errno.js';
+import { Errno, fail } from '../errno.js';
 import type { WasiContext } from '../context.js';
 import type { FdEntry } from '../fd-table.js';
 import type { IoVec } from '../memory.js';
@@ -71,9 +71,16 @@ function writev(ctx: WasiContext, e: FdEntry & { handle: { kind: 'file' } }, iov
     }
   }
   let written = 0;
-  // Streams may accept part of a write; keep going so stdout stays byte-exact.
+  // Streams may accept part of a write; keep going so stdout stays byte-exact. An error after
+  // some bytes went out reports those bytes (like write(2)); the next call sees the error.
   while (written < src.length) {
-    const n = e.handle.write(src.subarray(written), pos === null ? null : pos + BigInt(written));
+    let n: number;
+    try {
+      n = e.handle.write(src.subarray(written), pos === null ? null : pos + BigInt(written));
+    } catch (err) {
+      if (written > 0 && err instanceof Errno) return written;
+      throw err;
+    }
     if (n <= 0) break;
     written += n;
   }

@@ -69,6 +69,8 @@ export function pathSyscalls(ctx: WasiContext) {
       // A descriptor can hand down only the rights it was given to inherit.
       const base = rightsBase & dir.rightsInheriting;
       const inheriting = rightsInheriting & dir.rightsInheriting;
+      // Asking for write rights on a directory fails with EISDIR, as the conformance suite
+      // (path_open_preopen) and wasmtime expect.
       const write = (base & WRITE_RIGHTS) !== 0n || (fdflags & C.FDFLAGS_APPEND) !== 0 || (oflags & C.OFLAGS_TRUNC) !== 0;
       const read = (base & READ_RIGHTS) !== 0n || !write;
       const handle = dir.handle.open(path(p, l), {

@@ -389,6 +389,11 @@ test('a directory handle follows its directory through renames', () => {
   assert.equal(r.statAt('a', false).nlink, 2n);
   assert.equal(r.statAt('z', false).nlink, 3n);
   assert.equal(b.readdir()[1]!.ino, r.statAt('z', false).ino);
+  // Swapping a symlink in where the directory was cannot redirect the handle (no TOCTOU: the
+  // handle holds the directory itself, and every call resolves its path in one step).
+  r.symlink('../../escape', 'a/b');
+  assert.equal(errnoOf(() => r.statAt('a/b/f', false)), C.ERRNO_NOTCAPABLE);
+  assert.equal(b.statAt('f', false).size, 4n);
   b.close();
   r.close();
 });

@@ -54,9 +54,6 @@ int main(void) {
       CHECK(c1 > c0);
     }
   }
-
-  EXPECT(__wasi_clock_res_get(4, &res), E(INVAL));
-  EXPECT(__wasi_clock_time_get(4, 1, &t), E(INVAL));
-  EXPECT(__wasi_clock_time_get(0xffffffff, 1, &t), E(INVAL));
+  /* Unknown clock ids are in wat/badvalue.wat: wasmtime traps on them, others say EINVAL. */
   return finish();
 }

@@ -52,7 +52,6 @@ static void read_seek_tell(__wasi_fd_t dir) {
   EXPECT(__wasi_fd_seek(fd, -1, __WASI_WHENCE_SET, &pos), E(INVAL));
   EXPECT(__wasi_fd_seek(fd, -100, __WASI_WHENCE_CUR, &pos), E(INVAL));
   EXPECT(__wasi_fd_seek(fd, INT64_MIN, __WASI_WHENCE_END, &pos), E(INVAL));
-  EXPECT(__wasi_fd_seek(fd, 0, 3, &pos), E(INVAL)); /* no such whence */
   OK(__wasi_fd_tell(fd, &pos));
   CHECK_U64(pos, 9); /* failed seeks leave the offset alone */
   OK(__wasi_fd_seek(fd, 100, __WASI_WHENCE_SET, &pos));
@@ -77,10 +76,9 @@ static void read_seek_tell(__wasi_fd_t dir) {
   __wasi_ciovec_t civ = {(const uint8_t *)"x", 1};
   EXPECT(__wasi_fd_pwrite(fd, &civ, 1, 0, &n), E(BADF), E(NOTCAPABLE));
 
-  /* fd_advise: every advice value is accepted, an unknown one is not. */
+  /* fd_advise: every advice value is accepted (unknown values: wat/badvalue.wat). */
   for (__wasi_advice_t adv = __WASI_ADVICE_NORMAL; adv <= __WASI_ADVICE_NOREUSE; adv++)
     OK(__wasi_fd_advise(fd, 0, 10, adv));
-  EXPECT(__wasi_fd_advise(fd, 0, 10, 6), E(INVAL));
 
   __wasi_filestat_t st;
   OK(__wasi_fd_filestat_get(fd, &st));
@@ -255,19 +253,23 @@ static void directories_and_stdio(__wasi_fd_t dir) {
   CHECK_U64(fs.fs_flags, 0);
   CHECK(fs.fs_rights_base & __WASI_RIGHTS_PATH_OPEN);
 
-  /* stdio are pipes here: not seekable. */
+  /* stdio are pipes here: not seekable. ESPIPE (wasmtime), or ENOTCAPABLE from a runtime that
+     checks rights first: stdio fds carry no FD_SEEK/FD_TELL right. */
   for (__wasi_fd_t fd = 0; fd <= 2; fd++) {
-    EXPECT(__wasi_fd_seek(fd, 0, __WASI_WHENCE_CUR, &pos), E(SPIPE));
-    EXPECT(__wasi_fd_tell(fd, &pos), E(SPIPE));
+    EXPECT(__wasi_fd_seek(fd, 0, __WASI_WHENCE_CUR, &pos), E(SPIPE), E(NOTCAPABLE));
+    EXPECT(__wasi_fd_tell(fd, &pos), E(SPIPE), E(NOTCAPABLE));
     OK(__wasi_fd_fdstat_get(fd, &fs));
     CHECK(fs.fs_filetype != __WASI_FILETYPE_DIRECTORY && fs.fs_filetype != __WASI_FILETYPE_REGULAR_FILE);
     OK(__wasi_fd_filestat_get(fd, &st));
     EXPECT(__wasi_fd_prestat_get(fd, &ps), E(BADF));
   }
   __wasi_iovec_t iov = {(uint8_t *)buf, 4};
-  EXPECT(__wasi_fd_pread(0, &iov, 1, 0, &n), E(SPIPE));
+  EXPECT(__wasi_fd_pread(0, &iov, 1, 0, &n), E(SPIPE), E(NOTCAPABLE));
   __wasi_ciovec_t civ = {(const uint8_t *)"x", 1};
-  EXPECT(__wasi_fd_pwrite(1, &civ, 1, 0, &n), E(SPIPE));
+  EXPECT(__wasi_fd_pwrite(1, &civ, 1, 0, &n), E(SPIPE), E(NOTCAPABLE));
+  /* Reading stdout or writing stdin is refused, whatever the host's descriptors allow (a child's
+     stdio made by Node.js are sockets, readable both ways: a runtime that passes the call on
+     blocks here). */
   EXPECT(read_some(1, buf, 1, &n), E(BADF), E(NOTCAPABLE));
   EXPECT(write_all(0, "x", 1, &n), E(BADF), E(NOTCAPABLE));
 }

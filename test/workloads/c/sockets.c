@@ -10,7 +10,7 @@
 
 int main(void) {
   __wasi_fd_t dir = preopen("/sandbox");
-  int64_t r = open_at(dir, 0, "hello.txt", 0, R_READ | R_WRITE, 0);
+  int64_t r = open_at(dir, 0, "hello.txt", 0, R_READ | R_WRITE | __WASI_RIGHTS_FD_SEEK, 0);
   MUST(open_errno(r));
   __wasi_fd_t file = (__wasi_fd_t)r;
 

@@ -1,0 +1,99 @@
+/**
+ * Creating backends by name and choosing one the way Enarx does: the one asked for, else the
+ * first available of {@link BACKEND_ORDER}. Choosing is the host's business only: a client
+ * decides separately whether it trusts the evidence of `sim` or `nil` (see `Evidence.backend`).
+ */
+import { BackendError } from './errors.js';
+import { NilBackend } from './nil/backend.js';
+import { SimBackend } from './sim/backend.js';
+import { SnpBackend } from './snp/backend.js';
+import { defaultStateDir } from './state-dir.js';
+import { TdxBackend } from './tdx/backend.js';
+import { nodeConfigfsIo, type ConfigfsIo } from './tsm/configfs.js';
+import type { Availability, Backend, BackendName } from './types.js';
+
+/** Every backend name. */
+export const BACKEND_NAMES: readonly BackendName[] = Object.freeze(['nil', 'sim', 'snp', 'tdx']);
+
+/** The preference order when no backend is named: real hardware first, then sim, then nil. */
+export const BACKEND_ORDER: readonly BackendName[] = Object.freeze(['snp', 'tdx', 'sim', 'nil']);
+
+/** The configfs mount point on Linux. */
+export const DEFAULT_CONFIGFS_ROOT = '/sys/kernel/config';
+
+/** Where backends keep state and find their platform. Every field has a default. */
+export interface BackendOptions {
+  /** `sim`: the state directory. Default {@link defaultStateDir}(). */
+  readonly stateDir?: string;
+  /** `snp`, `tdx`: the configfs mount point. Default /sys/kernel/config. */
+  readonly configfsRoot?: string;
+  /** `snp`, `tdx`: file operations on configfs (tests pass a fake kernel). Default node:fs. */
+  readonly configfsIo?: ConfigfsIo;
+  /** The clock. Default `() => new Date()`. */
+  readonly now?: () => Date;
+}
+
+/** True when `value` is a backend name. */
+export function isBackendName(value: unknown): value is BackendName {
+  return typeof value === 'string' && (BACKEND_NAMES as readonly string[]).includes(value);
+}
+
+/** A backend by name (nothing is probed or created yet). @throws TypeError on an unknown name */
+export function createBackend(name: BackendName, opts: BackendOptions = {}): Backend {
+  const tsm = (): { configfsRoot: string; io: ConfigfsIo } => ({
+    configfsRoot: opts.configfsRoot ?? DEFAULT_CONFIGFS_ROOT,
+    io: opts.configfsIo ?? nodeConfigfsIo,
+  });
+  switch (name) {
+    case 'nil':
+      return new NilBackend();
+    case 'sim':
+      return new SimBackend({ stateDir: opts.stateDir ?? defaultStateDir(), now: opts.now ?? (() => new Date()) });
+    case 'snp':
+      return new SnpBackend(tsm());
+    case 'tdx':
+      return new TdxBackend(tsm());
+    default:
+      throw new TypeError(`unknown backend '${String(name)}' (expected one of ${BACKEND_NAMES.join(', ')})`);
+  }
+}
+
+/** One backend's availability, for listings. */
+export interface BackendStatus extends Availability {
+  readonly name: BackendName;
+}
+
+/** The availability of every backend, in {@link BACKEND_ORDER}. */
+export async function backendStatuses(opts: BackendOptions = {}): Promise<readonly BackendStatus[]> {
+  const out = await Promise.all(BACKEND_ORDER.map(async (name) => Object.freeze({ name, ...(await createBackend(name, opts).availability()) })));
+  return Object.freeze(out);
+}
+
+/** Options of {@link selectBackend}. */
+export interface SelectBackendOptions extends BackendOptions {
+  /** Candidates in order when no name is given. Default {@link BACKEND_ORDER}. */
+  readonly order?: readonly BackendName[];
+}
+
+/**
+ * The backend called `name`, which must be available; or, without a name, the first available
+ * backend of `opts.order`.
+ * @throws TypeError on an unknown name
+ * @throws BackendError ERR_BACKEND_UNAVAILABLE, with the reason(s)
+ */
+export async function selectBackend(name: BackendName | undefined, opts: SelectBackendOptions = {}): Promise<Backend> {
+  if (name !== undefined) {
+    const backend = createBackend(name, opts);
+    const a = await backend.availability();
+    if (!a.available) throw new BackendError('ERR_BACKEND_UNAVAILABLE', `backend '${name}' is not available: ${a.reason ?? 'no reason given'}`);
+    return backend;
+  }
+  const reasons: string[] = [];
+  for (const candidate of opts.order ?? BACKEND_ORDER) {
+    const backend = createBackend(candidate, opts);
+    const a = await backend.availability();
+    if (a.available) return backend;
+    reasons.push(`${candidate}: ${a.reason ?? 'unavailable'}`);
+  }
+  throw new BackendError('ERR_BACKEND_UNAVAILABLE', `no backend is available (${reasons.join('; ') || 'no candidates'})`);
+}

@@ -1,0 +1,239 @@
+/**
+ * The simulated platform's persisted identity: created once per state directory, then reused,
+ * so that a client that pinned the sim ARK keeps recognising this host.
+ *
+ *   <stateDir>/sim/platform.json   product, chip id, TCB and firmware the VCEK was issued for
+ *   <stateDir>/sim/{ark,ask,vcek}.pem   the certificates (public)
+ *   <stateDir>/sim/{ark,ask,vcek}.key   PKCS#8 private keys, mode 0600 (the folder is 0700)
+ *
+ * Creation is atomic: everything is written into a fresh hidden folder that is then renamed
+ * into place, so concurrent first uses agree on one platform and a crash leaves no half state.
+ * Loading checks everything (file modes, certificates, the chain, the key pair, the VCEK's
+ * extensions against platform.json) and never repairs: a damaged platform is an error, not a
+ * silent new identity that clients would have to re-pin.
+ */
+import { createPrivateKey, createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as z from 'zod/mini';
+import { AttestationError } from '../../attestation/errors.js';
+import { parseCertificate, type Certificate } from '../../attestation/pki/certificate.js';
+import { verifyChain } from '../../attestation/pki/chain.js';
+import { encodePem, decodePem } from '../../attestation/pki/pem.js';
+import { toHex } from '../../attestation/pki/fingerprint.js';
+import type { SnpFirmwareVersion } from '../../attestation/snp/report.js';
+import type { SnpProduct } from '../../attestation/snp/product.js';
+import type { TcbVersion } from '../../attestation/snp/tcb.js';
+import { amdKeyInfo } from '../../attestation/snp/vcek.js';
+import { BackendError, errnoOf } from '../errors.js';
+import { SIM_PLATFORM, createSimPki } from './platform.js';
+
+/** The facts platform.json records. */
+export interface SimFacts {
+  readonly product: SnpProduct;
+  readonly productName: string;
+  /** 64 bytes. */
+  readonly chipId: Uint8Array;
+  readonly reportedTcb: TcbVersion;
+  readonly firmware: SnpFirmwareVersion;
+  /** ISO time of creation. */
+  readonly created: string;
+}
+
+/** A loaded, checked simulated platform. */
+export interface SimState {
+  readonly dir: string;
+  readonly facts: SimFacts;
+  readonly ark: Certificate;
+  readonly ask: Certificate;
+  readonly vcek: Certificate;
+  readonly vcekKey: KeyObject;
+}
+
+const byte = z.number().check(z.int(), z.minimum(0), z.maximum(255));
+const PlatformFileSchema = z.strictObject({
+  format: z.literal('enarx-sim-platform'),
+  version: z.literal(1),
+  product: z.literal('Milan'),
+  productName: z.string().check(z.minLength(1), z.maxLength(64)),
+  chipId: z.string().check(z.regex(/^[0-9a-f]{128}$/)),
+  reportedTcb: z.strictObject({ bootloader: byte, tee: byte, snp: byte, microcode: byte }),
+  firmware: z.strictObject({ major: byte, minor: byte, build: byte }),
+  created: z.string().check(z.maxLength(64)),
+});
+
+const PLATFORM_FILE = 'platform.json';
+const CERTS = ['ark', 'ask', 'vcek'] as const;
+
+/** The folder of the simulated platform inside a state directory. */
+export function simDir(stateDir: string): string {
+  return join(stateDir, 'sim');
+}
+
+function stateError(dir: string, message: string, cause?: unknown): BackendError {
+  return new BackendError(
+    'ERR_BACKEND_STATE',
+    `simulated platform in ${dir}: ${message} (remove the folder to create a new platform; clients must then trust its new ARK)`,
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+async function readState(dir: string, name: string): Promise<Buffer> {
+  try {
+    return await readFile(join(dir, name));
+  } catch (err) {
+    if (errnoOf(err) === 'ENOENT') throw stateError(dir, `${name} is missing`, err);
+    throw new BackendError('ERR_BACKEND_IO', `cannot read ${join(dir, name)}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** Private key files must not be readable by anyone else (POSIX modes only). */
+async function checkPrivate(dir: string, name: string): Promise<void> {
+  if (process.platform === 'win32') return;
+  const s = await stat(join(dir, name));
+  if ((s.mode & 0o077) !== 0) {
+    throw stateError(dir, `${name} is accessible to other users (mode ${(s.mode & 0o777).toString(8)}, expected 600)`);
+  }
+}
+
+function parseCert(dir: string, name: string, pem: Buffer): Certificate {
+  try {
+    const blocks = decodePem(pem.toString('latin1'));
+    if (blocks.length !== 1 || blocks[0]!.label !== 'CERTIFICATE') throw new Error('expected one CERTIFICATE block');
+    return parseCertificate(blocks[0]!.der);
+  } catch (err) {
+    throw stateError(dir, `${name} is not a certificate`, err);
+  }
+}
+
+function parseFacts(dir: string, text: Buffer): SimFacts {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text.toString('utf8'));
+  } catch (err) {
+    throw stateError(dir, `${PLATFORM_FILE} is not JSON`, err);
+  }
+  const r = PlatformFileSchema.safeParse(raw);
+  if (!r.success) throw stateError(dir, `${PLATFORM_FILE} is malformed: ${r.error.issues[0]?.message ?? 'invalid'}`);
+  const f = r.data;
+  return Object.freeze({
+    product: f.product,
+    productName: f.productName,
+    chipId: new Uint8Array(Buffer.from(f.chipId, 'hex')),
+    reportedTcb: Object.freeze({ ...f.reportedTcb }),
+    firmware: Object.freeze({ ...f.firmware }),
+    created: f.created,
+  });
+}
+
+/** Loads and checks the platform in `dir` (which must exist). @throws BackendError ERR_BACKEND_STATE, ERR_BACKEND_IO */
+async function loadState(dir: string, now: Date): Promise<SimState> {
+  const facts = parseFacts(dir, await readState(dir, PLATFORM_FILE));
+  const [ark, ask, vcek] = await Promise.all(CERTS.map(async (c) => parseCert(dir, `${c}.pem`, await readState(dir, `${c}.pem`))));
+  for (const c of CERTS) await checkPrivate(dir, `${c}.key`);
+  let vcekKey: KeyObject;
+  try {
+    vcekKey = createPrivateKey(await readState(dir, 'vcek.key'));
+  } catch (err) {
+    if (err instanceof BackendError) throw err;
+    throw stateError(dir, 'vcek.key is not a private key', err);
+  }
+  const spki = (k: KeyObject): string => Buffer.from(k.export({ type: 'spki', format: 'der' })).toString('hex');
+  if (spki(vcek!.publicKey) !== spki(createPublicKey(vcekKey))) throw stateError(dir, 'vcek.key does not belong to vcek.pem');
+  try {
+    verifyChain([vcek!, ask!, ark!], { now, anchors: [ark!] });
+  } catch (err) {
+    const why = err instanceof AttestationError && err.code === 'ERR_EXPIRED' ? 'a certificate is outside its validity period' : 'the certificate chain does not verify';
+    throw stateError(dir, `${why}: ${(err as Error).message}`, err);
+  }
+  let info;
+  try {
+    info = amdKeyInfo(vcek!);
+  } catch (err) {
+    throw stateError(dir, 'the VCEK extensions do not decode', err);
+  }
+  const tcb = facts.reportedTcb;
+  const consistent =
+    info.product === facts.product &&
+    info.hwId === toHex(facts.chipId) &&
+    info.spl.bootloader === tcb.bootloader &&
+    info.spl.tee === tcb.tee &&
+    info.spl.snp === tcb.snp &&
+    info.spl.microcode === tcb.microcode;
+  if (!consistent) throw stateError(dir, `the VCEK does not certify the chip id and TCB in ${PLATFORM_FILE}`);
+  return Object.freeze({ dir, facts, ark: ark!, ask: ask!, vcek: vcek!, vcekKey });
+}
+
+/** Writes a new platform into `tmp`. */
+async function writeNewState(tmp: string, now: Date): Promise<void> {
+  const chipId = new Uint8Array(randomBytes(64));
+  const reportedTcb = SIM_PLATFORM.reportedTcb;
+  const pki = await createSimPki({ chipId, reportedTcb }, now);
+  const platform: z.infer<typeof PlatformFileSchema> = {
+    format: 'enarx-sim-platform',
+    version: 1,
+    product: 'Milan',
+    productName: SIM_PLATFORM.productName,
+    chipId: toHex(chipId),
+    reportedTcb: { bootloader: reportedTcb.bootloader, tee: reportedTcb.tee, snp: reportedTcb.snp, microcode: reportedTcb.microcode },
+    firmware: { ...SIM_PLATFORM.firmware },
+    created: now.toISOString(),
+  };
+  for (const c of CERTS) {
+    // `wx`: never follow or overwrite something planted in the fresh folder.
+    await writeFile(join(tmp, `${c}.key`), pki[c].privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, { mode: 0o600, flag: 'wx' });
+    await writeFile(join(tmp, `${c}.pem`), encodePem('CERTIFICATE', pki[c].der), { mode: 0o644, flag: 'wx' });
+  }
+  await writeFile(join(tmp, PLATFORM_FILE), JSON.stringify(platform, null, 2) + '\n', { mode: 0o644, flag: 'wx' });
+}
+
+/** True when `dir` exists. */
+async function present(dir: string): Promise<boolean> {
+  try {
+    await stat(dir);
+    return true;
+  } catch (err) {
+    if (errnoOf(err) === 'ENOENT') return false;
+    throw new BackendError('ERR_BACKEND_IO', `cannot inspect ${dir}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/**
+ * The platform in `stateDir`, or undefined when none was created yet (nothing is created).
+ * @throws BackendError ERR_BACKEND_STATE, ERR_BACKEND_IO
+ */
+export async function readSimState(stateDir: string, now: Date): Promise<SimState | undefined> {
+  const dir = simDir(stateDir);
+  return (await present(dir)) ? loadState(dir, now) : undefined;
+}
+
+/**
+ * The platform in `stateDir`, created on first use.
+ * @throws BackendError ERR_BACKEND_STATE, ERR_BACKEND_IO, ERR_BACKEND_UNAVAILABLE (the state
+ *   directory cannot be created)
+ */
+export async function loadOrCreateSimState(stateDir: string, now: Date): Promise<SimState> {
+  const existing = await readSimState(stateDir, now);
+  if (existing !== undefined) return existing;
+  const dir = simDir(stateDir);
+  let tmp: string;
+  try {
+    await mkdir(stateDir, { recursive: true, mode: 0o700 });
+    tmp = await mkdtemp(join(stateDir, '.sim-')); // mode 0700
+  } catch (err) {
+    // The same condition `availability()` reports: this platform cannot exist here.
+    throw new BackendError('ERR_BACKEND_UNAVAILABLE', `the simulated platform cannot be created in ${stateDir}: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    await writeNewState(tmp, now);
+    await rename(tmp, dir);
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    const code = errnoOf(err);
+    // Someone else created the platform first: theirs wins.
+    if (code !== 'EEXIST' && code !== 'ENOTEMPTY') {
+      throw new BackendError('ERR_BACKEND_IO', `cannot write the simulated platform into ${stateDir}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  return loadState(dir, now);
+}
