@@ -50,6 +50,7 @@ await esbuild.build({
 const cli = {
   'dist/src/cli/main.js': 'enarx',
   'dist/src/cli/run.js': 'run',
+  'dist/src/cli/run-attest.js': 'run-attest',
   'dist/src/cli/config.js': 'config',
   'dist/src/cli/attest.js': 'attest',
   'dist/src/cli/platform.js': 'platform',
@@ -73,6 +74,8 @@ await esbuild.build({
   outdir: join(staging, 'cli'),
   outExtension: { '.js': '.mjs' },
   plugins: [separate],
+  minifyWhitespace: true,
+  minifySyntax: true,
 });
 const link = join(root, 'dist/bundle');
 const previous = existsSync(link) && lstatSync(link).isSymbolicLink() ? readlinkSync(link) : undefined;

@@ -4,7 +4,11 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import type { EnarxConfig } from '../config/index.js';
+import type { BackendName } from '../backend/types.js';
+import { DEFAULT_SUITE, SUITES, findSuite } from '../crypto/suites.js';
+import type { SuiteRow } from '../crypto/suites.js';
 import { KeepProcess } from '../host/keep-process.js';
+import { keepBundleDir } from '../runtime/measurement.js';
 import { EXIT_TRAP } from '../keep/exit-codes.js';
 import type { RunRequest } from '../keep/messages.js';
 import { DEFAULT_LIMITS, parseDuration, parseSize } from '../runtime/limits.js';
@@ -18,6 +22,7 @@ const SPECS: OptionSpecs = {
   env: { value: true, multiple: true },
   wasmcfgfile: { value: true },
   backend: { value: true },
+  kem: { value: true },
   'max-memory': { value: true },
   timeout: { value: true },
   'max-output': { value: true },
@@ -37,7 +42,11 @@ options:
   --env KEY=VALUE        set an environment variable for the workload (repeatable); the workload
                          sees only what Enarx.toml and --env give it, never the host's environment
   --wasmcfgfile FILE     an Enarx.toml (args, env, [[files]]); sets FD_COUNT and FD_NAMES
-  --backend NAME         keep backend: nil (process isolation, no attestation)
+  --backend NAME         keep backend: snp, tdx (confidential VMs), sim (simulated SEV-SNP),
+                         nil (process isolation, no evidence); default: the first available
+                         of snp, tdx, sim, nil. Attested keeps are verified before the
+                         workload is handed over (measurement in the reference values).
+  --kem NAME             HPKE suite of the keep's key: x25519 (default), x-wing
   --max-memory SIZE      cap on the workload's linear memory (default 2GiB), e.g. 64MiB
   --timeout DURATION     wall-clock limit, e.g. 500ms, 10s, 2m (default: none)
   --max-output SIZE      cap on stdout+stderr bytes (default: none)
@@ -119,14 +128,20 @@ async function checkDir(d: DirMapping): Promise<void> {
 }
 
 /** Builds the keep's run request from the command line. */
-export async function buildRunRequest(argv: readonly string[]): Promise<{ req: RunRequest; modulePath: string }> {
+export async function buildRunRequest(
+  argv: readonly string[],
+): Promise<{ req: RunRequest; modulePath: string; backend: BackendName | undefined; suite: SuiteRow }> {
   const args = parseArgs(argv, SPECS, { stopAtPositional: true });
   const [modulePath, ...workloadArgs] = args.positionals;
   if (modulePath === undefined) throw usageError('missing MODULE; see enarx run --help');
-  const backend = optionValue(args, 'backend') ?? 'nil';
-  if (backend !== 'nil') {
-    throw new CliError('ERR_BACKEND_UNAVAILABLE', `backend '${backend}' is not available; available backends: nil`);
+  const backend = optionValue(args, 'backend') as BackendName | undefined;
+  // Checked here by name only: the backends' code is loaded later, and only for attested keeps.
+  if (backend !== undefined && !(['snp', 'tdx', 'sim', 'nil'] as const).includes(backend as BackendName)) {
+    throw new CliError('ERR_BACKEND_UNAVAILABLE', `unknown backend '${backend}' (expected snp, tdx, sim or nil)`);
   }
+  const kem = optionValue(args, 'kem') ?? DEFAULT_SUITE.name;
+  const suite = findSuite(kem);
+  if (!suite) throw usageError(`--kem '${kem}': expected one of ${SUITES.map((s) => s.name).join(', ')}`);
   const cfgPath = optionValue(args, 'wasmcfgfile');
   const config = cfgPath === undefined ? undefined : await loadConfig(cfgPath);
   const dirs = optionValues(args, 'dir').map(parseDirMapping);
@@ -158,7 +173,7 @@ export async function buildRunRequest(argv: readonly string[]): Promise<{ req: R
     files,
     limits: limitsFrom(args),
   };
-  return { req, modulePath };
+  return { req, modulePath, backend, suite };
 }
 
 /** Entry point of `enarx run`. */
@@ -168,16 +183,25 @@ export async function runMain(argv: readonly string[]): Promise<number> {
     return 0;
   }
   // Start the keep first: its start-up overlaps with everything the CLI does before it needs it.
-  const keep = new KeepProcess({ stdio: 'inherit' });
+  // What is launched is what is measured: the bundle folder is resolved once, here.
+  const bundleDir = keepBundleDir();
+  const keep = new KeepProcess({ stdio: 'inherit', bundleDir });
   let req: RunRequest;
   let module: Uint8Array;
   let modulePath: string;
   try {
-    ({ req, modulePath } = await buildRunRequest(argv));
+    let backendName: BackendName | undefined;
+    let suite: SuiteRow;
+    ({ req, modulePath, backend: backendName, suite } = await buildRunRequest(argv));
     try {
       module = await readFile(modulePath);
     } catch (err) {
       throw new CliError('ERR_MODULE_NOT_FOUND', `cannot read module '${modulePath}': ${(err as Error).message}`, { cause: err });
+    }
+    if (backendName !== 'nil') {
+      // Attestation (X.509, HPKE, the backends) is most of the CLI's code: load it only when used.
+      const { attestLocalKeep } = await import('./run-attest.js');
+      await attestLocalKeep(keep, backendName, bundleDir, suite);
     }
   } catch (err) {
     keep.kill();

@@ -7,7 +7,7 @@
  * | x25519    | DHKEM(X25519, HKDF-SHA256) 0x0020     | HKDF-SHA256 | AES-256-GCM |
  * | x-wing    | X-Wing (ML-KEM-768 + X25519) 0x647a   | HKDF-SHA256 | AES-256-GCM |
  */
-import { Aes256Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core';
+import type { CipherSuite } from '@hpke/core';
 
 /** One suite of the table. */
 export interface SuiteRow {
@@ -15,7 +15,7 @@ export interface SuiteRow {
   readonly name: 'x25519' | 'x-wing';
   /** HPKE KEM id (RFC 9180 §7.1; X-Wing from draft-connolly-cfrg-xwing-kem). */
   readonly kemId: number;
-  /** Builds the HPKE suite (the X-Wing module is loaded only when used). */
+  /** Builds the HPKE suite (the HPKE libraries are loaded only when a suite is used). */
   create(): Promise<CipherSuite>;
 }
 
@@ -24,13 +24,16 @@ export const SUITES: readonly SuiteRow[] = [
   {
     name: 'x25519',
     kemId: 0x0020,
-    create: async () => new CipherSuite({ kem: new DhkemX25519HkdfSha256(), kdf: new HkdfSha256(), aead: new Aes256Gcm() }),
+    create: async () => {
+      const { Aes256Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } = await import('@hpke/core');
+      return new CipherSuite({ kem: new DhkemX25519HkdfSha256(), kdf: new HkdfSha256(), aead: new Aes256Gcm() });
+    },
   },
   {
     name: 'x-wing',
     kemId: 0x647a,
     create: async () => {
-      const { XWing } = await import('@hpke/hybridkem-x-wing');
+      const [{ Aes256Gcm, CipherSuite, HkdfSha256 }, { XWing }] = await Promise.all([import('@hpke/core'), import('@hpke/hybridkem-x-wing')]);
       return new CipherSuite({ kem: new XWing(), kdf: new HkdfSha256(), aead: new Aes256Gcm() });
     },
   },

@@ -81,3 +81,86 @@ test('enarx platform info --json --root DIR', () => {
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+const enarx = (...args: string[]) => spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'enarx.js'), ...args], { encoding: 'utf8' });
+
+test('enarx platform info lists the backends with availability and reasons', () => {
+  const root = fakeTree(() => {});
+  try {
+    const r = enarx('platform', 'info', '--json', '--root', root, '--state', join(root, 'state'));
+    assert.equal(r.status, 0, r.stderr);
+    const info = JSON.parse(r.stdout) as { backends: { name: string; available: boolean; reason?: string }[] };
+    assert.deepEqual(info.backends.map((b) => [b.name, b.available]), [['snp', false], ['tdx', false], ['sim', true], ['nil', true]]);
+    assert.match(info.backends[0]!.reason!, /configfs is not mounted/);
+    const text = enarx('platform', 'info', '--root', root, '--state', join(root, 'state'));
+    assert.match(text.stdout, /backends/);
+    assert.match(text.stdout, /snp\s+missing\s+— not an SEV-SNP guest/);
+    assert.match(text.stdout, /sim\s+available/);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('enarx platform attest (sim) writes evidence that enarx attest verify accepts with the sim ARK only', () => {
+  const dir = fakeTree(() => {});
+  try {
+    const state = join(dir, 'state');
+    const out = join(dir, 'out');
+    const rd = 'a5'.repeat(32) + '5a'.repeat(32);
+    const m = '3c'.repeat(48);
+    const r = enarx('platform', 'attest', '--backend', 'sim', '--state', state, '--report-data', rd, '--measurement', m, '--out', out, '--json');
+    assert.equal(r.status, 0, r.stderr);
+    const summary = JSON.parse(r.stdout) as { backend: string; format: string; files: string[]; measurement: string };
+    assert.deepEqual([summary.backend, summary.format, summary.measurement], ['sim', 'sev-snp', m]);
+    assert.deepEqual(summary.files, ['report.bin', 'vcek.der', 'ark.pem'].map((f) => join(out, f)));
+
+    const verify = (...extra: string[]) => enarx('attest', 'verify', ...extra, join(out, 'report.bin'), '--json');
+    const ok = verify('--trust-root', join(out, 'ark.pem'), '--cert', join(out, 'vcek.der'), '--report-data', rd, '--measurement', m);
+    assert.equal(ok.status, 0, ok.stderr);
+    const a = JSON.parse(ok.stdout) as { reportData: string; measurement: string; debug: boolean; product: string };
+    assert.deepEqual([a.reportData, a.measurement, a.debug, a.product], [rd, m, false, 'Milan']);
+
+    const untrusted = verify('--cert', join(out, 'vcek.der'));
+    assert.equal(untrusted.status, 1);
+    assert.match(untrusted.stderr, /ERR_CHAIN/);
+    const wrongMeasurement = verify('--trust-root', join(out, 'ark.pem'), '--cert', join(out, 'vcek.der'), '--measurement', 'c3'.repeat(48));
+    assert.equal(wrongMeasurement.status, 1);
+    assert.match(wrongMeasurement.stderr, /ERR_MEASUREMENT/);
+
+    // Without --measurement the sim signs this installation's runtime measurement.
+    const r2 = enarx('platform', 'attest', '--backend', 'sim', '--state', state, '--report-data', rd, '--out', join(dir, 'out2'), '--json');
+    assert.equal(r2.status, 0, r2.stderr);
+    const measured = JSON.parse(enarx('measure', '--json').stdout) as { measurement: string };
+    assert.equal((JSON.parse(r2.stdout) as { measurement: string }).measurement, measured.measurement);
+    const ok2 = enarx('attest', 'verify', '--trust-root', join(out, 'ark.pem'), '--cert', join(dir, 'out2', 'vcek.der'), '--measurement', measured.measurement, join(dir, 'out2', 'report.bin'));
+    assert.equal(ok2.status, 0, ok2.stderr);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('enarx platform attest: usage errors exit 2; unavailable or evidence-less backends exit 1 with a code', () => {
+  const dir = fakeTree(() => {});
+  try {
+    const out = join(dir, 'out');
+    const rd = '00'.repeat(64);
+    for (const args of [
+      ['--backend', 'sim', '--report-data', '00'.repeat(63), '--out', out],
+      ['--backend', 'sim', '--report-data', rd],
+      ['--backend', 'sgx', '--report-data', rd, '--out', out],
+      ['--backend', 'sim', '--report-data', rd, '--out', out, '--measurement', '00'],
+      ['--report-data', rd, '--out', out, 'extra'],
+    ]) {
+      assert.equal(enarx('platform', 'attest', ...args).status, 2, args.join(' '));
+    }
+    const nil = enarx('platform', 'attest', '--backend', 'nil', '--report-data', rd, '--out', out);
+    assert.equal(nil.status, 1);
+    assert.match(nil.stderr, /ERR_NO_EVIDENCE/);
+    const snp = enarx('platform', 'attest', '--backend', 'snp', '--configfs', join(dir, 'none'), '--report-data', rd, '--out', out);
+    assert.equal(snp.status, 1);
+    assert.match(snp.stderr, /not an SEV-SNP guest.*\[ERR_BACKEND_UNAVAILABLE\]/);
+    assert.equal(enarx('platform', 'attest', '--help').status, 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -90,7 +90,13 @@ async function readState(dir: string, name: string): Promise<Buffer> {
 /** Private key files must not be readable by anyone else (POSIX modes only). */
 async function checkPrivate(dir: string, name: string): Promise<void> {
   if (process.platform === 'win32') return;
-  const s = await stat(join(dir, name));
+  let s;
+  try {
+    s = await stat(join(dir, name));
+  } catch (err) {
+    if (errnoOf(err) === 'ENOENT') throw stateError(dir, `${name} is missing`, err);
+    throw new BackendError('ERR_BACKEND_IO', `cannot inspect ${join(dir, name)}: ${(err as Error).message}`, { cause: err });
+  }
   if ((s.mode & 0o077) !== 0) {
     throw stateError(dir, `${name} is accessible to other users (mode ${(s.mode & 0o777).toString(8)}, expected 600)`);
   }
@@ -193,7 +199,7 @@ async function present(dir: string): Promise<boolean> {
     await stat(dir);
     return true;
   } catch (err) {
-    if (errnoOf(err) === 'ENOENT') return false;
+    if (errnoOf(err) === 'ENOENT' || errnoOf(err) === 'ENOTDIR') return false;
     throw new BackendError('ERR_BACKEND_IO', `cannot inspect ${dir}: ${(err as Error).message}`, { cause: err });
   }
 }
