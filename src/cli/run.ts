@@ -23,6 +23,8 @@ const SPECS: OptionSpecs = {
   wasmcfgfile: { value: true },
   backend: { value: true },
   kem: { value: true },
+  'reference-values': { value: true },
+  measurement: { value: true, multiple: true },
   'max-memory': { value: true },
   timeout: { value: true },
   'max-output': { value: true },
@@ -47,6 +49,9 @@ options:
                          of snp, tdx, sim, nil. Attested keeps are verified before the
                          workload is handed over (measurement in the reference values).
   --kem NAME             HPKE suite of the keep's key: x25519 (default), x-wing
+  --reference-values FILE  accepted measurements (default: this installation's,
+                         dist/reference-values.json)
+  --measurement HEX      also accept this measurement (repeatable)
   --max-memory SIZE      cap on the workload's linear memory (default 2GiB), e.g. 64MiB
   --timeout DURATION     wall-clock limit, e.g. 500ms, 10s, 2m (default: none)
   --max-output SIZE      cap on stdout+stderr bytes (default: none)
@@ -54,6 +59,12 @@ options:
   --verbose              show stack traces for internal errors
 exit status: the workload's exit code; 134 on a trap; 124 on timeout; 1 or 2 on an error.
 `;
+
+/** What the local client accepts: reference values (a file, default the installation's) and extra measurements. */
+export interface LocalTrust {
+  readonly referenceValues: string | undefined;
+  readonly measurements: readonly string[];
+}
 
 /** One `--dir` mapping. */
 export interface DirMapping {
@@ -130,7 +141,7 @@ async function checkDir(d: DirMapping): Promise<void> {
 /** Builds the keep's run request from the command line. */
 export async function buildRunRequest(
   argv: readonly string[],
-): Promise<{ req: RunRequest; modulePath: string; backend: BackendName | undefined; suite: SuiteRow }> {
+): Promise<{ req: RunRequest; modulePath: string; backend: BackendName | undefined; suite: SuiteRow; trust: LocalTrust }> {
   const args = parseArgs(argv, SPECS, { stopAtPositional: true });
   const [modulePath, ...workloadArgs] = args.positionals;
   if (modulePath === undefined) throw usageError('missing MODULE; see enarx run --help');
@@ -173,7 +184,12 @@ export async function buildRunRequest(
     files,
     limits: limitsFrom(args),
   };
-  return { req, modulePath, backend, suite };
+  const measurements = optionValues(args, 'measurement').map((m) => {
+    if (!/^[0-9a-fA-F]{96}$/.test(m)) throw usageError(`--measurement '${m}': expected 96 hex digits (SHA-384)`);
+    return m.toLowerCase();
+  });
+  const trust: LocalTrust = { referenceValues: optionValue(args, 'reference-values'), measurements };
+  return { req, modulePath, backend, suite, trust };
 }
 
 /** Entry point of `enarx run`. */
@@ -192,7 +208,8 @@ export async function runMain(argv: readonly string[]): Promise<number> {
   try {
     let backendName: BackendName | undefined;
     let suite: SuiteRow;
-    ({ req, modulePath, backend: backendName, suite } = await buildRunRequest(argv));
+    let trust: LocalTrust;
+    ({ req, modulePath, backend: backendName, suite, trust } = await buildRunRequest(argv));
     try {
       module = await readFile(modulePath);
     } catch (err) {
@@ -201,7 +218,7 @@ export async function runMain(argv: readonly string[]): Promise<number> {
     if (backendName !== 'nil') {
       // Attestation (X.509, HPKE, the backends) is most of the CLI's code: load it only when used.
       const { attestLocalKeep } = await import('./run-attest.js');
-      await attestLocalKeep(keep, backendName, bundleDir, suite);
+      await attestLocalKeep(keep, backendName, bundleDir, suite, trust);
     }
   } catch (err) {
     keep.kill();

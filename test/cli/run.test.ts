@@ -111,3 +111,15 @@ test('the host environment never reaches the workload', async () => {
   assert.equal((await enarx(['run', m], { env })).status, 0);
   assert.equal((await enarx(['run', '--env', 'A=1', '--env', 'B=2', m], { env })).status, 2);
 });
+
+test('an attested keep whose measurement is not accepted never gets the workload', async () => {
+  const m = write('exit7.wasm', buildModule([{ name: '_start', body: [0x41, 7, 0x10, 0] }], { memoryPages: 1, imports: [PROC_EXIT] }));
+  const empty = write('no-values.json', JSON.stringify({ version: 1, values: [] }));
+  const refused = await enarx(['run', '--backend', 'sim', '--reference-values', empty, m]);
+  assert.equal(refused.status, 1);
+  assert.match(refused.stderr, /not in the reference values.*\[ERR_MEASUREMENT\]/);
+  // The installation's own reference values accept it, and the workload runs.
+  assert.equal((await enarx(['run', '--backend', 'sim', m])).status, 7);
+  const bad = write('bad-values.json', '{"version":2}');
+  assert.match((await enarx(['run', '--backend', 'sim', '--reference-values', bad, m])).stderr, /\[ERR_REFERENCE_VALUES\]/);
+});

@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { keepReportData } from '../../src/attestation/binding.js';
+import { AttestationError } from '../../src/attestation/errors.js';
+import { createBackend } from '../../src/backend/index.js';
+import type { Backend, Evidence } from '../../src/backend/index.js';
+import { verifyKeep } from '../../src/client/verify-keep.js';
+import type { KeepTrustPolicy } from '../../src/client/verify-keep.js';
+import { DEFAULT_SUITE } from '../../src/crypto/suites.js';
+import type { ReferenceValue } from '../../src/runtime/reference-values.js';
+
+let stateDir: string;
+let sim: Backend;
+const measurement = new Uint8Array(createHash('sha384').update('a runtime').digest());
+const reference: ReferenceValue = { measurement: Buffer.from(measurement).toString('hex'), runtime: 'enarx-ts', release: 'test', backend: 'sim' };
+
+before(() => {
+  stateDir = mkdtempSync(join(tmpdir(), 'enarx-verify-keep-'));
+  sim = createBackend('sim', { stateDir });
+});
+after(() => rmSync(stateDir, { recursive: true, force: true }));
+
+async function keepClaim(opts: { launched?: Uint8Array } = {}) {
+  const nonce = randomBytes(32);
+  const publicKey = randomBytes(32);
+  const evidence = await sim.attest(keepReportData(nonce, DEFAULT_SUITE.kemId, publicKey), { measurement: opts.launched ?? measurement });
+  return { nonce, publicKey, suite: DEFAULT_SUITE, evidence };
+}
+
+function policy(evidence: Evidence, extra: Partial<KeepTrustPolicy> = {}): KeepTrustPolicy {
+  return { allowSim: true, simRoots: evidence.trustRoots ?? [], referenceValues: [reference], ...extra };
+}
+
+async function code(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(e instanceof AttestationError, String(e));
+    return e.code;
+  }
+  return 'accepted';
+}
+
+test('a sim keep with a listed measurement, this nonce and this key is accepted as tee sim', async () => {
+  const claim = await keepClaim();
+  const accepted = await verifyKeep(claim, policy(claim.evidence));
+  assert.equal(accepted.appraisal?.tee, 'sim');
+  assert.equal(accepted.reference?.release, 'test');
+  assert.equal(accepted.appraisal?.measurement, reference.measurement);
+});
+
+test('sim evidence is refused unless the client opts in, and its root must be trusted', async () => {
+  const claim = await keepClaim();
+  assert.equal(await code(verifyKeep(claim, policy(claim.evidence, { allowSim: false }))), 'ERR_POLICY');
+  assert.equal(await code(verifyKeep(claim, policy(claim.evidence, { simRoots: [] }))), 'ERR_CHAIN');
+});
+
+test('a nil keep is refused unless --insecure-nil', async () => {
+  const nil = await createBackend('nil').attest(new Uint8Array(64), { measurement });
+  const claim = { nonce: randomBytes(32), publicKey: randomBytes(32), suite: DEFAULT_SUITE, evidence: nil };
+  assert.equal(await code(verifyKeep(claim, policy(nil))), 'ERR_POLICY');
+  assert.deepEqual(await verifyKeep(claim, policy(nil, { insecureNil: true })), { appraisal: undefined, reference: undefined });
+});
+
+test('evidence replayed for another nonce or another key is refused', async () => {
+  const claim = await keepClaim();
+  assert.equal(await code(verifyKeep({ ...claim, nonce: randomBytes(32) }, policy(claim.evidence))), 'ERR_REPORT_DATA');
+  assert.equal(await code(verifyKeep({ ...claim, publicKey: randomBytes(32) }, policy(claim.evidence))), 'ERR_REPORT_DATA');
+});
+
+test('a runtime whose measurement is not in the reference values is refused', async () => {
+  const claim = await keepClaim({ launched: new Uint8Array(48).fill(7) });
+  assert.equal(await code(verifyKeep(claim, policy(claim.evidence))), 'ERR_MEASUREMENT');
+  const hex = '07'.repeat(48);
+  assert.equal(await code(verifyKeep(claim, policy(claim.evidence, { measurements: [hex] }))), 'accepted');
+  // A reference value for another backend does not count.
+  assert.equal(await code(verifyKeep(claim, policy(claim.evidence, { referenceValues: [{ ...reference, measurement: hex, backend: 'snp' }] }))), 'ERR_MEASUREMENT');
+});
+
+test('a tampered report is refused', async () => {
+  const claim = await keepClaim();
+  const report = new Uint8Array(claim.evidence.report);
+  report[0x90] = report[0x90]! ^ 1; // the measurement
+  const evidence = { ...claim.evidence, report };
+  assert.equal(await code(verifyKeep({ ...claim, evidence }, policy(evidence))), 'ERR_SNP_SIGNATURE');
+});
