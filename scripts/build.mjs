@@ -55,6 +55,7 @@ const cli = {
   'dist/src/cli/attest.js': 'attest',
   'dist/src/cli/platform.js': 'platform',
   'dist/src/cli/measure.js': 'measure',
+  'dist/src/cli/host.js': 'host',
   'dist/src/config/index.js': 'config-lib',
 };
 const toBundle = new Map(Object.entries(cli).map(([src, name]) => [join(root, src), `./${name}.mjs`]));
@@ -74,6 +75,8 @@ await esbuild.build({
   outdir: join(staging, 'cli'),
   outExtension: { '.js': '.mjs' },
   plugins: [separate],
+  // A native module: loaded from node_modules at run time, never bundled.
+  external: ['better-sqlite3'],
   minifyWhitespace: true,
   minifySyntax: true,
 });

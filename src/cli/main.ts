@@ -13,6 +13,7 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
   attest: { summary: 'verify attestation evidence (SEV-SNP, TDX, SGX)', load: async () => (await import('./attest.js')).attestMain },
   measure: { summary: "print this installation's keep measurement", load: async () => (await import('./measure.js')).measureMain },
   platform: { summary: 'what this machine offers (TEEs, backends)', load: async () => (await import('./platform.js')).platformMain },
+  host: { summary: 'run the host agent (HTTP API for remote deploys)', load: async () => (await import('./host.js')).hostMain },
 };
 
 function usage(): string {

@@ -224,7 +224,7 @@ async function installedMeasurement(): Promise<Uint8Array> {
 }
 
 /** The files `platform attest` writes for `evidence`, by name. */
-export function evidenceFiles(evidence: Evidence): Map<string, Uint8Array | string> {
+function evidenceFiles(evidence: Evidence): Map<string, Uint8Array | string> {
   const files = new Map<string, Uint8Array | string>([['report.bin', evidence.report]]);
   const [signer, ...cas] = evidence.certs;
   if (evidence.format === 'sev-snp' && signer !== undefined) files.set('vcek.der', signer);

@@ -1,48 +1,49 @@
 /**
- * `enarx run`'s attestation step, in its own module (and bundle) because it brings the X.509,
- * HPKE and backend code that a `--backend nil` run never needs.
+ * `enarx run`'s deploy step, in its own module (and bundle) because it brings the X.509, HPKE
+ * and backend code: the deploy protocol against the in-process host, with the local trust
+ * decisions of `enarx run`.
  */
-import { randomBytes } from 'node:crypto';
-import { NONCE_BYTES } from '../attestation/binding.js';
-import { selectBackend } from '../backend/select.js';
-import type { BackendName } from '../backend/types.js';
-import { verifyKeep } from '../client/verify-keep.js';
-import type { SuiteRow } from '../crypto/suites.js';
-import { attestKeep } from '../host/attest.js';
-import type { KeepProcess } from '../host/keep-process.js';
-import { runtimeMeasurement } from '../runtime/measurement.js';
+import { deploy } from '../client/deploy.js';
+import type { DeployResult } from '../client/deploy.js';
+import type { LocalHost } from '../client/local-host.js';
 import { loadReferenceValues } from '../runtime/reference-values.js';
-import type { LocalTrust } from './run.js';
+import type { RunPlan } from './run.js';
 
 /**
- * Attests a keep this machine launched, as its own client: the evidence must verify, bind a
- * fresh nonce and the keep's key, and carry a measurement listed in the installation's
- * reference values. The local simulated platform's root is trusted here because client and
- * platform are the same machine and user; a remote client must opt in (`deploy --allow-sim`).
+ * Deploys the planned workload to the in-process host. The client and the platform are the same
+ * machine and user here, so the local simulated platform's root is trusted (a remote client must
+ * opt in with `deploy --allow-sim`), and a `nil` keep is accepted only when asked for by name.
  */
-export async function attestLocalKeep(
-  keep: KeepProcess,
-  name: BackendName | undefined,
-  bundleDir: string,
-  suite: SuiteRow,
-  trust: LocalTrust,
-): Promise<void> {
-  const backend = await selectBackend(name);
-  if (backend.name === 'nil') return;
-  const nonce = randomBytes(NONCE_BYTES);
-  const [{ measurement }, referenceValues] = await Promise.all([
-    runtimeMeasurement(bundleDir),
-    trust.referenceValues === undefined ? loadReferenceValues() : loadReferenceValues(trust.referenceValues),
-  ]);
-  const { evidence, publicKey } = await attestKeep(keep, backend, { measurement }, nonce, suite);
-  await verifyKeep(
-    { nonce, suite, publicKey, evidence },
+export async function deployLocally(host: LocalHost, plan: RunPlan): Promise<DeployResult> {
+  const referenceValues = await (plan.trust.referenceValues === undefined ? loadReferenceValues() : loadReferenceValues(plan.trust.referenceValues));
+  let simRoots: readonly Uint8Array[] = [];
+  return deploy(
     {
-      allowSim: true,
-      simRoots: evidence.backend === 'sim' ? (evidence.trustRoots ?? []) : [],
-      referenceValues,
-      measurements: trust.measurements,
+      // Trust the sim root that the local platform itself presents.
+      createKeep: async (req) => {
+        const k = await host.createKeep(req);
+        simRoots = k.evidence.backend === 'sim' ? (k.evidence.trustRoots ?? []) : [];
+        return k;
+      },
+      deliverPackage: (id, sealed) => host.deliverPackage(id, sealed),
+      events: (id) => host.events(id),
+      killKeep: (id) => host.killKeep(id),
+    },
+    plan.pkg,
+    {
+      trust: {
+        allowSim: true,
+        get simRoots() {
+          return simRoots;
+        },
+        insecureNil: plan.backend === 'nil',
+        referenceValues,
+        measurements: plan.trust.measurements,
+      },
+      suite: plan.suite,
+      ...(plan.backend ? { backend: plan.backend } : {}),
+      limits: plan.limits,
+      preopens: plan.preopens,
     },
   );
 }
-

@@ -7,10 +7,9 @@ import type { EnarxConfig } from '../config/index.js';
 import type { BackendName } from '../backend/types.js';
 import { DEFAULT_SUITE, SUITES, findSuite } from '../crypto/suites.js';
 import type { SuiteRow } from '../crypto/suites.js';
-import { KeepProcess } from '../host/keep-process.js';
-import { keepBundleDir } from '../runtime/measurement.js';
-import { EXIT_TRAP } from '../keep/exit-codes.js';
-import type { RunRequest } from '../keep/messages.js';
+import { LocalHost } from '../client/local-host.js';
+import type { Package } from '../crypto/package.js';
+import { EXIT_TIMEOUT, EXIT_TRAP } from '../keep/exit-codes.js';
 import { DEFAULT_LIMITS, parseDuration, parseSize } from '../runtime/limits.js';
 import type { Limits } from '../runtime/limits.js';
 import { optionValue, optionValues, parseArgs } from './args.js';
@@ -138,21 +137,31 @@ async function checkDir(d: DirMapping): Promise<void> {
   if (!s.isDirectory()) throw new CliError('ERR_NOT_A_DIRECTORY', `--dir: '${d.host}' is not a directory`);
 }
 
-/** Builds the keep's run request from the command line. */
-export async function buildRunRequest(
-  argv: readonly string[],
-): Promise<{ req: RunRequest; modulePath: string; backend: BackendName | undefined; suite: SuiteRow; trust: LocalTrust }> {
+/** Everything `enarx run` decided from its command line. */
+export interface RunPlan {
+  readonly modulePath: string;
+  readonly pkg: Package;
+  readonly preopens: readonly { host: string; guest: string }[];
+  readonly limits: Limits;
+  readonly backend: BackendName | undefined;
+  readonly suite: SuiteRow;
+  readonly trust: LocalTrust;
+}
+
+/** Builds the workload package and the host resources from the command line. */
+export async function planRun(argv: readonly string[]): Promise<RunPlan> {
   const args = parseArgs(argv, SPECS, { stopAtPositional: true });
   const [modulePath, ...workloadArgs] = args.positionals;
   if (modulePath === undefined) throw usageError('missing MODULE; see enarx run --help');
   const backend = optionValue(args, 'backend') as BackendName | undefined;
-  // Checked here by name only: the backends' code is loaded later, and only for attested keeps.
-  if (backend !== undefined && !(['snp', 'tdx', 'sim', 'nil'] as const).includes(backend as BackendName)) {
+  // Checked here by name only: the backends' code is loaded later, when a keep is made.
+  if (backend !== undefined && !(['snp', 'tdx', 'sim', 'nil'] as const).includes(backend)) {
     throw new CliError('ERR_BACKEND_UNAVAILABLE', `unknown backend '${backend}' (expected snp, tdx, sim or nil)`);
   }
   const kem = optionValue(args, 'kem') ?? DEFAULT_SUITE.name;
   const suite = findSuite(kem);
   if (!suite) throw usageError(`--kem '${kem}': expected one of ${SUITES.map((s) => s.name).join(', ')}`);
+  const limits = limitsFrom(args);
   const cfgPath = optionValue(args, 'wasmcfgfile');
   const config = cfgPath === undefined ? undefined : await loadConfig(cfgPath);
   const dirs = optionValues(args, 'dir').map(parseDirMapping);
@@ -162,82 +171,81 @@ export async function buildRunRequest(
     const [k, v] = parseEnv(e);
     env.set(k, v);
   }
-  let files: RunRequest['files'] = [...DEFAULT_FILES];
+  let fds: Package['fds'] = [...DEFAULT_FILES];
   if (config) {
     // Enarx sets these for every configured workload; they describe the descriptors it gets.
     const { fdEnvironment } = await import('../config/index.js');
     const fdEnv = fdEnvironment(config);
     env.set('FD_COUNT', fdEnv.FD_COUNT);
     env.set('FD_NAMES', fdEnv.FD_NAMES);
-    files = config.files.map((f) => {
+    fds = config.files.map((f) => {
       if (f.kind === 'listen' || f.kind === 'connect') {
         throw new CliError('ERR_UNSUPPORTED', `Enarx.toml file '${f.name}': ${f.kind} sockets are not supported by this keep runtime yet`);
       }
       return f.kind;
     });
   }
-  const req: RunRequest = {
-    type: 'run',
-    args: [basename(modulePath), ...(config?.args ?? []), ...workloadArgs],
-    env: [...env].map(([k, v]) => `${k}=${v}`),
-    preopens: dirs.map((d) => ({ host: resolve(d.host), guest: d.guest })),
-    files,
-    limits: limitsFrom(args),
-  };
   const measurements = optionValues(args, 'measurement').map((m) => {
     if (!/^[0-9a-fA-F]{96}$/.test(m)) throw usageError(`--measurement '${m}': expected 96 hex digits (SHA-384)`);
     return m.toLowerCase();
   });
-  const trust: LocalTrust = { referenceValues: optionValue(args, 'reference-values'), measurements };
-  return { req, modulePath, backend, suite, trust };
+  let wasm: Uint8Array;
+  try {
+    wasm = await readFile(modulePath);
+  } catch (err) {
+    throw new CliError('ERR_MODULE_NOT_FOUND', `cannot read module '${modulePath}': ${(err as Error).message}`, { cause: err });
+  }
+  return {
+    modulePath,
+    pkg: {
+      wasm,
+      files: [],
+      args: [basename(modulePath), ...(config?.args ?? []), ...workloadArgs],
+      env: Object.fromEntries(env),
+      fds,
+    },
+    preopens: dirs.map((d) => ({ host: resolve(d.host), guest: d.guest })),
+    limits,
+    backend,
+    suite,
+    trust: { referenceValues: optionValue(args, 'reference-values'), measurements },
+  };
 }
 
-/** Entry point of `enarx run`. */
+/** Entry point of `enarx run`: a deploy to an in-process host whose keeps share this terminal. */
 export async function runMain(argv: readonly string[]): Promise<number> {
   if (argv[0] === '--help' || argv[0] === '-h') {
     process.stdout.write(USAGE);
     return 0;
   }
+  const host = new LocalHost({ stdio: 'inherit' });
   // Start the keep first: its start-up overlaps with everything the CLI does before it needs it.
-  // What is launched is what is measured: the bundle folder is resolved once, here.
-  const bundleDir = keepBundleDir();
-  const keep = new KeepProcess({ stdio: 'inherit', bundleDir });
-  let req: RunRequest;
-  let module: Uint8Array;
-  let modulePath: string;
+  host.prespawn();
+  let plan: RunPlan;
   try {
-    let backendName: BackendName | undefined;
-    let suite: SuiteRow;
-    let trust: LocalTrust;
-    ({ req, modulePath, backend: backendName, suite, trust } = await buildRunRequest(argv));
-    try {
-      module = await readFile(modulePath);
-    } catch (err) {
-      throw new CliError('ERR_MODULE_NOT_FOUND', `cannot read module '${modulePath}': ${(err as Error).message}`, { cause: err });
-    }
-    if (backendName !== 'nil') {
-      // Attestation (X.509, HPKE, the backends) is most of the CLI's code: load it only when used.
-      const { attestLocalKeep } = await import('./run-attest.js');
-      await attestLocalKeep(keep, backendName, bundleDir, suite, trust);
-    }
+    plan = await planRun(argv);
   } catch (err) {
-    keep.kill();
+    host.close();
     throw err;
   }
-  const json = argv.slice(0, argv.indexOf(modulePath)).includes('--json');
-  const verbose = argv.slice(0, argv.indexOf(modulePath)).includes('--verbose');
-  keep.run(req, module);
-  const outcome = await keep.done;
-  const ev = outcome.event;
-  if (ev?.type === 'exit') return ev.code & 0xff;
-  if (ev?.type === 'trap') {
+  const json = argv.slice(0, argv.indexOf(plan.modulePath)).includes('--json');
+  const verbose = argv.slice(0, argv.indexOf(plan.modulePath)).includes('--verbose');
+  let result;
+  try {
+    // The protocol, trust decisions and sealing are loaded with the code that needs them.
+    const { deployLocally } = await import('./run-attest.js');
+    result = await deployLocally(host, plan);
+  } catch (err) {
+    host.close();
+    throw err;
+  }
+  const ev = result.outcome;
+  if (ev.type === 'exit') return ev.code & 0xff;
+  if (ev.type === 'trap') {
     const where = ev.func ? ` in function '${ev.func}'` : '';
     reportError(new CliError('ERR_TRAP', `wasm trap: ${ev.trap}${where}`), { json, verbose });
     return EXIT_TRAP;
   }
-  if (ev?.type === 'error') {
-    return reportError(new CliError(ev.code, ev.message, { exitCode: outcome.status ?? 1 }), { json, verbose }) || 1;
-  }
-  const how = outcome.signal ? `was killed by ${outcome.signal}` : `exited with status ${outcome.status}`;
-  return reportError(new CliError('ERR_KEEP_CRASHED', `the keep process ${how} without reporting an outcome`), { json, verbose });
+  const exitCode = ev.code === 'ERR_TIMEOUT' ? EXIT_TIMEOUT : 1;
+  return reportError(new CliError(ev.code, ev.message, { exitCode }), { json, verbose });
 }

@@ -11,7 +11,8 @@ import { keepBundleDir } from '../runtime/measurement.js';
 import { ENGINE_FLAGS, keepEngine } from '../runtime/engine.js';
 import { FrameDecoder, encodeFrame } from '../keep/frames.js';
 import { KeepEventSchema } from '../keep/messages.js';
-import type { KeepEvent, RunRequest } from '../keep/messages.js';
+import type { KeepEvent } from '../keep/messages.js';
+import type { Limits } from '../runtime/limits.js';
 
 /** How a keep process ended. */
 export interface KeepOutcome {
@@ -104,9 +105,37 @@ export class KeepProcess {
     });
   }
 
-  /** Sends the run request with the module's bytes. */
-  run(req: RunRequest, module: Uint8Array): void {
-    this.control.write(encodeFrame(req, module));
+  /** Tells the keep its id, the digest of the evidence the client saw, and what the host lends it. */
+  launch(l: { keepId: string; evidenceDigest: Uint8Array; preopens: readonly { host: string; guest: string }[]; limits: Limits }): void {
+    this.control.write(
+      encodeFrame({
+        type: 'launch',
+        keepId: l.keepId,
+        evidenceDigest: Buffer.from(l.evidenceDigest).toString('hex'),
+        preopens: [...l.preopens],
+        limits: { ...l.limits },
+      }),
+    );
+  }
+
+  /**
+   * Forwards the next slice of the sealed package (opaque to the host). Resolves when the
+   * channel can take more, so a large package streams with bounded memory.
+   */
+  async sendPackage(slice: Uint8Array, last: boolean): Promise<void> {
+    if (this.control.write(encodeFrame({ type: 'package', last }, slice))) return;
+    await new Promise<void>((resolve, reject) => {
+      const onDrain = (): void => {
+        this.control.off('close', onClose);
+        resolve();
+      };
+      const onClose = (): void => {
+        this.control.off('drain', onDrain);
+        reject(Object.assign(new Error('the keep closed its channel'), { code: 'ERR_KEEP_CRASHED' }));
+      };
+      this.control.once('drain', onDrain);
+      this.control.once('close', onClose);
+    });
   }
 
   /** Kills the keep process. */

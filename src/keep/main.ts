@@ -1,12 +1,17 @@
 /**
- * The keep process's main thread. The host spawns the keep with the control channel on fd 3;
- * the keep validates the host's request, compiles the workload while its worker thread boots,
- * runs it in the worker, enforces the wall-clock limit and reports the outcome. Its exit status
- * is the workload's exit code (134 for a trap, 124 for a timeout, 1 for errors).
+ * The keep process's main thread. The host spawns the keep with the control channel on fd 3.
+ * The keep makes a fresh key (`attest`), learns its id and the evidence digest (`launch`),
+ * receives the package sealed to its key (`package` frames), opens it, compiles the module
+ * while its worker thread is ready, runs it in the worker, enforces the wall-clock limit and
+ * reports the outcome. Everything from the host is validated; the host never sees plaintext.
+ * Exit status: the workload's exit code, 134 for a trap, 124 for a timeout, 1 for errors.
  */
 import { Socket } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
+import { decodePackage } from '../crypto/package.js';
+import type { Package } from '../crypto/package.js';
+import type { PackageOpener } from '../crypto/seal.js';
 import { compileModule } from '../runtime/compile.js';
 import { WORKLOAD_ENGINE_FLAGS } from '../runtime/engine.js';
 import type { WorkerResult, WorkerRun } from '../runtime/worker.js';
@@ -14,8 +19,18 @@ import { EXIT_ERROR, EXIT_TIMEOUT, EXIT_TRAP } from './exit-codes.js';
 import { FrameDecoder, encodeFrame } from './frames.js';
 import type { Frame } from './frames.js';
 import type { KeepIdentity } from './identity.js';
-import { AttestRequestSchema, RunRequestSchema } from './messages.js';
-import type { KeepEvent, RunRequest } from './messages.js';
+import { AttestRequestSchema, LaunchRequestSchema, PackageFrameSchema } from './messages.js';
+import type { KeepEvent, LaunchRequest } from './messages.js';
+
+/** A failure to report to the host: a stable code and a message. */
+class KeepFailure extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 /** Runs the keep's main thread; `workerUrl` is the module its worker thread starts from. */
 export function keepMain(workerUrl: URL): void {
@@ -30,7 +45,7 @@ export function keepMain(workerUrl: URL): void {
   };
   const fail = (code: string, message: string): void => finish({ type: 'error', code, message }, EXIT_ERROR);
 
-  // Boot the worker at once so that its start-up overlaps with receiving the module.
+  // Boot the worker at once so that its start-up overlaps with attestation and the transfer.
   const worker = new Worker(workerUrl, { env: {}, argv: [], execArgv: [], stdin: false, stdout: false, stderr: false });
   const workerReady = new Promise<void>((resolve) => {
     worker.on('message', (msg: WorkerResult) => {
@@ -52,44 +67,19 @@ export function keepMain(workerUrl: URL): void {
   worker.on('error', (err) => fail('ERR_INTERNAL', `keep worker failed: ${err.message}`));
   worker.on('exit', () => fail('ERR_INTERNAL', 'keep worker exited unexpectedly'));
 
-  const onRun = async (req: RunRequest, bytes: Uint8Array): Promise<void> => {
-    // The workload's engine flags are process-wide and TurboFan compiles on background threads:
-    // start only once the worker has booted, or its start-up pays for both (measured: +40 ms).
-    await workerReady;
-    for (const flag of WORKLOAD_ENGINE_FLAGS) setFlagsFromString(flag);
-    let module: WebAssembly.Module;
-    try {
-      module = await compileModule(bytes, req.limits.maxMemoryBytes);
-    } catch (err) {
-      return fail((err as { code?: string }).code ?? 'ERR_MODULE_INVALID', (err as Error).message);
-    }
-    if (req.limits.timeoutMs > 0) {
-      setTimeout(() => {
-        void worker.terminate();
-        finish({ type: 'error', code: 'ERR_TIMEOUT', message: `workload exceeded the time limit of ${req.limits.timeoutMs} ms` }, EXIT_TIMEOUT);
-      }, req.limits.timeoutMs).unref();
-    }
-    const run: WorkerRun = {
-      module,
-      args: req.args,
-      env: req.env,
-      preopens: req.preopens,
-      files: req.files,
-      maxOutputBytes: req.limits.maxOutputBytes,
-    };
-    worker.postMessage(run);
-  };
-
-  // The keep's key for this deploy (after an `attest` request). Its private half never leaves.
+  // The protocol, one step at a time.
   let identity: KeepIdentity | undefined;
-  const onAttest = async (nonce: Uint8Array, kem: string): Promise<void> => {
-    try {
-      // Loaded only for attested keeps: the HPKE library is most of the bundle.
-      const { createKeepIdentity } = await import('./identity.js');
-      identity = await createKeepIdentity(nonce, kem);
-    } catch (err) {
-      return fail('ERR_INTERNAL', `cannot create the keep's key: ${(err as Error).message}`);
-    }
+  let launch: LaunchRequest | undefined;
+  let opener: PackageOpener | undefined;
+  let packageDone = false;
+
+  const onAttest = async (f: Frame): Promise<void> => {
+    if (identity) throw new KeepFailure('ERR_PROTOCOL', 'attest sent twice');
+    const req = AttestRequestSchema.safeParse(f.header);
+    if (!req.success) throw new KeepFailure('ERR_PROTOCOL', `bad attest request: ${req.error.issues[0]?.message}`);
+    // Loaded only now: the HPKE library is most of the bundle.
+    const { createKeepIdentity } = await import('./identity.js');
+    identity = await createKeepIdentity(Buffer.from(req.data.nonce, 'hex'), req.data.kem);
     control.write(
       encodeFrame({
         type: 'attestation-request',
@@ -100,9 +90,67 @@ export function keepMain(workerUrl: URL): void {
     );
   };
 
+  const onLaunch = async (f: Frame): Promise<void> => {
+    if (!identity || launch) throw new KeepFailure('ERR_PROTOCOL', 'launch must follow attest, once');
+    const req = LaunchRequestSchema.safeParse(f.header);
+    if (!req.success) throw new KeepFailure('ERR_PROTOCOL', `bad launch request: ${req.error.issues[0]?.message}`);
+    launch = req.data;
+    const { PackageOpener: Opener } = await import('../crypto/seal.js');
+    // The package is held once, in this keep; its size is bounded by the memory cap plus room for files.
+    opener = new Opener(identity, launch.keepId, Buffer.from(launch.evidenceDigest, 'hex'), 1024 * 1024 * 1024);
+  };
+
+  const onPackage = async (f: Frame): Promise<void> => {
+    if (!opener || !launch || packageDone) throw new KeepFailure('ERR_PROTOCOL', 'package before launch, or after the last slice');
+    const req = PackageFrameSchema.safeParse(f.header);
+    if (!req.success) throw new KeepFailure('ERR_PROTOCOL', 'bad package frame');
+    await opener.push(f.payload);
+    if (!req.data.last) return;
+    packageDone = true;
+    const plaintext = await opener.finish();
+    let pkg: Package;
+    try {
+      pkg = decodePackage(plaintext);
+    } catch (err) {
+      throw new KeepFailure('ERR_PACKAGE', (err as Error).message);
+    }
+    await runPackage(pkg, launch);
+  };
+
+  const runPackage = async (pkg: Package, l: LaunchRequest): Promise<void> => {
+    // The workload's engine flags are process-wide and TurboFan compiles on background threads:
+    // start only once the worker has booted, or its start-up pays for both (measured: +40 ms).
+    await workerReady;
+    for (const flag of WORKLOAD_ENGINE_FLAGS) setFlagsFromString(flag);
+    let module: WebAssembly.Module;
+    try {
+      module = await compileModule(pkg.wasm, l.limits.maxMemoryBytes);
+    } catch (err) {
+      throw new KeepFailure((err as { code?: string }).code ?? 'ERR_MODULE_INVALID', (err as Error).message);
+    }
+    if (l.limits.timeoutMs > 0) {
+      setTimeout(() => {
+        void worker.terminate();
+        finish({ type: 'error', code: 'ERR_TIMEOUT', message: `workload exceeded the time limit of ${l.limits.timeoutMs} ms` }, EXIT_TIMEOUT);
+      }, l.limits.timeoutMs).unref();
+    }
+    const run: WorkerRun = {
+      module,
+      args: pkg.args,
+      env: Object.entries(pkg.env).map(([k, v]) => `${k}=${v}`),
+      preopens: l.preopens,
+      files: pkg.fds,
+      maxOutputBytes: l.limits.maxOutputBytes,
+      packageFiles: pkg.files,
+    };
+    worker.postMessage(run);
+  };
+
+  const handlers: Record<string, (f: Frame) => Promise<void>> = { attest: onAttest, launch: onLaunch, package: onPackage };
+  // Frames are handled strictly in order; reading pauses while one is in progress, so a large
+  // package is never buffered twice.
+  let queue = Promise.resolve();
   const decoder = new FrameDecoder();
-  let started = false;
-  let attesting = false;
   control.on('data', (chunk: Buffer) => {
     let frames: Frame[];
     try {
@@ -110,24 +158,32 @@ export function keepMain(workerUrl: URL): void {
     } catch (err) {
       return fail('ERR_PROTOCOL', (err as Error).message);
     }
+    if (frames.length === 0) return;
+    control.pause();
     for (const f of frames) {
-      const type = f.header['type'];
-      if (type === 'attest' && !attesting && !started) {
-        attesting = true;
-        const parsed = AttestRequestSchema.safeParse(f.header);
-        if (!parsed.success) return fail('ERR_PROTOCOL', `bad attest request: ${parsed.error.issues[0]?.message}`);
-        void onAttest(Buffer.from(parsed.data.nonce, 'hex'), parsed.data.kem);
-        continue;
-      }
-      if (type !== 'run' || started) return fail('ERR_PROTOCOL', `unexpected message '${String(type)}'`);
-      started = true;
-      const parsed = RunRequestSchema.safeParse(f.header);
-      if (!parsed.success) return fail('ERR_PROTOCOL', `bad run request: ${parsed.error.issues[0]?.message}`);
-      void onRun(parsed.data, f.payload);
+      queue = queue.then(async () => {
+        if (finished) return;
+        const handler = typeof f.header['type'] === 'string' && Object.hasOwn(handlers, f.header['type']) ? handlers[f.header['type']] : undefined;
+        if (!handler) throw new KeepFailure('ERR_PROTOCOL', `unexpected message '${String(f.header['type'])}'`);
+        await handler(f);
+      });
     }
+    queue = queue.then(
+      () => void control.resume(),
+      (err: unknown) => {
+        const code = (err as { code?: unknown }).code;
+        fail(typeof code === 'string' ? code : 'ERR_INTERNAL', (err as Error).message);
+      },
+    );
   });
-  control.on('end', () => {
-    if (!started) fail('ERR_PROTOCOL', 'host closed the channel before sending a workload');
-  });
-  control.on('error', () => process.exit(EXIT_ERROR));
+  // The keep lives only as long as its host holds the channel: no orphans if the host dies.
+  const hostGone = (): void => {
+    if (finished) return;
+    finished = true;
+    void worker.terminate();
+    process.exit(EXIT_ERROR);
+  };
+  control.on('end', hostGone);
+  control.on('close', hostGone);
+  control.on('error', hostGone);
 }

@@ -21,21 +21,8 @@ export const LimitsSchema = z.strictObject({
   maxOutputBytes: int(0, Number.MAX_SAFE_INTEGER),
 });
 
-/** The kinds of pre-opened descriptor a keep can provide today. */
-export const FileKindSchema = z.enum(['stdin', 'stdout', 'stderr', 'null']);
-
-/** host → keep: run this module (its bytes are the frame's payload). */
-export const RunRequestSchema = z.strictObject({
-  type: z.literal('run'),
-  args: list(noNul),
-  env: list(noNul.check(z.refine((s) => s.indexOf('=') > 0, 'must be KEY=VALUE'))),
-  preopens: list(z.strictObject({ host: noNul, guest: noNul }), 256),
-  files: list(FileKindSchema, 256),
-  limits: LimitsSchema,
-});
-
-/** A validated run request. */
-export type RunRequest = z.infer<typeof RunRequestSchema>;
+/** Host resources for one workload: directories it lends (in-process hosts only) and limits. */
+const PreopensSchema = list(z.strictObject({ host: noNul, guest: noNul }), 256);
 
 const hex = (bytes: number) => z.string().check(z.regex(new RegExp(`^[0-9a-f]{${bytes * 2}}$`), `must be ${bytes} bytes of lower-case hex`));
 
@@ -48,6 +35,21 @@ export const AttestRequestSchema = z.strictObject({
 
 /** A validated attest request. */
 export type AttestRequest = z.infer<typeof AttestRequestSchema>;
+
+/** host → keep: who you are to the client, and what the host gives your workload. */
+export const LaunchRequestSchema = z.strictObject({
+  type: z.literal('launch'),
+  keepId: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,128}$/, 'keep id must be 1-128 of [A-Za-z0-9_-]')),
+  evidenceDigest: hex(32),
+  preopens: PreopensSchema,
+  limits: LimitsSchema,
+});
+
+/** A validated launch request. */
+export type LaunchRequest = z.infer<typeof LaunchRequestSchema>;
+
+/** host → keep: the next slice of the sealed package (the frame's payload). */
+export const PackageFrameSchema = z.strictObject({ type: z.literal('package'), last: z.boolean() });
 
 /** keep → host events. */
 export type KeepEvent =

@@ -2,7 +2,8 @@
  * From untrusted bytes to a compiled module the keep will run: format checks, the memory cap,
  * compilation, and a check that every import is something we provide.
  */
-import { WASI_FUNCTIONS } from '../wasi/functions.js';
+import { WASI_FUNCTIONS, wasiType } from '../wasi/functions.js';
+import { formatType, moduleSignatures } from './module-signatures.js';
 import { WASI_MODULE } from '../wasi/wasi.js';
 import { PAGE_SIZE, capMemory } from './module-info.js';
 
@@ -41,6 +42,23 @@ export async function compileModule(bytes: Uint8Array, maxMemoryBytes: number): 
         'ERR_MODULE_IMPORT',
         `module imports ${imp.kind} '${imp.module}::${imp.name}', which a keep does not provide (only ${WASI_MODULE} functions)`,
       );
+    }
+  }
+  // The JS API would link a WASI function to an import of any type; check the types ourselves.
+  const sigs = moduleSignatures(capped);
+  if (sigs) {
+    for (const imp of sigs.imports) {
+      const want = wasiType(imp.name);
+      if (want && formatType(want) !== formatType(imp.type)) {
+        throw new ModuleError(
+          'ERR_MODULE_IMPORT',
+          `module imports '${imp.module}::${imp.name}' with type ${formatType(imp.type)}; WASI defines ${formatType(want)}`,
+        );
+      }
+    }
+    const start = sigs.exports.get('_start');
+    if (start && (start.params.length > 0 || start.results.length > 0)) {
+      throw new ModuleError('ERR_MODULE_NO_START', `module's _start has type ${formatType(start)}; a WASI command's _start takes and returns nothing`);
     }
   }
   const exports = WebAssembly.Module.exports(module);

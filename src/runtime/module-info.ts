@@ -28,12 +28,14 @@ export class MemoryLimitError extends Error {
   readonly code = 'ERR_MEMORY_LIMIT';
 }
 
-interface Reader {
+/** A cursor over module bytes (shared with module-signatures.ts). */
+export interface Reader {
   readonly b: Uint8Array;
   pos: number;
 }
 
-function u32(r: Reader): number {
+/** Reads an unsigned LEB128 u32. */
+export function u32(r: Reader): number {
   let result = 0;
   let shift = 0;
   for (let i = 0; i < 5; i++) {
@@ -57,7 +59,8 @@ function encodeU32(n: number): number[] {
   return out;
 }
 
-function skipName(r: Reader): void {
+/** Skips a length-prefixed name. */
+export function skipName(r: Reader): void {
   const len = u32(r);
   r.pos += len;
   if (r.pos > r.b.length) throw new ModuleFormatError('name runs past the end of its section');
@@ -86,7 +89,8 @@ function encodeLimits(l: MemoryLimits, max: number): number[] {
   return [(l.shared ? 2 : 0) | 1, ...encodeU32(l.min), ...encodeU32(max)];
 }
 
-interface Section {
+/** Where one section sits. */
+export interface Section {
   readonly id: number;
   /** Offset of the section's contents and their end. */
   readonly start: number;
@@ -95,7 +99,8 @@ interface Section {
   readonly headerStart: number;
 }
 
-function sections(b: Uint8Array): Section[] {
+/** The module's sections (after checking magic and version). */
+export function sections(b: Uint8Array): Section[] {
   if (b.length < 8 || b[0] !== 0 || b[1] !== 0x61 || b[2] !== 0x73 || b[3] !== 0x6d) {
     throw new ModuleFormatError('not a WebAssembly module (bad magic number)');
   }

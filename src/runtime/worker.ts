@@ -4,6 +4,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { HostDir, HostFile } from '../wasi/fs/hostfs.js';
+import { DEFAULT_MAX_BYTES, MemFs } from '../wasi/fs/memfs.js';
 import { NullFile } from '../wasi/fs/null.js';
 import type { FileHandle } from '../wasi/fs/types.js';
 import { Wasi, WasiAbort } from '../wasi/wasi.js';
@@ -19,6 +20,8 @@ export interface WorkerRun {
   readonly preopens: readonly { host: string; guest: string }[];
   readonly files: readonly ('stdin' | 'stdout' | 'stderr' | 'null')[];
   readonly maxOutputBytes: number;
+  /** Files of the workload's package: an in-memory filesystem preopened as `/`. */
+  readonly packageFiles: readonly { path: string; data: Uint8Array }[];
 }
 
 /** What the worker reports back (the same events the keep forwards to its host). */
@@ -29,16 +32,20 @@ export type WorkerResult =
   | { type: 'trap'; trap: string; func?: string }
   | { type: 'error'; code: string; message: string };
 
-function stdioHandle(kind: WorkerRun['files'][number], budget: OutputBudget | undefined, limit: number): FileHandle {
+function stdioHandle(
+  kind: WorkerRun['files'][number],
+  budget: OutputBudget | undefined,
+  limit: number,
+): { handle: FileHandle; read: boolean; write: boolean } {
   switch (kind) {
     case 'null':
-      return new NullFile();
+      return { handle: new NullFile(), read: true, write: true };
     case 'stdin':
-      return new HostFile(0, true);
+      return { handle: new HostFile(0, true), read: true, write: false };
     case 'stdout':
     case 'stderr': {
       const h = new HostFile(kind === 'stdout' ? 1 : 2, true);
-      return budget ? new CappedOutput(h, budget, limit) : h;
+      return { handle: budget ? new CappedOutput(h, budget, limit) : h, read: false, write: true };
     }
   }
 }
@@ -46,13 +53,23 @@ function stdioHandle(kind: WorkerRun['files'][number], budget: OutputBudget | un
 function run(msg: WorkerRun): WorkerResult {
   const budget = msg.maxOutputBytes > 0 ? { remaining: msg.maxOutputBytes } : undefined;
   const files = msg.files.map((k) => stdioHandle(k, budget, msg.maxOutputBytes));
-  const preopens = [];
+  const preopens: { guestPath: string; dir: import('../wasi/fs/types.js').DirHandle }[] = [];
   for (const p of msg.preopens) {
     try {
       preopens.push({ guestPath: p.guest, dir: HostDir.openRoot(p.host) });
     } catch (err) {
       return { type: 'error', code: 'ERR_DIR', message: `cannot open directory '${p.host}': ${(err as Error).message}` };
     }
+  }
+  if (msg.packageFiles.length > 0) {
+    // The package's files live only in this keep's memory; the host's disk never sees them.
+    const mem = new MemFs({ maxBytes: Math.max(DEFAULT_MAX_BYTES, msg.packageFiles.reduce((n, f) => n + f.data.length * 2 + 4096, 0)) });
+    try {
+      for (const f of msg.packageFiles) mem.writeFile(f.path, f.data);
+    } catch (err) {
+      return { type: 'error', code: 'ERR_PACKAGE', message: `cannot place package files: ${(err as Error).message}` };
+    }
+    preopens.unshift({ guestPath: '/', dir: mem.root() });
   }
   const wasi = new Wasi({ args: msg.args, env: msg.env, files, preopens });
   let instance: WebAssembly.Instance;

@@ -1,14 +1,64 @@
 /**
- * The 46 functions of `wasi_snapshot_preview1` (legacy/preview1/witx/wasi_snapshot_preview1.witx).
- * A test checks that our import object provides exactly these.
+ * The 46 functions of `wasi_snapshot_preview1` and their core-wasm signatures
+ * (legacy/preview1/witx/wasi_snapshot_preview1.witx): `i` = i32, `I` = i64; every function
+ * returns an i32 errno except `proc_exit`, which returns nothing. A test checks that our import
+ * object provides exactly these.
  */
-export const WASI_FUNCTIONS: readonly string[] = [
-  'args_get', 'args_sizes_get', 'environ_get', 'environ_sizes_get', 'clock_res_get', 'clock_time_get',
-  'fd_advise', 'fd_allocate', 'fd_close', 'fd_datasync', 'fd_fdstat_get', 'fd_fdstat_set_flags',
-  'fd_fdstat_set_rights', 'fd_filestat_get', 'fd_filestat_set_size', 'fd_filestat_set_times', 'fd_pread',
-  'fd_prestat_get', 'fd_prestat_dir_name', 'fd_pwrite', 'fd_read', 'fd_readdir', 'fd_renumber', 'fd_seek',
-  'fd_sync', 'fd_tell', 'fd_write', 'path_create_directory', 'path_filestat_get', 'path_filestat_set_times',
-  'path_link', 'path_open', 'path_readlink', 'path_remove_directory', 'path_rename', 'path_symlink',
-  'path_unlink_file', 'poll_oneoff', 'proc_exit', 'proc_raise', 'sched_yield', 'random_get', 'sock_accept',
-  'sock_recv', 'sock_send', 'sock_shutdown',
-];
+export const WASI_SIGNATURES: Readonly<Record<string, string>> = {
+  args_get: 'ii',
+  args_sizes_get: 'ii',
+  environ_get: 'ii',
+  environ_sizes_get: 'ii',
+  clock_res_get: 'ii',
+  clock_time_get: 'iIi',
+  fd_advise: 'iIIi',
+  fd_allocate: 'iII',
+  fd_close: 'i',
+  fd_datasync: 'i',
+  fd_fdstat_get: 'ii',
+  fd_fdstat_set_flags: 'ii',
+  fd_fdstat_set_rights: 'iII',
+  fd_filestat_get: 'ii',
+  fd_filestat_set_size: 'iI',
+  fd_filestat_set_times: 'iIIi',
+  fd_pread: 'iiiIi',
+  fd_prestat_get: 'ii',
+  fd_prestat_dir_name: 'iii',
+  fd_pwrite: 'iiiIi',
+  fd_read: 'iiii',
+  fd_readdir: 'iiiIi',
+  fd_renumber: 'ii',
+  fd_seek: 'iIii',
+  fd_sync: 'i',
+  fd_tell: 'ii',
+  fd_write: 'iiii',
+  path_create_directory: 'iii',
+  path_filestat_get: 'iiiii',
+  path_filestat_set_times: 'iiiiIIi',
+  path_link: 'iiiiiii',
+  path_open: 'iiiiiIIii',
+  path_readlink: 'iiiiii',
+  path_remove_directory: 'iii',
+  path_rename: 'iiiiii',
+  path_symlink: 'iiiii',
+  path_unlink_file: 'iii',
+  poll_oneoff: 'iiii',
+  proc_exit: 'i',
+  proc_raise: 'i',
+  sched_yield: '',
+  random_get: 'ii',
+  sock_accept: 'iii',
+  sock_recv: 'iiiiii',
+  sock_send: 'iiiii',
+  sock_shutdown: 'ii',
+};
+
+/** The function names. */
+export const WASI_FUNCTIONS: readonly string[] = Object.keys(WASI_SIGNATURES);
+
+/** The core type of a WASI function as value-type names. */
+export function wasiType(name: string): { params: string[]; results: string[] } | undefined {
+  const sig = WASI_SIGNATURES[name];
+  if (sig === undefined) return undefined;
+  return { params: [...sig].map((c) => (c === 'I' ? 'i64' : 'i32')), results: name === 'proc_exit' ? [] : ['i32'] };
+}

@@ -30,8 +30,12 @@ export interface WasiOptions {
   readonly args: readonly string[];
   /** `KEY=VALUE` strings, exactly what the guest will see. */
   readonly env: readonly string[];
-  /** Descriptors 0, 1, 2, ... in order (stdio and sockets); preopens follow them. */
-  readonly files: readonly FileHandle[];
+  /**
+   * Descriptors 0, 1, 2, ... in order (stdio and sockets); preopens follow them. A bare handle
+   * gets read and write rights; `{ handle, read, write }` says which (stdin is read-only, stdout
+   * and stderr write-only, so a read of fd 1 fails instead of reading the terminal).
+   */
+  readonly files: readonly (FileHandle | { readonly handle: FileHandle; readonly read: boolean; readonly write: boolean })[];
   readonly preopens: readonly Preopen[];
   readonly clocks?: Clocks;
   readonly random?: (dst: Uint8Array) => void;
@@ -79,8 +83,11 @@ export class Wasi {
   readonly imports: WebAssembly.Imports;
 
   constructor(opts: WasiOptions) {
-    opts.files.forEach((h, i) => {
-      const base = h.filetype === C.FILETYPE_REGULAR_FILE ? C.RIGHTS_REGULAR_FILE_BASE : C.RIGHTS_CHARACTER_DEVICE_BASE;
+    opts.files.forEach((f, i) => {
+      const h = 'handle' in f ? f.handle : f;
+      let base = h.filetype === C.FILETYPE_REGULAR_FILE && h.seekable ? C.RIGHTS_REGULAR_FILE_BASE : C.RIGHTS_CHARACTER_DEVICE_BASE;
+      if ('handle' in f && !f.read) base &= ~(C.RIGHTS_FD_READ | C.RIGHTS_FD_SEEK | C.RIGHTS_FD_TELL);
+      if ('handle' in f && !f.write) base &= ~(C.RIGHTS_FD_WRITE | C.RIGHTS_FD_ALLOCATE | C.RIGHTS_FD_FILESTAT_SET_SIZE);
       this.fds.set(i, { handle: h, rightsBase: base, rightsInheriting: 0n, fdflags: 0, offset: 0n });
     });
     opts.preopens.forEach((p, i) => {

@@ -1,7 +1,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { verifyEvidence } from '../../src/attestation/verify.js';
 import { parseCertificate } from '../../src/attestation/pki/certificate.js';
@@ -68,7 +68,7 @@ test('sim: the platform is created once, atomically, and reused (same ARK) by ev
   assert.equal((info['ark'] as { sha256: string }).sha256, parseCertificate(ea.trustRoots![0]!).sha256);
   // No leftovers of the losing creation.
   assert.deepEqual(
-    (await import('node:fs')).readdirSync(stateDir).filter((n) => n.startsWith('.sim-')),
+    readdirSync(stateDir).filter((n) => n.startsWith('.sim-')),
     [],
   );
 });

@@ -21,7 +21,10 @@ export function pathSyscalls(ctx: WasiContext) {
     if (len >>> 0 > PATH_MAX) fail(C.ERRNO_NAMETOOLONG);
     return mem.string(ptr, len);
   };
-  const follow = (lookupflags: number): boolean => (lookupflags & C.LOOKUPFLAGS_SYMLINK_FOLLOW) !== 0;
+  const follow = (lookupflags: number): boolean => {
+    if (lookupflags & ~C.LOOKUPFLAGS_SYMLINK_FOLLOW) fail(C.ERRNO_INVAL);
+    return (lookupflags & C.LOOKUPFLAGS_SYMLINK_FOLLOW) !== 0;
+  };
 
   return {
     path_create_directory: (fd: number, p: number, l: number) => {

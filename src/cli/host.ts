@@ -1,0 +1,204 @@
+/**
+ * `enarx host serve`: the host agent — keeps for remote clients over HTTP (the API of
+ * docs/deploy-protocol.md). `enarx host token`: issue (or replace) a tenant's bearer token.
+ *
+ * Tenants come from `--token-file` (`{ "tenants": { "alice": "<token>" } }`), else from the
+ * state database; when it has none, the first start creates tenant `default` and prints its
+ * token once (only its SHA-256 is stored).
+ */
+import { readFile } from 'node:fs/promises';
+import { defaultStateDir } from '../backend/state-dir.js';
+import { isBackendName } from '../backend/select.js';
+import type { BackendName } from '../backend/types.js';
+import { Host } from '../host/host.js';
+import type { Authenticator, HostServer } from '../host/http.js';
+import { serveHost } from '../host/http.js';
+import type { HostLogger } from '../host/log.js';
+import { jsonLineLogger } from '../host/log.js';
+import { TENANT_NAME, TenantAuth, generateToken, hashToken, parseTokenFile } from '../host/tokens.js';
+import { parseDuration, parseSize } from '../runtime/limits.js';
+import { optionValue, parseArgs, type OptionSpecs } from './args.js';
+import { CliError, usageError } from './errors.js';
+
+const USAGE = `usage: enarx host <command> [options]
+
+commands:
+  serve    run the host agent (HTTP API for 'enarx deploy' and the SDK)
+  token    issue or replace a tenant's bearer token
+
+run 'enarx host <command> --help' for a command's options
+`;
+
+const SERVE_USAGE = `usage: enarx host serve --listen ADDR:PORT [options]
+
+Runs the host agent: clients create attested keeps here and deploy sealed workloads to them.
+The agent sees ciphertext, ids and sizes only.
+
+options:
+  --listen ADDR:PORT     where to listen (port 0: any free port; IPv6 as [::1]:PORT)
+  --state DIR            the agent's state folder (database, sim platform keys)
+                         default: $ENARX_STATE_DIR, else $XDG_STATE_HOME/enarx, else ~/.local/state/enarx
+  --backend NAME         backend of keeps whose request names none (nil, sim, snp, tdx)
+                         default: the first available of snp, tdx, sim, nil
+  --token-file FILE      tenants and their tokens: {"tenants": {"alice": "<token>"}}
+                         default: tenants in the state folder ('enarx host token')
+  --max-package SIZE     largest sealed package accepted (default 1GiB)
+  --abandon-after TIME   kill a keep given no package within TIME (default 60s)
+  --log                  log events (ids, states, sizes, codes) to stderr as JSON lines
+  -h, --help             print this help
+`;
+
+const SERVE_OPTIONS: OptionSpecs = {
+  listen: { value: true },
+  state: { value: true },
+  backend: { value: true },
+  'token-file': { value: true },
+  'max-package': { value: true },
+  'abandon-after': { value: true },
+  log: { value: false },
+  json: { value: false },
+  verbose: { value: false },
+  help: { value: false, short: 'h' },
+};
+
+const TOKEN_USAGE = `usage: enarx host token [--tenant NAME] [--state DIR]
+
+Creates tenant NAME (default: default) in the agent's state folder, or gives it a new token,
+and prints the token. Only its SHA-256 is stored: this is the one time it is shown. A running
+agent that reads tenants from its state folder accepts it at once.
+
+options:
+  --tenant NAME    the tenant (letters, digits, '.', '-', '_'; default: default)
+  --state DIR      the agent's state folder (default as for 'enarx host serve')
+  -h, --help       print this help
+`;
+
+const TOKEN_OPTIONS: OptionSpecs = {
+  tenant: { value: true },
+  state: { value: true },
+  json: { value: false },
+  verbose: { value: false },
+  help: { value: false, short: 'h' },
+};
+
+/** Parses `ADDR:PORT` (`[v6]:PORT` for IPv6). @throws CliError ERR_USAGE */
+export function parseListen(text: string): { hostname: string; port: number } {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text);
+  const port = m === null ? NaN : Number(m[3]);
+  if (m === null || !(port >= 0 && port <= 65535)) throw usageError(`--listen: expected ADDR:PORT, got '${text}'`);
+  return { hostname: (m[1] ?? m[2])!, port };
+}
+
+/** Tenants from the state database, re-read per request (so `enarx host token` takes effect at once). */
+function databaseAuth(host: Host): Authenticator {
+  return {
+    authenticate: (header) => new TenantAuth(host.tenants().map((t) => ({ tenant: t.name, sha256: t.tokenSha256 }))).authenticate(header),
+  };
+}
+
+async function serveMain(argv: readonly string[]): Promise<number> {
+  const args = parseArgs(argv, SERVE_OPTIONS);
+  if (args.flags.has('help')) {
+    process.stdout.write(SERVE_USAGE);
+    return 0;
+  }
+  if (args.positionals.length > 0) throw usageError(`unexpected argument '${args.positionals[0]}'`);
+  const listenText = optionValue(args, 'listen');
+  if (listenText === undefined) throw usageError("missing --listen ADDR:PORT; see 'enarx host serve --help'");
+  const listen = parseListen(listenText);
+  const backendName = optionValue(args, 'backend');
+  if (backendName !== undefined && !isBackendName(backendName)) throw usageError(`--backend: unknown backend '${backendName}'`);
+  const maxText = optionValue(args, 'max-package');
+  const maxPackageBytes = maxText === undefined ? undefined : parseSize(maxText);
+  if (maxPackageBytes === 0 || (maxText !== undefined && maxPackageBytes === undefined)) throw usageError(`--max-package: expected a size such as 512MiB, got '${maxText}'`);
+  const abandonText = optionValue(args, 'abandon-after');
+  const abandonAfterMs = abandonText === undefined ? undefined : parseDuration(abandonText);
+  if (abandonAfterMs === 0 || (abandonText !== undefined && abandonAfterMs === undefined)) throw usageError(`--abandon-after: expected a duration such as 60s, got '${abandonText}'`);
+
+  let fileAuth: TenantAuth | undefined;
+  const tokenFile = optionValue(args, 'token-file');
+  if (tokenFile !== undefined) {
+    let text: string;
+    try {
+      text = await readFile(tokenFile, 'utf8');
+    } catch (err) {
+      throw new CliError('ERR_TOKEN_FILE', `cannot read --token-file ${tokenFile}: ${(err as Error).message}`, { cause: err });
+    }
+    try {
+      fileAuth = new TenantAuth(parseTokenFile(text));
+    } catch (err) {
+      throw new CliError('ERR_TOKEN_FILE', `${tokenFile}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  const logger: HostLogger | undefined = args.flags.has('log') ? jsonLineLogger() : undefined;
+  const host = await Host.open({
+    stateDir: optionValue(args, 'state') ?? defaultStateDir(),
+    ...(backendName === undefined ? {} : { backend: backendName as BackendName }),
+    ...(maxPackageBytes === undefined ? {} : { maxPackageBytes }),
+    ...(abandonAfterMs === undefined ? {} : { abandonAfterMs }),
+    ...(logger === undefined ? {} : { logger }),
+  });
+  let server: HostServer;
+  try {
+    if (fileAuth === undefined && host.tenants().length === 0) {
+      const token = generateToken();
+      host.setTenant('default', hashToken(token));
+      process.stdout.write(`created tenant 'default'; its token (shown only now): ${token}\n`);
+    }
+    server = await serveHost({ host, auth: fileAuth ?? databaseAuth(host), hostname: listen.hostname, port: listen.port, ...(logger === undefined ? {} : { logger }) });
+  } catch (err) {
+    await host.close();
+    throw new CliError((err as { code?: string }).code ?? 'ERR_LISTEN', `cannot serve on ${listenText}: ${(err as Error).message}`, { cause: err });
+  }
+  process.stdout.write(`listening on ${server.url}\n`);
+
+  // Until SIGTERM or SIGINT: then stop accepting, kill the keeps (they end `killed`), close.
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    const on = (s: NodeJS.Signals): void => {
+      process.off('SIGTERM', on);
+      process.off('SIGINT', on);
+      resolve(s);
+    };
+    process.on('SIGTERM', on);
+    process.on('SIGINT', on);
+  });
+  logger?.('host.signal', { signal });
+  const closing = server.close();
+  await host.close();
+  await closing;
+  return 0;
+}
+
+async function tokenMain(argv: readonly string[]): Promise<number> {
+  const args = parseArgs(argv, TOKEN_OPTIONS);
+  if (args.flags.has('help')) {
+    process.stdout.write(TOKEN_USAGE);
+    return 0;
+  }
+  if (args.positionals.length > 0) throw usageError(`unexpected argument '${args.positionals[0]}'`);
+  const tenant = optionValue(args, 'tenant') ?? 'default';
+  if (!TENANT_NAME.test(tenant)) throw usageError(`--tenant: '${tenant}' is not a tenant name (letters, digits, '.', '-', '_', at most 64)`);
+  const { KeepStore } = await import('../host/store.js');
+  const store = await KeepStore.open(optionValue(args, 'state') ?? defaultStateDir());
+  try {
+    const token = generateToken();
+    store.setTenant(tenant, hashToken(token), Date.now());
+    process.stdout.write(args.flags.has('json') ? JSON.stringify({ tenant, token }) + '\n' : `${token}\n`);
+  } finally {
+    store.close();
+  }
+  return 0;
+}
+
+/** `enarx host ...`. Returns the exit status. */
+export async function hostMain(argv: readonly string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
+    process.stdout.write(USAGE);
+    return sub === undefined ? 2 : 0;
+  }
+  if (sub === 'serve') return serveMain(rest);
+  if (sub === 'token') return tokenMain(rest);
+  throw usageError(`unknown subcommand 'host ${sub}'; see 'enarx host --help'`);
+}

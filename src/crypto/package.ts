@@ -1,0 +1,117 @@
+/**
+ * The workload package: what a client deploys and only the keep ever sees in plaintext.
+ *
+ *   package  = "ENXPKG01" ‖ u32be(len manifest) ‖ manifest (JSON) ‖ blobs
+ *   manifest = { version: 1, wasm: { size, sha256 }, files: [{ path, size }], args: [...],
+ *                env: { K: V }, fds: ["stdin" | "stdout" | "stderr" | "null", ...] }
+ *   blobs    = the wasm bytes, then each file's bytes, in manifest order
+ *
+ * The client resolves Enarx.toml into args, env and fds, so the keep needs no TOML parser.
+ * A package arrives authenticated (AEAD) from the client, but is still parsed as untrusted:
+ * sizes, counts and paths are bounded and checked.
+ */
+import { createHash } from 'node:crypto';
+import * as z from 'zod/mini';
+
+const MAGIC = Buffer.from('ENXPKG01', 'latin1');
+/** Largest package a keep accepts. */
+export const MAX_PACKAGE_BYTES = 1024 * 1024 * 1024;
+const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+const MAX_FILES = 10_000;
+
+/** A package error (bad structure, sizes, paths or digests). */
+export class PackageError extends Error {
+  override readonly name = 'PackageError';
+  readonly code = 'ERR_PACKAGE';
+}
+
+/** One file of a package (relative path, no `..`). */
+export interface PackageFile {
+  readonly path: string;
+  readonly data: Uint8Array;
+}
+
+/** A decoded package. */
+export interface Package {
+  readonly wasm: Uint8Array;
+  readonly files: readonly PackageFile[];
+  readonly args: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  readonly fds: readonly ('stdin' | 'stdout' | 'stderr' | 'null')[];
+}
+
+const noNul = z.string().check(z.maxLength(65536), z.refine((s) => !s.includes('\0'), 'must not contain NUL'));
+const size = z.number().check(z.int(), z.minimum(0), z.maximum(MAX_PACKAGE_BYTES));
+const safePath = z.string().check(
+  z.minLength(1),
+  z.maxLength(4096),
+  z.refine((p) => !p.startsWith('/') && !p.includes('\0') && p.split('/').every((c) => c !== '' && c !== '.' && c !== '..'), 'must be a relative path without empty, . or .. components'),
+);
+
+const ManifestSchema = z.strictObject({
+  version: z.literal(1),
+  wasm: z.strictObject({ size, sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)) }),
+  files: z.array(z.strictObject({ path: safePath, size })).check(z.maxLength(MAX_FILES)),
+  args: z.array(noNul).check(z.maxLength(4096)),
+  env: z.record(z.string().check(z.minLength(1), z.maxLength(4096), z.refine((k) => !k.includes('=') && !k.includes('\0'))), noNul),
+  fds: z.array(z.enum(['stdin', 'stdout', 'stderr', 'null'])).check(z.maxLength(256)),
+});
+
+/** Serialises a package (deterministic: same input, same bytes). */
+export function encodePackage(pkg: Package): Uint8Array {
+  const manifest = {
+    version: 1,
+    wasm: { size: pkg.wasm.length, sha256: createHash('sha256').update(pkg.wasm).digest('hex') },
+    files: pkg.files.map((f) => ({ path: f.path, size: f.data.length })),
+    args: [...pkg.args],
+    env: Object.fromEntries(Object.entries(pkg.env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+    fds: [...pkg.fds],
+  };
+  const parsed = ManifestSchema.safeParse(manifest);
+  if (!parsed.success) throw new PackageError(`invalid package: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`);
+  const m = Buffer.from(JSON.stringify(manifest), 'utf8');
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(m.length);
+  const total = MAGIC.length + 4 + m.length + pkg.wasm.length + pkg.files.reduce((n, f) => n + f.data.length, 0);
+  if (total > MAX_PACKAGE_BYTES) throw new PackageError(`package of ${total} bytes exceeds the maximum of ${MAX_PACKAGE_BYTES}`);
+  return Buffer.concat([MAGIC, len, m, pkg.wasm, ...pkg.files.map((f) => f.data)]);
+}
+
+/** SHA-256 of a serialised package. */
+export function packageDigest(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(bytes).digest());
+}
+
+/** Parses a serialised package. @throws PackageError */
+export function decodePackage(bytes: Uint8Array): Package {
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (b.length < MAGIC.length + 4 || !b.subarray(0, MAGIC.length).equals(MAGIC)) throw new PackageError('not an enarx package (bad magic)');
+  const mlen = b.readUInt32BE(MAGIC.length);
+  if (mlen > MAX_MANIFEST_BYTES || MAGIC.length + 4 + mlen > b.length) throw new PackageError('package manifest length out of range');
+  let json: unknown;
+  try {
+    json = JSON.parse(b.subarray(MAGIC.length + 4, MAGIC.length + 4 + mlen).toString('utf8'));
+  } catch {
+    throw new PackageError('package manifest is not JSON');
+  }
+  const parsed = ManifestSchema.safeParse(json);
+  if (!parsed.success) throw new PackageError(`package manifest: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`);
+  const man = parsed.data;
+  let off = MAGIC.length + 4 + mlen;
+  const take = (n: number, what: string): Uint8Array => {
+    if (off + n > b.length) throw new PackageError(`package ends inside ${what}`);
+    const out = new Uint8Array(b.buffer, b.byteOffset + off, n);
+    off += n;
+    return out;
+  };
+  const wasm = take(man.wasm.size, 'the module');
+  if (createHash('sha256').update(wasm).digest('hex') !== man.wasm.sha256) throw new PackageError('module digest mismatch');
+  const seen = new Set<string>();
+  const files = man.files.map((f) => {
+    if (seen.has(f.path)) throw new PackageError(`duplicate file '${f.path}'`);
+    seen.add(f.path);
+    return { path: f.path, data: take(f.size, `file '${f.path}'`) };
+  });
+  if (off !== b.length) throw new PackageError('trailing bytes after the last file');
+  return { wasm, files, args: man.args, env: man.env, fds: man.fds };
+}
