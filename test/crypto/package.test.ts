@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { PackageError, decodePackage, encodePackage } from '../../src/crypto/package.js';
+import type { Package } from '../../src/crypto/package.js';
+
+const pkg: Package = {
+  wasm: new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]),
+  files: [{ path: 'etc/config.json', data: Buffer.from('{}') }, { path: 'secret.txt', data: Buffer.from('canary') }],
+  args: ['app.wasm', '--flag'],
+  env: { B: '2', A: '1' },
+  fds: ['stdin', 'stdout', 'stderr'],
+};
+
+test('packages round-trip and encode deterministically', () => {
+  const bytes = encodePackage(pkg);
+  assert.deepEqual(encodePackage({ ...pkg, env: { A: '1', B: '2' } }), bytes);
+  const back = decodePackage(bytes);
+  assert.deepEqual(Buffer.from(back.wasm), Buffer.from(pkg.wasm));
+  assert.deepEqual(back.files.map((f) => [f.path, Buffer.from(f.data).toString()]), [['etc/config.json', '{}'], ['secret.txt', 'canary']]);
+  assert.deepEqual(back.args, pkg.args);
+  assert.deepEqual(back.env, { A: '1', B: '2' });
+});
+
+test('paths that could leave the package root are refused', () => {
+  for (const path of ['../x', '/etc/passwd', 'a/../../b', 'a//b', './a', '', 'a/\0b']) {
+    assert.throws(() => encodePackage({ ...pkg, files: [{ path, data: new Uint8Array(1) }] }), PackageError, path);
+  }
+});
+
+test('malformed packages are refused with ERR_PACKAGE, never a crash', () => {
+  const bytes = Buffer.from(encodePackage(pkg));
+  for (let n = 0; n < bytes.length; n += 7) assert.throws(() => decodePackage(bytes.subarray(0, n)), (e) => e instanceof PackageError && e.code === 'ERR_PACKAGE');
+  const tampered = Buffer.from(bytes);
+  tampered[tampered.length - 1]! ^= 1;
+  assert.doesNotThrow(() => decodePackage(tampered)); // file bytes are the client's business
+  const wasmFlip = Buffer.from(bytes);
+  const wasmAt = bytes.indexOf(Buffer.from([0, 0x61, 0x73, 0x6d]), 12);
+  wasmFlip[wasmAt + 4]! ^= 1;
+  assert.throws(() => decodePackage(wasmFlip), /module digest mismatch/);
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 200 }), (b) => {
+      try {
+        decodePackage(Buffer.concat([Buffer.from('ENXPKG01'), b]));
+      } catch (e) {
+        assert.ok(e instanceof PackageError);
+      }
+    }),
+  );
+});
