@@ -18,7 +18,6 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Backend, BackendName, Evidence, LaunchRecord } from '../backend/index.js';
-import { backendStatuses, selectBackend } from '../backend/select.js';
 import { defaultStateDir } from '../backend/state-dir.js';
 import { findSuite } from '../crypto/suites.js';
 import { LimitsSchema } from '../keep/messages.js';
@@ -34,6 +33,7 @@ import { KeepProcess } from './keep-process.js';
 import type { HostLogger } from './log.js';
 import { silentLogger } from './log.js';
 import { bootId, killIfSameProcess, processIdentity } from './proc.js';
+import type { ProcessIdentity } from './proc.js';
 import { KeepStore, isTerminal } from './store.js';
 import type { KeepPatch, KeepRecord, KeepState, TenantRecord } from './store.js';
 
@@ -210,6 +210,7 @@ export class Host {
   readonly #log: HostLogger;
   readonly #now: () => number;
   #closing: Promise<void> | undefined;
+  #owner: ProcessIdentity | undefined;
 
   private constructor(store: KeepStore, opts: HostOptions, bundleDir: string) {
     this.#store = store;
@@ -231,17 +232,25 @@ export class Host {
    * their surviving processes are killed) and its keep runtime bundle.
    * @throws TypeError on bad options
    * @throws HostError ERR_CONFLICT when another live agent uses `stateDir`; ERR_INTERNAL when the
-   *   database cannot be opened
+   *   database cannot be opened or the keep runtime is not built
    */
   static async open(opts: HostOptions = {}): Promise<Host> {
     if (opts.stdio !== undefined && opts.stdio !== 'pipe' && opts.stdio !== 'inherit') throw new TypeError("stdio must be 'pipe' or 'inherit'");
-    const bundleDir = opts.bundleDir ?? keepBundleDir();
+    let bundleDir: string;
+    try {
+      bundleDir = opts.bundleDir ?? keepBundleDir();
+    } catch (err) {
+      throw new HostError('ERR_INTERNAL', `the keep runtime bundle is missing (run the build): ${(err as Error).message}`, { cause: err });
+    }
     const store = await KeepStore.open(opts.stateDir);
     let host: Host;
     try {
       host = new Host(store, opts, bundleDir);
       const me = processIdentity(process.pid);
-      if (opts.stateDir !== undefined && me !== undefined) store.claimOwner(me);
+      if (opts.stateDir !== undefined && me !== undefined) {
+        store.claimOwner(me);
+        host.#owner = me;
+      }
       host.#recover();
     } catch (err) {
       store.close();
@@ -273,6 +282,7 @@ export class Host {
 
   /** The names of the backends available on this host. */
   async availableBackends(): Promise<BackendName[]> {
+    const { backendStatuses } = await import('../backend/select.js');
     const statuses = await backendStatuses({ stateDir: this.#backendStateDir });
     return statuses.filter((s) => s.available).map((s) => s.name);
   }
@@ -297,7 +307,9 @@ export class Host {
     const key = wanted ?? '';
     let p = this.#backends.get(key);
     if (p === undefined) {
-      p = selectBackend(wanted, { stateDir: this.#backendStateDir });
+      // Loaded on first use: the backends bring the X.509 and report code (start-up cost for
+      // in-process users such as `enarx run`).
+      p = import('../backend/select.js').then(({ selectBackend }) => selectBackend(wanted, { stateDir: this.#backendStateDir }));
       this.#backends.set(key, p);
       // A backend that is unavailable now may be later: do not remember failures.
       p.catch(() => this.#backends.delete(key));
@@ -546,7 +558,10 @@ export class Host {
       await send(pending ?? new Uint8Array(0), true);
     } catch (err) {
       this.#store.update(id, { packageBytes: total }, this.#now(), ['attested', 'running', 'failed', 'exited', 'trapped', 'killed', 'expired']);
-      if (err instanceof HostError && err.code === 'ERR_CONFLICT') throw err;
+      if (err instanceof HostError && err.code === 'ERR_CONFLICT') {
+        this.#log('keep.package-refused', { keep: id, bytes: total });
+        throw err;
+      }
       if (err instanceof HostError && err.code === 'ERR_TOO_LARGE') {
         this.#endKeep(live, 'failed', { errorCode: KeepFateCode.TOO_LARGE, errorMessage: err.message, packageBytes: total });
         throw err;
@@ -652,7 +667,7 @@ export class Host {
       for (const live of this.#live.values()) live.log.close();
       this.#live.clear();
       this.#log('host.close', { killed });
-      this.#store.releaseOwner();
+      if (this.#owner !== undefined) this.#store.releaseOwner(this.#owner);
       this.#store.close();
     })();
     return this.#closing;

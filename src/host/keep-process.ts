@@ -44,7 +44,8 @@ export class KeepProcess {
   constructor(opts: SpawnKeepOptions) {
     const engine = keepEngine();
     this.child = spawn(engine.path, [...ENGINE_FLAGS, join(opts.bundleDir ?? keepBundleDir(), 'keep.mjs')], {
-      stdio: [opts.stdio, opts.stdio, opts.stdio, 'pipe'],
+      // A deployed workload has no stdin (it reads end-of-file); `inherit` shares this process's.
+      stdio: [opts.stdio === 'pipe' ? 'ignore' : 'inherit', opts.stdio, opts.stdio, 'pipe'],
       // The keep sees none of the host's environment.
       env: {},
     });

@@ -234,10 +234,10 @@ export class KeepStore {
     tx.immediate();
   }
 
-  /** Forgets the owner (on a clean shutdown). */
-  releaseOwner(): void {
+  /** Forgets `me` as the owner (on a clean shutdown), unless another agent took over since. */
+  releaseOwner(me: ProcessIdentity): void {
     if (this.#closed) return;
-    this.#db.prepare('DELETE FROM meta WHERE key = ?').run('owner');
+    this.#db.prepare('DELETE FROM meta WHERE key = ? AND value = ?').run('owner', JSON.stringify(me));
   }
 
   /** Adds a keep. */

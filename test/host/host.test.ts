@@ -1,0 +1,203 @@
+/**
+ * The Host core in process (no HTTP), `nil` backend, in-memory database: supervision
+ * (expiry, crashes, traps, shutdown), package streaming, argument checks.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, test } from 'node:test';
+import { isHostError } from '../../src/host/errors.js';
+import { Host } from '../../src/host/host.js';
+import type { CreatedKeep, HostOptions } from '../../src/host/host.js';
+import type { KeepStreamEvent } from '../../src/host/event-log.js';
+import { cleanup, eventually, processRuns, sealFor, workload } from './support.js';
+import type { CreatedJson } from './support.js';
+
+after(cleanup);
+
+const hosts: Host[] = [];
+after(async () => {
+  await Promise.all(hosts.map((h) => h.close()));
+});
+
+async function open(opts: HostOptions = {}): Promise<Host> {
+  const h = await Host.open({ backend: 'nil', ...opts });
+  hosts.push(h);
+  return h;
+}
+
+async function code(p: Promise<unknown> | (() => unknown)): Promise<string> {
+  try {
+    await (typeof p === 'function' ? p() : p);
+  } catch (err) {
+    if (isHostError(err)) return err.code;
+    if (err instanceof TypeError) return 'TypeError';
+    throw err;
+  }
+  return 'ok';
+}
+
+function asJson(k: CreatedKeep): CreatedJson {
+  return {
+    id: k.id,
+    backend: k.backend,
+    kem: k.kem,
+    publicKey: Buffer.from(k.publicKey).toString('base64'),
+    evidence: { backend: k.evidence.backend, format: k.evidence.format, report: Buffer.from(k.evidence.report).toString('base64'), certs: [] },
+    state: k.state,
+    expiresAt: k.expiresAt.toISOString(),
+  };
+}
+
+async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield bytes;
+}
+
+async function collect(it: AsyncIterable<KeepStreamEvent>): Promise<KeepStreamEvent[]> {
+  const out: KeepStreamEvent[] = [];
+  for await (const e of it) out.push(e);
+  return out;
+}
+
+test('a keep given no package in time is killed and reported expired', async () => {
+  const host = await open({ abandonAfterMs: 150 });
+  const k = await host.createKeep('t', { nonce: randomBytes(32) });
+  const pid = host.getKeep('t', k.id).pid;
+  assert.ok(pid !== undefined && processRuns(pid));
+  const info = await host.waitForExit('t', k.id);
+  assert.equal(info.state, 'expired');
+  assert.equal(info.error?.code, 'ERR_EXPIRED');
+  assert.ok(await eventually(() => !processRuns(pid)));
+  assert.equal(await code(host.deliverPackage('t', k.id, once(new Uint8Array(1)))), 'ERR_CONFLICT');
+});
+
+test('a keep process that dies without an outcome is failed with ERR_KEEP_CRASHED', async () => {
+  const host = await open();
+  const k = await host.createKeep('t', { nonce: randomBytes(32) });
+  const pid = host.getKeep('t', k.id).pid!;
+  process.kill(pid, 'SIGKILL');
+  const info = await host.waitForExit('t', k.id);
+  assert.equal(info.state, 'failed');
+  assert.equal(info.error?.code, 'ERR_KEEP_CRASHED');
+  const events = await collect(host.events('t', k.id));
+  assert.deepEqual(events.map((e) => e.type), ['state', 'error', 'state']);
+  assert.deepEqual(events.at(-1), { type: 'state', state: 'failed', seq: (events.at(-1) as { seq: number }).seq });
+});
+
+test('a trap ends the keep as trapped, with the trap in its events', async () => {
+  const host = await open();
+  const k = await host.createKeep('t', { nonce: randomBytes(32) });
+  await host.deliverPackage('t', k.id, once(await sealFor(asJson(k), workload('trap_unreachable.wasm'))));
+  const info = await host.waitForExit('t', k.id);
+  assert.equal(info.state, 'trapped');
+  assert.equal(info.error?.code, 'ERR_TRAP');
+  const events = await collect(host.events('t', k.id));
+  assert.ok(events.some((e) => e.type === 'trap' && /unreachable/i.test(e.trap)));
+  assert.equal(Buffer.concat(events.flatMap((e) => (e.type === 'stdout' ? [e.data] : []))).toString(), 'before the trap\n');
+});
+
+test('the agent stops reading a package the keep refused, instead of buffering it', async () => {
+  const host = await open();
+  const k = await host.createKeep('t', { nonce: randomBytes(32) });
+  let pulled = 0;
+  const total = 64;
+  async function* body(): AsyncGenerator<Uint8Array> {
+    for (let i = 0; i < total; i++) {
+      pulled++;
+      yield new Uint8Array(1024 * 1024).fill(0x41);
+    }
+  }
+  // Not a sealed package: the keep refuses its first slice and ends.
+  assert.equal(await code(host.deliverPackage('t', k.id, body())), 'ERR_CONFLICT');
+  assert.ok(pulled < total / 2, `pulled ${pulled} of ${total} MiB`);
+  const info = await host.waitForExit('t', k.id);
+  assert.equal(info.state, 'failed');
+  assert.match(info.error?.code ?? '', /^ERR_PACKAGE/);
+  assert.equal(info.packageBytes, pulled * 1024 * 1024);
+});
+
+test('an upload that breaks off fails the keep with ERR_PACKAGE_INCOMPLETE', async () => {
+  const host = await open();
+  const k = await host.createKeep('t', { nonce: randomBytes(32) });
+  const sealed = await sealFor(asJson(k), workload('hello.wasm'));
+  async function* broken(): AsyncGenerator<Uint8Array> {
+    yield sealed.subarray(0, sealed.length >> 1);
+    throw new Error('client went away');
+  }
+  assert.equal(await code(host.deliverPackage('t', k.id, broken())), 'ERR_BAD_REQUEST');
+  const info = await host.waitForExit('t', k.id);
+  assert.equal(info.state, 'failed');
+  assert.equal(info.error?.code, 'ERR_PACKAGE_INCOMPLETE');
+});
+
+test('one package per keep: a second delivery, even a concurrent one, is ERR_CONFLICT', async () => {
+  const host = await open();
+  const k = await host.createKeep('t', { nonce: randomBytes(32) });
+  const sealed = await sealFor(asJson(k), workload('hello.wasm'));
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  async function* slow(): AsyncGenerator<Uint8Array> {
+    yield sealed.subarray(0, 100);
+    await gate;
+    yield sealed.subarray(100);
+  }
+  const first = host.deliverPackage('t', k.id, slow());
+  assert.equal(await code(host.deliverPackage('t', k.id, once(sealed))), 'ERR_CONFLICT');
+  release();
+  await first;
+  assert.equal((await host.waitForExit('t', k.id)).state, 'exited');
+  assert.equal(await code(host.deliverPackage('t', k.id, once(sealed))), 'ERR_CONFLICT');
+});
+
+test('finished keeps keep their output for outputRetentionMs, then only their outcome', async () => {
+  const host = await open({ outputRetentionMs: 50 });
+  const k = await host.createKeep('t', { nonce: randomBytes(32) });
+  await host.deliverPackage('t', k.id, once(await sealFor(asJson(k), workload('hello.wasm'))));
+  await host.waitForExit('t', k.id);
+  assert.ok((await collect(host.events('t', k.id))).some((e) => e.type === 'stdout'));
+  assert.ok(await eventually(async () => !(await collect(host.events('t', k.id))).some((e) => e.type === 'stdout')));
+  assert.deepEqual(await collect(host.events('t', k.id)), [
+    { type: 'exit', code: 0 },
+    { type: 'state', state: 'exited' },
+  ]);
+});
+
+test('tenants are separate in process too; unknown ids are ERR_NOT_FOUND', async () => {
+  const host = await open();
+  const k = await host.createKeep('alice', { nonce: randomBytes(32) });
+  assert.equal(await code(() => host.getKeep('bob', k.id)), 'ERR_NOT_FOUND');
+  assert.equal(await code(host.killKeep('bob', k.id)), 'ERR_NOT_FOUND');
+  assert.equal(await code(() => host.events('bob', k.id)), 'ERR_NOT_FOUND');
+  assert.equal(await code(host.waitForExit('bob', k.id)), 'ERR_NOT_FOUND');
+  assert.equal(await code(host.deliverPackage('bob', k.id, once(new Uint8Array(1)))), 'ERR_NOT_FOUND');
+  assert.deepEqual(host.listKeeps('bob'), []);
+  assert.deepEqual(host.listKeeps('alice').map((i) => i.id), [k.id]);
+  assert.equal(host.getKeep('alice', k.id).state, 'attested');
+});
+
+test("a caller's mistakes are TypeErrors; an unavailable backend is ERR_BACKEND_UNAVAILABLE", async () => {
+  const host = await open();
+  assert.equal(await code(host.createKeep('t', { nonce: new Uint8Array(31) })), 'TypeError');
+  assert.equal(await code(host.createKeep('', { nonce: randomBytes(32) })), 'TypeError');
+  assert.equal(await code(host.createKeep('t', { nonce: randomBytes(32), kem: 'rsa' as 'x25519' })), 'TypeError');
+  assert.equal(await code(host.createKeep('t', { nonce: randomBytes(32), limits: { maxMemoryBytes: 10 } })), 'TypeError');
+  assert.equal(await code(Host.open({ abandonAfterMs: -1 })), 'TypeError');
+  const available = await host.availableBackends();
+  const missing = (['snp', 'tdx'] as const).find((b) => !available.includes(b));
+  if (missing !== undefined) assert.equal(await code(host.createKeep('t', { nonce: randomBytes(32), backend: missing })), 'ERR_BACKEND_UNAVAILABLE');
+});
+
+test('close kills every live keep (killed), then refuses new work', async () => {
+  const host = await Host.open({ backend: 'nil' });
+  const a = await host.createKeep('t', { nonce: randomBytes(32) });
+  const b = await host.createKeep('t', { nonce: randomBytes(32) });
+  await host.deliverPackage('t', b.id, once(await sealFor(asJson(b), workload('loop.wasm'))));
+  const pids = [host.getKeep('t', a.id).pid!, host.getKeep('t', b.id).pid!];
+  const states: string[] = [];
+  const watching = Promise.all([a.id, b.id].map(async (id) => (await collect(host.events('t', id))).at(-1)));
+  await host.close();
+  for (const last of await watching) states.push(last?.type === 'state' ? last.state : '?');
+  assert.deepEqual(states, ['killed', 'killed']);
+  for (const pid of pids) assert.ok(await eventually(() => !processRuns(pid)));
+  assert.equal(await code(host.createKeep('t', { nonce: randomBytes(32) })), 'ERR_SHUTTING_DOWN');
+  await host.close();
+});
