@@ -1,11 +1,11 @@
 /**
- * `enarx run`'s deploy step, in its own module (and bundle) because it brings the X.509, HPKE
- * and backend code: the deploy protocol against the in-process host, with the local trust
+ * `enarx run`'s deploy step, in its own module (and bundle) because it brings the X.509, HPKE,
+ * host and backend code: the deploy protocol against the embedded host, with the local trust
  * decisions of `enarx run`.
  */
 import { deploy } from '../client/deploy.js';
 import type { DeployResult } from '../client/deploy.js';
-import type { LocalHost } from '../client/local-host.js';
+import { openEmbeddedHost } from '../client/embedded-host.js';
 import { loadReferenceValues } from '../runtime/reference-values.js';
 import type { RunPlan } from './run.js';
 
@@ -14,36 +14,42 @@ import type { RunPlan } from './run.js';
  * machine and user here, so the local simulated platform's root is trusted (a remote client must
  * opt in with `deploy --allow-sim`), and a `nil` keep is accepted only when asked for by name.
  */
-export async function deployLocally(host: LocalHost, plan: RunPlan): Promise<DeployResult> {
+export async function deployLocally(plan: RunPlan): Promise<DeployResult> {
   const referenceValues = await (plan.trust.referenceValues === undefined ? loadReferenceValues() : loadReferenceValues(plan.trust.referenceValues));
+  // The embedded host: the host agent's core in this process, its keeps sharing this terminal.
+  const host = await openEmbeddedHost({ stdio: 'inherit', ...(plan.backend ? { backend: plan.backend } : {}) });
   let simRoots: readonly Uint8Array[] = [];
-  return deploy(
-    {
-      // Trust the sim root that the local platform itself presents.
-      createKeep: async (req) => {
-        const k = await host.createKeep(req);
-        simRoots = k.evidence.backend === 'sim' ? (k.evidence.trustRoots ?? []) : [];
-        return k;
-      },
-      deliverPackage: (id, sealed) => host.deliverPackage(id, sealed),
-      events: (id) => host.events(id),
-      killKeep: (id) => host.killKeep(id),
-    },
-    plan.pkg,
-    {
-      trust: {
-        allowSim: true,
-        get simRoots() {
-          return simRoots;
+  try {
+    return await deploy(
+      {
+        // Trust the sim root that the local platform itself presents.
+        createKeep: async (req) => {
+          const k = await host.createKeep(req);
+          simRoots = k.evidence.backend === 'sim' ? (k.evidence.trustRoots ?? []) : [];
+          return k;
         },
-        insecureNil: plan.backend === 'nil',
-        referenceValues,
-        measurements: plan.trust.measurements,
+        deliverPackage: (id, sealed) => host.deliverPackage(id, sealed),
+        events: (id) => host.events(id),
+        killKeep: (id) => host.killKeep(id),
       },
-      suite: plan.suite,
-      ...(plan.backend ? { backend: plan.backend } : {}),
-      limits: plan.limits,
-      preopens: plan.preopens,
-    },
-  );
+      plan.pkg,
+      {
+        trust: {
+          allowSim: true,
+          get simRoots() {
+            return simRoots;
+          },
+          insecureNil: plan.backend === 'nil',
+          referenceValues,
+          measurements: plan.trust.measurements,
+        },
+        suite: plan.suite,
+        ...(plan.backend ? { backend: plan.backend } : {}),
+        limits: plan.limits,
+        preopens: plan.preopens,
+      },
+    );
+  } finally {
+    await host.close();
+  }
 }

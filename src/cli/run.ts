@@ -7,7 +7,6 @@ import type { EnarxConfig } from '../config/index.js';
 import type { BackendName } from '../backend/types.js';
 import { DEFAULT_SUITE, SUITES, findSuite } from '../crypto/suites.js';
 import type { SuiteRow } from '../crypto/suites.js';
-import { LocalHost } from '../client/local-host.js';
 import type { Package } from '../crypto/package.js';
 import { EXIT_TIMEOUT, EXIT_TRAP } from '../keep/exit-codes.js';
 import { DEFAULT_LIMITS, parseDuration, parseSize } from '../runtime/limits.js';
@@ -218,27 +217,12 @@ export async function runMain(argv: readonly string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  const host = new LocalHost({ stdio: 'inherit' });
-  // Start the keep first: its start-up overlaps with everything the CLI does before it needs it.
-  host.prespawn();
-  let plan: RunPlan;
-  try {
-    plan = await planRun(argv);
-  } catch (err) {
-    host.close();
-    throw err;
-  }
+  const plan = await planRun(argv);
   const json = argv.slice(0, argv.indexOf(plan.modulePath)).includes('--json');
   const verbose = argv.slice(0, argv.indexOf(plan.modulePath)).includes('--verbose');
-  let result;
-  try {
-    // The protocol, trust decisions and sealing are loaded with the code that needs them.
-    const { deployLocally } = await import('./run-attest.js');
-    result = await deployLocally(host, plan);
-  } catch (err) {
-    host.close();
-    throw err;
-  }
+  // The protocol, trust decisions, sealing and the host are loaded with the code that needs them.
+  const { deployLocally } = await import('./run-attest.js');
+  const result = await deployLocally(plan);
   const ev = result.outcome;
   if (ev.type === 'exit') return ev.code & 0xff;
   if (ev.type === 'trap') {

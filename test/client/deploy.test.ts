@@ -5,14 +5,15 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { deploy } from '../../src/client/deploy.js';
 import type { HostApi } from '../../src/client/host-api.js';
-import { LocalHost } from '../../src/client/local-host.js';
+import { openEmbeddedHost } from '../../src/client/embedded-host.js';
+import type { EmbeddedHost } from '../../src/client/embedded-host.js';
 import type { KeepTrustPolicy } from '../../src/client/verify-keep.js';
 import type { Package } from '../../src/crypto/package.js';
 import { loadReferenceValues } from '../../src/runtime/reference-values.js';
 import { REPO_ROOT } from '../support/vectors.js';
 
 let stateDir: string;
-let host: LocalHost;
+let host: EmbeddedHost;
 let trust: KeepTrustPolicy;
 let simRoots: readonly Uint8Array[] = [];
 
@@ -35,7 +36,7 @@ function api(tamper?: (sealed: AsyncIterable<Uint8Array>) => AsyncIterable<Uint8
 
 before(async () => {
   stateDir = mkdtempSync(join(tmpdir(), 'enarx-deploy-'));
-  host = new LocalHost({ stdio: 'pipe', stateDir });
+  host = await openEmbeddedHost({ stdio: 'pipe', backendStateDir: stateDir });
   trust = {
     allowSim: true,
     get simRoots() {
@@ -44,8 +45,8 @@ before(async () => {
     referenceValues: await loadReferenceValues(),
   };
 });
-after(() => {
-  host.close();
+after(async () => {
+  await host.close();
   rmSync(stateDir, { recursive: true, force: true });
 });
 
