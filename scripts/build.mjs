@@ -56,6 +56,8 @@ const cli = {
   'dist/src/cli/platform.js': 'platform',
   'dist/src/cli/measure.js': 'measure',
   'dist/src/cli/host.js': 'host',
+  'dist/src/cli/deploy.js': 'deploy',
+  'dist/src/cli/keep.js': 'keep',
   'dist/src/config/index.js': 'config-lib',
 };
 const toBundle = new Map(Object.entries(cli).map(([src, name]) => [join(root, src), `./${name}.mjs`]));

@@ -9,6 +9,8 @@ export type CommandMain = (argv: readonly string[]) => Promise<number>;
 
 const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<CommandMain> }>> = {
   run: { summary: 'run a WebAssembly module in a local keep', load: async () => (await import('./run.js')).runMain },
+  deploy: { summary: 'deploy a workload into an attested keep (encrypted to it)', load: async () => (await import('./deploy.js')).deployMain },
+  keep: { summary: "list, follow or stop a host's keeps", load: async () => (await import('./keep.js')).keepMain },
   config: { summary: 'Enarx.toml helpers (init, check)', load: async () => (await import('./config.js')).configMain },
   attest: { summary: 'verify attestation evidence (SEV-SNP, TDX, SGX)', load: async () => (await import('./attest.js')).attestMain },
   measure: { summary: "print this installation's keep measurement", load: async () => (await import('./measure.js')).measureMain },

@@ -3,17 +3,18 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import type { EnarxConfig } from '../config/index.js';
+import { readConfig, resolveWorkload } from '../client/package-builder.js';
+import type { Package } from '../crypto/package.js';
 import type { BackendName } from '../backend/types.js';
 import { DEFAULT_SUITE, SUITES, findSuite } from '../crypto/suites.js';
 import type { SuiteRow } from '../crypto/suites.js';
-import type { Package } from '../crypto/package.js';
 import { EXIT_TIMEOUT, EXIT_TRAP } from '../keep/exit-codes.js';
 import { DEFAULT_LIMITS, parseDuration, parseSize } from '../runtime/limits.js';
 import type { Limits } from '../runtime/limits.js';
 import { optionValue, optionValues, parseArgs } from './args.js';
 import type { OptionSpecs } from './args.js';
 import { CliError, reportError, usageError } from './errors.js';
+import { limitsFrom, parseEnv } from './workload-options.js';
 
 const SPECS: OptionSpecs = {
   dir: { value: true, multiple: true },
@@ -83,49 +84,6 @@ export function parseDirMapping(spec: string): DirMapping {
   return { host, guest };
 }
 
-function parseEnv(spec: string): [string, string] {
-  const i = spec.indexOf('=');
-  if (i <= 0) throw usageError(`--env '${spec}': expected KEY=VALUE`);
-  if (spec.includes('\0')) throw usageError('--env: NUL bytes are not allowed');
-  return [spec.slice(0, i), spec.slice(i + 1)];
-}
-
-function limitsFrom(args: ReturnType<typeof parseArgs>): Limits {
-  const size = (name: string, fallback: number): number => {
-    const v = optionValue(args, name);
-    if (v === undefined) return fallback;
-    const n = parseSize(v);
-    if (n === undefined || n <= 0) throw usageError(`--${name} '${v}': expected a size like 64MiB`);
-    return n;
-  };
-  const t = optionValue(args, 'timeout');
-  let timeoutMs = DEFAULT_LIMITS.timeoutMs;
-  if (t !== undefined) {
-    const n = parseDuration(t);
-    if (n === undefined || n <= 0) throw usageError(`--timeout '${t}': expected a duration like 10s or 500ms`);
-    timeoutMs = n;
-  }
-  const maxMemoryBytes = size('max-memory', DEFAULT_LIMITS.maxMemoryBytes);
-  if (maxMemoryBytes < 65536) throw usageError('--max-memory must be at least 64KiB (one page)');
-  if (maxMemoryBytes > 4 * 1024 ** 3) throw usageError('--max-memory cannot exceed 4GiB (the wasm32 address space)');
-  return { maxMemoryBytes, timeoutMs, maxOutputBytes: size('max-output', DEFAULT_LIMITS.maxOutputBytes) };
-}
-
-/** Without an Enarx.toml a workload gets stdin, stdout and stderr and nothing else. */
-const DEFAULT_FILES = ['stdin', 'stdout', 'stderr'] as const;
-
-async function loadConfig(path: string): Promise<EnarxConfig> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new CliError('ERR_CONFIG_NOT_FOUND', `cannot read config '${path}': ${(err as Error).message}`, { cause: err });
-  }
-  // Loaded only when used: the schema library is the largest part of the CLI's start-up.
-  const { parseEnarxToml } = await import('../config/index.js');
-  return parseEnarxToml(text, path);
-}
-
 async function checkDir(d: DirMapping): Promise<void> {
   let s;
   try {
@@ -162,27 +120,13 @@ export async function planRun(argv: readonly string[]): Promise<RunPlan> {
   if (!suite) throw usageError(`--kem '${kem}': expected one of ${SUITES.map((s) => s.name).join(', ')}`);
   const limits = limitsFrom(args);
   const cfgPath = optionValue(args, 'wasmcfgfile');
-  const config = cfgPath === undefined ? undefined : await loadConfig(cfgPath);
+  const config = cfgPath === undefined ? undefined : await readConfig(cfgPath);
   const dirs = optionValues(args, 'dir').map(parseDirMapping);
   await Promise.all(dirs.map(checkDir));
-  const env = new Map<string, string>(Object.entries(config?.env ?? {}));
+  const env: Record<string, string> = {};
   for (const e of optionValues(args, 'env')) {
     const [k, v] = parseEnv(e);
-    env.set(k, v);
-  }
-  let fds: Package['fds'] = [...DEFAULT_FILES];
-  if (config) {
-    // Enarx sets these for every configured workload; they describe the descriptors it gets.
-    const { fdEnvironment } = await import('../config/index.js');
-    const fdEnv = fdEnvironment(config);
-    env.set('FD_COUNT', fdEnv.FD_COUNT);
-    env.set('FD_NAMES', fdEnv.FD_NAMES);
-    fds = config.files.map((f) => {
-      if (f.kind === 'listen' || f.kind === 'connect') {
-        throw new CliError('ERR_UNSUPPORTED', `Enarx.toml file '${f.name}': ${f.kind} sockets are not supported by this keep runtime yet`);
-      }
-      return f.kind;
-    });
+    env[k] = v;
   }
   const measurements = optionValues(args, 'measurement').map((m) => {
     if (!/^[0-9a-fA-F]{96}$/.test(m)) throw usageError(`--measurement '${m}': expected 96 hex digits (SHA-384)`);
@@ -196,13 +140,7 @@ export async function planRun(argv: readonly string[]): Promise<RunPlan> {
   }
   return {
     modulePath,
-    pkg: {
-      wasm,
-      files: [],
-      args: [basename(modulePath), ...(config?.args ?? []), ...workloadArgs],
-      env: Object.fromEntries(env),
-      fds,
-    },
+    pkg: await resolveWorkload(wasm, basename(modulePath), config, [], { args: workloadArgs, env }),
     preopens: dirs.map((d) => ({ host: resolve(d.host), guest: d.guest })),
     limits,
     backend,

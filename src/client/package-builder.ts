@@ -1,0 +1,117 @@
+/**
+ * Building a workload package from what a user has: a `.wasm` file, or a directory with
+ * `main.wasm`, an optional `Enarx.toml` and any other files (which the workload sees under `/`,
+ * from the keep's memory). Enarx.toml is resolved here, on the client, into the arguments,
+ * environment and descriptors the keep provides.
+ */
+import { lstat, readdir, readFile } from 'node:fs/promises';
+import { basename, join, relative, sep } from 'node:path';
+import type { EnarxConfig } from '../config/index.js';
+import { MAX_PACKAGE_BYTES } from '../crypto/package.js';
+import type { Package, PackageFile } from '../crypto/package.js';
+
+/** A package that cannot be built, with a stable code. */
+export class PackageBuildError extends Error {
+  override readonly name = 'PackageBuildError';
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Without an Enarx.toml a workload gets stdin, stdout and stderr and nothing else. */
+export const DEFAULT_FDS: Package['fds'] = ['stdin', 'stdout', 'stderr'];
+const MAX_FILES = 10_000;
+
+/** Extra arguments and environment from the command line (after the config's). */
+export interface WorkloadExtras {
+  readonly args?: readonly string[];
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+/** Combines a module, an optional Enarx.toml, files and extras into a package. */
+export async function resolveWorkload(
+  wasm: Uint8Array,
+  argv0: string,
+  config: EnarxConfig | undefined,
+  files: readonly PackageFile[],
+  extras: WorkloadExtras = {},
+): Promise<Package> {
+  const env: Record<string, string> = { ...(config?.env ?? {}), ...(extras.env ?? {}) };
+  let fds = DEFAULT_FDS;
+  if (config) {
+    // Enarx sets these for every configured workload; they describe the descriptors it gets.
+    const { fdEnvironment } = await import('../config/index.js');
+    const fdEnv = fdEnvironment(config);
+    env['FD_COUNT'] = fdEnv.FD_COUNT;
+    env['FD_NAMES'] = fdEnv.FD_NAMES;
+    fds = config.files.map((f) => {
+      if (f.kind === 'listen' || f.kind === 'connect') {
+        throw new PackageBuildError('ERR_UNSUPPORTED', `Enarx.toml file '${f.name}': ${f.kind} sockets are not supported by this keep runtime yet`);
+      }
+      return f.kind;
+    });
+  }
+  return { wasm, files, args: [argv0, ...(config?.args ?? []), ...(extras.args ?? [])], env, fds };
+}
+
+/** Reads and parses an Enarx.toml file. */
+export async function readConfig(path: string): Promise<EnarxConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new PackageBuildError('ERR_CONFIG_NOT_FOUND', `cannot read config '${path}': ${(err as Error).message}`);
+  }
+  // Loaded only when used: the schema library is a large part of start-up.
+  const { parseEnarxToml } = await import('../config/index.js');
+  return parseEnarxToml(text, path);
+}
+
+async function readFiles(dir: string, skip: ReadonlySet<string>): Promise<PackageFile[]> {
+  const out: PackageFile[] = [];
+  let total = 0;
+  const walk = async (d: string): Promise<void> => {
+    for (const name of (await readdir(d)).sort()) {
+      const p = join(d, name);
+      const rel = relative(dir, p).split(sep).join('/');
+      if (skip.has(rel)) continue;
+      const s = await lstat(p);
+      if (s.isDirectory()) await walk(p);
+      else if (s.isFile()) {
+        if (out.length >= MAX_FILES) throw new PackageBuildError('ERR_PACKAGE_TOO_LARGE', `more than ${MAX_FILES} files in '${dir}'`);
+        total += s.size;
+        if (total > MAX_PACKAGE_BYTES) throw new PackageBuildError('ERR_PACKAGE_TOO_LARGE', `'${dir}' holds more than ${MAX_PACKAGE_BYTES} bytes`);
+        out.push({ path: rel, data: await readFile(p) });
+      } else throw new PackageBuildError('ERR_PACKAGE_FILE', `'${p}' is not a regular file or directory (symlinks are not packaged)`);
+    }
+  };
+  await walk(dir);
+  return out;
+}
+
+/** Builds the package for PATH: a `.wasm` file, or a directory with `main.wasm` [+ Enarx.toml + files]. */
+export async function buildPackage(path: string, extras: WorkloadExtras = {}): Promise<Package> {
+  let s;
+  try {
+    s = await lstat(path);
+  } catch {
+    throw new PackageBuildError('ERR_MODULE_NOT_FOUND', `'${path}' does not exist`);
+  }
+  if (!s.isDirectory()) {
+    const wasm = await readFile(path).catch((err: Error) => {
+      throw new PackageBuildError('ERR_MODULE_NOT_FOUND', `cannot read module '${path}': ${err.message}`);
+    });
+    return resolveWorkload(wasm, basename(path), undefined, [], extras);
+  }
+  const wasm = await readFile(join(path, 'main.wasm')).catch(() => {
+    throw new PackageBuildError('ERR_MODULE_NOT_FOUND', `package directory '${path}' has no main.wasm`);
+  });
+  const cfgPath = join(path, 'Enarx.toml');
+  const hasConfig = await lstat(cfgPath).then((x) => x.isFile(), () => false);
+  const config = hasConfig ? await readConfig(cfgPath) : undefined;
+  const files = await readFiles(path, new Set(['main.wasm', 'Enarx.toml']));
+  return resolveWorkload(wasm, 'main.wasm', config, files, extras);
+}

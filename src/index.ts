@@ -1,0 +1,31 @@
+/**
+ * enarx-ts: the TypeScript SDK (the client agent). Deploy a workload into an attested keep,
+ * verify evidence, talk to host agents. Explicit exports only.
+ *
+ *   import { deploy, HttpHost, buildPackage, loadReferenceValues } from 'enarx-ts';
+ *   const host = new HttpHost('http://127.0.0.1:8080', token);
+ *   const pkg = await buildPackage('app/');
+ *   const result = await deploy(host, pkg, { trust: { referenceValues: await loadReferenceValues(), allowSim: true } });
+ */
+export { deploy } from './client/deploy.js';
+export type { DeployOptions, DeployResult } from './client/deploy.js';
+export type { CreateKeepRequest, CreatedKeep, HostApi, KeepOutput } from './client/host-api.js';
+export { HttpHost, HostApiError } from './client/http-host.js';
+export type { KeepInfo } from './client/http-host.js';
+export { openEmbeddedHost } from './client/embedded-host.js';
+export type { EmbeddedHost, EmbeddedHostOptions } from './client/embedded-host.js';
+export { buildPackage, resolveWorkload, PackageBuildError } from './client/package-builder.js';
+export type { WorkloadExtras } from './client/package-builder.js';
+export { verifyKeep } from './client/verify-keep.js';
+export type { AcceptedKeep, KeepClaim, KeepTrustPolicy } from './client/verify-keep.js';
+export { encodePackage, decodePackage, PackageError } from './crypto/package.js';
+export type { Package, PackageFile } from './crypto/package.js';
+export { SUITES, DEFAULT_SUITE, findSuite } from './crypto/suites.js';
+export type { SuiteRow } from './crypto/suites.js';
+export { loadReferenceValues, parseReferenceValues, ReferenceValuesError } from './runtime/reference-values.js';
+export type { ReferenceValue } from './runtime/reference-values.js';
+export { verifyEvidence } from './attestation/verify.js';
+export type { VerifyEvidenceOptions } from './attestation/verify.js';
+export { AttestationError, AttestationErrorCode } from './attestation/errors.js';
+export type { Appraisal, Tee, TcbStatus } from './attestation/appraisal.js';
+export type { BackendName, Evidence } from './backend/types.js';
