@@ -58,6 +58,9 @@ const cli = {
   'dist/src/cli/host.js': 'host',
   'dist/src/cli/deploy.js': 'deploy',
   'dist/src/cli/keep.js': 'keep',
+  // Shared, loaded on demand by the commands above.
+  'dist/src/attestation/tdx/verify.js': 'tdx-verify',
+  'dist/src/attestation/sgx/verify.js': 'sgx-verify',
   'dist/src/config/index.js': 'config-lib',
 };
 const toBundle = new Map(Object.entries(cli).map(([src, name]) => [join(root, src), `./${name}.mjs`]));

@@ -4,8 +4,6 @@
  */
 import type { Appraisal, TcbStatus } from './appraisal.js';
 import type { Collateral } from './dcap/collateral.js';
-import { verifySgxQuote } from './sgx/verify.js';
-import { verifyTdxQuote } from './tdx/verify.js';
 import { EVIDENCE_FORMATS, decodeEvidenceText, detectEvidenceFormat, type EvidenceFormat } from './detect.js';
 import type { SignatureCache } from './pki/chain.js';
 import { derObjects, type PkiInput } from './pki/pem.js';
@@ -93,5 +91,7 @@ export async function verifyEvidence(evidence: Uint8Array, options: VerifyEviden
     trustRoots: ders(options.trustRoots, 'CERTIFICATE'),
     pckCertChain: ders(options.certs, 'CERTIFICATE'),
   });
-  return format === 'tdx' ? verifyTdxQuote(bytes, dcap) : verifySgxQuote(bytes, dcap);
+  // Loaded on demand: the DCAP collateral code (and its JSON schemas) is most of the verifier.
+  if (format === 'tdx') return (await import('./tdx/verify.js')).verifyTdxQuote(bytes, dcap);
+  return (await import('./sgx/verify.js')).verifySgxQuote(bytes, dcap);
 }

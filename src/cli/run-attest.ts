@@ -4,9 +4,11 @@
  * decisions of `enarx run`.
  */
 import { deploy } from '../client/deploy.js';
+import { trace } from '../client/trace.js';
 import type { DeployResult } from '../client/deploy.js';
 import { openEmbeddedHost } from '../client/embedded-host.js';
 import { loadReferenceValues } from '../runtime/reference-values.js';
+import type { KeepProcess } from '../host/keep-process.js';
 import type { RunPlan } from './run.js';
 
 /**
@@ -14,10 +16,17 @@ import type { RunPlan } from './run.js';
  * machine and user here, so the local simulated platform's root is trusted (a remote client must
  * opt in with `deploy --allow-sim`), and a `nil` keep is accepted only when asked for by name.
  */
-export async function deployLocally(plan: RunPlan): Promise<DeployResult> {
+export async function deployLocally(plan: RunPlan, spare: { process: KeepProcess; bundleDir: string }): Promise<DeployResult> {
   const referenceValues = await (plan.trust.referenceValues === undefined ? loadReferenceValues() : loadReferenceValues(plan.trust.referenceValues));
+  trace('reference values loaded');
   // The embedded host: the host agent's core in this process, its keeps sharing this terminal.
-  const host = await openEmbeddedHost({ stdio: 'inherit', ...(plan.backend ? { backend: plan.backend } : {}) });
+  const host = await openEmbeddedHost({
+    stdio: 'inherit',
+    ...(plan.backend ? { backend: plan.backend } : {}),
+    spare: spare.process,
+    bundleDir: spare.bundleDir,
+  });
+  trace('embedded host open');
   let simRoots: readonly Uint8Array[] = [];
   try {
     return await deploy(

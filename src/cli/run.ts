@@ -5,6 +5,9 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { readConfig, resolveWorkload } from '../client/package-builder.js';
 import type { Package } from '../crypto/package.js';
+import { KeepProcess } from '../host/keep-process.js';
+import { trace } from '../client/trace.js';
+import { keepBundleDir } from '../runtime/measurement.js';
 import type { BackendName } from '../backend/types.js';
 import { DEFAULT_SUITE, SUITES, findSuite } from '../crypto/suites.js';
 import type { SuiteRow } from '../crypto/suites.js';
@@ -155,12 +158,32 @@ export async function runMain(argv: readonly string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  const plan = await planRun(argv);
+  // Start the keep first: its start-up overlaps with everything the CLI does before it needs it.
+  // What is launched is what is measured: the bundle folder is resolved once, here.
+  const bundleDir = keepBundleDir();
+  const spare = new KeepProcess({ stdio: 'inherit', bundleDir });
+  trace('keep spawned');
+  let plan: RunPlan;
+  try {
+    plan = await planRun(argv);
+  } catch (err) {
+    spare.kill();
+    throw err;
+  }
   const json = argv.slice(0, argv.indexOf(plan.modulePath)).includes('--json');
   const verbose = argv.slice(0, argv.indexOf(plan.modulePath)).includes('--verbose');
   // The protocol, trust decisions, sealing and the host are loaded with the code that needs them.
+  trace('planned');
   const { deployLocally } = await import('./run-attest.js');
-  const result = await deployLocally(plan);
+  trace('deploy code loaded');
+  let result;
+  try {
+    result = await deployLocally(plan, { process: spare, bundleDir });
+  } catch (err) {
+    // Whatever failed, the keep this command started must not outlive it.
+    spare.kill();
+    throw err;
+  }
   const ev = result.outcome;
   if (ev.type === 'exit') return ev.code & 0xff;
   if (ev.type === 'trap') {

@@ -13,6 +13,7 @@ import { DEFAULT_SUITE } from '../crypto/suites.js';
 import type { SuiteRow } from '../crypto/suites.js';
 import type { Limits } from '../runtime/limits.js';
 import type { HostApi, KeepOutput } from './host-api.js';
+import { trace } from './trace.js';
 import { verifyKeep } from './verify-keep.js';
 import type { AcceptedKeep, KeepTrustPolicy } from './verify-keep.js';
 
@@ -54,6 +55,7 @@ export async function deploy(host: HostApi, pkg: Package, opts: DeployOptions): 
     ...(opts.limits ? { limits: opts.limits } : {}),
     ...(opts.preopens ? { preopens: opts.preopens } : {}),
   });
+  trace('keep created (attested by its host)');
   let accepted: AcceptedKeep;
   try {
     accepted = await verifyKeep({ nonce, suite, publicKey: created.publicKey, evidence: created.evidence }, opts.trust);
@@ -61,15 +63,20 @@ export async function deploy(host: HostApi, pkg: Package, opts: DeployOptions): 
     await host.killKeep(created.id).catch(() => {});
     throw err;
   }
+  trace('evidence verified');
   opts.onAccepted?.(created.id, accepted);
   const evidenceDigest = new Uint8Array(createHash('sha256').update(created.evidence.report).digest());
   const events = host.events(created.id)[Symbol.asyncIterator]();
   await host.deliverPackage(created.id, sealPackage(suite, created.publicKey, created.id, evidenceDigest, encodePackage(pkg)));
+  trace('package delivered');
   for (;;) {
     const next = await events.next();
     if (next.done) throw Object.assign(new Error('the host ended the event stream without an outcome'), { code: 'ERR_HOST_PROTOCOL' });
     const ev = next.value;
     if (ev.type === 'stdout' || ev.type === 'stderr') opts.onOutput?.(ev.type, ev.data);
-    else return { keepId: created.id, accepted, outcome: ev };
+    else {
+      trace('outcome');
+      return { keepId: created.id, accepted, outcome: ev };
+    }
   }
 }

@@ -5,6 +5,7 @@
  */
 import type { BackendName } from '../backend/types.js';
 import { Host } from '../host/host.js';
+import type { KeepProcess } from '../host/keep-process.js';
 import type { HostApi, KeepOutput } from './host-api.js';
 
 const TENANT = 'local';
@@ -21,6 +22,9 @@ export interface EmbeddedHostOptions {
   readonly backend?: BackendName;
   /** The sim platform's state directory (default: the user's). */
   readonly backendStateDir?: string;
+  /** A keep process already started from `bundleDir`, used for the first keep (see Host.open). */
+  readonly spare?: KeepProcess;
+  readonly bundleDir?: string;
 }
 
 /** Opens an embedded host. */
@@ -29,6 +33,8 @@ export async function openEmbeddedHost(opts: EmbeddedHostOptions): Promise<Embed
     stdio: opts.stdio,
     ...(opts.backend ? { backend: opts.backend } : {}),
     ...(opts.backendStateDir ? { backendStateDir: opts.backendStateDir } : {}),
+    ...(opts.spare ? { spare: opts.spare } : {}),
+    ...(opts.bundleDir ? { bundleDir: opts.bundleDir } : {}),
   });
   return {
     createKeep: (req) => host.createKeep(TENANT, req),

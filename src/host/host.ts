@@ -72,6 +72,11 @@ export interface HostOptions {
   readonly attestTimeoutMs?: number;
   /** The keep runtime bundle to launch and measure. Default: the installed one. */
   readonly bundleDir?: string;
+  /**
+   * In-process callers only: a keep process already started from `bundleDir` (with `stdio`),
+   * used for the first keep so that its start-up overlaps the caller's (`enarx run`).
+   */
+  readonly spare?: KeepProcess;
   /** Receives log events (ids, states, sizes, codes). Default: none. */
   readonly logger?: HostLogger;
   /** The clock, in ms since the epoch. Default `Date.now`. */
@@ -210,6 +215,7 @@ export class Host {
   readonly #log: HostLogger;
   readonly #now: () => number;
   #closing: Promise<void> | undefined;
+  #spare: KeepProcess | undefined;
   #owner: ProcessIdentity | undefined;
 
   private constructor(store: KeepStore, opts: HostOptions, bundleDir: string) {
@@ -225,6 +231,7 @@ export class Host {
     this.#attestTimeoutMs = positiveInt(opts.attestTimeoutMs, DEFAULT_ATTEST_TIMEOUT_MS, 'attestTimeoutMs');
     this.#log = opts.logger ?? silentLogger;
     this.#now = opts.now ?? Date.now;
+    this.#spare = opts.spare;
   }
 
   /**
@@ -369,12 +376,16 @@ export class Host {
     // Events can arrive before `live` exists only in theory (the keep needs our request first).
     let live: LiveKeep | undefined;
     try {
-      keepProcess = new KeepProcess({
+      const onEvent = (e: KeepEvent): void => {
+        if (live !== undefined) this.#onKeepEvent(live, e);
+      };
+      const spare = this.#spare;
+      this.#spare = undefined;
+      if (spare) spare.onEvent = onEvent;
+      keepProcess = spare ?? new KeepProcess({
         stdio: this.#stdio,
         bundleDir: this.#bundleDir,
-        onEvent: (e) => {
-          if (live !== undefined) this.#onKeepEvent(live, e);
-        },
+        onEvent,
       });
     } catch (err) {
       this.#store.update(id, { state: 'failed', errorCode: 'ERR_INTERNAL', errorMessage: cut(`cannot spawn the keep: ${(err as Error).message}`) }, this.#now());
@@ -652,6 +663,8 @@ export class Host {
    */
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      this.#spare?.kill();
+      this.#spare = undefined;
       const waits: Promise<void>[] = [];
       let killed = 0;
       for (const live of this.#live.values()) {

@@ -39,9 +39,12 @@ export class KeepProcess {
   readonly child: ChildProcess;
   readonly done: Promise<KeepOutcome>;
   private readonly control: Duplex;
+  /** Told about every event the keep reports; may be set after construction. */
+  onEvent: ((event: KeepEvent) => void) | undefined;
   private readonly waiters: { type: KeepEvent['type']; resolve: (e: KeepEvent) => void }[] = [];
 
   constructor(opts: SpawnKeepOptions) {
+    this.onEvent = opts.onEvent;
     const engine = keepEngine();
     this.child = spawn(engine.path, [...ENGINE_FLAGS, join(opts.bundleDir ?? keepBundleDir(), 'keep.mjs')], {
       // A deployed workload has no stdin (it reads end-of-file); `inherit` shares this process's.
@@ -72,7 +75,7 @@ export class KeepProcess {
         if (event.type === 'exit' || event.type === 'trap' || event.type === 'error') last = event;
         const w = this.waiters.findIndex((x) => x.type === event.type);
         if (w !== -1) this.waiters.splice(w, 1)[0]!.resolve(event);
-        opts.onEvent?.(event);
+        this.onEvent?.(event);
       }
     });
     this.control.on('error', () => {
