@@ -9,6 +9,7 @@ import { keepReportData } from '../attestation/binding.js';
 import { AttestationError, AttestationErrorCode } from '../attestation/errors.js';
 import { sha256Hex } from '../attestation/pki/index.js';
 import { verifyEvidence } from '../attestation/verify.js';
+import type { VerifyEvidenceOptions } from '../attestation/verify.js';
 import type { Evidence } from '../backend/index.js';
 import type { SuiteRow } from '../crypto/suites.js';
 import { findReferenceValue } from '../runtime/reference-values.js';
@@ -27,6 +28,13 @@ export interface KeepTrustPolicy {
   /** Extra accepted measurements (hex), e.g. from `--measurement`. */
   readonly measurements?: readonly string[];
   readonly now?: Date;
+  /** Accept a keep whose TEE runs in debug mode (its memory is readable by the host). Default false. */
+  readonly allowDebug?: boolean;
+  /** SEV-SNP (and sim): the lowest acceptable reported TCB, per component. */
+  readonly minTcb?: VerifyEvidenceOptions['minTcb'];
+  /** TDX/SGX: TCB collateral and the statuses to accept (default UpToDate only). */
+  readonly collateral?: VerifyEvidenceOptions['collateral'];
+  readonly acceptStatus?: VerifyEvidenceOptions['acceptStatus'];
 }
 
 /** What the keep presented. */
@@ -66,6 +74,10 @@ export async function verifyKeep(claim: KeepClaim, policy: KeepTrustPolicy): Pro
     trustRoots: [...trustRoots],
     reportData: expected,
     ...(policy.now ? { now: policy.now } : {}),
+    ...(policy.allowDebug ? { allowDebug: true } : {}),
+    ...(policy.minTcb ? { minTcb: policy.minTcb } : {}),
+    ...(policy.collateral ? { collateral: policy.collateral } : {}),
+    ...(policy.acceptStatus ? { acceptStatus: policy.acceptStatus } : {}),
   });
   // Defence in depth: the verifier compared the report data already.
   const got = Buffer.from(appraisal.reportData, 'hex');

@@ -12,6 +12,7 @@ import { verifyKeep } from '../../src/client/verify-keep.js';
 import type { KeepTrustPolicy } from '../../src/client/verify-keep.js';
 import { DEFAULT_SUITE } from '../../src/crypto/suites.js';
 import type { ReferenceValue } from '../../src/runtime/reference-values.js';
+import { SKIP_NO_VECTORS, readVector } from '../support/vectors.js';
 
 let stateDir: string;
 let sim: Backend;
@@ -87,4 +88,26 @@ test('a tampered report is refused', async () => {
   report[0x90] = report[0x90]! ^ 1; // the measurement
   const evidence = { ...claim.evidence, report };
   assert.equal(await code(verifyKeep({ ...claim, evidence }, policy(evidence))), 'ERR_SNP_SIGNATURE');
+});
+
+test('a stale TCB is refused before anything is sent', async () => {
+  const claim = await keepClaim();
+  const tcb = (await verifyKeep(claim, policy(claim.evidence))).appraisal!.tcb;
+  const snp = Number(tcb['snp'] ?? tcb['reported.snp'] ?? 0);
+  assert.equal(await code(verifyKeep(claim, policy(claim.evidence, { minTcb: { snp: snp + 1 } }))), 'ERR_TCB_OUTDATED');
+  assert.equal(await code(verifyKeep(claim, policy(claim.evidence, { minTcb: { snp } }))), 'accepted');
+});
+
+test('a keep in debug mode is refused (real SEV-SNP evidence with DEBUG=1)', { skip: SKIP_NO_VECTORS }, async () => {
+  const evidence: Evidence = {
+    backend: 'snp',
+    format: 'sev-snp',
+    report: readVector('sev-snp/go-sev-guest/attestation.bin'),
+    certs: [readVector('sev-snp/go-sev-guest/vcek.testcer')],
+  };
+  const claim = { nonce: randomBytes(32), publicKey: randomBytes(32), suite: DEFAULT_SUITE, evidence };
+  const got = await code(verifyKeep(claim, { referenceValues: [], now: new Date('2024-01-01T00:00:00Z') }));
+  assert.ok(got === 'ERR_DEBUG' || got === 'ERR_REPORT_DATA', got);
+  // Even when debug is allowed the nonce binding still fails: this evidence is not for this deploy.
+  assert.equal(await code(verifyKeep(claim, { referenceValues: [], allowDebug: true, now: new Date('2024-01-01T00:00:00Z') })), 'ERR_REPORT_DATA');
 });
