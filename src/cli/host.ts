@@ -1,6 +1,6 @@
 /**
  * `enarx host serve`: the host agent — keeps for remote clients over HTTP (the API of
- * docs/deploy-protocol.md). `enarx host token`: issue (or replace) a tenant's bearer token.
+ * README, "Deploy protocol"). `enarx host token`: issue (or replace) a tenant's bearer token.
  *
  * Tenants come from `--token-file` (`{ "tenants": { "alice": "<token>" } }`), else from the
  * state database; when it has none, the first start creates tenant `default` and prints its

@@ -1,5 +1,5 @@
 /**
- * The client side of the deploy protocol (docs/deploy-protocol.md): a fresh nonce, a keep,
+ * The client side of the deploy protocol (README, "Deploy protocol"): a fresh nonce, a keep,
  * its evidence verified BEFORE anything secret leaves the client, then the package sealed to
  * the keep's key and bound to its id and evidence, then the keep's output and exit.
  */

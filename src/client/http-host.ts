@@ -1,5 +1,5 @@
 /**
- * A remote host agent, over its HTTP API (docs/deploy-protocol.md). Everything the host says is
+ * A remote host agent, over its HTTP API (README, "Deploy protocol"). Everything the host says is
  * untrusted: responses are schema-checked and size-bounded, and the evidence it relays is only
  * believed after verification (src/client/verify-keep.ts).
  */

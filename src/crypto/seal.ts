@@ -1,5 +1,5 @@
 /**
- * Sealing a package to a keep (docs/deploy-protocol.md, "Sealed package"):
+ * Sealing a package to a keep (README, "Sealed package"):
  *
  *   sealed = "ENXSEAL1" ‖ u32be(len header) ‖ header (JSON) ‖ chunk*
  *   header = { version: 1, kem, enc: base64, packageDigest: hex, size, chunkSize }

@@ -1,5 +1,5 @@
 /**
- * The host agent's HTTP API (v1, docs/deploy-protocol.md) over a {@link Host}: hono on
+ * The host agent's HTTP API (v1, README, "Deploy protocol") over a {@link Host}: hono on
  * @hono/node-server. Everything a request carries is untrusted: JSON bodies are at most 64 KiB
  * and validated with strict schemas (unknown fields are refused); a sealed package is streamed
  * to its keep as it arrives, counted against the host's limit, never buffered whole; errors are
