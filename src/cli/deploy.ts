@@ -7,25 +7,15 @@ import { readFile } from 'node:fs/promises';
 import { optionValue, optionValues, parseArgs } from './args.js';
 import type { OptionSpecs } from './args.js';
 import { CliError, reportError, usageError } from './errors.js';
-import { limitsFrom, parseEnv } from './workload-options.js';
+import { WORKLOAD_OPTIONS, limitsFrom, parseEnv } from './workload-options.js';
 
 const SPECS: OptionSpecs = {
+  ...WORKLOAD_OPTIONS,
   host: { value: true },
   token: { value: true },
-  backend: { value: true },
   'allow-sim': { value: false },
   'insecure-nil': { value: false },
   'trust-root': { value: true, multiple: true },
-  measurement: { value: true, multiple: true },
-  'reference-values': { value: true },
-  kem: { value: true },
-  env: { value: true, multiple: true },
-  'max-memory': { value: true },
-  timeout: { value: true },
-  'max-output': { value: true },
-  json: { value: false },
-  verbose: { value: false },
-  help: { value: false, short: 'h' },
 };
 
 const USAGE = `usage: enarx deploy [options] PACKAGE [ARGS...]

@@ -17,22 +17,12 @@ import type { Limits } from '../runtime/limits.js';
 import { optionValue, optionValues, parseArgs } from './args.js';
 import type { OptionSpecs } from './args.js';
 import { CliError, reportError, usageError } from './errors.js';
-import { limitsFrom, parseEnv } from './workload-options.js';
+import { WORKLOAD_OPTIONS, limitsFrom, parseEnv } from './workload-options.js';
 
 const SPECS: OptionSpecs = {
+  ...WORKLOAD_OPTIONS,
   dir: { value: true, multiple: true },
-  env: { value: true, multiple: true },
   wasmcfgfile: { value: true },
-  backend: { value: true },
-  kem: { value: true },
-  'reference-values': { value: true },
-  measurement: { value: true, multiple: true },
-  'max-memory': { value: true },
-  timeout: { value: true },
-  'max-output': { value: true },
-  json: { value: false },
-  verbose: { value: false },
-  help: { value: false, short: 'h' },
 };
 
 const USAGE = `usage: enarx run [options] MODULE [ARGS...]

@@ -5,8 +5,23 @@
 import { DEFAULT_LIMITS, parseDuration, parseSize } from '../runtime/limits.js';
 import type { Limits } from '../runtime/limits.js';
 import { optionValue } from './args.js';
-import type { ParsedArgs } from './args.js';
+import type { OptionSpecs, ParsedArgs } from './args.js';
 import { usageError } from './errors.js';
+
+/** The options every workload-starting command takes. */
+export const WORKLOAD_OPTIONS: OptionSpecs = {
+  env: { value: true, multiple: true },
+  backend: { value: true },
+  kem: { value: true },
+  'reference-values': { value: true },
+  measurement: { value: true, multiple: true },
+  'max-memory': { value: true },
+  timeout: { value: true },
+  'max-output': { value: true },
+  json: { value: false },
+  verbose: { value: false },
+  help: { value: false, short: 'h' },
+};
 
 /** Parses `--env KEY=VALUE`. */
 export function parseEnv(spec: string): [string, string] {
