@@ -6,6 +6,8 @@
 import * as attestation from './attestation.bench.js';
 import * as compute from './compute.bench.js';
 import * as dcap from './dcap.bench.js';
+import * as deploy from './deploy.bench.js';
+import * as keep from './keep.bench.js';
 import * as startup from './startup.bench.js';
 import * as syscalls from './syscalls.bench.js';
 import type { Row } from './support.js';
@@ -23,10 +25,13 @@ const BENCHES: Record<string, () => Row[] | Promise<Row[]>> = {
     })),
   dcap: async () =>
     (await dcap.run()).map((r) => ({ bench: 'dcap', case: r.name, values: { p50_ms: r.p50Ms, iterations: r.iterations } })),
+  keep: () => keep.run(),
+  deploy: () => deploy.run(),
 };
 
 function fmt(n: number): string {
   if (Number.isNaN(n)) return 'n/a';
+  if (Number.isInteger(n)) return String(n);
   return n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(3);
 }
 
