@@ -59,7 +59,7 @@ function subjects(): Subject[] {
   return list;
 }
 
-/** Measures and prints p50s; returns them for a harness. */
+/** Measures p50s; printing is the caller's (bench/run.ts, or this file run directly). */
 export async function run(): Promise<BenchResult[]> {
   const results: BenchResult[] = [];
   // The floor: the ECDSA P-256 verifications DCAP needs (quote, QE report, 3 PCK chain links,
@@ -77,12 +77,13 @@ export async function run(): Promise<BenchResult[]> {
     const cache = new SignatureCache();
     results.push(await p50(`${s.label}: verify with collateral (warm cache)`, 200, () => verifyTdxQuote(s.quote, { ...s.opts, cache })));
   }
-  for (const r of results) {
-    console.log(`${r.name.padEnd(62)} p50 ${r.p50Ms.toFixed(3).padStart(8)} ms  (${(r.p50Ms / floor.p50Ms).toFixed(2)}× floor)`);
-  }
   return results;
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  await run();
+  const results = await run();
+  const floor = results[0]!.p50Ms;
+  for (const r of results) {
+    console.log(`${r.name.padEnd(62)} p50 ${r.p50Ms.toFixed(3).padStart(8)} ms  (${(r.p50Ms / floor).toFixed(2)}× floor)`);
+  }
 }

@@ -95,7 +95,8 @@ function within<T>(p: Promise<T>, ms: number): Promise<T> {
 
 /** (a): sequential deploys over HTTP and through the embedded host. */
 async function sequentialRows(reps: number, hostOpts: HostOptions, pkg: Package, opts: DeployOptions): Promise<Row[]> {
-  const agent = await startAgent(hostOpts);
+  // Two warm keeps, as `enarx host serve` runs by default.
+  const agent = await startAgent({ ...hostOpts, warmKeeps: 2 });
   const embedded = await openEmbeddedHost({ stdio: 'pipe', backend: 'sim', ...(hostOpts.backendStateDir ? { backendStateDir: hostOpts.backendStateDir } : {}) });
   try {
     for (let i = 0; i < 3; i++) {

@@ -44,6 +44,7 @@ options:
                          default: tenants in the state folder ('enarx host token')
   --max-package SIZE     largest sealed package accepted (default 1GiB)
   --abandon-after TIME   kill a keep given no package within TIME (default 60s)
+  --warm N               keep N keep processes booted and waiting (default 2; ~70 MiB each)
   --log                  log events (ids, states, sizes, codes) to stderr as JSON lines
   -h, --help             print this help
 `;
@@ -55,6 +56,7 @@ const SERVE_OPTIONS: OptionSpecs = {
   'token-file': { value: true },
   'max-package': { value: true },
   'abandon-after': { value: true },
+  warm: { value: true },
   log: { value: false },
   json: { value: false },
   verbose: { value: false },
@@ -111,6 +113,9 @@ async function serveMain(argv: readonly string[]): Promise<number> {
   const maxText = optionValue(args, 'max-package');
   const maxPackageBytes = maxText === undefined ? undefined : parseSize(maxText);
   if (maxPackageBytes === 0 || (maxText !== undefined && maxPackageBytes === undefined)) throw usageError(`--max-package: expected a size such as 512MiB, got '${maxText}'`);
+  const warmText = optionValue(args, 'warm') ?? '2';
+  const warmKeeps = Number(warmText);
+  if (!/^\d+$/.test(warmText) || warmKeeps > 64) throw usageError(`--warm: expected a number of keeps from 0 to 64, got '${warmText}'`);
   const abandonText = optionValue(args, 'abandon-after');
   const abandonAfterMs = abandonText === undefined ? undefined : parseDuration(abandonText);
   if (abandonAfterMs === 0 || (abandonText !== undefined && abandonAfterMs === undefined)) throw usageError(`--abandon-after: expected a duration such as 60s, got '${abandonText}'`);
@@ -137,6 +142,7 @@ async function serveMain(argv: readonly string[]): Promise<number> {
     ...(backendName === undefined ? {} : { backend: backendName as BackendName }),
     ...(maxPackageBytes === undefined ? {} : { maxPackageBytes }),
     ...(abandonAfterMs === undefined ? {} : { abandonAfterMs }),
+    warmKeeps: warmKeeps,
     ...(logger === undefined ? {} : { logger }),
   });
   let server: HostServer;

@@ -123,7 +123,8 @@ export class Host {
   readonly #log: HostLogger;
   readonly #now: () => number;
   #closing: Promise<void> | undefined;
-  #spare: KeepProcess | undefined;
+  #spares: KeepProcess[] = [];
+  readonly #warmKeeps: number;
   #owner: ProcessIdentity | undefined;
 
   private constructor(store: KeepStore, opts: HostOptions, bundleDir: string) {
@@ -139,7 +140,8 @@ export class Host {
     this.#attestTimeoutMs = positiveInt(opts.attestTimeoutMs, DEFAULT_ATTEST_TIMEOUT_MS, 'attestTimeoutMs');
     this.#log = opts.logger ?? silentLogger;
     this.#now = opts.now ?? Date.now;
-    this.#spare = opts.spare;
+    if (opts.spare) this.#spares.push(opts.spare);
+    this.#warmKeeps = !opts.warmKeeps ? 0 : Math.min(positiveInt(opts.warmKeeps, 1, 'warmKeeps'), 64);
   }
 
   /**
@@ -172,7 +174,31 @@ export class Host {
       throw err;
     }
     host.#log('host.open', { persistent: opts.stateDir !== undefined, stdio: host.#stdio });
+    host.#refill();
     return host;
+  }
+
+  /** A booted keep process that is still alive, if one is waiting; starts its replacement. */
+  #takeSpare(): KeepProcess | undefined {
+    let spare: KeepProcess | undefined;
+    while (!spare && this.#spares.length > 0) {
+      const s = this.#spares.shift()!;
+      if (s.child.exitCode === null && s.child.signalCode === null) spare = s;
+    }
+    queueMicrotask(() => this.#refill());
+    return spare;
+  }
+
+  /** Starts keep processes until `warmKeeps` are waiting. */
+  #refill(): void {
+    while (this.#closing === undefined && this.#spares.length < this.#warmKeeps) {
+      const s = new KeepProcess({ stdio: this.#stdio, bundleDir: this.#bundleDir });
+      this.#spares.push(s);
+      // A spare that dies while waiting is dropped (and replaced on the next take).
+      void s.done.then(() => {
+        this.#spares = this.#spares.filter((x) => x !== s);
+      }, () => {});
+    }
   }
 
   /** Declares the keeps of a previous run `lost` and kills what is left of their processes. */
@@ -287,8 +313,7 @@ export class Host {
       const onEvent = (e: KeepEvent): void => {
         if (live !== undefined) this.#onKeepEvent(live, e);
       };
-      const spare = this.#spare;
-      this.#spare = undefined;
+      const spare = this.#takeSpare();
       if (spare) spare.onEvent = onEvent;
       keepProcess = spare ?? new KeepProcess({
         stdio: this.#stdio,
@@ -571,8 +596,8 @@ export class Host {
    */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      this.#spare?.kill();
-      this.#spare = undefined;
+      for (const s of this.#spares) s.kill();
+      this.#spares = [];
       const waits: Promise<void>[] = [];
       let killed = 0;
       for (const live of this.#live.values()) {

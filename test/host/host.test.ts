@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { after, test } from 'node:test';
 import { isHostError } from '../../src/host/errors.js';
 import { Host } from '../../src/host/host.js';
@@ -200,4 +201,32 @@ test('close kills every live keep (killed), then refuses new work', async () => 
   for (const pid of pids) assert.ok(await eventually(() => !processRuns(pid)));
   assert.equal(await code(host.createKeep('t', { nonce: randomBytes(32) })), 'ERR_SHUTTING_DOWN');
   await host.close();
+});
+
+test('warm keeps: new keeps adopt booted processes, the pool refills, and close kills the spares', async () => {
+  const keepChildren = (): number[] =>
+    readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .filter((d) => {
+        try {
+          return readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1]!.split(' ')[1] === String(process.pid) && readFileSync(`/proc/${d}/cmdline`, 'utf8').includes('keep.mjs');
+        } catch {
+          return false;
+        }
+      })
+      .map(Number);
+  const before = new Set(keepChildren());
+  const host = await open({ warmKeeps: 2 });
+  const first = await host.createKeep('t', { nonce: randomBytes(32) });
+  const second = await host.createKeep('t', { nonce: randomBytes(32) });
+  const third = await host.createKeep('t', { nonce: randomBytes(32) });
+  const pids = [first, second, third].map((k) => host.getKeep('t', k.id).pid!);
+  assert.equal(new Set(pids).size, 3);
+  // Each adopted keep is still a fresh, attested keep with its own key.
+  assert.equal(new Set([first, second, third].map((k) => Buffer.from(k.publicKey).toString('hex'))).size, 3);
+  const spares = (): number[] => keepChildren().filter((p) => !before.has(p) && !pids.includes(p));
+  assert.ok(await eventually(() => spares().length === 2), 'the pool refills to 2');
+  const waiting = spares();
+  await host.close();
+  assert.ok(await eventually(() => waiting.every((p) => !processRuns(p))), 'spares are killed on close');
 });
