@@ -229,7 +229,8 @@ function evidenceFiles(evidence: Evidence): Map<string, Uint8Array | string> {
   const [signer, ...cas] = evidence.certs;
   if (evidence.format === 'sev-snp' && signer !== undefined) files.set('vcek.der', signer);
   if (evidence.trustRoots !== undefined && evidence.trustRoots.length > 0) {
-    // A verifier given only the VCEK needs the ASK too: AMD's built-in ASKs cannot issue a sim VCEK.
+    // A verifier given only the VCEK needs the ASK too (AMD's built-in ASKs cannot issue a sim
+    // VCEK); verifySnp uses a trusted certificate that is not self-issued as an intermediate.
     const roots = new Set(evidence.trustRoots.map((r) => Buffer.from(r).toString('hex')));
     const intermediates = cas.filter((c) => !roots.has(Buffer.from(c).toString('hex')));
     files.set('ark.pem', [...evidence.trustRoots, ...intermediates].map((d) => encodePem('CERTIFICATE', d)).join(''));

@@ -111,3 +111,15 @@ test('a keep in debug mode is refused (real SEV-SNP evidence with DEBUG=1)', { s
   // Even when debug is allowed the nonce binding still fails: this evidence is not for this deploy.
   assert.equal(await code(verifyKeep(claim, { referenceValues: [], allowDebug: true, now: new Date('2024-01-01T00:00:00Z') })), 'ERR_REPORT_DATA');
 });
+
+test('a trusted non-root certificate (a sim ASK beside its ARK) is an intermediate: the chain ends at the ARK', async () => {
+  const claim = await keepClaim();
+  const [vcek, ask, ark] = claim.evidence.certs;
+  const { verifyEvidence } = await import('../../src/attestation/verify.js');
+  const { sha256Hex } = await import('../../src/attestation/pki/index.js');
+  const appraisal = await verifyEvidence(claim.evidence.report, { certs: [vcek!], trustRoots: [ark!, ask!] });
+  assert.equal(appraisal.chain.length, 3);
+  assert.equal(appraisal.chain[2]!.sha256, sha256Hex(ark!));
+  // The ASK alone is not a root.
+  await assert.rejects(verifyEvidence(claim.evidence.report, { certs: [vcek!], trustRoots: [ask!] }), { code: 'ERR_CHAIN' });
+});

@@ -121,13 +121,19 @@ export function verifySnpSync(reportBytes: Uint8Array, options: SnpVerifyOptions
   const info = amdKeyInfo(leaf);
 
   const builtIn = amdBuiltInCerts();
-  const anchors = [...(options.ignoreBuiltInRoots ? [] : SNP_PRODUCTS.map((p) => builtIn[p].ark)), ...certsOf(options.trustRoots)];
-  const pool =
-    others.length > 0
+  // Of the caller's trusted certificates, the self-issued ones are roots; any others (the ASK
+  // of a simulated platform, shipped beside its ARK) are intermediates that must chain to one.
+  const trusted = certsOf(options.trustRoots);
+  const anchors = [...(options.ignoreBuiltInRoots ? [] : SNP_PRODUCTS.map((p) => builtIn[p].ark)), ...trusted.filter((c) => c.selfIssued)];
+  const trustedIntermediates = trusted.filter((c) => !c.selfIssued);
+  const pool = [
+    ...(others.length > 0
       ? others
       : options.ignoreBuiltInRoots
         ? []
-        : SNP_PRODUCTS.flatMap((p) => [builtIn[p].ask, builtIn[p].asvk]);
+        : SNP_PRODUCTS.flatMap((p) => [builtIn[p].ask, builtIn[p].asvk])),
+    ...trustedIntermediates,
+  ];
   const chainOptions = { now, anchors, crls: crlsOf(options.crls), ...(options.cache ? { cache: options.cache } : {}) };
   const chain = verifyChain(buildChain(leaf, pool, chainOptions), chainOptions);
 
