@@ -30,6 +30,7 @@ import { HostError, KeepFateCode } from './errors.js';
 import { DEFAULT_OUTPUT_BYTES_PER_STREAM, EventLog } from './event-log.js';
 import type { KeepStreamEvent, LifecycleEvent } from './event-log.js';
 import { KeepProcess } from './keep-process.js';
+import { WarmPool } from './warm-pool.js';
 import type { HostLogger } from './log.js';
 import { silentLogger } from './log.js';
 import { bootId, killIfSameProcess, processIdentity } from './proc.js';
@@ -123,8 +124,7 @@ export class Host {
   readonly #log: HostLogger;
   readonly #now: () => number;
   #closing: Promise<void> | undefined;
-  #spares: KeepProcess[] = [];
-  readonly #warmKeeps: number;
+  readonly #warm: WarmPool;
   #owner: ProcessIdentity | undefined;
 
   private constructor(store: KeepStore, opts: HostOptions, bundleDir: string) {
@@ -140,8 +140,8 @@ export class Host {
     this.#attestTimeoutMs = positiveInt(opts.attestTimeoutMs, DEFAULT_ATTEST_TIMEOUT_MS, 'attestTimeoutMs');
     this.#log = opts.logger ?? silentLogger;
     this.#now = opts.now ?? Date.now;
-    if (opts.spare) this.#spares.push(opts.spare);
-    this.#warmKeeps = !opts.warmKeeps ? 0 : Math.min(positiveInt(opts.warmKeeps, 1, 'warmKeeps'), 64);
+    const warmKeeps = !opts.warmKeeps ? 0 : Math.min(positiveInt(opts.warmKeeps, 1, 'warmKeeps'), 64);
+    this.#warm = new WarmPool(() => new KeepProcess({ stdio: this.#stdio, bundleDir: this.#bundleDir }), warmKeeps, opts.spare ? [opts.spare] : []);
   }
 
   /**
@@ -174,31 +174,8 @@ export class Host {
       throw err;
     }
     host.#log('host.open', { persistent: opts.stateDir !== undefined, stdio: host.#stdio });
-    host.#refill();
+    host.#warm.refill();
     return host;
-  }
-
-  /** A booted keep process that is still alive, if one is waiting; starts its replacement. */
-  #takeSpare(): KeepProcess | undefined {
-    let spare: KeepProcess | undefined;
-    while (!spare && this.#spares.length > 0) {
-      const s = this.#spares.shift()!;
-      if (s.child.exitCode === null && s.child.signalCode === null) spare = s;
-    }
-    queueMicrotask(() => this.#refill());
-    return spare;
-  }
-
-  /** Starts keep processes until `warmKeeps` are waiting. */
-  #refill(): void {
-    while (this.#closing === undefined && this.#spares.length < this.#warmKeeps) {
-      const s = new KeepProcess({ stdio: this.#stdio, bundleDir: this.#bundleDir });
-      this.#spares.push(s);
-      // A spare that dies while waiting is dropped (and replaced on the next take).
-      void s.done.then(() => {
-        this.#spares = this.#spares.filter((x) => x !== s);
-      }, () => {});
-    }
   }
 
   /** Declares the keeps of a previous run `lost` and kills what is left of their processes. */
@@ -313,7 +290,7 @@ export class Host {
       const onEvent = (e: KeepEvent): void => {
         if (live !== undefined) this.#onKeepEvent(live, e);
       };
-      const spare = this.#takeSpare();
+      const spare = this.#warm.take();
       if (spare) spare.onEvent = onEvent;
       keepProcess = spare ?? new KeepProcess({
         stdio: this.#stdio,
@@ -596,8 +573,7 @@ export class Host {
    */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      for (const s of this.#spares) s.kill();
-      this.#spares = [];
+      this.#warm.close();
       const waits: Promise<void>[] = [];
       let killed = 0;
       for (const live of this.#live.values()) {
