@@ -175,6 +175,10 @@ export class Host {
     }
     host.#log('host.open', { persistent: opts.stateDir !== undefined, stdio: host.#stdio });
     host.#warm.refill();
+    // Prepare the default backend and the launch measurement now, while keeps boot; a failure
+    // here is reported by the first createKeep (neither result is cached when it fails).
+    host.#backendFor(undefined).catch(() => {});
+    host.#launchRecord().catch(() => {});
     return host;
   }
 
