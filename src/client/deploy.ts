@@ -6,7 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { NONCE_BYTES } from '../attestation/binding.js';
 import type { BackendName } from '../backend/types.js';
-import { encodePackage } from '../crypto/package.js';
+import { encodePackageParts } from '../crypto/package.js';
 import type { Package } from '../crypto/package.js';
 import { sealPackage } from '../crypto/seal.js';
 import { DEFAULT_SUITE } from '../crypto/suites.js';
@@ -67,7 +67,7 @@ export async function deploy(host: HostApi, pkg: Package, opts: DeployOptions): 
   opts.onAccepted?.(created.id, accepted);
   const evidenceDigest = new Uint8Array(createHash('sha256').update(created.evidence.report).digest());
   const events = host.events(created.id)[Symbol.asyncIterator]();
-  await host.deliverPackage(created.id, sealPackage(suite, created.publicKey, created.id, evidenceDigest, encodePackage(pkg)));
+  await host.deliverPackage(created.id, sealPackage(suite, created.publicKey, created.id, evidenceDigest, encodePackageParts(pkg)));
   trace('package delivered');
   for (;;) {
     const next = await events.next();

@@ -59,6 +59,11 @@ const ManifestSchema = z.strictObject({
 
 /** Serialises a package (deterministic: same input, same bytes). */
 export function encodePackage(pkg: Package): Uint8Array {
+  return Buffer.concat(encodePackageParts(pkg));
+}
+
+/** The serialised package as a list of pieces (views of the inputs, not copies). */
+export function encodePackageParts(pkg: Package): Uint8Array[] {
   const manifest = {
     version: 1,
     wasm: { size: pkg.wasm.length, sha256: createHash('sha256').update(pkg.wasm).digest('hex') },
@@ -74,7 +79,7 @@ export function encodePackage(pkg: Package): Uint8Array {
   len.writeUInt32BE(m.length);
   const total = MAGIC.length + 4 + m.length + pkg.wasm.length + pkg.files.reduce((n, f) => n + f.data.length, 0);
   if (total > MAX_PACKAGE_BYTES) throw new PackageError(`package of ${total} bytes exceeds the maximum of ${MAX_PACKAGE_BYTES}`);
-  return Buffer.concat([MAGIC, len, m, pkg.wasm, ...pkg.files.map((f) => f.data)]);
+  return [MAGIC, len, m, pkg.wasm, ...pkg.files.map((f) => f.data)];
 }
 
 /** SHA-256 of a serialised package. */

@@ -50,16 +50,23 @@ function aad(index: number, last: boolean): Uint8Array {
   return a;
 }
 
-/** Seals `plaintext` (an encoded package) to a keep's public key; yields the wire bytes in pieces. */
+/**
+ * Seals `plaintext` (an encoded package, whole or as pieces) to a keep's public key; yields the
+ * wire bytes chunk by chunk, copying only one chunk of plaintext at a time.
+ */
 export async function* sealPackage(
   suite: SuiteRow,
   publicKey: Uint8Array,
   keepId: string,
   evidenceDigest: Uint8Array,
-  plaintext: Uint8Array,
+  plaintext: Uint8Array | readonly Uint8Array[],
 ): AsyncGenerator<Uint8Array> {
+  const parts = plaintext instanceof Uint8Array ? [plaintext] : plaintext;
+  const size = parts.reduce((n, p) => n + p.length, 0);
   const hpke = await suite.create();
-  const digest = new Uint8Array(createHash('sha256').update(plaintext).digest());
+  const hash = createHash('sha256');
+  for (const p of parts) hash.update(p);
+  const digest = new Uint8Array(hash.digest());
   const recipientPublicKey = await hpke.kem.deserializePublicKey(publicKey);
   const ctx = await hpke.createSenderContext({ recipientPublicKey, info: packageInfo(keepId, evidenceDigest, digest) });
   const header = Buffer.from(
@@ -68,16 +75,34 @@ export async function* sealPackage(
       kem: suite.name,
       enc: Buffer.from(ctx.enc).toString('base64'),
       packageDigest: Buffer.from(digest).toString('hex'),
-      size: plaintext.length,
+      size,
       chunkSize: CHUNK_SIZE,
     }),
   );
   const hlen = Buffer.alloc(4);
   hlen.writeUInt32BE(header.length);
   yield Buffer.concat([MAGIC, hlen, header]);
-  const chunks = Math.max(1, Math.ceil(plaintext.length / CHUNK_SIZE));
+  const chunks = Math.max(1, Math.ceil(size / CHUNK_SIZE));
+  let part = 0;
+  let offset = 0;
+  const take = (n: number): Uint8Array => {
+    const out = new Uint8Array(n);
+    let filled = 0;
+    while (filled < n) {
+      const p = parts[part]!;
+      const k = Math.min(n - filled, p.length - offset);
+      out.set(p.subarray(offset, offset + k), filled);
+      filled += k;
+      offset += k;
+      if (offset === p.length) {
+        part++;
+        offset = 0;
+      }
+    }
+    return out;
+  };
   for (let i = 0; i < chunks; i++) {
-    const slice = plaintext.subarray(i * CHUNK_SIZE, Math.min(plaintext.length, (i + 1) * CHUNK_SIZE));
+    const slice = take(Math.min(CHUNK_SIZE, size - i * CHUNK_SIZE));
     const ct = new Uint8Array(await ctx.seal(slice, aad(i, i === chunks - 1)));
     const len = Buffer.alloc(4);
     len.writeUInt32BE(ct.length);

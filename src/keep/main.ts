@@ -143,7 +143,9 @@ export function keepMain(workerUrl: URL): void {
       maxOutputBytes: l.limits.maxOutputBytes,
       packageFiles: pkg.files,
     };
-    worker.postMessage(run);
+    // Hand the package's bytes to the worker instead of copying them (the module is compiled).
+    const buffers = [...new Set(pkg.files.map((f) => f.data.buffer))].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
+    worker.postMessage(run, buffers);
   };
 
   const handlers: Record<string, (f: Frame) => Promise<void>> = { attest: onAttest, launch: onLaunch, package: onPackage };

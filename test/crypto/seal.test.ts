@@ -97,3 +97,11 @@ test('random bytes never crash the opener', async () => {
     { numRuns: 100 },
   );
 });
+
+test('sealing a package given as pieces opens to their concatenation', async () => {
+  const { key, publicKey } = await keepKey();
+  const parts = [randomBytes(10), randomBytes(CHUNK_SIZE + 3), new Uint8Array(0), randomBytes(2 * CHUNK_SIZE - 13), randomBytes(1)];
+  const wire: Uint8Array[] = [];
+  for await (const p of sealPackage(DEFAULT_SUITE, publicKey, 'keep-a', new Uint8Array(32).fill(1), parts)) wire.push(p);
+  assert.deepEqual(Buffer.from(await open(key, Buffer.concat(wire))), Buffer.concat(parts));
+});
