@@ -31,6 +31,7 @@ import { DEFAULT_OUTPUT_BYTES_PER_STREAM, EventLog } from './event-log.js';
 import type { KeepStreamEvent, LifecycleEvent } from './event-log.js';
 import { KeepProcess } from './keep-process.js';
 import { WarmPool } from './warm-pool.js';
+import { positiveInt, withTimeout } from './util.js';
 import type { HostLogger } from './log.js';
 import { silentLogger } from './log.js';
 import { bootId, killIfSameProcess, processIdentity } from './proc.js';
@@ -88,22 +89,6 @@ function cut(message: string): string {
 function codeOf(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
-}
-
-function positiveInt(value: number | undefined, fallback: number, label: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value <= 0) throw new TypeError(`${label} must be a positive integer`);
-  return value;
-}
-
-/** Rejects with `onTimeout()` if `p` has not settled within `ms`. */
-function withTimeout<T>(p: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), ms);
-  });
-  p.catch(() => {});
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** The host agent core. */
