@@ -8,10 +8,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { after, test } from 'node:test';
 import { isHostError } from '../../src/host/errors.js';
 import { Host } from '../../src/host/host.js';
-import type { CreatedKeep, HostOptions } from '../../src/host/host.js';
+import type { HostOptions } from '../../src/host/host.js';
 import type { KeepStreamEvent } from '../../src/host/event-log.js';
 import { cleanup, eventually, processRuns, sealFor, workload } from './support.js';
-import type { CreatedJson } from './support.js';
+import { asJson } from './support.js';
+
 
 after(cleanup);
 
@@ -35,18 +36,6 @@ async function code(p: Promise<unknown> | (() => unknown)): Promise<string> {
     throw err;
   }
   return 'ok';
-}
-
-function asJson(k: CreatedKeep): CreatedJson {
-  return {
-    id: k.id,
-    backend: k.backend,
-    kem: k.kem,
-    publicKey: Buffer.from(k.publicKey).toString('base64'),
-    evidence: { backend: k.evidence.backend, format: k.evidence.format, report: Buffer.from(k.evidence.report).toString('base64'), certs: [] },
-    state: k.state,
-    expiresAt: k.expiresAt.toISOString(),
-  };
 }
 
 async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {

@@ -13,26 +13,15 @@ import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { isHostError } from '../../src/host/errors.js';
 import { Host } from '../../src/host/host.js';
-import type { CreatedKeep } from '../../src/host/host.js';
-import type { CreatedJson } from './support.js';
+
 import { ENARX, TOKENS, cleanup, eventually, nonceHex, okJson, processRuns, sealFor, tempDir, workload } from './support.js';
+import { asJson } from './support.js';
+import type { CreatedJson } from './support.js';
 
 after(cleanup);
 
 async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
   yield bytes;
-}
-
-function asJson(k: CreatedKeep): CreatedJson {
-  return {
-    id: k.id,
-    backend: k.backend,
-    kem: k.kem,
-    publicKey: Buffer.from(k.publicKey).toString('base64'),
-    evidence: { backend: k.evidence.backend, format: k.evidence.format, report: Buffer.from(k.evidence.report).toString('base64'), certs: [] },
-    state: k.state,
-    expiresAt: k.expiresAt.toISOString(),
-  };
 }
 
 test('an agent that stopped without cleaning up: its keeps are lost and their processes killed', async () => {

@@ -12,7 +12,7 @@ import { sealPackage } from '../../src/crypto/seal.js';
 import { findSuite } from '../../src/crypto/suites.js';
 import { Host } from '../../src/host/host.js';
 import type { HostOptions } from '../../src/host/host.js';
-import { serveHost } from '../../src/host/http.js';
+import { createdKeepJson, serveHost } from '../../src/host/http.js';
 import type { HostServer } from '../../src/host/http.js';
 import { jsonLineLogger } from '../../src/host/log.js';
 import { TenantAuth, parseTokenFile } from '../../src/host/tokens.js';
@@ -151,6 +151,11 @@ export interface CreatedJson {
   evidence: { backend: string; format: string; report: string; certs: string[]; trustRoots?: string[] };
   state: string;
   expiresAt: string;
+}
+
+/** A keep `Host.createKeep` created, as the HTTP API presents it (what a client seals to). */
+export function asJson(k: Parameters<typeof createdKeepJson>[0]): CreatedJson {
+  return createdKeepJson(k) as unknown as CreatedJson;
 }
 
 /** Seals `wasm` (with `args`) to a created keep, as a client would. */
