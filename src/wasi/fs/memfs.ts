@@ -120,24 +120,54 @@ function setNodeTimes(core: FsCore, node: Node, times: TimesUpdate): void {
   node.ctim = core.now();
 }
 
+/** What open files and directories of a {@link MemFs} share: the node they keep alive. */
+abstract class MemHandle<N extends FileNode | DirNode> {
+  protected closed = false;
+
+  constructor(
+    protected readonly core: FsCore,
+    protected readonly node: N,
+  ) {
+    node.open++;
+  }
+
+  stat(): Filestat {
+    return this.core.stat(this.node);
+  }
+
+  setTimes(times: TimesUpdate): void {
+    setNodeTimes(this.core, this.node, times);
+  }
+
+  sync(): void {}
+
+  datasync(): void {}
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.node.open--;
+    this.core.release(this.node);
+  }
+}
+
 /** A regular file of a {@link MemFs}, open. Stays usable after its last name is removed. */
-export class MemFile implements FileHandle {
+export class MemFile extends MemHandle<FileNode> implements FileHandle {
   readonly kind = 'file' as const;
   readonly filetype = C.FILETYPE_REGULAR_FILE;
   readonly seekable = true;
   readonly isTty = false;
   /** Position for stream-style calls (`position === null`); the fd layer normally keeps its own. */
   private cursor = 0n;
-  private closed = false;
 
   /** @internal Use {@link MemDir.open}. */
   constructor(
-    private readonly core: FsCore,
-    private readonly node: FileNode,
+    core: FsCore,
+    node: FileNode,
     private readonly readable: boolean,
     private readonly writable: boolean,
   ) {
-    node.open++;
+    super(core, node);
   }
 
   read(dst: Uint8Array, position: bigint | null): number {
@@ -174,40 +204,14 @@ export class MemFile implements FileHandle {
     return { nbytes: kind === 'read' ? BigInt(this.node.size) : 0n, hangup: false };
   }
 
-  stat(): Filestat {
-    return this.core.stat(this.node);
-  }
-
-  setTimes(times: TimesUpdate): void {
-    setNodeTimes(this.core, this.node, times);
-  }
-
-  sync(): void {}
-
-  datasync(): void {}
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.node.open--;
-    this.core.release(this.node);
-  }
 }
 
 /** A directory of a {@link MemFs}: the capability to reach what is beneath it. */
-export class MemDir implements DirHandle {
+export class MemDir extends MemHandle<DirNode> implements DirHandle {
+  // Made by MemFs.root and MemDir.open (the base constructor).
   readonly kind = 'dir' as const;
   readonly filetype = C.FILETYPE_DIRECTORY;
   readonly seekable = false;
-  private closed = false;
-
-  /** @internal Use {@link MemFs.root} or {@link MemDir.open}. */
-  constructor(
-    private readonly core: FsCore,
-    private readonly node: DirNode,
-  ) {
-    node.open++;
-  }
 
   /** The same filesystem as this handle (rename/link need it). */
   private sameFs(target: DirHandle): MemDir {
@@ -335,24 +339,6 @@ export class MemDir implements DirHandle {
     return node.target;
   }
 
-  stat(): Filestat {
-    return this.core.stat(this.node);
-  }
-
-  setTimes(times: TimesUpdate): void {
-    setNodeTimes(this.core, this.node, times);
-  }
-
-  sync(): void {}
-
-  datasync(): void {}
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.node.open--;
-    this.core.release(this.node);
-  }
 }
 
 function createSymlink(core: FsCore, start: DirNode, linkTarget: string, path: string): void {
