@@ -10,7 +10,10 @@ import { fileURLToPath } from 'node:url';
 /** The repository root (this file is compiled to dist/bench/). */
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 export const KERNELS = join(REPO, 'bench', 'kernels');
+/** The CLI's entry point, run with a chosen Node.js (`node bin/enarx.js`). */
 export const ENARX = join(REPO, 'bin', 'enarx.js');
+/** The `enarx` command as a user types it (the launcher, which picks the engine). */
+export const ENARX_COMMAND = join(REPO, 'bin', 'enarx');
 /** A node:wasi runner: the peer we compare with (Node's own WASI on the host's Node.js). */
 export const NODE_WASI = join(REPO, 'bench', 'node-wasi-run.mjs');
 
@@ -48,13 +51,18 @@ export function buildKernel(name: string, out: string): { native: string; wasm: 
 }
 
 /** Runs a command to completion; throws with its stderr when it fails. */
-export function run(cmd: string, args: readonly string[], opts: { input?: string; stdout?: 'ignore' } = {}): { stdout: string; stderr: string; ms: number } {
+export function run(
+  cmd: string,
+  args: readonly string[],
+  opts: { input?: string; stdout?: 'ignore'; env?: NodeJS.ProcessEnv } = {},
+): { stdout: string; stderr: string; ms: number } {
   const t0 = process.hrtime.bigint();
   const r = spawnSync(cmd, args, {
     encoding: 'utf8',
     input: opts.input ?? '',
     stdio: ['pipe', opts.stdout === 'ignore' ? 'ignore' : 'pipe', 'pipe'],
     maxBuffer: 64 * 1024 * 1024,
+    ...(opts.env ? { env: opts.env } : {}),
   });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);

@@ -1,7 +1,15 @@
 #!/usr/bin/env node
-// Launcher. The CLI is compiled TypeScript; the build also bundles it (dist/bundle/cli/) so
-// that `enarx` starts fast, and falls back to the unbundled build when the bundle is absent.
+// The CLI's entry point, on any Node.js >= 20 (bin/enarx, the `enarx` command, picks which).
+// The CLI is compiled TypeScript; the build also bundles it (dist/bundle/cli/) so that `enarx`
+// starts fast, and this falls back to the unbundled build when the bundle is absent.
 import { existsSync } from 'node:fs';
+import module from 'node:module';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+// V8's compile cache (Node.js >= 22.1) in the user's cache folder: the bundles are parsed and
+// compiled once, not at every start. NODE_DISABLE_COMPILE_CACHE=1 turns it off.
+module.enableCompileCache?.(join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'enarx', 'compile-cache'));
 
 const bundle = new URL('../dist/bundle/cli/enarx.mjs', import.meta.url);
 const { main } = await import(existsSync(bundle) ? bundle.href : '../dist/src/cli/main.js');

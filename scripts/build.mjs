@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // Builds the project: type-checks and compiles TypeScript into dist/, then bundles the keep
-// runtime into one deterministic file (dist/bundle/keep.mjs) — the bytes a keep's measurement
-// covers — and the CLI into dist/bundle/enarx.mjs for a fast start.
+// runtime into deterministic files (dist/bundle/keep*.mjs, see keep-bundle.mjs) — the bytes a
+// keep's measurement covers — and the CLI into dist/bundle/cli/ for a fast start.
 import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildKeepBundle, commonOptions } from './keep-bundle.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -27,23 +28,8 @@ const esbuild = await import('esbuild');
 const bundles = join(root, 'dist/bundles');
 const staging = join(bundles, `${Date.now().toString(36)}-${process.pid}`);
 mkdirSync(staging, { recursive: true });
-const common = {
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  legalComments: 'none',
-  logLevel: 'warning',
-  absWorkingDir: root,
-  // Bundled CommonJS dependencies need `require`; give them one that resolves like Node's.
-  banner: { js: "import { createRequire as __enarxCreateRequire } from 'node:module'; const require = __enarxCreateRequire(import.meta.url);" },
-};
-await esbuild.build({
-  ...common,
-  entryPoints: { keep: 'dist/src/keep/entry.js', 'keep-worker': 'dist/src/runtime/worker-entry.js' },
-  outdir: staging,
-  outExtension: { '.js': '.mjs' },
-});
+const common = commonOptions(root);
+const keepBuild = await buildKeepBundle(esbuild, root, staging);
 // The CLI: one self-contained, tree-shaken bundle per command group, loaded on demand by the
 // dispatcher. (esbuild's code splitting put all of zod into a chunk that `enarx run` loaded,
 // which cost ~25 ms of start-up.) Imports of these modules are rewritten to their bundles.
@@ -74,8 +60,9 @@ const separate = {
     });
   },
 };
-await esbuild.build({
+const cliBuild = await esbuild.build({
   ...common,
+  metafile: true,
   entryPoints: Object.fromEntries(Object.entries(cli).map(([src, name]) => [name, src])),
   outdir: join(staging, 'cli'),
   outExtension: { '.js': '.mjs' },
@@ -85,6 +72,8 @@ await esbuild.build({
   minifyWhitespace: true,
   minifySyntax: true,
 });
+// What each bundle is made of, for start-up work (esbuild's metafile format).
+writeFileSync(join(root, 'dist/bundle-meta.json'), JSON.stringify({ keep: keepBuild.metafile, cli: cliBuild.metafile }));
 const link = join(root, 'dist/bundle');
 const previous = existsSync(link) && lstatSync(link).isSymbolicLink() ? readlinkSync(link) : undefined;
 if (existsSync(link) && !lstatSync(link).isSymbolicLink()) rmSync(link, { recursive: true, force: true });

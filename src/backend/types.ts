@@ -57,4 +57,9 @@ export interface Backend {
    * @throws BackendError ERR_BACKEND_UNAVAILABLE, ERR_BACKEND_IO, ERR_BACKEND_PROTOCOL, ERR_BACKEND_STATE
    */
   attest(reportData: Uint8Array, launch: LaunchRecord): Promise<Evidence>;
+  /**
+   * Gets ready to attest (loads keys, opens devices), so that the first `attest` does not pay
+   * for it. Optional; a failure is reported again by the `attest` that needs the state.
+   */
+  prepare?(): Promise<void>;
 }

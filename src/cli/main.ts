@@ -2,6 +2,7 @@
  * `enarx` command dispatcher. Each command group lives in its own module and is imported only
  * when used, so that `enarx run` pays only for what it needs at start-up.
  */
+import { trace } from '../client/trace.js';
 import { CliError, reportError, usageError } from './errors.js';
 
 /** A command group: receives the arguments after its name, returns the exit status. */
@@ -27,6 +28,7 @@ function usage(): string {
 
 /** Entry point of the `enarx` binary. Returns the process exit status. */
 export async function main(argv: readonly string[]): Promise<number> {
+  trace(`cli on Node.js ${process.version}`);
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage());

@@ -67,7 +67,8 @@ export async function deploy(host: HostApi, pkg: Package, opts: DeployOptions): 
   opts.onAccepted?.(created.id, accepted);
   const evidenceDigest = new Uint8Array(createHash('sha256').update(created.evidence.report).digest());
   const events = host.events(created.id)[Symbol.asyncIterator]();
-  await host.deliverPackage(created.id, sealPackage(suite, created.publicKey, created.id, evidenceDigest, encodePackageParts(pkg)));
+  const sealed = sealPackage(suite, created.publicKey, created.id, evidenceDigest, encodePackageParts(pkg));
+  await host.deliverPackage(created.id, sealed);
   trace('package delivered');
   for (;;) {
     const next = await events.next();

@@ -11,7 +11,7 @@
  * sizes, counts and paths are bounded and checked.
  */
 import { createHash } from 'node:crypto';
-import * as z from 'zod/mini';
+import { array, hex, int, literal, oneOf, record, string, strictObject, validate } from '../keep/validate.js';
 
 const MAGIC = Buffer.from('ENXPKG01', 'latin1');
 /** Largest package a keep accepts. */
@@ -40,21 +40,22 @@ export interface Package {
   readonly fds: readonly ('stdin' | 'stdout' | 'stderr' | 'null')[];
 }
 
-const noNul = z.string().check(z.maxLength(65536), z.refine((s) => !s.includes('\0'), 'must not contain NUL'));
-const size = z.number().check(z.int(), z.minimum(0), z.maximum(MAX_PACKAGE_BYTES));
-const safePath = z.string().check(
-  z.minLength(1),
-  z.maxLength(4096),
-  z.refine((p) => !p.startsWith('/') && !p.includes('\0') && p.split('/').every((c) => c !== '' && c !== '.' && c !== '..'), 'must be a relative path without empty, . or .. components'),
-);
+const noNul = string({ max: 65536, noNul: true });
+const size = int(0, MAX_PACKAGE_BYTES);
+const safePath = string({
+  min: 1,
+  max: 4096,
+  refine: [(p) => !p.startsWith('/') && !p.includes('\0') && p.split('/').every((c) => c !== '' && c !== '.' && c !== '..'), 'must be a relative path without empty, . or .. components'],
+});
+const envName = string({ min: 1, max: 4096, refine: [(k) => !k.includes('=') && !k.includes('\0'), "must not contain '=' or NUL"] });
 
-const ManifestSchema = z.strictObject({
-  version: z.literal(1),
-  wasm: z.strictObject({ size, sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)) }),
-  files: z.array(z.strictObject({ path: safePath, size })).check(z.maxLength(MAX_FILES)),
-  args: z.array(noNul).check(z.maxLength(4096)),
-  env: z.record(z.string().check(z.minLength(1), z.maxLength(4096), z.refine((k) => !k.includes('=') && !k.includes('\0'))), noNul),
-  fds: z.array(z.enum(['stdin', 'stdout', 'stderr', 'null'])).check(z.maxLength(256)),
+const checkManifest = strictObject({
+  version: literal(1),
+  wasm: strictObject({ size, sha256: hex(32) }),
+  files: array(strictObject({ path: safePath, size }), MAX_FILES),
+  args: array(noNul, 4096),
+  env: record(envName, noNul, 4096),
+  fds: array(oneOf('stdin', 'stdout', 'stderr', 'null'), 256),
 });
 
 /** Serialises a package (deterministic: same input, same bytes). */
@@ -72,8 +73,8 @@ export function encodePackageParts(pkg: Package): Uint8Array[] {
     env: Object.fromEntries(Object.entries(pkg.env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
     fds: [...pkg.fds],
   };
-  const parsed = ManifestSchema.safeParse(manifest);
-  if (!parsed.success) throw new PackageError(`invalid package: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`);
+  const parsed = validate(checkManifest, manifest);
+  if (!parsed.ok) throw new PackageError(`invalid package: ${parsed.message}`);
   const m = Buffer.from(JSON.stringify(manifest), 'utf8');
   const len = Buffer.alloc(4);
   len.writeUInt32BE(m.length);
@@ -99,9 +100,9 @@ export function decodePackage(bytes: Uint8Array): Package {
   } catch {
     throw new PackageError('package manifest is not JSON');
   }
-  const parsed = ManifestSchema.safeParse(json);
-  if (!parsed.success) throw new PackageError(`package manifest: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`);
-  const man = parsed.data;
+  const parsed = validate(checkManifest, json);
+  if (!parsed.ok) throw new PackageError(`package manifest: ${parsed.message}`);
+  const man = parsed.value;
   let off = MAGIC.length + 4 + mlen;
   const take = (n: number, what: string): Uint8Array => {
     if (off + n > b.length) throw new PackageError(`package ends inside ${what}`);

@@ -7,6 +7,7 @@
 import type { Backend, Evidence, LaunchRecord } from '../backend/index.js';
 import type { SuiteRow } from '../crypto/suites.js';
 import type { KeepProcess } from './keep-process.js';
+import { trace } from '../client/trace.js';
 
 /** What the host hands the client for verification. */
 export interface KeepAttestation {
@@ -24,6 +25,8 @@ export async function attestKeep(
   suite: SuiteRow,
 ): Promise<KeepAttestation> {
   const request = await keep.attest(nonce, suite.name);
+  trace('host: keep asked for its report data');
   const evidence = await backend.attest(Buffer.from(request.reportData, 'hex'), launch);
+  trace('host: platform evidence made');
   return { evidence, publicKey: Buffer.from(request.publicKey, 'hex') };
 }

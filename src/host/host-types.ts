@@ -20,7 +20,7 @@ export const DEFAULT_OUTPUT_RETENTION_MS = 10 * 60_000;
 
 /** Options of {@link Host.open}. Every field has a default. */
 export interface HostOptions {
-  /** Folder of the agent's database (`host.db`). Undefined: an in-memory database. */
+  /** Folder of the agent's database (`host.db`). Undefined: state in memory only (embedded hosts). */
   readonly stateDir?: string;
   /** Where backends keep their state (the `sim` platform). Default: `stateDir`, else `defaultStateDir()`. */
   readonly backendStateDir?: string;

@@ -20,7 +20,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Backend, BackendName, Evidence, LaunchRecord } from '../backend/index.js';
 import { defaultStateDir } from '../backend/state-dir.js';
 import { findSuite } from '../crypto/suites.js';
-import { LimitsSchema } from '../keep/messages.js';
+import { checkLimits } from '../keep/messages.js';
+import { validate } from '../keep/validate.js';
 import type { KeepEvent } from '../keep/messages.js';
 import { DEFAULT_LIMITS } from '../runtime/limits.js';
 import type { Limits } from '../runtime/limits.js';
@@ -36,8 +37,8 @@ import type { HostLogger } from './log.js';
 import { silentLogger } from './log.js';
 import { bootId, killIfSameProcess, processIdentity } from './proc.js';
 import type { ProcessIdentity } from './proc.js';
-import { KeepStore, isTerminal } from './store.js';
-import type { KeepPatch, KeepRecord, KeepState, TenantRecord } from './store.js';
+import { isTerminal, openKeepStore } from './store.js';
+import type { KeepPatch, KeepRecord, KeepState, KeepStore, TenantRecord } from './store.js';
 
 import { DEFAULT_ABANDON_AFTER_MS, DEFAULT_MAX_PACKAGE_BYTES, PACKAGE_SLICE_BYTES, DEFAULT_ATTEST_TIMEOUT_MS, DEFAULT_OUTPUT_RETENTION_MS } from './host-types.js';
 import type { HostOptions, CreateKeepRequest, CreatedKeep, KeepInfo, KeepEventsOptions } from './host-types.js';
@@ -144,7 +145,7 @@ export class Host {
     } catch (err) {
       throw new HostError('ERR_INTERNAL', `the keep runtime bundle is missing (run the build): ${(err as Error).message}`, { cause: err });
     }
-    const store = await KeepStore.open(opts.stateDir);
+    const store = await openKeepStore(opts.stateDir);
     let host: Host;
     try {
       host = new Host(store, opts, bundleDir);
@@ -162,7 +163,9 @@ export class Host {
     host.#warm.refill();
     // Prepare the default backend and the launch measurement now, while keeps boot; a failure
     // here is reported by the first createKeep (neither result is cached when it fails).
-    host.#backendFor(undefined).catch(() => {});
+    host.#backendFor(undefined)
+      .then((b) => b.prepare?.())
+      .catch(() => {});
     host.#launchRecord().catch(() => {});
     return host;
   }
@@ -245,8 +248,8 @@ export class Host {
     const suite = findSuite(req.kem ?? 'x25519');
     if (suite === undefined) throw new TypeError(`unknown kem '${String(req.kem)}'`);
     const asked = Object.fromEntries(Object.entries(req.limits ?? {}).filter(([, v]) => v !== undefined));
-    const limits = LimitsSchema.safeParse({ ...DEFAULT_LIMITS, ...asked });
-    if (!limits.success) throw new TypeError(`bad limits: ${limits.error.issues[0]?.message ?? 'invalid'}`);
+    const limits = validate(checkLimits, { ...DEFAULT_LIMITS, ...asked });
+    if (!limits.ok) throw new TypeError(`bad limits: ${limits.message}`);
     const preopens = (req.preopens ?? []).map((p) => {
       if (typeof p?.host !== 'string' || typeof p.guest !== 'string') throw new TypeError('preopens: each needs host and guest strings');
       return { host: p.host, guest: p.guest };
@@ -328,7 +331,7 @@ export class Host {
       throw new HostError('ERR_ATTESTATION', `the keep ended while attesting (${this.#store.get(tenant, id)?.errorCode ?? 'ERR_KEEP_CRASHED'})`);
     }
     try {
-      keepProcess.launch({ keepId: id, evidenceDigest, preopens, limits: limits.data });
+      keepProcess.launch({ keepId: id, evidenceDigest, preopens, limits: limits.value });
     } catch (err) {
       this.#endKeep(l, 'failed', { errorCode: 'ERR_INTERNAL', errorMessage: cut(`cannot send the launch request: ${(err as Error).message}`) });
       throw new HostError('ERR_INTERNAL', `cannot launch the keep: ${(err as Error).message}`, { cause: err });
@@ -344,6 +347,14 @@ export class Host {
     if (e.type === 'started' && this.#store.update(live.id, { state: 'running', expiresAt: null }, this.#now(), ['attested'])) {
       live.log.appendEvent({ type: 'state', state: 'running' });
       this.#log('keep.state', { keep: live.id, state: 'running' });
+    }
+    // A keep sharing this process's stdio has written all of its output (synchronously) before
+    // it reports its outcome, so the outcome stands now, not after the process has torn itself
+    // down (~10 ms); the ending process no longer holds this one. With piped output the host
+    // waits for the process to end, and so for the last of its output.
+    if ((e.type === 'exit' || e.type === 'trap' || e.type === 'error') && this.#stdio === 'inherit' && !live.settled && live.endedBy === undefined) {
+      this.#onKeepDone(live, e, 'reported');
+      live.process.release();
     }
   }
 
@@ -368,6 +379,7 @@ export class Host {
 
   /** The keep process ended: record the outcome (unless the host already had), finish the log. */
   #onKeepDone(live: LiveKeep, event: KeepEvent | undefined, how: string): void {
+    if (live.settled) return;
     clearTimeout(live.expiry);
     live.settled = true;
     const now = this.#now();

@@ -10,9 +10,11 @@ import { join } from 'node:path';
 import { keepBundleDir } from '../runtime/measurement.js';
 import { ENGINE_FLAGS, keepEngine } from '../runtime/engine.js';
 import { FrameDecoder, encodeFrame } from '../keep/frames.js';
-import { KeepEventSchema } from '../keep/messages.js';
+import { checkKeepEvent } from '../keep/messages.js';
+import { validate } from '../keep/validate.js';
 import type { KeepEvent } from '../keep/messages.js';
 import type { Limits } from '../runtime/limits.js';
+import { keepTraceEnv } from '../client/trace.js';
 
 /** How a keep process ended. */
 export interface KeepOutcome {
@@ -49,8 +51,8 @@ export class KeepProcess {
     this.child = spawn(engine.path, [...ENGINE_FLAGS, join(opts.bundleDir ?? keepBundleDir(), 'keep.mjs')], {
       // A deployed workload has no stdin (it reads end-of-file); `inherit` shares this process's.
       stdio: [opts.stdio === 'pipe' ? 'ignore' : 'inherit', opts.stdio, opts.stdio, 'pipe'],
-      // The keep sees none of the host's environment.
-      env: {},
+      // The keep sees none of the host's environment (only a trace origin when tracing).
+      env: keepTraceEnv(),
     });
     this.control = this.child.stdio[3] as Duplex;
     let last: KeepEvent | undefined;
@@ -65,13 +67,13 @@ export class KeepProcess {
         return;
       }
       for (const f of frames) {
-        const parsed = KeepEventSchema.safeParse(f.header);
-        if (!parsed.success) {
+        const parsed = validate(checkKeepEvent, f.header);
+        if (!parsed.ok) {
           last = { type: 'error', code: 'ERR_PROTOCOL', message: 'keep sent an invalid event' };
           this.child.kill('SIGKILL');
           return;
         }
-        const event = parsed.data as KeepEvent;
+        const event: KeepEvent = parsed.value;
         if (event.type === 'exit' || event.type === 'trap' || event.type === 'error') last = event;
         const w = this.waiters.findIndex((x) => x.type === event.type);
         if (w !== -1) this.waiters.splice(w, 1)[0]!.resolve(event);
@@ -140,6 +142,12 @@ export class KeepProcess {
       this.control.once('drain', onDrain);
       this.control.once('close', onClose);
     });
+  }
+
+  /** Lets this process exit without waiting for the keep's (after its outcome is known). */
+  release(): void {
+    this.child.unref();
+    (this.control as Duplex & { unref?: () => void }).unref?.();
   }
 
   /** Kills the keep process. */

@@ -8,7 +8,7 @@
  */
 import { Socket } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { decodePackage } from '../crypto/package.js';
 import type { Package } from '../crypto/package.js';
 import type { PackageOpener } from '../crypto/seal.js';
@@ -16,11 +16,16 @@ import { compileModule } from '../runtime/compile.js';
 import { WORKLOAD_ENGINE_FLAGS } from '../runtime/engine.js';
 import type { WorkerResult, WorkerRun } from '../runtime/worker.js';
 import { EXIT_ERROR, EXIT_TIMEOUT, EXIT_TRAP } from './exit-codes.js';
+import { DEFAULT_SUITE } from '../crypto/suites.js';
 import { FrameDecoder, encodeFrame } from './frames.js';
 import type { Frame } from './frames.js';
 import type { KeepIdentity } from './identity.js';
-import { AttestRequestSchema, LaunchRequestSchema, PackageFrameSchema } from './messages.js';
+import { keepTrace } from './trace.js';
+import { checkAttestRequest, checkLaunchRequest, checkPackageFrame } from './messages.js';
+import { validate } from './validate.js';
 import type { KeepEvent, LaunchRequest } from './messages.js';
+
+const DEFAULT_KEM = DEFAULT_SUITE.name;
 
 /** A failure to report to the host: a stable code and a message. */
 class KeepFailure extends Error {
@@ -32,27 +37,29 @@ class KeepFailure extends Error {
   }
 }
 
-/** Runs the keep's main thread; `workerUrl` is the module its worker thread starts from. */
-export function keepMain(workerUrl: URL): void {
+/** Runs the keep's main thread; `worker` is its (booting) worker thread. */
+export function keepMain(worker: Worker): void {
+  keepTrace('main thread running');
   const control = new Socket({ fd: 3, readable: true, writable: true });
   let finished = false;
   const finish = (event: KeepEvent, status: number): void => {
     if (finished) return;
     finished = true;
+    keepTrace(`finish: ${event.type}`);
     control.end(encodeFrame(event), () => process.exit(status));
     // If the host went away, still leave.
     setTimeout(() => process.exit(status), 1000).unref();
   };
   const fail = (code: string, message: string): void => finish({ type: 'error', code, message }, EXIT_ERROR);
 
-  // Boot the worker at once so that its start-up overlaps with attestation and the transfer.
-  const worker = new Worker(workerUrl, { env: {}, argv: [], execArgv: [], stdin: false, stdout: false, stderr: false });
   const workerReady = new Promise<void>((resolve) => {
     worker.on('message', (msg: WorkerResult) => {
       switch (msg.type) {
         case 'ready':
+          keepTrace('worker ready');
           return resolve();
         case 'started':
+          keepTrace('workload started');
           control.write(encodeFrame(msg));
           return;
         case 'exit':
@@ -73,13 +80,24 @@ export function keepMain(workerUrl: URL): void {
   let opener: PackageOpener | undefined;
   let packageDone = false;
 
+  // The key of the default suite is made while the host is still busy: a keep serves one
+  // deploy, so this is the key of that deploy (bound to the client's nonce on 'attest'). A
+  // request for another suite gets a key of that suite instead, and this one is dropped.
+  const identityCode = import('./identity.js');
+  const earlyKey = identityCode.then((m) => m.generateKeepKey(DEFAULT_KEM));
+  earlyKey.catch(() => {
+    // Reported if it is used (onAttest); an unused key's failure does not matter.
+  });
+  const sealCode = import('../crypto/seal.js');
+
   const onAttest = async (f: Frame): Promise<void> => {
     if (identity) throw new KeepFailure('ERR_PROTOCOL', 'attest sent twice');
-    const req = AttestRequestSchema.safeParse(f.header);
-    if (!req.success) throw new KeepFailure('ERR_PROTOCOL', `bad attest request: ${req.error.issues[0]?.message}`);
-    // Loaded only now: the HPKE library is most of the bundle.
-    const { createKeepIdentity } = await import('./identity.js');
-    identity = await createKeepIdentity(Buffer.from(req.data.nonce, 'hex'), req.data.kem);
+    const req = validate(checkAttestRequest, f.header);
+    if (!req.ok) throw new KeepFailure('ERR_PROTOCOL', `bad attest request: ${req.message}`);
+    const { bindKeepKey, generateKeepKey } = await identityCode;
+    const key = req.value.kem === DEFAULT_KEM ? await earlyKey : await generateKeepKey(req.value.kem);
+    identity = bindKeepKey(key, Buffer.from(req.value.nonce, 'hex'));
+    keepTrace('attest: key bound');
     control.write(
       encodeFrame({
         type: 'attestation-request',
@@ -92,22 +110,25 @@ export function keepMain(workerUrl: URL): void {
 
   const onLaunch = async (f: Frame): Promise<void> => {
     if (!identity || launch) throw new KeepFailure('ERR_PROTOCOL', 'launch must follow attest, once');
-    const req = LaunchRequestSchema.safeParse(f.header);
-    if (!req.success) throw new KeepFailure('ERR_PROTOCOL', `bad launch request: ${req.error.issues[0]?.message}`);
-    launch = req.data;
-    const { PackageOpener: Opener } = await import('../crypto/seal.js');
+    const req = validate(checkLaunchRequest, f.header);
+    if (!req.ok) throw new KeepFailure('ERR_PROTOCOL', `bad launch request: ${req.message}`);
+    launch = req.value;
+    keepTrace('launch received');
+    const { PackageOpener: Opener } = await sealCode;
     // The package is held once, in this keep; its size is bounded by the memory cap plus room for files.
     opener = new Opener(identity, launch.keepId, Buffer.from(launch.evidenceDigest, 'hex'), 1024 * 1024 * 1024);
   };
 
   const onPackage = async (f: Frame): Promise<void> => {
     if (!opener || !launch || packageDone) throw new KeepFailure('ERR_PROTOCOL', 'package before launch, or after the last slice');
-    const req = PackageFrameSchema.safeParse(f.header);
-    if (!req.success) throw new KeepFailure('ERR_PROTOCOL', 'bad package frame');
+    const req = validate(checkPackageFrame, f.header);
+    if (!req.ok) throw new KeepFailure('ERR_PROTOCOL', `bad package frame: ${req.message}`);
     await opener.push(f.payload);
-    if (!req.data.last) return;
+    if (!req.value.last) return;
     packageDone = true;
+    keepTrace('package received');
     const plaintext = await opener.finish();
+    keepTrace('package opened');
     let pkg: Package;
     try {
       pkg = decodePackage(plaintext);
@@ -121,6 +142,7 @@ export function keepMain(workerUrl: URL): void {
     // The workload's engine flags are process-wide and TurboFan compiles on background threads:
     // start only once the worker has booted, or its start-up pays for both (measured: +40 ms).
     await workerReady;
+    keepTrace('compile');
     for (const flag of WORKLOAD_ENGINE_FLAGS) setFlagsFromString(flag);
     let module: WebAssembly.Module;
     try {
@@ -145,6 +167,7 @@ export function keepMain(workerUrl: URL): void {
     };
     // Hand the package's bytes to the worker instead of copying them (the module is compiled).
     const buffers = [...new Set(pkg.files.map((f) => f.data.buffer))].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
+    keepTrace('compiled');
     worker.postMessage(run, buffers);
   };
 

@@ -5,7 +5,8 @@
  *   measurement = SHA-384( "enarx-ts runtime v1" 0x00
  *                          ‖ u32be(len) ‖ engine identity (utf-8)
  *                          ‖ u32be(len) ‖ workload engine flags, space-separated (utf-8)
- *                          ‖ SHA-384(keep.mjs) ‖ SHA-384(keep-worker.mjs) )     (dist/bundle/)
+ *                          ‖ SHA-384(keep.mjs) ‖ SHA-384(keep-main.mjs)
+ *                          ‖ SHA-384(keep-worker.mjs) )                          (dist/bundle/)
  *
  * The engine identity is the pinned engine's package name, version and npm integrity (from
  * engine/package-lock.json), so the same release on the same engine measures the same on every
@@ -19,7 +20,7 @@ import { packageRoot } from '../paths.js';
 import { WORKLOAD_ENGINE_FLAGS, keepEngine } from './engine.js';
 
 /** The files of the keep runtime bundle, inside the bundle folder. */
-export const KEEP_BUNDLE_FILES = ['keep.mjs', 'keep-worker.mjs'] as const;
+export const KEEP_BUNDLE_FILES = ['keep.mjs', 'keep-main.mjs', 'keep-worker.mjs'] as const;
 
 /**
  * The folder of the current keep runtime bundle, with the build's symlink resolved, so that what

@@ -8,7 +8,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { packagePath } from '../paths.js';
-import * as z from 'zod/mini';
+import { array, literal, optional, string, strictObject, validate } from '../keep/validate.js';
 
 /** One accepted measurement. */
 export interface ReferenceValue {
@@ -19,15 +19,13 @@ export interface ReferenceValue {
   readonly engine?: string;
 }
 
-const hex96 = z.string().check(z.regex(/^[0-9a-f]{96}$/, 'measurement must be 96 lower-case hex digits'));
-const name = z.string().check(z.minLength(1), z.maxLength(200));
+const hex96 = string({ max: 96, pattern: /^[0-9a-f]{96}$/, patternMessage: 'measurement must be 96 lower-case hex digits' });
+const name = string({ min: 1, max: 200 });
 
-/** The file's schema. */
-export const ReferenceValuesSchema = z.strictObject({
-  version: z.literal(1),
-  values: z
-    .array(z.strictObject({ measurement: hex96, runtime: name, release: name, backend: name, engine: z.optional(z.string().check(z.maxLength(1000))) }))
-    .check(z.maxLength(10_000)),
+/** Checks the file's content. */
+export const checkReferenceValues = strictObject({
+  version: literal(1),
+  values: array(strictObject({ measurement: hex96, runtime: name, release: name, backend: name, engine: optional(string({ max: 1000 })) }), 10_000),
 });
 
 /** A reference-values file that does not parse. */
@@ -50,12 +48,9 @@ export function parseReferenceValues(text: string, source = 'reference values'):
   } catch (err) {
     throw new ReferenceValuesError(`${source}: not JSON: ${(err as Error).message}`);
   }
-  const parsed = ReferenceValuesSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ReferenceValuesError(`${source}: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`);
-  }
-  return parsed.data.values;
+  const parsed = validate(checkReferenceValues, json);
+  if (!parsed.ok) throw new ReferenceValuesError(`${source}: ${parsed.message}`);
+  return parsed.value.values;
 }
 
 /** Reads a reference-values file (default: this installation's). */

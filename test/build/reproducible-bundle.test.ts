@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 import { KEEP_BUNDLE_FILES, keepBundleDir, measureBundle, runtimeMeasurement } from '../../src/runtime/measurement.js';
 import { loadReferenceValues } from '../../src/runtime/reference-values.js';
@@ -16,16 +17,10 @@ test('the keep runtime bundle is reproducible: the same source gives the same by
   const out = mkdtempSync(join(tmpdir(), 'enarx-bundle-'));
   try {
     // Bundle the compiled keep sources again, the way scripts/build.mjs does, into a fresh folder.
-    const build = spawnSync(process.execPath, ['-e', `
-      import('esbuild').then((e) => e.build({
-        bundle: true, platform: 'node', format: 'esm', target: 'node20', legalComments: 'none', logLevel: 'silent',
-        absWorkingDir: ${JSON.stringify(REPO_ROOT)},
-        banner: { js: "import { createRequire as __enarxCreateRequire } from 'node:module'; const require = __enarxCreateRequire(import.meta.url);" },
-        entryPoints: { keep: 'dist/src/keep/entry.js', 'keep-worker': 'dist/src/runtime/worker-entry.js' },
-        outdir: ${JSON.stringify(out)}, outExtension: { '.js': '.mjs' },
-      }))`], { cwd: REPO_ROOT, encoding: 'utf8' });
-    assert.equal(build.status, 0, build.stderr);
-    void esbuild;
+    const { buildKeepBundle } = (await import(pathToFileURL(join(REPO_ROOT, 'scripts', 'keep-bundle.mjs')).href)) as {
+      buildKeepBundle: (e: typeof esbuild, root: string, out: string) => Promise<unknown>;
+    };
+    await buildKeepBundle(esbuild, REPO_ROOT, out);
     for (const f of KEEP_BUNDLE_FILES) {
       assert.equal(sha(readFileSync(join(out, f))), sha(readFileSync(join(keepBundleDir(), f))), `${f} differs between two builds`);
     }

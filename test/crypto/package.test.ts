@@ -19,7 +19,9 @@ test('packages round-trip and encode deterministically', () => {
   assert.deepEqual(Buffer.from(back.wasm), Buffer.from(pkg.wasm));
   assert.deepEqual(back.files.map((f) => [f.path, Buffer.from(f.data).toString()]), [['etc/config.json', '{}'], ['secret.txt', 'canary']]);
   assert.deepEqual(back.args, pkg.args);
-  assert.deepEqual(back.env, { A: '1', B: '2' });
+  // A null-prototype record: an env var named __proto__ is data, not a prototype.
+  assert.deepEqual({ ...back.env }, { A: '1', B: '2' });
+  assert.equal(Object.getPrototypeOf(back.env), null);
 });
 
 test('paths that could leave the package root are refused', () => {

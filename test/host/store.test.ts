@@ -6,33 +6,79 @@ import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { isHostError } from '../../src/host/errors.js';
 import { processIdentity } from '../../src/host/proc.js';
-import { KeepStore } from '../../src/host/store.js';
+import { MemoryKeepStore } from '../../src/host/memory-store.js';
+import { SqliteKeepStore } from '../../src/host/sqlite-store.js';
+import { openKeepStore } from '../../src/host/store.js';
+import type { KeepStore } from '../../src/host/store.js';
 import { cleanup, tempDir } from './support.js';
 
 after(cleanup);
 
 const rec = (id: string, tenant = 'alice') => ({ id, tenant, backend: 'nil', kem: 'x25519', state: 'starting' as const, createdAt: 1, updatedAt: 1 });
 
-test('the first terminal verdict wins; live-state updates are conditional', async () => {
-  const store = await KeepStore.open(undefined);
-  store.insert(rec('k1'));
-  assert.equal(store.update('k1', { state: 'attested', expiresAt: 99 }, 2, ['starting']), true);
-  assert.equal(store.update('k1', { state: 'attested' }, 3, ['starting']), false);
-  assert.equal(store.update('k1', { state: 'killed' }, 4), true);
-  assert.equal(store.update('k1', { state: 'failed', errorCode: 'ERR_KEEP_CRASHED' }, 5), false);
-  const r = store.get('alice', 'k1');
-  assert.equal(r?.state, 'killed');
-  assert.equal(r?.errorCode, undefined);
-  assert.equal(r?.updatedAt, 4);
-  assert.equal(store.get('bob', 'k1'), undefined);
-  assert.deepEqual(store.live(), []);
-  store.close();
-  assert.equal(store.update('k1', { state: 'lost' }, 6, ['killed']), false, 'a closed store changes nothing');
+// One contract, two stores: every case runs against SQLite (in memory and in a file) and memory.
+const STORES: [string, () => Promise<KeepStore>][] = [
+  ['sqlite :memory:', () => SqliteKeepStore.open(undefined)],
+  ['sqlite file', () => openKeepStore(tempDir())],
+  ['memory', () => openKeepStore(undefined)],
+];
+
+for (const [name, open] of STORES) {
+  test(`${name}: the first terminal verdict wins; live-state updates are conditional`, async () => {
+    const store = await open();
+    store.insert(rec('k1'));
+    assert.equal(store.update('k1', { state: 'attested', expiresAt: 99 }, 2, ['starting']), true);
+    assert.equal(store.get('alice', 'k1')?.expiresAt, 99);
+    assert.equal(store.update('k1', { state: 'attested' }, 3, ['starting']), false);
+    assert.equal(store.update('k1', { state: 'running', expiresAt: null, packageBytes: 7 }, 3, ['attested']), true);
+    assert.equal(store.get('alice', 'k1')?.expiresAt, undefined, 'null clears the expiry');
+    assert.equal(store.update('k1', { state: 'killed' }, 4), true);
+    assert.equal(store.update('k1', { state: 'failed', errorCode: 'ERR_KEEP_CRASHED' }, 5), false);
+    assert.equal(store.update('k1', { packageBytes: 9 }, 5, []), false, 'no allowed state, no change');
+    assert.equal(store.update('nope', { state: 'killed' }, 5), false);
+    const r = store.get('alice', 'k1');
+    assert.deepEqual(r, { id: 'k1', tenant: 'alice', backend: 'nil', kem: 'x25519', state: 'killed', createdAt: 1, updatedAt: 4, packageBytes: 7 });
+    assert.ok(Object.isFrozen(r));
+    assert.equal(store.get('bob', 'k1'), undefined);
+    assert.deepEqual(store.live(), []);
+    store.close();
+    assert.equal(store.closed, true);
+    assert.equal(store.update('k1', { state: 'lost' }, 6, ['killed']), false, 'a closed store changes nothing');
+    assert.equal(store.get('alice', 'k1'), undefined);
+  });
+
+  test(`${name}: lists are per tenant and ordered; delete is per tenant; tenants by name`, async () => {
+    const store = await open();
+    store.insert({ ...rec('b'), createdAt: 2 });
+    store.insert({ ...rec('a'), createdAt: 2 });
+    store.insert({ ...rec('c'), createdAt: 1 });
+    store.insert({ ...rec('z', 'bob'), createdAt: 0 });
+    assert.throws(() => store.insert(rec('a')), 'ids are unique');
+    assert.deepEqual(store.list('alice').map((r) => r.id), ['c', 'a', 'b']);
+    assert.deepEqual(store.live().map((r) => r.id)[0], 'z');
+    assert.equal(store.live().length, 4);
+    store.update('z', { state: 'exited', exitCode: 0 }, 3);
+    assert.deepEqual(store.live().map((r) => r.tenant), ['alice', 'alice', 'alice']);
+    assert.equal(store.delete('alice', 'z'), false, "not alice's");
+    assert.equal(store.delete('bob', 'z'), true);
+    assert.equal(store.delete('bob', 'z'), false);
+    assert.deepEqual(store.list('bob'), []);
+    store.setTenant('mallory', new Uint8Array(32).fill(2), 1);
+    store.setTenant('alice', new Uint8Array(32).fill(1), 1);
+    store.setTenant('alice', new Uint8Array(32).fill(3), 2);
+    assert.deepEqual(store.tenants().map((t) => [t.name, t.tokenSha256[0]]), [['alice', 3], ['mallory', 2]]);
+    store.close();
+  });
+}
+
+test('an embedded host keeps its state in memory, not in SQLite', async () => {
+  assert.ok((await openKeepStore(undefined)) instanceof MemoryKeepStore);
+  assert.ok((await openKeepStore(tempDir())) instanceof SqliteKeepStore);
 });
 
 test('the database file is private, in WAL mode, and holds what was written', async () => {
   const dir = tempDir();
-  const store = await KeepStore.open(dir);
+  const store = await SqliteKeepStore.open(dir);
   store.insert(rec('k2'));
   store.setTenant('alice', new Uint8Array(32).fill(1), 1);
   store.close();
@@ -42,7 +88,7 @@ test('the database file is private, in WAL mode, and holds what was written', as
   assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
   assert.deepEqual(db.prepare('SELECT id, state FROM keeps').all(), [{ id: 'k2', state: 'starting' }]);
   db.close();
-  const again = await KeepStore.open(dir);
+  const again = await SqliteKeepStore.open(dir);
   assert.deepEqual(again.live().map((r) => r.id), ['k2']);
   assert.deepEqual(again.tenants().map((t) => t.name), ['alice']);
   again.close();
@@ -50,7 +96,7 @@ test('the database file is private, in WAL mode, and holds what was written', as
 
 test('a state folder owned by another live agent is refused; a dead owner is replaced', async () => {
   const dir = tempDir();
-  const store = await KeepStore.open(dir);
+  const store = await SqliteKeepStore.open(dir);
   const other = spawn('sleep', ['30'], { stdio: 'ignore' });
   try {
     const otherId = processIdentity(other.pid!);
@@ -72,5 +118,5 @@ test('a database from a newer agent is refused', async () => {
   const db = new Database(join(dir, 'host.db'));
   db.pragma('user_version = 99');
   db.close();
-  await assert.rejects(KeepStore.open(dir), (e) => isHostError(e) && e.code === 'ERR_INTERNAL');
+  await assert.rejects(SqliteKeepStore.open(dir), (e) => isHostError(e) && e.code === 'ERR_INTERNAL');
 });

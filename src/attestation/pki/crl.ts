@@ -15,8 +15,10 @@
  * from the received DER with our own reader, so what is verified is what was sent.
  */
 import type { KeyObject } from 'node:crypto';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { CertificateList, type Extension } from '@peculiar/asn1-x509';
+import { createRequire } from 'node:module';
+import type * as Asn1Schema from '@peculiar/asn1-schema';
+import type * as Asn1X509 from '@peculiar/asn1-x509';
+import type { CertificateList, Extension } from '@peculiar/asn1-x509';
 import { AttestationError } from '../errors.js';
 import { resolveSignatureAlgorithm, verifySignature, type SignatureAlgorithm } from './algorithms.js';
 import { DerTag, children, encodingOf, expectTlv } from './der.js';
@@ -103,6 +105,14 @@ const NAME_KEYS: Readonly<Record<string, string>> = {
   '2.5.4.11': 'OU',
 };
 
+// The ASN.1 schema libraries are loaded with the first CRL: their module evaluation costs
+// ~15 ms, which verifications without CRLs (every `enarx run`) need not pay.
+const requireLazily = createRequire(import.meta.url);
+let asn1: { readonly schema: typeof Asn1Schema; readonly x509: typeof Asn1X509 } | undefined;
+function asn1Libraries(): { readonly schema: typeof Asn1Schema; readonly x509: typeof Asn1X509 } {
+  return (asn1 ??= { schema: requireLazily('@peculiar/asn1-schema') as typeof Asn1Schema, x509: requireLazily('@peculiar/asn1-x509') as typeof Asn1X509 });
+}
+
 function checkExtensions(exts: readonly Extension[] | undefined, known: ReadonlySet<string>, where: string): void {
   const seen = new Set<string>();
   for (const e of exts ?? []) {
@@ -122,7 +132,8 @@ export function parseCrl(input: Uint8Array): Crl {
   try {
     const outer = expectTlv(der, 0, DerTag.SEQUENCE, 'CertificateList');
     if (outer.end !== der.length) bad('trailing bytes');
-    list = AsnConvert.parse(der, CertificateList);
+    const { schema, x509 } = asn1Libraries();
+    list = schema.AsnConvert.parse(der, x509.CertificateList);
   } catch (err) {
     if (err instanceof AttestationError) bad(err.message, err);
     bad('not a CertificateList', err);

@@ -85,6 +85,11 @@ export class SimBackend implements Backend {
     });
   }
 
+  /** Loads (or creates) the platform's state: its keys and certificate chain. */
+  async prepare(): Promise<void> {
+    await this.#load();
+  }
+
   #load(): Promise<SimState> {
     if (this.#state === undefined) {
       const p = loadOrCreateSimState(this.#opts.stateDir, this.#opts.now());

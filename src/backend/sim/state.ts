@@ -15,7 +15,8 @@
 import { createPrivateKey, createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as z from 'zod/mini';
+import { hex, int, literal, string, strictObject, validate } from '../../keep/validate.js';
+import type { Checked } from '../../keep/validate.js';
 import { AttestationError } from '../../attestation/errors.js';
 import { parseCertificate, type Certificate } from '../../attestation/pki/certificate.js';
 import { verifyChain } from '../../attestation/pki/chain.js';
@@ -50,16 +51,16 @@ export interface SimState {
   readonly vcekKey: KeyObject;
 }
 
-const byte = z.number().check(z.int(), z.minimum(0), z.maximum(255));
-const PlatformFileSchema = z.strictObject({
-  format: z.literal('enarx-sim-platform'),
-  version: z.literal(1),
-  product: z.literal('Milan'),
-  productName: z.string().check(z.minLength(1), z.maxLength(64)),
-  chipId: z.string().check(z.regex(/^[0-9a-f]{128}$/)),
-  reportedTcb: z.strictObject({ bootloader: byte, tee: byte, snp: byte, microcode: byte }),
-  firmware: z.strictObject({ major: byte, minor: byte, build: byte }),
-  created: z.string().check(z.maxLength(64)),
+const byte = int(0, 255);
+const checkPlatformFile = strictObject({
+  format: literal('enarx-sim-platform'),
+  version: literal(1),
+  product: literal('Milan'),
+  productName: string({ min: 1, max: 64 }),
+  chipId: hex(64),
+  reportedTcb: strictObject({ bootloader: byte, tee: byte, snp: byte, microcode: byte }),
+  firmware: strictObject({ major: byte, minor: byte, build: byte }),
+  created: string({ max: 64 }),
 });
 
 const PLATFORM_FILE = 'platform.json';
@@ -119,9 +120,9 @@ function parseFacts(dir: string, text: Buffer): SimFacts {
   } catch (err) {
     throw stateError(dir, `${PLATFORM_FILE} is not JSON`, err);
   }
-  const r = PlatformFileSchema.safeParse(raw);
-  if (!r.success) throw stateError(dir, `${PLATFORM_FILE} is malformed: ${r.error.issues[0]?.message ?? 'invalid'}`);
-  const f = r.data;
+  const r = validate(checkPlatformFile, raw);
+  if (!r.ok) throw stateError(dir, `${PLATFORM_FILE} is malformed: ${r.message}`);
+  const f = r.value;
   return Object.freeze({
     product: f.product,
     productName: f.productName,
@@ -175,7 +176,7 @@ async function writeNewState(tmp: string, now: Date): Promise<void> {
   const chipId = new Uint8Array(randomBytes(64));
   const reportedTcb = SIM_PLATFORM.reportedTcb;
   const pki = await createSimPki({ chipId, reportedTcb }, now);
-  const platform: z.infer<typeof PlatformFileSchema> = {
+  const platform: Checked<typeof checkPlatformFile> = {
     format: 'enarx-sim-platform',
     version: 1,
     product: 'Milan',

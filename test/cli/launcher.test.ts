@@ -1,0 +1,53 @@
+/**
+ * The `enarx` command (bin/enarx): it runs the CLI on the pinned engine, except `enarx host`,
+ * which runs on the Node.js from PATH (its SQLite module's ABI); ENARX_CLI_NODE overrides both.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { keepEngine } from '../../src/runtime/engine.js';
+import { REPO_ROOT } from '../support/vectors.js';
+
+const LAUNCHER = join(REPO_ROOT, 'bin', 'enarx');
+const HELLO = join(REPO_ROOT, 'examples', 'hello', 'hello.wasm');
+const engine = keepEngine();
+const skip = engine.source !== 'pinned' ? 'no pinned engine on this platform' : false;
+
+const versionOf = (node: string): string => spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
+/** Runs the launcher with tracing on; returns its result and the Node.js version the CLI ran on. */
+function launch(file: string, args: string[], env: NodeJS.ProcessEnv = {}): { status: number | null; stdout: string; stderr: string; node: string | undefined } {
+  const r = spawnSync(file, args, { encoding: 'utf8', env: { ...process.env, ENARX_TRACE: '1', ...env } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, node: /cli on Node\.js (v[\d.]+)/.exec(r.stderr)?.[1] };
+}
+
+test('enarx run runs the CLI on the pinned engine, byte-exact output and exit status', { skip }, () => {
+  const r = launch(LAUNCHER, ['run', '--env', 'EXIT_STATUS=7', HELLO]);
+  assert.equal(r.status, 7, r.stderr);
+  assert.equal(r.stdout, 'Hello from inside a keep!\nenv EXIT_STATUS=7\n');
+  assert.equal(r.node, versionOf(engine.path));
+});
+
+test('enarx host runs on the Node.js from PATH; ENARX_CLI_NODE picks another', { skip }, () => {
+  const host = launch(LAUNCHER, ['host', '--help']);
+  assert.equal(host.status, 0, host.stderr);
+  assert.equal(host.node, versionOf('node'));
+  const forced = launch(LAUNCHER, ['--version'], { ENARX_CLI_NODE: process.execPath });
+  assert.equal(forced.status, 0, forced.stderr);
+  assert.equal(forced.node, process.version);
+});
+
+test('the launcher works through a symlink, as npm installs it (node_modules/.bin/enarx)', { skip }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'enarx-bin-'));
+  try {
+    symlinkSync(LAUNCHER, join(dir, 'enarx'));
+    const r = launch(join(dir, 'enarx'), ['--version']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^enarx \d+\.\d+\.\d+/);
+    assert.equal(r.node, versionOf(engine.path));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
