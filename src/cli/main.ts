@@ -4,9 +4,11 @@
  */
 import { trace } from '../client/trace.js';
 import { CliError, reportError, usageError } from './errors.js';
+import { isRunHelp, startLocalKeep } from './run-keep.js';
+import type { LocalKeep } from './run-keep.js';
 
 /** A command group: receives the arguments after its name, returns the exit status. */
-export type CommandMain = (argv: readonly string[]) => Promise<number>;
+export type CommandMain = (argv: readonly string[], early?: LocalKeep) => Promise<number>;
 
 const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<CommandMain> }>> = {
   run: { summary: 'run a WebAssembly module in a local keep', load: async () => (await import('./run.js')).runMain },
@@ -42,11 +44,17 @@ export async function main(argv: readonly string[]): Promise<number> {
   const command = COMMANDS[name];
   const json = rest.includes('--json');
   const verbose = rest.includes('--verbose');
+  // `enarx run` starts its keep first (run-keep.ts); the command owns it once it has started.
+  let early: LocalKeep | undefined;
   try {
     if (!command) throw usageError(`unknown command '${name}'; see 'enarx --help'`);
+    if (name === 'run' && !isRunHelp(rest)) early = startLocalKeep();
     const run = await command.load();
-    return await run(rest);
+    const handed = early;
+    early = undefined;
+    return await run(rest, handed);
   } catch (err) {
+    early?.process.kill();
     return reportError(err, { json, verbose });
   }
 }

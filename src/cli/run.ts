@@ -5,9 +5,10 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { readConfig, resolveWorkload } from '../client/package-builder.js';
 import type { Package } from '../crypto/package.js';
-import { KeepProcess } from '../host/keep-process.js';
 import { trace } from '../client/trace.js';
-import { keepBundleDir } from '../runtime/measurement.js';
+import { warmUpSuite } from '../crypto/warm.js';
+import { isRunHelp, startLocalKeep } from './run-keep.js';
+import type { LocalKeep } from './run-keep.js';
 import type { BackendName } from '../backend/types.js';
 import { DEFAULT_SUITE, SUITES, findSuite } from '../crypto/suites.js';
 import type { SuiteRow } from '../crypto/suites.js';
@@ -142,17 +143,17 @@ export async function planRun(argv: readonly string[]): Promise<RunPlan> {
   };
 }
 
-/** Entry point of `enarx run`: a deploy to an in-process host whose keeps share this terminal. */
-export async function runMain(argv: readonly string[]): Promise<number> {
-  if (argv[0] === '--help' || argv[0] === '-h') {
+/**
+ * Entry point of `enarx run`: a deploy to an in-process host whose keeps share this terminal.
+ * `early` is the keep the dispatcher started (see startLocalKeep); this owns it from now on.
+ */
+export async function runMain(argv: readonly string[], early?: LocalKeep): Promise<number> {
+  if (isRunHelp(argv)) {
+    early?.process.kill();
     process.stdout.write(USAGE);
     return 0;
   }
-  // Start the keep first: its start-up overlaps with everything the CLI does before it needs it.
-  // What is launched is what is measured: the bundle folder is resolved once, here.
-  const bundleDir = keepBundleDir();
-  const spare = new KeepProcess({ stdio: 'inherit', bundleDir });
-  trace('keep spawned');
+  const { process: spare, bundleDir } = early ?? startLocalKeep();
   let plan: RunPlan;
   try {
     plan = await planRun(argv);
@@ -160,6 +161,8 @@ export async function runMain(argv: readonly string[]): Promise<number> {
     spare.kill();
     throw err;
   }
+  // While the keep boots: warm this process's sealing path (see crypto/warm.ts).
+  void warmUpSuite(plan.suite);
   const json = argv.slice(0, argv.indexOf(plan.modulePath)).includes('--json');
   const verbose = argv.slice(0, argv.indexOf(plan.modulePath)).includes('--verbose');
   // The protocol, trust decisions, sealing and the host are loaded with the code that needs them.

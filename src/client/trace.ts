@@ -8,7 +8,10 @@ const on = process.env['ENARX_TRACE'] === '1';
 const mark = Symbol.for('enarx.trace.exit');
 if (on && !(mark in globalThis)) {
   Object.defineProperty(globalThis, mark, { value: true });
-  process.on('exit', () => trace('process exit'));
+  process.on('exit', () => {
+    const u = process.resourceUsage();
+    trace(`process exit (cpu ${((u.userCPUTime + u.systemCPUTime) / 1000).toFixed(0)} ms)`);
+  });
 }
 
 /** Records that `phase` was reached (no-op unless ENARX_TRACE=1). */

@@ -2,21 +2,26 @@
  * The keep's own key: generated fresh inside the keep for its one deploy, bound into its
  * evidence (see attestation/binding.ts), and never leaving the keep. The private key stays in
  * this process's memory only.
+ *
+ * An X25519 key is made with node:crypto (~1 ms), so the report data can go out at once; the
+ * HPKE library's form of the key (WebCrypto imports, ~4 ms the first time) is prepared while
+ * the host and the client work. An X-Wing key is made by the HPKE library.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { keepReportData } from '../attestation/binding.js';
+import type { OpenerKey } from '../crypto/seal.js';
 import { findSuite } from '../crypto/suites.js';
 import type { SuiteRow } from '../crypto/suites.js';
-import type { CipherSuite } from '@hpke/core';
 
 /** A key pair of one suite, not yet bound to a client's nonce. */
 export interface KeepKey {
   readonly suite: SuiteRow;
-  readonly hpke: CipherSuite;
-  readonly keyPair: Awaited<ReturnType<CipherSuite['kem']['generateKeyPair']>>;
   readonly publicKey: Uint8Array;
+  /** The key in the HPKE library's form; rejects if it cannot be had. */
+  readonly opener: Promise<OpenerKey>;
 }
 
-/** A keep's key pair with the report data that binds it to the client's nonce. */
+/** A keep's key with the report data that binds it to the client's nonce. */
 export interface KeepIdentity extends KeepKey {
   readonly reportData: Uint8Array;
 }
@@ -25,10 +30,22 @@ export interface KeepIdentity extends KeepKey {
 export async function generateKeepKey(kem: string): Promise<KeepKey> {
   const suite = findSuite(kem);
   if (!suite) throw new TypeError(`unknown KEM '${kem}'`);
+  if (suite.name === 'x25519') {
+    const jwk = generateKeyPairSync('x25519').privateKey.export({ format: 'jwk' });
+    const publicKey = new Uint8Array(Buffer.from(jwk.x!, 'base64url'));
+    const opener = (async (): Promise<OpenerKey> => {
+      const hpke = await suite.create();
+      const [privateKey, pub] = await Promise.all([hpke.kem.importKey('jwk', jwk, false), hpke.kem.deserializePublicKey(publicKey)]);
+      return { suite, hpke, keyPair: { privateKey, publicKey: pub } };
+    })();
+    // Awaited by whoever opens a package; until then a failure must not go unhandled.
+    opener.catch(() => {});
+    return { suite, publicKey, opener };
+  }
   const hpke = await suite.create();
   const keyPair = await hpke.kem.generateKeyPair();
   const publicKey = new Uint8Array(await hpke.kem.serializePublicKey(keyPair.publicKey));
-  return { suite, hpke, keyPair, publicKey };
+  return { suite, publicKey, opener: Promise.resolve({ suite, hpke, keyPair }) };
 }
 
 /** Binds `key` to `nonce`: the report data the platform will sign. */

@@ -6,6 +6,7 @@
  * reports the outcome. Everything from the host is validated; the host never sees plaintext.
  * Exit status: the workload's exit code, 134 for a trap, 124 for a timeout, 1 for errors.
  */
+import { closeSync, openSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import type { Worker } from 'node:worker_threads';
@@ -13,9 +14,9 @@ import { decodePackage } from '../crypto/package.js';
 import type { Package } from '../crypto/package.js';
 import type { PackageOpener } from '../crypto/seal.js';
 import { compileModule } from '../runtime/compile.js';
-import { WORKLOAD_ENGINE_FLAGS } from '../runtime/engine.js';
 import type { WorkerResult, WorkerRun } from '../runtime/worker.js';
 import { EXIT_ERROR, EXIT_TIMEOUT, EXIT_TRAP } from './exit-codes.js';
+import { WORKLOAD_ENGINE_FLAGS } from '../runtime/engine.js';
 import { DEFAULT_SUITE } from '../crypto/suites.js';
 import { FrameDecoder, encodeFrame } from './frames.js';
 import type { Frame } from './frames.js';
@@ -26,6 +27,27 @@ import { validate } from './validate.js';
 import type { KeepEvent, LaunchRequest } from './messages.js';
 
 const DEFAULT_KEM = DEFAULT_SUITE.name;
+
+/**
+ * Once the workload has finished (its worker is idle), the keep needs its stdout and stderr no
+ * more: the workload's output was written to them synchronously. They are pointed at /dev/null,
+ * so that whoever reads them (a terminal's pipe, a host) sees them end now, not after this
+ * process has torn itself down. (close() then open() takes the lowest free descriptor: the one
+ * just closed; nothing else opens files meanwhile.)
+ */
+function releaseStdio(): void {
+  const u = process.resourceUsage();
+  keepTrace(`workload done (keep cpu ${((u.userCPUTime + u.systemCPUTime) / 1000).toFixed(0)} ms)`);
+  for (const fd of [1, 2]) {
+    try {
+      closeSync(fd);
+      const again = openSync('/dev/null', 'w');
+      if (again !== fd) closeSync(again);
+    } catch {
+      // Nothing to release.
+    }
+  }
+}
 
 /** A failure to report to the host: a stable code and a message. */
 class KeepFailure extends Error {
@@ -63,10 +85,13 @@ export function keepMain(worker: Worker): void {
           control.write(encodeFrame(msg));
           return;
         case 'exit':
+          releaseStdio();
           return finish(msg, msg.code & 0xff);
         case 'trap':
+          releaseStdio();
           return finish(msg, EXIT_TRAP);
         case 'error':
+          releaseStdio();
           return finish(msg, EXIT_ERROR);
       }
     });
@@ -80,9 +105,9 @@ export function keepMain(worker: Worker): void {
   let opener: PackageOpener | undefined;
   let packageDone = false;
 
-  // The key of the default suite is made while the host is still busy: a keep serves one
-  // deploy, so this is the key of that deploy (bound to the client's nonce on 'attest'). A
-  // request for another suite gets a key of that suite instead, and this one is dropped.
+  // The key of the default suite is made at once: a keep serves one deploy, so this is the key
+  // of that deploy (bound to the client's nonce on 'attest'). A request for another suite gets
+  // a key of that suite instead, and this one is dropped.
   const identityCode = import('./identity.js');
   const earlyKey = identityCode.then((m) => m.generateKeepKey(DEFAULT_KEM));
   earlyKey.catch(() => {
@@ -106,6 +131,11 @@ export function keepMain(worker: Worker): void {
         kem: identity.suite.name,
       } satisfies KeepEvent),
     );
+    // While the host and the client work: the key in HPKE form, and a warm HPKE path.
+    void identity.opener
+      .then(async (k) => (await import('../crypto/warm.js')).warmUpHpke(k.hpke))
+      .then(() => keepTrace('hpke warm'))
+      .catch(() => {});
   };
 
   const onLaunch = async (f: Frame): Promise<void> => {
@@ -116,7 +146,7 @@ export function keepMain(worker: Worker): void {
     keepTrace('launch received');
     const { PackageOpener: Opener } = await sealCode;
     // The package is held once, in this keep; its size is bounded by the memory cap plus room for files.
-    opener = new Opener(identity, launch.keepId, Buffer.from(launch.evidenceDigest, 'hex'), 1024 * 1024 * 1024);
+    opener = new Opener(await identity.opener, launch.keepId, Buffer.from(launch.evidenceDigest, 'hex'), 1024 * 1024 * 1024);
   };
 
   const onPackage = async (f: Frame): Promise<void> => {
@@ -139,11 +169,12 @@ export function keepMain(worker: Worker): void {
   };
 
   const runPackage = async (pkg: Package, l: LaunchRequest): Promise<void> => {
-    // The workload's engine flags are process-wide and TurboFan compiles on background threads:
-    // start only once the worker has booted, or its start-up pays for both (measured: +40 ms).
+    // The workload's engine flags are set once the worker has booted: a flag change makes Node
+    // reject the code cache of the built-in modules loaded after it (see runtime/engine.ts).
     await workerReady;
-    keepTrace('compile');
     for (const flag of WORKLOAD_ENGINE_FLAGS) setFlagsFromString(flag);
+    // Compiled lazily (functions on first call): this validates the module and caps its memory.
+    keepTrace('compile');
     let module: WebAssembly.Module;
     try {
       module = await compileModule(pkg.wasm, l.limits.maxMemoryBytes);

@@ -4,7 +4,7 @@
  *
  *   measurement = SHA-384( "enarx-ts runtime v1" 0x00
  *                          ‖ u32be(len) ‖ engine identity (utf-8)
- *                          ‖ u32be(len) ‖ workload engine flags, space-separated (utf-8)
+ *                          ‖ u32be(len) ‖ engine flags ‖ ' | ' ‖ workload engine flags, space-separated (utf-8)
  *                          ‖ SHA-384(keep.mjs) ‖ SHA-384(keep-main.mjs)
  *                          ‖ SHA-384(keep-worker.mjs) )                          (dist/bundle/)
  *
@@ -17,7 +17,7 @@ import { realpathSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { packageRoot } from '../paths.js';
-import { WORKLOAD_ENGINE_FLAGS, keepEngine } from './engine.js';
+import { ENGINE_FLAGS, WORKLOAD_ENGINE_FLAGS, keepEngine } from './engine.js';
 
 /** The files of the keep runtime bundle, inside the bundle folder. */
 export const KEEP_BUNDLE_FILES = ['keep.mjs', 'keep-main.mjs', 'keep-worker.mjs'] as const;
@@ -74,7 +74,7 @@ export function measureBundle(engine: string, flags: string, files: readonly Uin
 /** Measures the keep runtime bundle in `bundleDir` (default: the installed one). */
 export async function runtimeMeasurement(bundleDir = keepBundleDir(), root = packageRoot()): Promise<RuntimeMeasurement> {
   const engine = await engineIdentity(root);
-  const flags = WORKLOAD_ENGINE_FLAGS.join(' ');
+  const flags = [...ENGINE_FLAGS, '|', ...WORKLOAD_ENGINE_FLAGS].join(' ');
   const contents = await Promise.all(KEEP_BUNDLE_FILES.map((f) => readFile(join(bundleDir, f))));
   const files: Record<string, string> = {};
   KEEP_BUNDLE_FILES.forEach((f, i) => {
