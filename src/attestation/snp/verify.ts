@@ -9,6 +9,7 @@ import { buildChain, verifyChain, type SignatureCache, type VerifiedChain } from
 import { Crl, parseCrls } from '../pki/crl.js';
 import type { PkiInput } from '../pki/pem.js';
 import { amdBuiltInCerts } from './anchors.js';
+import { ARK_FINGERPRINTS } from './roots.js';
 import { snpAppraisal } from './appraisal.js';
 import { checkSnpPolicy, validateSnpPolicy, type SnpPolicy } from './policy.js';
 import { SNP_PRODUCTS, isSnpProduct, productFromCaName, productHintFromChipId, type SnpProduct } from './product.js';
@@ -82,7 +83,7 @@ function checkChainProduct(chain: VerifiedChain, product: SnpProduct, kind: AmdK
   if (issuer !== undefined && issuer !== chain.anchor && issuer.commonName !== expectedIssuer) {
     throw new AttestationError('ERR_CHAIN', `the ${kind} must be issued by ${expectedIssuer}, not '${issuer.commonName}'`);
   }
-  const builtIn = SNP_PRODUCTS.find((p) => amdBuiltInCerts()[p].ark.sha256 === chain.anchor.sha256);
+  const builtIn = SNP_PRODUCTS.find((p) => ARK_FINGERPRINTS[p] === chain.anchor.sha256);
   if (builtIn !== undefined && builtIn !== product) {
     throw new AttestationError('ERR_CHAIN', `the chain ends at ARK-${builtIn}, the report is from ${product}`);
   }
@@ -120,22 +121,38 @@ export function verifySnpSync(reportBytes: Uint8Array, options: SnpVerifyOptions
   const others = supplied.filter((c) => c !== leaf);
   const info = amdKeyInfo(leaf);
 
-  const builtIn = amdBuiltInCerts();
   // Of the caller's trusted certificates, the self-issued ones are roots; any others (the ASK
   // of a simulated platform, shipped beside its ARK) are intermediates that must chain to one.
   const trusted = certsOf(options.trustRoots);
-  const anchors = [...(options.ignoreBuiltInRoots ? [] : SNP_PRODUCTS.map((p) => builtIn[p].ark)), ...trusted.filter((c) => c.selfIssued)];
+  const trustedRoots = trusted.filter((c) => c.selfIssued);
   const trustedIntermediates = trusted.filter((c) => !c.selfIssued);
-  const pool = [
-    ...(others.length > 0
-      ? others
-      : options.ignoreBuiltInRoots
-        ? []
-        : SNP_PRODUCTS.flatMap((p) => [builtIn[p].ask, builtIn[p].asvk])),
-    ...trustedIntermediates,
-  ];
-  const chainOptions = { now, anchors, crls: crlsOf(options.crls), ...(options.cache ? { cache: options.cache } : {}) };
-  const chain = verifyChain(buildChain(leaf, pool, chainOptions), chainOptions);
+  const crls = crlsOf(options.crls);
+  const chainOptions = (anchors: readonly Certificate[]) => ({ now, anchors, crls, ...(options.cache ? { cache: options.cache } : {}) });
+  // A chain the evidence supplies that ends at one of the caller's own roots (a simulated
+  // platform's) needs no built-in AMD certificate: parsing those costs a few ms.
+  let chain: VerifiedChain | undefined;
+  if (others.length > 0 && trustedRoots.length > 0) {
+    try {
+      const own = chainOptions(trustedRoots);
+      chain = verifyChain(buildChain(leaf, [...others, ...trustedIntermediates], own), own);
+    } catch {
+      chain = undefined; // decided below, with AMD's roots as well (and that error is the one reported)
+    }
+  }
+  if (chain === undefined) {
+    const builtIn = amdBuiltInCerts();
+    const anchors = [...(options.ignoreBuiltInRoots ? [] : SNP_PRODUCTS.map((p) => builtIn[p].ark)), ...trustedRoots];
+    const pool = [
+      ...(others.length > 0
+        ? others
+        : options.ignoreBuiltInRoots
+          ? []
+          : SNP_PRODUCTS.flatMap((p) => [builtIn[p].ask, builtIn[p].asvk])),
+      ...trustedIntermediates,
+    ];
+    const all = chainOptions(anchors);
+    chain = verifyChain(buildChain(leaf, pool, all), all);
+  }
 
   // Authenticate before interpreting: nothing the report says is used until its signature holds.
   if (!isP384Key(leaf.publicKey)) throw new AttestationError('ERR_SNP_SIGNATURE', `the ${info.kind} key is not an EC P-384 key`);
