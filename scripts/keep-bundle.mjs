@@ -1,14 +1,15 @@
 // The keep runtime bundle: the files a keep's measurement covers (src/runtime/measurement.ts).
 // Shared by the build and by the test that checks the bundle is reproducible.
 //
-//   keep.mjs         entry of the main thread: starts the worker thread, then loads keep-main.mjs
-//   keep-main.mjs    the main thread's protocol, crypto and compile code
-//   keep-worker.mjs  the worker thread (WASI and the workload)
+//   keep.mjs         entry of the main thread: starts the worker thread, then loads the rest
+//   keep-worker.mjs  entry of the worker thread (WASI and the workload)
+//   keep-<hash>.mjs  chunks, each loaded when first needed (esbuild code splitting; the hash is
+//                    of the content, so the same source gives the same names and bytes)
 //
-// keep.mjs is kept tiny so that the worker starts as early as possible: Node.js takes 40-55 ms
-// to bootstrap a worker, and the workload cannot start before it is up.
-import { join } from 'node:path';
-
+// keep.mjs is tiny so that the worker starts as early as possible (Node.js bootstraps a whole
+// environment for it), and the code the keep needs before it can attest (the protocol, its key)
+// is apart from what it needs only later (HPKE, the package, the compiler), which loads while
+// the host and the client work.
 /** esbuild options shared by every bundle of this project. */
 export function commonOptions(root) {
   return {
@@ -26,23 +27,13 @@ export function commonOptions(root) {
 
 /** Builds the keep runtime bundle into `outdir`. Returns esbuild's result (with a metafile). */
 export async function buildKeepBundle(esbuild, root, outdir) {
-  const main = join(root, 'dist/src/keep/main.js');
   return esbuild.build({
     ...commonOptions(root),
     metafile: true,
-    entryPoints: { keep: 'dist/src/keep/entry.js', 'keep-main': 'dist/src/keep/main.js', 'keep-worker': 'dist/src/runtime/worker-entry.js' },
+    splitting: true,
+    chunkNames: 'keep-[hash]',
+    entryPoints: { keep: 'dist/src/keep/entry.js', 'keep-worker': 'dist/src/runtime/worker-entry.js' },
     outdir,
     outExtension: { '.js': '.mjs' },
-    plugins: [
-      {
-        name: 'keep-main-separate',
-        setup(build) {
-          // The entry's `import('./main.js')` loads the keep-main.mjs bundle instead of inlining it.
-          build.onResolve({ filter: /^\.\/main\.js$/ }, (args) =>
-            args.kind !== 'entry-point' && join(args.resolveDir, args.path) === main ? { path: './keep-main.mjs', external: true } : undefined,
-          );
-        },
-      },
-    ],
   });
 }

@@ -16,15 +16,16 @@ export interface KeepAttestation {
   readonly publicKey: Uint8Array;
 }
 
-/** Attests a running keep for `nonce` with a key of `suite`. */
+/** Attests a running keep for `nonce` with a key of `suite` (`asked`: the keep was asked already). */
 export async function attestKeep(
   keep: KeepProcess,
   backend: Backend,
   launch: LaunchRecord,
   nonce: Uint8Array,
   suite: SuiteRow,
+  asked?: ReturnType<KeepProcess['attest']>,
 ): Promise<KeepAttestation> {
-  const request = await keep.attest(nonce, suite.name);
+  const request = await (asked ?? keep.attest(nonce, suite.name));
   trace('host: keep asked for its report data');
   const evidence = await backend.attest(Buffer.from(request.reportData, 'hex'), launch);
   trace('host: platform evidence made');

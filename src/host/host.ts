@@ -256,16 +256,24 @@ export class Host {
     });
     const nonce = new Uint8Array(req.nonce);
 
+    // A warm keep is asked for its key at once, while the backend and the launch measurement
+    // are made ready (its answer waits in the channel).
+    const spare = this.#warm.take();
+    const request = spare?.attest(nonce, suite.name);
+    request?.catch(() => {
+      // Awaited in attestKeep; a keep that ends first is reported there.
+    });
     let backend: Backend;
     let launch: LaunchRecord;
     try {
       [backend, launch] = await Promise.all([this.#backendFor(req.backend), this.#launchRecord()]);
+      this.#checkOpen();
     } catch (err) {
-      if (err instanceof TypeError) throw err;
+      spare?.kill();
+      if (err instanceof TypeError || err instanceof HostError) throw err;
       if (codeOf(err) === 'ERR_BACKEND_UNAVAILABLE') throw new HostError('ERR_BACKEND_UNAVAILABLE', (err as Error).message, { cause: err });
       throw new HostError('ERR_INTERNAL', `cannot prepare a keep: ${(err as Error).message}`, { cause: err });
     }
-    this.#checkOpen();
 
     const id = randomUUID();
     const created = this.#now();
@@ -282,7 +290,6 @@ export class Host {
       const onEvent = (e: KeepEvent): void => {
         if (live !== undefined) this.#onKeepEvent(live, e);
       };
-      const spare = this.#warm.take();
       if (spare) spare.onEvent = onEvent;
       keepProcess = spare ?? new KeepProcess({
         stdio: this.#stdio,
@@ -313,7 +320,7 @@ export class Host {
     let publicKey: Uint8Array;
     try {
       ({ evidence, publicKey } = await withTimeout(
-        attestKeep(keepProcess, backend, launch, nonce, suite),
+        attestKeep(keepProcess, backend, launch, nonce, suite, request),
         this.#attestTimeoutMs,
         () => Object.assign(new Error(`the keep did not attest within ${this.#attestTimeoutMs} ms`), { code: 'ERR_TIMEOUT' }),
       ));

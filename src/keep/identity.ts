@@ -4,8 +4,8 @@
  * this process's memory only.
  *
  * An X25519 key is made with node:crypto (~1 ms), so the report data can go out at once; the
- * HPKE library's form of the key (WebCrypto imports, ~4 ms the first time) is prepared while
- * the host and the client work. An X-Wing key is made by the HPKE library.
+ * HPKE library (loaded then) and its form of the key (WebCrypto imports) are prepared after
+ * that, while the host and the client work. An X-Wing key is made by the HPKE library.
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { keepReportData } from '../attestation/binding.js';
@@ -17,8 +17,8 @@ import type { SuiteRow } from '../crypto/suites.js';
 export interface KeepKey {
   readonly suite: SuiteRow;
   readonly publicKey: Uint8Array;
-  /** The key in the HPKE library's form; rejects if it cannot be had. */
-  readonly opener: Promise<OpenerKey>;
+  /** The key in the HPKE library's form (made on the first call; the same promise after). */
+  readonly opener: () => Promise<OpenerKey>;
 }
 
 /** A keep's key with the report data that binds it to the client's nonce. */
@@ -33,19 +33,19 @@ export async function generateKeepKey(kem: string): Promise<KeepKey> {
   if (suite.name === 'x25519') {
     const jwk = generateKeyPairSync('x25519').privateKey.export({ format: 'jwk' });
     const publicKey = new Uint8Array(Buffer.from(jwk.x!, 'base64url'));
-    const opener = (async (): Promise<OpenerKey> => {
+    let opener: Promise<OpenerKey> | undefined;
+    const make = async (): Promise<OpenerKey> => {
       const hpke = await suite.create();
       const [privateKey, pub] = await Promise.all([hpke.kem.importKey('jwk', jwk, false), hpke.kem.deserializePublicKey(publicKey)]);
       return { suite, hpke, keyPair: { privateKey, publicKey: pub } };
-    })();
-    // Awaited by whoever opens a package; until then a failure must not go unhandled.
-    opener.catch(() => {});
-    return { suite, publicKey, opener };
+    };
+    return { suite, publicKey, opener: () => (opener ??= make()) };
   }
   const hpke = await suite.create();
   const keyPair = await hpke.kem.generateKeyPair();
   const publicKey = new Uint8Array(await hpke.kem.serializePublicKey(keyPair.publicKey));
-  return { suite, publicKey, opener: Promise.resolve({ suite, hpke, keyPair }) };
+  const ready = Promise.resolve({ suite, hpke, keyPair });
+  return { suite, publicKey, opener: () => ready };
 }
 
 /** Binds `key` to `nonce`: the report data the platform will sign. */

@@ -109,13 +109,17 @@ export function keepMain(worker: Worker): void {
   // of that deploy (bound to the client's nonce on 'attest'). A request for another suite gets
   // a key of that suite instead, and this one is dropped.
   const identityCode = import('./identity.js');
-  const earlyKey = identityCode.then((m) => m.generateKeepKey(DEFAULT_KEM));
+  const earlyKey = identityCode.then(async (m) => {
+    const key = await m.generateKeepKey(DEFAULT_KEM);
+    keepTrace('early key made');
+    return key;
+  });
   earlyKey.catch(() => {
     // Reported if it is used (onAttest); an unused key's failure does not matter.
   });
-  const sealCode = import('../crypto/seal.js');
 
   const onAttest = async (f: Frame): Promise<void> => {
+    keepTrace('attest received');
     if (identity) throw new KeepFailure('ERR_PROTOCOL', 'attest sent twice');
     const req = validate(checkAttestRequest, f.header);
     if (!req.ok) throw new KeepFailure('ERR_PROTOCOL', `bad attest request: ${req.message}`);
@@ -131,8 +135,10 @@ export function keepMain(worker: Worker): void {
         kem: identity.suite.name,
       } satisfies KeepEvent),
     );
-    // While the host and the client work: the key in HPKE form, and a warm HPKE path.
-    void identity.opener
+    // While the host and the client work: the opening code, the key in HPKE form, a warm HPKE path.
+    void import('../crypto/seal.js');
+    void identity
+      .opener()
       .then(async (k) => (await import('../crypto/warm.js')).warmUpHpke(k.hpke))
       .then(() => keepTrace('hpke warm'))
       .catch(() => {});
@@ -144,9 +150,9 @@ export function keepMain(worker: Worker): void {
     if (!req.ok) throw new KeepFailure('ERR_PROTOCOL', `bad launch request: ${req.message}`);
     launch = req.value;
     keepTrace('launch received');
-    const { PackageOpener: Opener } = await sealCode;
+    const { PackageOpener: Opener } = await import('../crypto/seal.js');
     // The package is held once, in this keep; its size is bounded by the memory cap plus room for files.
-    opener = new Opener(await identity.opener, launch.keepId, Buffer.from(launch.evidenceDigest, 'hex'), 1024 * 1024 * 1024);
+    opener = new Opener(await identity.opener(), launch.keepId, Buffer.from(launch.evidenceDigest, 'hex'), 1024 * 1024 * 1024);
   };
 
   const onPackage = async (f: Frame): Promise<void> => {

@@ -5,22 +5,30 @@
  *   measurement = SHA-384( "enarx-ts runtime v1" 0x00
  *                          ‖ u32be(len) ‖ engine identity (utf-8)
  *                          ‖ u32be(len) ‖ engine flags ‖ ' | ' ‖ workload engine flags, space-separated (utf-8)
- *                          ‖ SHA-384(keep.mjs) ‖ SHA-384(keep-main.mjs)
- *                          ‖ SHA-384(keep-worker.mjs) )                          (dist/bundle/)
+ *                          ‖ for each *.mjs file of dist/bundle/, by name:
+ *                              u32be(len) ‖ name (utf-8) ‖ SHA-384(file) )
  *
  * The engine identity is the pinned engine's package name, version and npm integrity (from
  * engine/package-lock.json), so the same release on the same engine measures the same on every
  * host. On real SEV-SNP/TDX hardware the platform measures the whole confidential VM instead.
  */
 import { createHash } from 'node:crypto';
-import { realpathSync } from 'node:fs';
+import { readdirSync, realpathSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { packageRoot } from '../paths.js';
 import { ENGINE_FLAGS, WORKLOAD_ENGINE_FLAGS, keepEngine } from './engine.js';
 
-/** The files of the keep runtime bundle, inside the bundle folder. */
-export const KEEP_BUNDLE_FILES = ['keep.mjs', 'keep-main.mjs', 'keep-worker.mjs'] as const;
+/** The entry files of the keep runtime bundle; its chunks (keep-<hash>.mjs) sit beside them. */
+export const KEEP_ENTRY_FILES = ['keep.mjs', 'keep-worker.mjs'] as const;
+
+/** The files of the keep runtime bundle in `bundleDir`: every .mjs file there, sorted by name. */
+export function keepBundleFiles(bundleDir: string): string[] {
+  return readdirSync(bundleDir, { withFileTypes: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.mjs'))
+    .map((e) => e.name)
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
 
 /**
  * The folder of the current keep runtime bundle, with the build's symlink resolved, so that what
@@ -61,13 +69,16 @@ function frame(h: ReturnType<typeof createHash>, s: string): void {
   h.update(len).update(b);
 }
 
-/** Computes the measurement from bundle bytes (as launched) and the engine identity. */
-export function measureBundle(engine: string, flags: string, files: readonly Uint8Array[]): Uint8Array {
+/** Computes the measurement from the bundle's files (as launched, sorted by name) and the engine identity. */
+export function measureBundle(engine: string, flags: string, files: readonly { readonly name: string; readonly bytes: Uint8Array }[]): Uint8Array {
   const h = createHash('sha384');
   h.update(Buffer.from(DOMAIN + '\0', 'utf8'));
   frame(h, engine);
   frame(h, flags);
-  for (const f of files) h.update(createHash('sha384').update(f).digest());
+  for (const f of files) {
+    frame(h, f.name);
+    h.update(createHash('sha384').update(f.bytes).digest());
+  }
   return new Uint8Array(h.digest());
 }
 
@@ -75,10 +86,10 @@ export function measureBundle(engine: string, flags: string, files: readonly Uin
 export async function runtimeMeasurement(bundleDir = keepBundleDir(), root = packageRoot()): Promise<RuntimeMeasurement> {
   const engine = await engineIdentity(root);
   const flags = [...ENGINE_FLAGS, '|', ...WORKLOAD_ENGINE_FLAGS].join(' ');
-  const contents = await Promise.all(KEEP_BUNDLE_FILES.map((f) => readFile(join(bundleDir, f))));
+  const names = keepBundleFiles(bundleDir);
+  for (const entry of KEEP_ENTRY_FILES) if (!names.includes(entry)) throw new Error(`the keep bundle in ${bundleDir} has no ${entry}`);
+  const contents = await Promise.all(names.map(async (name) => ({ name, bytes: await readFile(join(bundleDir, name)) })));
   const files: Record<string, string> = {};
-  KEEP_BUNDLE_FILES.forEach((f, i) => {
-    files[f] = createHash('sha384').update(contents[i]!).digest('hex');
-  });
+  for (const f of contents) files[f.name] = createHash('sha384').update(f.bytes).digest('hex');
   return { measurement: measureBundle(engine, flags, contents), engine, flags, files };
 }

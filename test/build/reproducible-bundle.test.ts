@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
-import { KEEP_BUNDLE_FILES, keepBundleDir, measureBundle, runtimeMeasurement } from '../../src/runtime/measurement.js';
+import { KEEP_ENTRY_FILES, keepBundleDir, keepBundleFiles, measureBundle, runtimeMeasurement } from '../../src/runtime/measurement.js';
 import { loadReferenceValues } from '../../src/runtime/reference-values.js';
 import { REPO_ROOT } from '../support/vectors.js';
 
@@ -21,7 +21,10 @@ test('the keep runtime bundle is reproducible: the same source gives the same by
       buildKeepBundle: (e: typeof esbuild, root: string, out: string) => Promise<unknown>;
     };
     await buildKeepBundle(esbuild, REPO_ROOT, out);
-    for (const f of KEEP_BUNDLE_FILES) {
+    const names = keepBundleFiles(keepBundleDir());
+    for (const entry of KEEP_ENTRY_FILES) assert.ok(names.includes(entry), `${entry} is in the bundle`);
+    assert.deepEqual(keepBundleFiles(out), names, 'the same files (chunk names are content hashes)');
+    for (const f of names) {
       assert.equal(sha(readFileSync(join(out, f))), sha(readFileSync(join(keepBundleDir(), f))), `${f} differs between two builds`);
     }
     assert.deepEqual((await runtimeMeasurement(out)).measurement, (await runtimeMeasurement()).measurement);
@@ -30,14 +33,20 @@ test('the keep runtime bundle is reproducible: the same source gives the same by
   }
 });
 
-test('the measurement covers the engine identity, the flags and every byte of the bundle', () => {
-  const files = [Buffer.from('main'), Buffer.from('worker')];
-  const base = Buffer.from(measureBundle('engine@1', '--no-liftoff', files)).toString('hex');
+test('the measurement covers the engine identity, the flags, and every name and byte of the bundle', () => {
+  const files = [
+    { name: 'keep.mjs', bytes: Buffer.from('main') },
+    { name: 'keep-worker.mjs', bytes: Buffer.from('worker') },
+  ];
+  const m = (engine: string, flags: string, f: typeof files): string => Buffer.from(measureBundle(engine, flags, f)).toString('hex');
+  const base = m('engine@1', '--no-liftoff', files);
   assert.equal(base.length, 96);
-  assert.notEqual(Buffer.from(measureBundle('engine@2', '--no-liftoff', files)).toString('hex'), base);
-  assert.notEqual(Buffer.from(measureBundle('engine@1', '', files)).toString('hex'), base);
-  assert.notEqual(Buffer.from(measureBundle('engine@1', '--no-liftoff', [Buffer.from('maim'), files[1]!])).toString('hex'), base);
-  assert.notEqual(Buffer.from(measureBundle('engine@1', '--no-liftoff', [files[1]!, files[0]!])).toString('hex'), base);
+  assert.notEqual(m('engine@2', '--no-liftoff', files), base);
+  assert.notEqual(m('engine@1', '', files), base);
+  assert.notEqual(m('engine@1', '--no-liftoff', [{ name: 'keep.mjs', bytes: Buffer.from('maim') }, files[1]!]), base);
+  assert.notEqual(m('engine@1', '--no-liftoff', [files[1]!, files[0]!]), base);
+  assert.notEqual(m('engine@1', '--no-liftoff', [{ ...files[0]!, name: 'keep2.mjs' }, files[1]!]), base, 'names count');
+  assert.notEqual(m('engine@1', '--no-liftoff', [...files, { name: 'keep-x.mjs', bytes: Buffer.alloc(0) }]), base, 'an extra file counts');
 });
 
 test('the build wrote reference values naming this release on sim, and enarx measure prints it', async () => {
