@@ -78,8 +78,8 @@ async function launchKeep(bundleDir: string, backend: Backend, launch: LaunchRec
       if (e.type === 'started') onStarted(nowMs() - t0);
     },
   });
-  keep.child.stdout?.resume();
-  keep.child.stderr?.resume();
+  keep.stdout?.resume();
+  keep.stderr?.resume();
   const limit = deadline(LAUNCH_TIMEOUT_MS, `keep launch (${backend.name})`);
   try {
     const suite = DEFAULT_SUITE;
@@ -110,7 +110,7 @@ async function launchKeep(bundleDir: string, backend: Backend, launch: LaunchRec
     return { attestationRequest, evidence: evidenceAt, started: startedAt };
   } finally {
     limit.clear();
-    if (keep.child.exitCode === null && keep.child.signalCode === null) {
+    if (keep.alive) {
       keep.kill();
       await keep.done.catch(() => {});
     }

@@ -48,8 +48,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   let early: LocalKeep | undefined;
   try {
     if (!command) throw usageError(`unknown command '${name}'; see 'enarx --help'`);
-    if (name === 'run' && !isRunHelp(rest)) early = startLocalKeep();
-    const run = await command.load();
+    // The command's code loads while `enarx run` adopts (or starts) its keep.
+    const loading = command.load();
+    loading.catch(() => {});
+    if (name === 'run' && !isRunHelp(rest)) early = await startLocalKeep();
+    const run = await loading;
     const handed = early;
     early = undefined;
     return await run(rest, handed);

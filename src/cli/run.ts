@@ -153,7 +153,10 @@ export async function runMain(argv: readonly string[], early?: LocalKeep): Promi
     process.stdout.write(USAGE);
     return 0;
   }
-  const { process: spare, bundleDir } = early ?? startLocalKeep();
+  // The protocol, trust decisions, sealing and the host load while the command line is read.
+  const deployCode = import('./run-attest.js');
+  deployCode.catch(() => {});
+  const { process: spare, bundleDir } = early ?? (await startLocalKeep());
   let plan: RunPlan;
   try {
     plan = await planRun(argv);
@@ -165,9 +168,8 @@ export async function runMain(argv: readonly string[], early?: LocalKeep): Promi
   void warmUpSuite(plan.suite);
   const json = argv.slice(0, argv.indexOf(plan.modulePath)).includes('--json');
   const verbose = argv.slice(0, argv.indexOf(plan.modulePath)).includes('--verbose');
-  // The protocol, trust decisions, sealing and the host are loaded with the code that needs them.
   trace('planned');
-  const { deployLocally } = await import('./run-attest.js');
+  const { deployLocally } = await deployCode;
   trace('deploy code loaded');
   let result;
   try {

@@ -28,6 +28,7 @@ import type { Limits } from '../runtime/limits.js';
 import { keepBundleDir, runtimeMeasurement } from '../runtime/measurement.js';
 import { attestKeep } from './attest.js';
 import { HostError, KeepFateCode } from './errors.js';
+import { trace } from '../client/trace.js';
 import { DEFAULT_OUTPUT_BYTES_PER_STREAM, EventLog } from './event-log.js';
 import type { KeepStreamEvent, LifecycleEvent } from './event-log.js';
 import { KeepProcess } from './keep-process.js';
@@ -165,6 +166,7 @@ export class Host {
     // here is reported by the first createKeep (neither result is cached when it fails).
     host.#backendFor(undefined)
       .then((b) => b.prepare?.())
+      .then(() => trace('host: default backend prepared'))
       .catch(() => {});
     host.#launchRecord().catch(() => {});
     return host;
@@ -260,6 +262,7 @@ export class Host {
     // are made ready (its answer waits in the channel).
     const spare = this.#warm.take();
     const request = spare?.attest(nonce, suite.name);
+    if (spare) trace('host: warm keep asked for its key');
     request?.catch(() => {
       // Awaited in attestKeep; a keep that ends first is reported there.
     });
@@ -302,11 +305,10 @@ export class Host {
     }
     live = { id, tenant, process: keepProcess, log, ended, settled: false, delivering: false };
     this.#live.set(id, live);
-    const child = keepProcess.child;
-    const identity = child.pid === undefined ? undefined : processIdentity(child.pid);
+    const identity = keepProcess.pid === undefined ? undefined : processIdentity(keepProcess.pid);
     if (identity !== undefined) this.#store.update(id, { pid: identity.pid, pidStartTime: identity.startTime, bootId: identity.bootId }, this.#now());
-    child.stdout?.on('data', (b: Buffer) => log.appendOutput('stdout', b));
-    child.stderr?.on('data', (b: Buffer) => log.appendOutput('stderr', b));
+    keepProcess.stdout?.on('data', (b: Buffer) => log.appendOutput('stdout', b));
+    keepProcess.stderr?.on('data', (b: Buffer) => log.appendOutput('stderr', b));
     const l = live;
     keepProcess.done
       .then(

@@ -5,7 +5,8 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import type { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
+import type { Duplex, Readable } from 'node:stream';
 import { join } from 'node:path';
 import { keepBundleDir } from '../runtime/measurement.js';
 import { ENGINE_FLAGS, keepEngine } from '../runtime/engine.js';
@@ -36,25 +37,51 @@ export interface SpawnKeepOptions {
 }
 
 
+/**
+ * Options for a keep someone else started (the `enarx` launcher, for `enarx run`): its process id
+ * and its control channel, already connected. It shares this process's stdio.
+ */
+export interface AdoptKeepOptions {
+  readonly adopt: { readonly pid: number; readonly control: Socket };
+  readonly onEvent?: (event: KeepEvent) => void;
+}
+
 /** A running keep process. */
 export class KeepProcess {
-  readonly child: ChildProcess;
+  /** The process, when this one spawned it. */
+  readonly child: ChildProcess | undefined;
+  readonly pid: number | undefined;
+  /** The keep's stdout and stderr when piped (`stdio: 'pipe'`). */
+  readonly stdout: Readable | null;
+  readonly stderr: Readable | null;
   readonly done: Promise<KeepOutcome>;
   private readonly control: Duplex;
+  private ended = false;
   /** Told about every event the keep reports; may be set after construction. */
   onEvent: ((event: KeepEvent) => void) | undefined;
   private readonly waiters: { type: KeepEvent['type']; resolve: (e: KeepEvent) => void }[] = [];
 
-  constructor(opts: SpawnKeepOptions) {
+  constructor(opts: SpawnKeepOptions | AdoptKeepOptions) {
     this.onEvent = opts.onEvent;
-    const engine = keepEngine();
-    this.child = spawn(engine.path, [...ENGINE_FLAGS, join(opts.bundleDir ?? keepBundleDir(), 'keep.mjs')], {
-      // A deployed workload has no stdin (it reads end-of-file); `inherit` shares this process's.
-      stdio: [opts.stdio === 'pipe' ? 'ignore' : 'inherit', opts.stdio, opts.stdio, 'pipe'],
-      // The keep sees none of the host's environment (only a trace origin when tracing).
-      env: keepTraceEnv(),
-    });
-    this.control = this.child.stdio[3] as Duplex;
+    if ('adopt' in opts) {
+      this.child = undefined;
+      this.pid = opts.adopt.pid;
+      this.stdout = null;
+      this.stderr = null;
+      this.control = opts.adopt.control;
+    } else {
+      const engine = keepEngine();
+      this.child = spawn(engine.path, [...ENGINE_FLAGS, join(opts.bundleDir ?? keepBundleDir(), 'keep.mjs')], {
+        // A deployed workload has no stdin (it reads end-of-file); `inherit` shares this process's.
+        stdio: [opts.stdio === 'pipe' ? 'ignore' : 'inherit', opts.stdio, opts.stdio, 'pipe'],
+        // The keep sees none of the host's environment (only a trace origin when tracing).
+        env: keepTraceEnv(),
+      });
+      this.pid = this.child.pid;
+      this.stdout = this.child.stdout;
+      this.stderr = this.child.stderr;
+      this.control = this.child.stdio[3] as Duplex;
+    }
     let last: KeepEvent | undefined;
     const decoder = new FrameDecoder(1024 * 1024);
     this.control.on('data', (chunk: Buffer) => {
@@ -63,14 +90,14 @@ export class KeepProcess {
         frames = decoder.push(chunk);
       } catch (err) {
         last = { type: 'error', code: 'ERR_PROTOCOL', message: `keep sent a malformed frame: ${(err as Error).message}` };
-        this.child.kill('SIGKILL');
+        this.kill();
         return;
       }
       for (const f of frames) {
         const parsed = validate(checkKeepEvent, f.header);
         if (!parsed.ok) {
           last = { type: 'error', code: 'ERR_PROTOCOL', message: 'keep sent an invalid event' };
-          this.child.kill('SIGKILL');
+          this.kill();
           return;
         }
         const event: KeepEvent = parsed.value;
@@ -83,9 +110,17 @@ export class KeepProcess {
     this.control.on('error', () => {
       // The keep died; 'exit' tells the rest.
     });
-    this.done = new Promise((resolve, reject) => {
-      this.child.once('error', reject);
-      this.child.once('close', (status, signal) => resolve({ event: last, status, signal }));
+    const child = this.child;
+    this.done = new Promise<KeepOutcome>((resolve, reject) => {
+      if (child) {
+        child.once('error', reject);
+        child.once('close', (status, signal) => resolve({ event: last, status, signal }));
+      } else {
+        // Not our child: its channel closing is its end (it has no other way to talk to us).
+        this.control.once('close', () => resolve({ event: last, status: null, signal: null }));
+      }
+    }).finally(() => {
+      this.ended = true;
     });
   }
 
@@ -144,14 +179,30 @@ export class KeepProcess {
     });
   }
 
+  /** True until the keep process is known to have ended. */
+  get alive(): boolean {
+    return this.child ? this.child.exitCode === null && this.child.signalCode === null : !this.ended;
+  }
+
   /** Lets this process exit without waiting for the keep's (after its outcome is known). */
   release(): void {
-    this.child.unref();
+    this.child?.unref();
     (this.control as Duplex & { unref?: () => void }).unref?.();
   }
 
   /** Kills the keep process. */
   kill(): void {
-    this.child.kill('SIGKILL');
+    if (this.child) {
+      this.child.kill('SIGKILL');
+      return;
+    }
+    if (this.ended || this.pid === undefined) return;
+    try {
+      // Safe from pid reuse: the keep is this process's child, and nobody reaps it before we exit.
+      process.kill(this.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+    this.control.destroy();
   }
 }

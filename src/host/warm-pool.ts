@@ -23,7 +23,7 @@ export class WarmPool {
     let spare: KeepProcess | undefined;
     while (!spare && this.#spares.length > 0) {
       const s = this.#spares.shift()!;
-      if (s.child.exitCode === null && s.child.signalCode === null) spare = s;
+      if (s.alive) spare = s;
     }
     queueMicrotask(() => this.refill());
     return spare;

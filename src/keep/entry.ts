@@ -7,9 +7,18 @@
  * evaluated, and its start-up overlaps with the main thread's and with attestation.
  */
 import { Worker } from 'node:worker_threads';
+import { openControl, parseControlArgs } from './control.js';
+import { EXIT_ERROR } from './exit-codes.js';
 import { keepTrace } from './trace.js';
+import { WorkerEvents } from './worker-events.js';
 
 keepTrace('keep entry');
-const worker = new Worker(new URL('./keep-worker.mjs', import.meta.url), { env: {}, argv: [], execArgv: [], stdin: false, stdout: false, stderr: false });
-const { keepMain } = await import('./main.js');
-keepMain(worker);
+const worker = new WorkerEvents(new Worker(new URL('./keep-worker.mjs', import.meta.url), { env: {}, argv: [], execArgv: [], stdin: false, stdout: false, stderr: false }));
+try {
+  const [control, { keepMain }] = await Promise.all([openControl(parseControlArgs(process.argv.slice(2))), import('./main.js')]);
+  keepMain(worker, control);
+} catch (err) {
+  // No channel, no host to report to: say why on stderr and leave.
+  process.stderr.write(`enarx keep: ${(err as Error).message}\n`);
+  process.exit(EXIT_ERROR);
+}

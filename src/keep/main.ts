@@ -7,9 +7,9 @@
  * Exit status: the workload's exit code, 134 for a trap, 124 for a timeout, 1 for errors.
  */
 import { closeSync, openSync } from 'node:fs';
-import { Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
-import type { Worker } from 'node:worker_threads';
+import type { WorkerEvents } from './worker-events.js';
 import { decodePackage } from '../crypto/package.js';
 import type { Package } from '../crypto/package.js';
 import type { PackageOpener } from '../crypto/seal.js';
@@ -59,10 +59,13 @@ class KeepFailure extends Error {
   }
 }
 
-/** Runs the keep's main thread; `worker` is its (booting) worker thread. */
-export function keepMain(worker: Worker): void {
+/**
+ * Runs the keep's main thread. `events` holds its (booting) worker thread and what it said so
+ * far; `control` is the channel to its host.
+ */
+export function keepMain(events: WorkerEvents, control: Socket): void {
+  const worker = events.worker;
   keepTrace('main thread running');
-  const control = new Socket({ fd: 3, readable: true, writable: true });
   let finished = false;
   const finish = (event: KeepEvent, status: number): void => {
     if (finished) return;
@@ -75,7 +78,10 @@ export function keepMain(worker: Worker): void {
   const fail = (code: string, message: string): void => finish({ type: 'error', code, message }, EXIT_ERROR);
 
   const workerReady = new Promise<void>((resolve) => {
-    worker.on('message', (msg: WorkerResult) => {
+    events.handle((e) => {
+      if (e.type === 'error') return fail('ERR_INTERNAL', `keep worker failed: ${e.error.message}`);
+      if (e.type === 'exit') return fail('ERR_INTERNAL', 'keep worker exited unexpectedly');
+      const msg = e.value as WorkerResult;
       switch (msg.type) {
         case 'ready':
           keepTrace('worker ready');
@@ -96,8 +102,6 @@ export function keepMain(worker: Worker): void {
       }
     });
   });
-  worker.on('error', (err) => fail('ERR_INTERNAL', `keep worker failed: ${err.message}`));
-  worker.on('exit', () => fail('ERR_INTERNAL', 'keep worker exited unexpectedly'));
 
   // The protocol, one step at a time.
   let identity: KeepIdentity | undefined;

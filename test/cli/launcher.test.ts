@@ -28,6 +28,7 @@ test('enarx run runs the CLI on the pinned engine, byte-exact output and exit st
   assert.equal(r.status, 7, r.stderr);
   assert.equal(r.stdout, 'Hello from inside a keep!\nenv EXIT_STATUS=7\n');
   assert.equal(r.node, versionOf(engine.path));
+  assert.match(r.stderr, /enarx-trace [\d.]+ keep adopted/, 'the keep the launcher started was used');
 });
 
 test('enarx host runs on the Node.js from PATH; ENARX_CLI_NODE picks another', { skip }, () => {

@@ -11,6 +11,7 @@ import { dirname } from 'node:path';
 import { buildSnpReport, signSnpReport } from '../../attestation/snp/builder.js';
 import { encodeTcbVersion } from '../../attestation/snp/tcb.js';
 import { toHex } from '../../attestation/pki/fingerprint.js';
+import { trace } from '../../client/trace.js';
 import { launchMeasurementArg, reportDataArg } from '../args.js';
 import { errnoOf } from '../errors.js';
 import type { Availability, Backend, Evidence, LaunchRecord } from '../types.js';
@@ -111,6 +112,7 @@ export class SimBackend implements Backend {
     const data = reportDataArg(reportData);
     const measurement = launchMeasurementArg(launch);
     const state = await this.#load();
+    trace('sim: platform state ready');
     const f = state.facts;
     const tcb = encodeTcbVersion(f.reportedTcb, f.product);
     const unsigned = buildSnpReport({
@@ -138,8 +140,8 @@ export class SimBackend implements Backend {
       backend: 'sim',
       format: 'sev-snp',
       report,
-      certs: Object.freeze([state.vcek.toDer(), state.ask.toDer(), state.ark.toDer()]),
-      trustRoots: Object.freeze([state.ark.toDer()]),
+      certs: Object.freeze([new Uint8Array(state.ders.vcek), new Uint8Array(state.ders.ask), new Uint8Array(state.ders.ark)]),
+      trustRoots: Object.freeze([new Uint8Array(state.ders.ark)]),
     });
   }
 }

@@ -12,7 +12,7 @@
  * extensions against platform.json) and never repairs: a damaged platform is an error, not a
  * silent new identity that clients would have to re-pin.
  */
-import { createPrivateKey, createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hex, int, literal, string, strictObject, validate } from '../../keep/validate.js';
@@ -45,10 +45,87 @@ export interface SimFacts {
 export interface SimState {
   readonly dir: string;
   readonly facts: SimFacts;
+  /** The certificates' DER, for evidence. */
+  readonly ders: { readonly ark: Uint8Array; readonly ask: Uint8Array; readonly vcek: Uint8Array };
+  /** The certificates, parsed on first use. */
   readonly ark: Certificate;
   readonly ask: Certificate;
   readonly vcek: Certificate;
   readonly vcekKey: KeyObject;
+}
+
+/**
+ * A full check of the platform (certificates, chain, key pair, extensions against
+ * platform.json: ~10 ms, most of it the first run of that code) is recorded in `verified.json`:
+ * the SHA-256 of the files it covered and the validity window of the chain. A later load whose
+ * files hash the same within that window skips the parsing and the chain; anything else (a
+ * changed byte, an expired chain, no record) is checked in full again.
+ */
+const STAMP_FILE = 'verified.json';
+
+interface Stamp {
+  readonly version: 1;
+  readonly digest: string;
+  readonly notBefore: number;
+  readonly notAfter: number;
+}
+
+function stateDigest(files: readonly (readonly [string, Buffer])[]): string {
+  const h = createHash('sha256');
+  for (const [name, bytes] of files) h.update(`${name}\0${bytes.length}\0`).update(bytes);
+  return h.digest('hex');
+}
+
+async function readStamp(dir: string): Promise<Stamp | undefined> {
+  try {
+    const s = JSON.parse(await readFile(join(dir, STAMP_FILE), 'utf8')) as Partial<Stamp>;
+    const ok = s.version === 1 && typeof s.digest === 'string' && Number.isFinite(s.notBefore) && Number.isFinite(s.notAfter);
+    return ok ? (s as Stamp) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function writeStamp(dir: string, stamp: Stamp): Promise<void> {
+  const tmp = join(dir, `.${STAMP_FILE}.${process.pid}`);
+  try {
+    await writeFile(tmp, JSON.stringify(stamp) + '\n', { mode: 0o600 });
+    await rename(tmp, join(dir, STAMP_FILE));
+  } catch {
+    // A record only saves time; a platform that cannot keep one is checked in full each time.
+    await rm(tmp, { force: true });
+  }
+}
+
+function derOf(dir: string, name: string, pem: Buffer): Uint8Array {
+  try {
+    const blocks = decodePem(pem.toString('latin1'));
+    if (blocks.length !== 1 || blocks[0]!.label !== 'CERTIFICATE') throw new Error('expected one CERTIFICATE block');
+    return blocks[0]!.der;
+  } catch (err) {
+    throw stateError(dir, `${name} is not a certificate`, err);
+  }
+}
+
+/** A state whose certificates are parsed when first asked for. */
+function simState(dir: string, facts: SimFacts, ders: SimState['ders'], vcekKey: KeyObject, parsed?: { ark: Certificate; ask: Certificate; vcek: Certificate }): SimState {
+  let certs = parsed;
+  const cert = (c: (typeof CERTS)[number]): Certificate => (certs ??= { ark: parseCertificate(ders.ark), ask: parseCertificate(ders.ask), vcek: parseCertificate(ders.vcek) })[c];
+  return Object.freeze({
+    dir,
+    facts,
+    ders: Object.freeze({ ...ders }),
+    vcekKey,
+    get ark(): Certificate {
+      return cert('ark');
+    },
+    get ask(): Certificate {
+      return cert('ask');
+    },
+    get vcek(): Certificate {
+      return cert('vcek');
+    },
+  });
 }
 
 const byte = int(0, 255);
@@ -103,11 +180,9 @@ async function checkPrivate(dir: string, name: string): Promise<void> {
   }
 }
 
-function parseCert(dir: string, name: string, pem: Buffer): Certificate {
+function parseCert(dir: string, name: string, der: Uint8Array): Certificate {
   try {
-    const blocks = decodePem(pem.toString('latin1'));
-    if (blocks.length !== 1 || blocks[0]!.label !== 'CERTIFICATE') throw new Error('expected one CERTIFICATE block');
-    return parseCertificate(blocks[0]!.der);
+    return parseCertificate(der);
   } catch (err) {
     throw stateError(dir, `${name} is not a certificate`, err);
   }
@@ -135,27 +210,38 @@ function parseFacts(dir: string, text: Buffer): SimFacts {
 
 /** Loads and checks the platform in `dir` (which must exist). @throws BackendError ERR_BACKEND_STATE, ERR_BACKEND_IO */
 async function loadState(dir: string, now: Date): Promise<SimState> {
-  const facts = parseFacts(dir, await readState(dir, PLATFORM_FILE));
-  const [ark, ask, vcek] = await Promise.all(CERTS.map(async (c) => parseCert(dir, `${c}.pem`, await readState(dir, `${c}.pem`))));
+  const platformText = await readState(dir, PLATFORM_FILE);
+  const pems = await Promise.all(CERTS.map((c) => readState(dir, `${c}.pem`)));
   for (const c of CERTS) await checkPrivate(dir, `${c}.key`);
+  const vcekKeyPem = await readState(dir, 'vcek.key');
+  const facts = parseFacts(dir, platformText);
+  const [arkDer, askDer, vcekDer] = CERTS.map((c, i) => derOf(dir, `${c}.pem`, pems[i]!)) as [Uint8Array, Uint8Array, Uint8Array];
+  const ders = { ark: arkDer, ask: askDer, vcek: vcekDer };
   let vcekKey: KeyObject;
   try {
-    vcekKey = createPrivateKey(await readState(dir, 'vcek.key'));
+    vcekKey = createPrivateKey(vcekKeyPem);
   } catch (err) {
-    if (err instanceof BackendError) throw err;
     throw stateError(dir, 'vcek.key is not a private key', err);
   }
+  const digest = stateDigest([[PLATFORM_FILE, platformText], ...CERTS.map((c, i) => [`${c}.pem`, pems[i]!] as const), ['vcek.key', vcekKeyPem]]);
+  const stamp = await readStamp(dir);
+  const t = now.getTime();
+  if (stamp !== undefined && stamp.digest === digest && t >= stamp.notBefore && t <= stamp.notAfter) return simState(dir, facts, ders, vcekKey);
+
+  const ark = parseCert(dir, 'ark.pem', arkDer);
+  const ask = parseCert(dir, 'ask.pem', askDer);
+  const vcek = parseCert(dir, 'vcek.pem', vcekDer);
   const spki = (k: KeyObject): string => Buffer.from(k.export({ type: 'spki', format: 'der' })).toString('hex');
-  if (spki(vcek!.publicKey) !== spki(createPublicKey(vcekKey))) throw stateError(dir, 'vcek.key does not belong to vcek.pem');
+  if (spki(vcek.publicKey) !== spki(createPublicKey(vcekKey))) throw stateError(dir, 'vcek.key does not belong to vcek.pem');
   try {
-    verifyChain([vcek!, ask!, ark!], { now, anchors: [ark!] });
+    verifyChain([vcek, ask, ark], { now, anchors: [ark] });
   } catch (err) {
     const why = err instanceof AttestationError && err.code === 'ERR_EXPIRED' ? 'a certificate is outside its validity period' : 'the certificate chain does not verify';
     throw stateError(dir, `${why}: ${(err as Error).message}`, err);
   }
   let info;
   try {
-    info = amdKeyInfo(vcek!);
+    info = amdKeyInfo(vcek);
   } catch (err) {
     throw stateError(dir, 'the VCEK extensions do not decode', err);
   }
@@ -168,7 +254,13 @@ async function loadState(dir: string, now: Date): Promise<SimState> {
     info.spl.snp === tcb.snp &&
     info.spl.microcode === tcb.microcode;
   if (!consistent) throw stateError(dir, `the VCEK does not certify the chip id and TCB in ${PLATFORM_FILE}`);
-  return Object.freeze({ dir, facts, ark: ark!, ask: ask!, vcek: vcek!, vcekKey });
+  await writeStamp(dir, {
+    version: 1,
+    digest,
+    notBefore: Math.max(ark.notBeforeMs, ask.notBeforeMs, vcek.notBeforeMs),
+    notAfter: Math.min(ark.notAfterMs, ask.notAfterMs, vcek.notAfterMs),
+  });
+  return simState(dir, facts, ders, vcekKey, { ark, ask, vcek });
 }
 
 /** Writes a new platform into `tmp`. */

@@ -1,0 +1,102 @@
+/**
+ * The keep the `enarx` launcher starts before the CLI's Node.js is up: it listens on a socket in
+ * a private folder, and the CLI adopts it (src/keep/control.ts, src/cli/run-keep.ts).
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { deployLocally } from '../../src/cli/run-attest.js';
+import { parseEarlyKeep, startLocalKeep } from '../../src/cli/run-keep.js';
+import { planRun } from '../../src/cli/run.js';
+import { openControl, parseControlArgs } from '../../src/keep/control.js';
+import { keepEngine } from '../../src/runtime/engine.js';
+import { keepBundleDir } from '../../src/runtime/measurement.js';
+import { REPO_ROOT } from '../support/vectors.js';
+
+const dirs: string[] = [];
+const privateDir = (): string => {
+  const d = mkdtempSync(join(tmpdir(), 'enarx-keep.'));
+  dirs.push(d);
+  return d;
+};
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+test('keep arguments: none (fd 3) or --listen with an absolute socket path', () => {
+  assert.deepEqual(parseControlArgs([]), { kind: 'fd3' });
+  assert.deepEqual(parseControlArgs(['--listen', '/tmp/x/control']), { kind: 'listen', path: '/tmp/x/control' });
+  for (const bad of [['--listen'], ['--listen', 'rel/path'], ['--listen', '/' + 'a'.repeat(120)], ['--fd', '4'], ['--listen', '/a', 'extra']]) {
+    assert.throws(() => parseControlArgs(bad), /usage|--listen/, JSON.stringify(bad));
+  }
+});
+
+test('a listening keep takes one connection, removes its socket, and gives up when nobody comes', async () => {
+  const path = join(privateDir(), 'control');
+  const opened = openControl({ kind: 'listen', path }, 5000);
+  await sleep(50);
+  const client = connect(path);
+  const server = await opened;
+  assert.equal(existsSync(path), false, 'the socket file is gone once connected');
+  client.write('ping');
+  const [data] = (await new Promise((resolve) => server.once('data', (d) => resolve([d])))) as [Buffer];
+  assert.equal(String(data), 'ping');
+  client.destroy();
+  server.destroy();
+
+  const lonely = join(privateDir(), 'control');
+  await assert.rejects(openControl({ kind: 'listen', path: lonely }, 100), /no host connected within 100 ms/);
+  assert.equal(existsSync(lonely), false);
+});
+
+test('ENARX_EARLY_KEEP is taken only in its own shape, naming a folder the launcher made', () => {
+  assert.deepEqual(parseEarlyKeep('123:/tmp/enarx-keep.AbC123:/x/dist/bundles/b'), { pid: 123, dir: '/tmp/enarx-keep.AbC123', bundleDir: '/x/dist/bundles/b' });
+  for (const bad of [undefined, '', 'x:/tmp/enarx-keep.AbC123:/b', '0:/tmp/enarx-keep.AbC123:/b', '1:/home/me:/b', '1:tmp/enarx-keep.AbC123:/b', '1:/tmp/enarx-keep.AbC123:rel', '1:/tmp/enarx-keep.AbC123']) {
+    assert.equal(parseEarlyKeep(bad), undefined, String(bad));
+  }
+});
+
+test('an adopted keep runs its workload even when its worker was ready long before the host came', { skip: keepEngine().source !== 'pinned' && 'no pinned engine', timeout: 30_000 }, async () => {
+  const dir = privateDir();
+  const bundleDir = keepBundleDir();
+  const keep = spawn(keepEngine().path, [join(bundleDir, 'keep.mjs'), '--listen', join(dir, 'control')], { stdio: ['ignore', 'pipe', 'pipe'], env: {} });
+  let stdout = '';
+  keep.stdout.on('data', (d) => (stdout += d));
+  keep.stderr.resume();
+  try {
+    // Long enough for the worker thread to boot and report before anyone listens to it.
+    await sleep(600);
+    process.env['ENARX_EARLY_KEEP'] = `${keep.pid}:${dir}:${bundleDir}`;
+    const local = await startLocalKeep();
+    assert.equal(process.env['ENARX_EARLY_KEEP'], undefined, 'the variable is not passed on');
+    assert.equal(local.process.pid, keep.pid, 'the launcher-started keep was adopted');
+    assert.equal(existsSync(dir), false, 'the private folder is removed');
+    const plan = await planRun([join(REPO_ROOT, 'examples', 'hello', 'hello.wasm')]);
+    const result = await deployLocally(plan, local);
+    assert.deepEqual(result.outcome, { type: 'exit', code: 0 });
+    await new Promise((resolve) => (keep.exitCode !== null ? resolve(null) : keep.once('close', resolve)));
+    assert.equal(stdout, 'Hello from inside a keep!\n');
+  } finally {
+    delete process.env['ENARX_EARLY_KEEP'];
+    keep.kill('SIGKILL');
+  }
+});
+
+test('a keep that is not this process\'s child is never adopted nor killed', async () => {
+  const dir = privateDir();
+  // A pid this process did not spawn (its parent's).
+  process.env['ENARX_EARLY_KEEP'] = `${process.ppid}:${dir}:${keepBundleDir()}`;
+  try {
+    const local = await startLocalKeep();
+    assert.notEqual(local.process.pid, process.ppid);
+    local.process.kill();
+    assert.equal(existsSync(dir), true, 'a folder that is not the adopted keep\'s is left alone');
+  } finally {
+    delete process.env['ENARX_EARLY_KEEP'];
+  }
+});
