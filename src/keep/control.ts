@@ -5,9 +5,9 @@
  * private (0700) folder of its host's, and takes the first connection to it as the channel.
  * Either way the channel carries the same frames and the host is just as untrusted.
  */
-import { unlinkSync } from 'node:fs';
+import { rmdirSync, unlinkSync } from 'node:fs';
 import { Server, Socket } from 'node:net';
-import { isAbsolute } from 'node:path';
+import { dirname, isAbsolute } from 'node:path';
 
 /** How long a listening keep waits for its host before it gives up and exits. */
 export const LISTEN_TIMEOUT_MS = 10_000;
@@ -47,6 +47,12 @@ export function openControl(spec: ControlSpec, timeoutMs = LISTEN_TIMEOUT_MS): P
     const timer = setTimeout(() => {
       server.close();
       forget();
+      // The folder was made for this socket alone; an empty one is left by a host that died.
+      try {
+        rmdirSync(dirname(spec.path));
+      } catch {
+        // not empty, or not ours to remove
+      }
       reject(new Error(`no host connected within ${timeoutMs} ms`));
     }, timeoutMs);
     server.once('connection', (socket: Socket) => {

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { deployLocally } from '../../src/cli/run-attest.js';
@@ -52,6 +52,7 @@ test('a listening keep takes one connection, removes its socket, and gives up wh
   const lonely = join(privateDir(), 'control');
   await assert.rejects(openControl({ kind: 'listen', path: lonely }, 100), /no host connected within 100 ms/);
   assert.equal(existsSync(lonely), false);
+  assert.equal(existsSync(dirname(lonely)), false, 'the empty private folder goes with it');
 });
 
 test('ENARX_EARLY_KEEP is taken only in its own shape, naming a folder the launcher made', () => {
