@@ -145,23 +145,26 @@ export async function planRun(argv: readonly string[]): Promise<RunPlan> {
 
 /**
  * Entry point of `enarx run`: a deploy to an in-process host whose keeps share this terminal.
- * `early` is the keep the dispatcher started (see startLocalKeep); this owns it from now on.
+ * `early` is the keep the dispatcher is starting or adopting (see startLocalKeep); this owns it
+ * from now on. The command line is read, and the deploy code loaded, while that goes on.
  */
-export async function runMain(argv: readonly string[], early?: LocalKeep): Promise<number> {
+export async function runMain(argv: readonly string[], early?: Promise<LocalKeep>): Promise<number> {
+  const stop = (keep: Promise<LocalKeep>): void => void keep.then((k) => k.process.kill(), () => {});
   if (isRunHelp(argv)) {
-    early?.process.kill();
+    if (early) stop(early);
     process.stdout.write(USAGE);
     return 0;
   }
   // The protocol, trust decisions, sealing and the host load while the command line is read.
   const deployCode = import('./run-attest.js');
   deployCode.catch(() => {});
-  const { process: spare, bundleDir } = early ?? (await startLocalKeep());
+  const keep = early ?? startLocalKeep();
+  keep.catch(() => {});
   let plan: RunPlan;
   try {
     plan = await planRun(argv);
   } catch (err) {
-    spare.kill();
+    stop(keep);
     throw err;
   }
   // While the keep boots: warm this process's sealing path (see crypto/warm.ts).
@@ -169,7 +172,15 @@ export async function runMain(argv: readonly string[], early?: LocalKeep): Promi
   const json = argv.slice(0, argv.indexOf(plan.modulePath)).includes('--json');
   const verbose = argv.slice(0, argv.indexOf(plan.modulePath)).includes('--verbose');
   trace('planned');
-  const { deployLocally } = await deployCode;
+  let spare: LocalKeep['process'];
+  let bundleDir: string;
+  let deployLocally: Awaited<typeof deployCode>['deployLocally'];
+  try {
+    [{ process: spare, bundleDir }, { deployLocally }] = await Promise.all([keep, deployCode]);
+  } catch (err) {
+    stop(keep);
+    throw err;
+  }
   trace('deploy code loaded');
   let result;
   try {
