@@ -8,12 +8,9 @@
  */
 import { closeSync, openSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import { setFlagsFromString } from 'node:v8';
 import type { WorkerEvents } from './worker-events.js';
-import { decodePackage } from '../crypto/package.js';
 import type { Package } from '../crypto/package.js';
 import type { PackageOpener } from '../crypto/seal.js';
-import { compileModule } from '../runtime/compile.js';
 import type { WorkerResult, WorkerRun } from '../runtime/worker.js';
 import { EXIT_ERROR, EXIT_TIMEOUT, EXIT_TRAP } from './exit-codes.js';
 import { WORKLOAD_ENGINE_FLAGS } from '../runtime/engine.js';
@@ -47,6 +44,15 @@ function releaseStdio(): void {
       // Nothing to release.
     }
   }
+}
+
+/**
+ * What the keep needs only once its package has arrived: loaded while the host and the client
+ * work (after the attestation request has gone out), not before the keep can attest.
+ */
+let packageCode: Promise<[typeof import('../crypto/package.js'), typeof import('../runtime/compile.js'), typeof import('node:v8')]> | undefined;
+function loadPackageCode(): NonNullable<typeof packageCode> {
+  return (packageCode ??= Promise.all([import('../crypto/package.js'), import('../runtime/compile.js'), import('node:v8')]));
 }
 
 /** A failure to report to the host: a stable code and a message. */
@@ -141,6 +147,7 @@ export function keepMain(events: WorkerEvents, control: Socket): void {
     );
     // While the host and the client work: the opening code, the key in HPKE form, a warm HPKE path.
     void import('../crypto/seal.js');
+    loadPackageCode().catch(() => {});
     void identity
       .opener()
       .then(async (k) => (await import('../crypto/warm.js')).warmUpHpke(k.hpke))
@@ -171,7 +178,7 @@ export function keepMain(events: WorkerEvents, control: Socket): void {
     keepTrace('package opened');
     let pkg: Package;
     try {
-      pkg = decodePackage(plaintext);
+      pkg = (await loadPackageCode())[0].decodePackage(plaintext);
     } catch (err) {
       throw new KeepFailure('ERR_PACKAGE', (err as Error).message);
     }
@@ -182,6 +189,7 @@ export function keepMain(events: WorkerEvents, control: Socket): void {
     // The workload's engine flags are set once the worker has booted: a flag change makes Node
     // reject the code cache of the built-in modules loaded after it (see runtime/engine.ts).
     await workerReady;
+    const [, { compileModule }, { setFlagsFromString }] = await loadPackageCode();
     for (const flag of WORKLOAD_ENGINE_FLAGS) setFlagsFromString(flag);
     // Compiled lazily (functions on first call): this validates the module and caps its memory.
     keepTrace('compile');
