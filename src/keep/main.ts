@@ -55,6 +55,21 @@ function loadPackageCode(): NonNullable<typeof packageCode> {
   return (packageCode ??= Promise.all([import('../crypto/package.js'), import('../runtime/compile.js'), import('node:v8')]));
 }
 
+/**
+ * The key of the default suite is made as soon as this module is loaded, while the keep still
+ * waits for its host: a keep serves one deploy, so this is the key of that deploy (bound to the
+ * client's nonce on 'attest'). A request for another suite gets a key of that suite instead.
+ */
+const identityCode = import('./identity.js');
+const earlyKey = identityCode.then(async (m) => {
+  const key = await m.generateKeepKey(DEFAULT_KEM);
+  keepTrace('early key made');
+  return key;
+});
+earlyKey.catch(() => {
+  // Reported if it is used (onAttest); an unused key's failure does not matter.
+});
+
 /** A failure to report to the host: a stable code and a message. */
 class KeepFailure extends Error {
   constructor(
@@ -115,19 +130,6 @@ export function keepMain(events: WorkerEvents, control: Socket): void {
   let opener: PackageOpener | undefined;
   let packageDone = false;
 
-  // The key of the default suite is made at once: a keep serves one deploy, so this is the key
-  // of that deploy (bound to the client's nonce on 'attest'). A request for another suite gets
-  // a key of that suite instead, and this one is dropped.
-  const identityCode = import('./identity.js');
-  const earlyKey = identityCode.then(async (m) => {
-    const key = await m.generateKeepKey(DEFAULT_KEM);
-    keepTrace('early key made');
-    return key;
-  });
-  earlyKey.catch(() => {
-    // Reported if it is used (onAttest); an unused key's failure does not matter.
-  });
-
   const onAttest = async (f: Frame): Promise<void> => {
     keepTrace('attest received');
     if (identity) throw new KeepFailure('ERR_PROTOCOL', 'attest sent twice');
@@ -145,7 +147,8 @@ export function keepMain(events: WorkerEvents, control: Socket): void {
         kem: identity.suite.name,
       } satisfies KeepEvent),
     );
-    // While the host and the client work: the opening code, the key in HPKE form, a warm HPKE path.
+    // While the host and the client work: the opening and package code, the key in HPKE form,
+    // and a warm HPKE path (the first open in a process is slow; see crypto/warm.ts).
     void import('../crypto/seal.js');
     loadPackageCode().catch(() => {});
     void identity

@@ -13,7 +13,8 @@
  * silent new identity that clients would have to re-pin.
  */
 import { createHash, createPrivateKey, createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { readFileSync, statSync } from 'node:fs';
+import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hex, int, literal, string, strictObject, validate } from '../../keep/validate.js';
 import type { Checked } from '../../keep/validate.js';
@@ -78,7 +79,7 @@ function stateDigest(files: readonly (readonly [string, Buffer])[]): string {
 
 async function readStamp(dir: string): Promise<Stamp | undefined> {
   try {
-    const s = JSON.parse(await readFile(join(dir, STAMP_FILE), 'utf8')) as Partial<Stamp>;
+    const s = JSON.parse(readFileSync(join(dir, STAMP_FILE), 'utf8')) as Partial<Stamp>;
     const ok = s.version === 1 && typeof s.digest === 'string' && Number.isFinite(s.notBefore) && Number.isFinite(s.notAfter);
     return ok ? (s as Stamp) : undefined;
   } catch {
@@ -156,9 +157,11 @@ function stateError(dir: string, message: string, cause?: unknown): BackendError
   );
 }
 
+// The platform's files are a few small ones, read once per process: synchronously, since a run
+// of thread-pool round trips costs more than the reads themselves when the machine is busy.
 async function readState(dir: string, name: string): Promise<Buffer> {
   try {
-    return await readFile(join(dir, name));
+    return readFileSync(join(dir, name));
   } catch (err) {
     if (errnoOf(err) === 'ENOENT') throw stateError(dir, `${name} is missing`, err);
     throw new BackendError('ERR_BACKEND_IO', `cannot read ${join(dir, name)}: ${(err as Error).message}`, { cause: err });
@@ -170,7 +173,7 @@ async function checkPrivate(dir: string, name: string): Promise<void> {
   if (process.platform === 'win32') return;
   let s;
   try {
-    s = await stat(join(dir, name));
+    s = statSync(join(dir, name));
   } catch (err) {
     if (errnoOf(err) === 'ENOENT') throw stateError(dir, `${name} is missing`, err);
     throw new BackendError('ERR_BACKEND_IO', `cannot inspect ${join(dir, name)}: ${(err as Error).message}`, { cause: err });
@@ -289,7 +292,7 @@ async function writeNewState(tmp: string, now: Date): Promise<void> {
 /** True when `dir` exists. */
 async function present(dir: string): Promise<boolean> {
   try {
-    await stat(dir);
+    statSync(dir);
     return true;
   } catch (err) {
     if (errnoOf(err) === 'ENOENT' || errnoOf(err) === 'ENOTDIR') return false;
