@@ -62,10 +62,28 @@ function connectControl(path: string, deadline: number): Promise<Socket> {
   });
 }
 
+/** True when process `pid` runs `bundleDir/keep.mjs --listen dir/control` (what is measured is what was launched). */
+function runsKeepFrom(pid: number, bundleDir: string, dir: string): boolean {
+  try {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return argv[1] === join(bundleDir, 'keep.mjs') && argv[2] === '--listen' && argv[3] === join(dir, 'control') && argv.length === 5;
+  } catch {
+    return false;
+  }
+}
+
 /** Adopts the launcher's keep; undefined (after killing it) when that fails. */
 async function adoptEarlyKeep(early: { pid: number; dir: string; bundleDir: string }): Promise<LocalKeep | undefined> {
   // Anything else is not the launcher's keep: leave that process and that folder alone.
   if (!isOurChild(early.pid)) return undefined;
+  if (!runsKeepFrom(early.pid, early.bundleDir, early.dir)) {
+    try {
+      process.kill(early.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+    return undefined;
+  }
   try {
     const control = await connectControl(join(early.dir, 'control'), Date.now() + 5000);
     return { process: new KeepProcess({ adopt: { pid: early.pid, control } }), bundleDir: early.bundleDir };

@@ -2,7 +2,7 @@
  * The keep runtime's entry point (main thread), the root of the measured bundle
  * dist/bundle/keep.mjs. The worker thread starts from dist/bundle/keep-worker.mjs.
  *
- * Node.js bootstraps a whole environment for a worker thread (40-55 ms on a small machine), and
+ * Node.js bootstraps a whole environment for a worker thread (25-40 ms on a small machine), and
  * the workload cannot start before it is up: so the worker is started before anything else is
  * evaluated, and its start-up overlaps with the main thread's and with attestation.
  */

@@ -101,3 +101,19 @@ test('a keep that is not this process\'s child is never adopted nor killed', asy
     delete process.env['ENARX_EARLY_KEEP'];
   }
 });
+
+test('a child that is not a keep launched from the named bundle and folder is stopped, not adopted', async () => {
+  const dir = privateDir();
+  const impostor = spawn('sleep', ['30'], { stdio: 'ignore' });
+  const gone = new Promise((resolve) => impostor.once('exit', (_code, signal) => resolve(signal)));
+  process.env['ENARX_EARLY_KEEP'] = `${impostor.pid}:${dir}:${keepBundleDir()}`;
+  try {
+    const local = await startLocalKeep();
+    assert.notEqual(local.process.pid, impostor.pid);
+    local.process.kill();
+    assert.equal(await gone, 'SIGKILL');
+  } finally {
+    delete process.env['ENARX_EARLY_KEEP'];
+    impostor.kill('SIGKILL');
+  }
+});
