@@ -4,6 +4,7 @@
  * Every rejection carries a stable string `code`; callers and tests branch on the code, never on
  * the message. Lower-level failures (X.509 parsing, WebCrypto) are wrapped with `cause`.
  */
+import { CodedError } from '../errors.js';
 
 /** Stable codes for {@link AttestationError}. */
 export const AttestationErrorCode = {
@@ -45,12 +46,6 @@ export const AttestationErrorCode = {
 export type AttestationErrorCode = (typeof AttestationErrorCode)[keyof typeof AttestationErrorCode];
 
 /** A rejection of attestation evidence; `code` is stable, `message` says what was wrong. */
-export class AttestationError extends Error {
+export class AttestationError extends CodedError<AttestationErrorCode> {
   override readonly name = 'AttestationError';
-  readonly code: AttestationErrorCode;
-
-  constructor(code: AttestationErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
 }

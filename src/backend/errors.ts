@@ -3,6 +3,8 @@
  * (file system errors, parser rejections) are kept as `cause`.
  */
 
+import { CodedError, codeOf } from '../errors.js';
+
 /** Stable codes for {@link BackendError}. */
 export const BackendErrorCode = {
   /** The backend cannot be used on this machine (no TEE, no configfs-tsm, wrong provider...). */
@@ -19,18 +21,9 @@ export const BackendErrorCode = {
 export type BackendErrorCode = (typeof BackendErrorCode)[keyof typeof BackendErrorCode];
 
 /** A backend failure; branch on `code`, never on the message. */
-export class BackendError extends Error {
+export class BackendError extends CodedError<BackendErrorCode> {
   override readonly name = 'BackendError';
-  readonly code: BackendErrorCode;
-
-  constructor(code: BackendErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
 }
 
 /** The errno code of a Node.js system error, if any. */
-export function errnoOf(err: unknown): string | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
+export const errnoOf = codeOf;

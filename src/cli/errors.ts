@@ -2,6 +2,7 @@
  * How the CLI reports failures: one line `enarx: <message> [CODE]` (or a JSON object with
  * `--json`), a non-zero exit status, and a stack trace only with `--verbose`.
  */
+import { codeOf } from '../errors.js';
 
 /** A failure the CLI reports to its user. `exitCode` 2 means a usage error. */
 export class CliError extends Error {
@@ -26,14 +27,9 @@ export interface ReportOptions {
   readonly verbose: boolean;
 }
 
-function codeOf(err: unknown): string {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : 'ERR_INTERNAL';
-}
-
 /** Writes `err` to stderr the way the CLI reports errors and returns the exit status to use. */
 export function reportError(err: unknown, opts: ReportOptions): number {
-  const code = codeOf(err);
+  const code = codeOf(err) ?? 'ERR_INTERNAL';
   const message = err instanceof Error ? err.message : String(err);
   if (opts.json) {
     process.stderr.write(JSON.stringify({ error: { code, message } }) + '\n');

@@ -2,6 +2,7 @@
  * Errors of the host agent. Every failure a caller (in-process or over HTTP) can see carries a
  * stable string `code`; the HTTP layer maps codes to statuses (see {@link HOST_ERROR_STATUS}).
  */
+import { CodedError } from '../errors.js';
 
 /** Stable codes for {@link HostError}. */
 export const HostErrorCode = {
@@ -42,14 +43,8 @@ export const HOST_ERROR_STATUS: Readonly<Record<HostErrorCode, 400 | 401 | 404 |
 };
 
 /** A host agent failure; branch on `code`, never on the message. */
-export class HostError extends Error {
+export class HostError extends CodedError<HostErrorCode> {
   override readonly name = 'HostError';
-  readonly code: HostErrorCode;
-
-  constructor(code: HostErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
 }
 
 /** True when `err` is a {@link HostError} (also across separately bundled copies of the class). */

@@ -19,18 +19,15 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Backend, BackendName, Evidence, LaunchRecord } from '../backend/index.js';
 import { defaultStateDir } from '../backend/state-dir.js';
-import { findSuite } from '../crypto/suites.js';
-import { checkLimits } from '../keep/messages.js';
-import { validate } from '../keep/validate.js';
 import type { KeepEvent } from '../keep/messages.js';
-import { DEFAULT_LIMITS } from '../runtime/limits.js';
-import type { Limits } from '../runtime/limits.js';
 import { keepBundleDir, runtimeMeasurement } from '../runtime/measurement.js';
 import { attestKeep } from './attest.js';
+import { codeOf } from '../errors.js';
 import { HostError, KeepFateCode } from './errors.js';
+import { checkCreateRequest, cut, toInfo, verdictOf } from './keep-records.js';
 import { trace } from '../client/trace.js';
 import { DEFAULT_OUTPUT_BYTES_PER_STREAM, EventLog } from './event-log.js';
-import type { KeepStreamEvent, LifecycleEvent } from './event-log.js';
+import type { KeepStreamEvent } from './event-log.js';
 import { KeepProcess } from './keep-process.js';
 import { WarmPool } from './warm-pool.js';
 import { positiveInt, withTimeout } from './util.js';
@@ -39,13 +36,10 @@ import { silentLogger } from './log.js';
 import { bootId, killIfSameProcess, processIdentity } from './proc.js';
 import type { ProcessIdentity } from './proc.js';
 import { isTerminal, openKeepStore } from './store.js';
-import type { KeepPatch, KeepRecord, KeepState, KeepStore, TenantRecord } from './store.js';
+import type { KeepPatch, KeepRecord, KeepStore, TenantRecord } from './store.js';
 
 import { DEFAULT_ABANDON_AFTER_MS, DEFAULT_MAX_PACKAGE_BYTES, PACKAGE_SLICE_BYTES, DEFAULT_ATTEST_TIMEOUT_MS, DEFAULT_OUTPUT_RETENTION_MS } from './host-types.js';
 import type { HostOptions, CreateKeepRequest, CreatedKeep, KeepInfo, KeepEventsOptions } from './host-types.js';
-
-/** Error messages recorded for a keep are cut to this many characters. */
-const MAX_ERROR_MESSAGE = 1024;
 
 export { DEFAULT_ABANDON_AFTER_MS, DEFAULT_MAX_PACKAGE_BYTES, PACKAGE_SLICE_BYTES, DEFAULT_ATTEST_TIMEOUT_MS, DEFAULT_OUTPUT_RETENTION_MS };
 export type { HostOptions, CreateKeepRequest, CreatedKeep, KeepInfo, KeepEventsOptions };
@@ -64,33 +58,6 @@ interface LiveKeep {
   delivering: boolean;
   expiry?: NodeJS.Timeout;
   retention?: NodeJS.Timeout;
-}
-
-function toInfo(r: KeepRecord): KeepInfo {
-  const out: Record<string, unknown> = {
-    id: r.id,
-    tenant: r.tenant,
-    backend: r.backend,
-    kem: r.kem,
-    state: r.state,
-    createdAt: new Date(r.createdAt),
-    updatedAt: new Date(r.updatedAt),
-  };
-  if (r.expiresAt !== undefined && r.state === 'attested') out['expiresAt'] = new Date(r.expiresAt);
-  if (r.exitCode !== undefined) out['exitCode'] = r.exitCode;
-  if (r.errorCode !== undefined) out['error'] = Object.freeze({ code: r.errorCode, message: r.errorMessage ?? '' });
-  if (r.packageBytes !== undefined) out['packageBytes'] = r.packageBytes;
-  if (r.pid !== undefined && !isTerminal(r.state)) out['pid'] = r.pid;
-  return Object.freeze(out) as unknown as KeepInfo;
-}
-
-function cut(message: string): string {
-  return message.length > MAX_ERROR_MESSAGE ? `${message.slice(0, MAX_ERROR_MESSAGE - 1)}…` : message;
-}
-
-function codeOf(err: unknown): string | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
 }
 
 /** The host agent core. */
@@ -245,18 +212,7 @@ export class Host {
    */
   async createKeep(tenant: string, req: CreateKeepRequest): Promise<CreatedKeep> {
     this.#checkOpen();
-    if (typeof tenant !== 'string' || tenant === '') throw new TypeError('tenant must be a non-empty string');
-    if (!(req.nonce instanceof Uint8Array) || req.nonce.length !== 32) throw new TypeError('nonce must be 32 bytes');
-    const suite = findSuite(req.kem ?? 'x25519');
-    if (suite === undefined) throw new TypeError(`unknown kem '${String(req.kem)}'`);
-    const asked = Object.fromEntries(Object.entries(req.limits ?? {}).filter(([, v]) => v !== undefined));
-    const limits = validate(checkLimits, { ...DEFAULT_LIMITS, ...asked });
-    if (!limits.ok) throw new TypeError(`bad limits: ${limits.message}`);
-    const preopens = (req.preopens ?? []).map((p) => {
-      if (typeof p?.host !== 'string' || typeof p.guest !== 'string') throw new TypeError('preopens: each needs host and guest strings');
-      return { host: p.host, guest: p.guest };
-    });
-    const nonce = new Uint8Array(req.nonce);
+    const { nonce, suite, limits, preopens } = checkCreateRequest(tenant, req);
 
     // A warm keep is asked for its key at once, while the backend and the launch measurement
     // are made ready (its answer waits in the channel).
@@ -340,7 +296,7 @@ export class Host {
       throw new HostError('ERR_ATTESTATION', `the keep ended while attesting (${this.#store.get(tenant, id)?.errorCode ?? 'ERR_KEEP_CRASHED'})`);
     }
     try {
-      keepProcess.launch({ keepId: id, evidenceDigest, preopens, limits: limits.value });
+      keepProcess.launch({ keepId: id, evidenceDigest, preopens, limits });
     } catch (err) {
       this.#endKeep(l, 'failed', { errorCode: 'ERR_INTERNAL', errorMessage: cut(`cannot send the launch request: ${(err as Error).message}`) });
       throw new HostError('ERR_INTERNAL', `cannot launch the keep: ${(err as Error).message}`, { cause: err });
@@ -392,25 +348,7 @@ export class Host {
     clearTimeout(live.expiry);
     live.settled = true;
     const now = this.#now();
-    const events: LifecycleEvent[] = [];
-    let state: KeepState;
-    let patch: Omit<KeepPatch, 'state'>;
-    if (event?.type === 'exit') {
-      state = 'exited';
-      patch = { exitCode: event.code };
-      events.push({ type: 'exit', code: event.code });
-    } else if (event?.type === 'trap') {
-      state = 'trapped';
-      patch = { errorCode: KeepFateCode.TRAP, errorMessage: cut(event.trap) };
-      events.push(event.func === undefined ? { type: 'trap', trap: event.trap } : { type: 'trap', trap: event.trap, func: event.func });
-    } else if (event?.type === 'error') {
-      state = 'failed';
-      patch = { errorCode: event.code, errorMessage: cut(event.message) };
-      events.push({ type: 'error', code: event.code, message: event.message });
-    } else {
-      state = 'failed';
-      patch = { errorCode: KeepFateCode.CRASHED, errorMessage: `the keep process ended without reporting an outcome (${how})` };
-    }
+    const { state, patch, events } = verdictOf(event, how);
     const changed = this.#store.update(live.id, { ...patch, state }, now);
     const rec = this.#store.get(live.tenant, live.id);
     const final = rec?.state ?? live.endedBy ?? state;

@@ -49,9 +49,9 @@ export class MemoryKeepStore implements KeepStore {
   insert(rec: KeepRecord): void {
     if (this.#closed) throw new HostError('ERR_INTERNAL', 'the host state is closed');
     if (this.#keeps.has(rec.id)) throw new HostError('ERR_INTERNAL', `keep '${rec.id}' already exists`);
-    const { expiresAt, ...rest } = rec;
-    const base: KeepRecord = { id: rest.id, tenant: rest.tenant, backend: rest.backend, kem: rest.kem, state: rest.state, createdAt: rest.createdAt, updatedAt: rest.updatedAt };
-    this.#keeps.set(rec.id, Object.freeze(expiresAt === undefined ? base : { ...base, expiresAt }));
+    // The columns an insert sets (as in SQLite); the rest come with updates.
+    const { id, tenant, backend, kem, state, createdAt, updatedAt, expiresAt } = rec;
+    this.#keeps.set(id, Object.freeze({ id, tenant, backend, kem, state, createdAt, updatedAt, ...(expiresAt === undefined ? {} : { expiresAt }) }));
   }
 
   update(id: string, patch: KeepPatch, now: number, from: readonly KeepState[] = LIVE_STATES): boolean {

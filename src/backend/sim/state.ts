@@ -77,7 +77,7 @@ function stateDigest(files: readonly (readonly [string, Buffer])[]): string {
   return h.digest('hex');
 }
 
-async function readStamp(dir: string): Promise<Stamp | undefined> {
+function readStamp(dir: string): Stamp | undefined {
   try {
     const s = JSON.parse(readFileSync(join(dir, STAMP_FILE), 'utf8')) as Partial<Stamp>;
     const ok = s.version === 1 && typeof s.digest === 'string' && Number.isFinite(s.notBefore) && Number.isFinite(s.notAfter);
@@ -159,7 +159,7 @@ function stateError(dir: string, message: string, cause?: unknown): BackendError
 
 // The platform's files are a few small ones, read once per process: synchronously, since a run
 // of thread-pool round trips costs more than the reads themselves when the machine is busy.
-async function readState(dir: string, name: string): Promise<Buffer> {
+function readState(dir: string, name: string): Buffer {
   try {
     return readFileSync(join(dir, name));
   } catch (err) {
@@ -169,7 +169,7 @@ async function readState(dir: string, name: string): Promise<Buffer> {
 }
 
 /** Private key files must not be readable by anyone else (POSIX modes only). */
-async function checkPrivate(dir: string, name: string): Promise<void> {
+function checkPrivate(dir: string, name: string): void {
   if (process.platform === 'win32') return;
   let s;
   try {
@@ -213,10 +213,10 @@ function parseFacts(dir: string, text: Buffer): SimFacts {
 
 /** Loads and checks the platform in `dir` (which must exist). @throws BackendError ERR_BACKEND_STATE, ERR_BACKEND_IO */
 async function loadState(dir: string, now: Date): Promise<SimState> {
-  const platformText = await readState(dir, PLATFORM_FILE);
-  const pems = await Promise.all(CERTS.map((c) => readState(dir, `${c}.pem`)));
-  for (const c of CERTS) await checkPrivate(dir, `${c}.key`);
-  const vcekKeyPem = await readState(dir, 'vcek.key');
+  const platformText = readState(dir, PLATFORM_FILE);
+  const pems = CERTS.map((c) => readState(dir, `${c}.pem`));
+  for (const c of CERTS) checkPrivate(dir, `${c}.key`);
+  const vcekKeyPem = readState(dir, 'vcek.key');
   const facts = parseFacts(dir, platformText);
   const [arkDer, askDer, vcekDer] = CERTS.map((c, i) => derOf(dir, `${c}.pem`, pems[i]!)) as [Uint8Array, Uint8Array, Uint8Array];
   const ders = { ark: arkDer, ask: askDer, vcek: vcekDer };
@@ -227,7 +227,7 @@ async function loadState(dir: string, now: Date): Promise<SimState> {
     throw stateError(dir, 'vcek.key is not a private key', err);
   }
   const digest = stateDigest([[PLATFORM_FILE, platformText], ...CERTS.map((c, i) => [`${c}.pem`, pems[i]!] as const), ['vcek.key', vcekKeyPem]]);
-  const stamp = await readStamp(dir);
+  const stamp = readStamp(dir);
   const t = now.getTime();
   if (stamp !== undefined && stamp.digest === digest && t >= stamp.notBefore && t <= stamp.notAfter) return simState(dir, facts, ders, vcekKey);
 
@@ -290,7 +290,7 @@ async function writeNewState(tmp: string, now: Date): Promise<void> {
 }
 
 /** True when `dir` exists. */
-async function present(dir: string): Promise<boolean> {
+function present(dir: string): boolean {
   try {
     statSync(dir);
     return true;
@@ -306,7 +306,7 @@ async function present(dir: string): Promise<boolean> {
  */
 export async function readSimState(stateDir: string, now: Date): Promise<SimState | undefined> {
   const dir = simDir(stateDir);
-  return (await present(dir)) ? loadState(dir, now) : undefined;
+  return present(dir) ? loadState(dir, now) : undefined;
 }
 
 /**
