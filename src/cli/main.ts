@@ -56,6 +56,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       early.catch(() => {});
     }
     const run = await loading;
+    trace('command code loaded');
     const handed = early;
     early = undefined;
     return await run(rest, handed);

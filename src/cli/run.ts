@@ -126,12 +126,14 @@ export async function planRun(argv: readonly string[]): Promise<RunPlan> {
     if (!/^[0-9a-fA-F]{96}$/.test(m)) throw usageError(`--measurement '${m}': expected 96 hex digits (SHA-384)`);
     return m.toLowerCase();
   });
+  trace('args parsed');
   let wasm: Uint8Array;
   try {
     wasm = await readFile(modulePath);
   } catch (err) {
     throw new CliError('ERR_MODULE_NOT_FOUND', `cannot read module '${modulePath}': ${(err as Error).message}`, { cause: err });
   }
+  trace('module read');
   return {
     modulePath,
     pkg: await resolveWorkload(wasm, basename(modulePath), config, [], { args: workloadArgs, env }),

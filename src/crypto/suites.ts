@@ -6,6 +6,8 @@
  * |-----------|---------------------------------------|-------------|-------------|
  * | x25519    | DHKEM(X25519, HKDF-SHA256) 0x0020     | HKDF-SHA256 | AES-256-GCM |
  * | x-wing    | X-Wing (ML-KEM-768 + X25519) 0x647a   | HKDF-SHA256 | AES-256-GCM |
+ *
+ * The KDF and the AEAD are node:crypto's, computed in the calling thread (node-primitives.ts).
  */
 import type { CipherSuite } from '@hpke/core';
 
@@ -25,16 +27,20 @@ export const SUITES: readonly SuiteRow[] = [
     name: 'x25519',
     kemId: 0x0020,
     create: async () => {
-      const { Aes256Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } = await import('@hpke/core');
-      return new CipherSuite({ kem: new DhkemX25519HkdfSha256(), kdf: new HkdfSha256(), aead: new Aes256Gcm() });
+      const [{ CipherSuite, DhkemX25519HkdfSha256 }, { NodeAes256Gcm, NodeHkdfSha256 }] = await Promise.all([import('@hpke/core'), import('./node-primitives.js')]);
+      return new CipherSuite({ kem: new DhkemX25519HkdfSha256(), kdf: new NodeHkdfSha256(), aead: new NodeAes256Gcm() });
     },
   },
   {
     name: 'x-wing',
     kemId: 0x647a,
     create: async () => {
-      const [{ Aes256Gcm, CipherSuite, HkdfSha256 }, { XWing }] = await Promise.all([import('@hpke/core'), import('@hpke/hybridkem-x-wing')]);
-      return new CipherSuite({ kem: new XWing(), kdf: new HkdfSha256(), aead: new Aes256Gcm() });
+      const [{ CipherSuite }, { XWing }, { NodeAes256Gcm, NodeHkdfSha256 }] = await Promise.all([
+        import('@hpke/core'),
+        import('@hpke/hybridkem-x-wing'),
+        import('./node-primitives.js'),
+      ]);
+      return new CipherSuite({ kem: new XWing(), kdf: new NodeHkdfSha256(), aead: new NodeAes256Gcm() });
     },
   },
 ];

@@ -7,6 +7,11 @@ const origin = Number(process.env['ENARX_TRACE_ORIGIN']);
 const on = Number.isFinite(origin) && origin > 0;
 
 /** Records that the keep reached `phase` (no-op unless its host traces). */
+function cpuMs(): string {
+  const u = process.cpuUsage();
+  return ((u.user + u.system) / 1000).toFixed(1);
+}
+
 export function keepTrace(phase: string): void {
-  if (on) process.stderr.write(`keep-trace ${(performance.timeOrigin + performance.now() - origin).toFixed(1)} ${phase}\n`);
+  if (on) process.stderr.write(`keep-trace ${(performance.timeOrigin + performance.now() - origin).toFixed(1)} ${phase} [cpu ${cpuMs()}]\n`);
 }
