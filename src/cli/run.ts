@@ -170,7 +170,6 @@ export async function runMain(argv: readonly string[], early?: Promise<LocalKeep
     throw err;
   }
   // While the keep boots: warm this process's sealing path (see crypto/warm.ts).
-  void warmUpSuite(plan.suite);
   const json = argv.slice(0, argv.indexOf(plan.modulePath)).includes('--json');
   const verbose = argv.slice(0, argv.indexOf(plan.modulePath)).includes('--verbose');
   trace('planned');

@@ -151,11 +151,7 @@ export function keepMain(events: WorkerEvents, control: Socket): void {
     // and a warm HPKE path (the first open in a process is slow; see crypto/warm.ts).
     void import('../crypto/seal.js');
     loadPackageCode().catch(() => {});
-    void identity
-      .opener()
-      .then(async (k) => (await import('../crypto/warm.js')).warmUpHpke(k.hpke))
-      .then(() => keepTrace('hpke warm'))
-      .catch(() => {});
+    void identity.opener().catch(() => {});
   };
 
   const onLaunch = async (f: Frame): Promise<void> => {
