@@ -6,7 +6,6 @@ import { basename, resolve } from 'node:path';
 import { readConfig, resolveWorkload } from '../client/package-builder.js';
 import type { Package } from '../crypto/package.js';
 import { trace } from '../client/trace.js';
-import { warmUpSuite } from '../crypto/warm.js';
 import { isRunHelp, startLocalKeep } from './run-keep.js';
 import type { LocalKeep } from './run-keep.js';
 import type { BackendName } from '../backend/types.js';
@@ -169,7 +168,6 @@ export async function runMain(argv: readonly string[], early?: Promise<LocalKeep
     stop(keep);
     throw err;
   }
-  // While the keep boots: warm this process's sealing path (see crypto/warm.ts).
   const json = argv.slice(0, argv.indexOf(plan.modulePath)).includes('--json');
   const verbose = argv.slice(0, argv.indexOf(plan.modulePath)).includes('--verbose');
   trace('planned');

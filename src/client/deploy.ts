@@ -9,7 +9,6 @@ import type { BackendName } from '../backend/types.js';
 import { encodePackageParts } from '../crypto/package.js';
 import type { Package } from '../crypto/package.js';
 import { sealPackage } from '../crypto/seal.js';
-import { warmUpSuite } from '../crypto/warm.js';
 import { DEFAULT_SUITE } from '../crypto/suites.js';
 import type { SuiteRow } from '../crypto/suites.js';
 import type { Limits } from '../runtime/limits.js';
@@ -49,8 +48,6 @@ export interface DeployResult {
 export async function deploy(host: HostApi, pkg: Package, opts: DeployOptions): Promise<DeployResult> {
   const suite = opts.suite ?? DEFAULT_SUITE;
   const nonce = randomBytes(NONCE_BYTES);
-  // While the keep starts and attests, warm the sealing path (see crypto/warm.ts).
-  void warmUpSuite(suite).then(() => trace('hpke warm'));
   const created = await host.createKeep({
     nonce,
     kem: suite.name,

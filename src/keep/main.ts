@@ -147,8 +147,7 @@ export function keepMain(events: WorkerEvents, control: Socket): void {
         kem: identity.suite.name,
       } satisfies KeepEvent),
     );
-    // While the host and the client work: the opening and package code, the key in HPKE form,
-    // and a warm HPKE path (the first open in a process is slow; see crypto/warm.ts).
+    // While the host and the client work: the opening and package code, and the key in HPKE form.
     void import('../crypto/seal.js');
     loadPackageCode().catch(() => {});
     void identity.opener().catch(() => {});
