@@ -7,7 +7,8 @@
  * | x25519    | DHKEM(X25519, HKDF-SHA256) 0x0020     | HKDF-SHA256 | AES-256-GCM |
  * | x-wing    | X-Wing (ML-KEM-768 + X25519) 0x647a   | HKDF-SHA256 | AES-256-GCM |
  *
- * The KDF and the AEAD are node:crypto's, computed in the calling thread (node-primitives.ts).
+ * The KDF, the AEAD and X25519 are node:crypto's, computed in the calling thread (node-primitives.ts,
+ * node-x25519.ts); the HPKE construction is @hpke/core's.
  */
 import type { CipherSuite } from '@hpke/core';
 
@@ -27,8 +28,12 @@ export const SUITES: readonly SuiteRow[] = [
     name: 'x25519',
     kemId: 0x0020,
     create: async () => {
-      const [{ CipherSuite, DhkemX25519HkdfSha256 }, { NodeAes256Gcm, NodeHkdfSha256 }] = await Promise.all([import('@hpke/core'), import('./node-primitives.js')]);
-      return new CipherSuite({ kem: new DhkemX25519HkdfSha256(), kdf: new NodeHkdfSha256(), aead: new NodeAes256Gcm() });
+      const [{ CipherSuite }, { NodeAes256Gcm, NodeHkdfSha256 }, { NodeDhkemX25519HkdfSha256 }] = await Promise.all([
+        import('@hpke/core'),
+        import('./node-primitives.js'),
+        import('./node-x25519.js'),
+      ]);
+      return new CipherSuite({ kem: new NodeDhkemX25519HkdfSha256(), kdf: new NodeHkdfSha256(), aead: new NodeAes256Gcm() });
     },
   },
   {

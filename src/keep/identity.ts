@@ -4,12 +4,14 @@
  * this process's memory only.
  *
  * An X25519 key is made with node:crypto (~1 ms), so the report data can go out at once; the
- * HPKE library (loaded then) and its form of the key (WebCrypto imports) are prepared after
- * that, while the host and the client work. An X-Wing key is made by the HPKE library.
+ * HPKE library is loaded after that, while the host and the client work. The suite's X25519 is
+ * node:crypto's too (crypto/node-x25519.ts): the private key stays a KeyObject, outside the
+ * JavaScript heap. An X-Wing key is made by the HPKE library.
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { keepReportData } from '../attestation/binding.js';
 import type { OpenerKey } from '../crypto/seal.js';
+import { NodeX25519Key } from '../crypto/x25519-key.js';
 import { findSuite } from '../crypto/suites.js';
 import type { SuiteRow } from '../crypto/suites.js';
 
@@ -31,13 +33,13 @@ export async function generateKeepKey(kem: string): Promise<KeepKey> {
   const suite = findSuite(kem);
   if (!suite) throw new TypeError(`unknown KEM '${kem}'`);
   if (suite.name === 'x25519') {
-    const jwk = generateKeyPairSync('x25519').privateKey.export({ format: 'jwk' });
-    const publicKey = new Uint8Array(Buffer.from(jwk.x!, 'base64url'));
+    const { privateKey, publicKey: pub } = generateKeyPairSync('x25519');
+    const publicKey = new NodeX25519Key('public', pub).raw();
     let opener: Promise<OpenerKey> | undefined;
     const make = async (): Promise<OpenerKey> => {
       const hpke = await suite.create();
-      const [privateKey, pub] = await Promise.all([hpke.kem.importKey('jwk', jwk, false), hpke.kem.deserializePublicKey(publicKey)]);
-      return { suite, hpke, keyPair: { privateKey, publicKey: pub } };
+      const keyPair = { privateKey: new NodeX25519Key('private', privateKey), publicKey: new NodeX25519Key('public', pub) };
+      return { suite, hpke, keyPair: keyPair as unknown as OpenerKey['keyPair'] };
     };
     return { suite, publicKey, opener: () => (opener ??= make()) };
   }

@@ -1,0 +1,36 @@
+/**
+ * An X25519 key held as a node:crypto KeyObject, shaped like the CryptoKey that @hpke/core passes
+ * to its KEM (node-x25519.ts). Its own module: the keep makes its key with this alone, before the
+ * HPKE library is loaded.
+ */
+import type { KeyObject, webcrypto } from 'node:crypto';
+
+export const KEY_BYTES = 32;
+// DER prefixes of an X25519 key's PKCS#8 and SubjectPublicKeyInfo forms (RFC 8410); the raw key follows.
+export const PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
+export const SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex');
+
+/** An X25519 key as a node:crypto KeyObject, shaped like the CryptoKey the library passes around. */
+export class NodeX25519Key {
+  readonly algorithm = { name: 'X25519' } as const;
+  readonly extractable = true;
+  readonly usages: webcrypto.KeyUsage[];
+
+  constructor(
+    readonly type: 'public' | 'private',
+    readonly keyObject: KeyObject,
+  ) {
+    if (keyObject.asymmetricKeyType !== 'x25519' || keyObject.type !== type) throw new TypeError(`not an X25519 ${type} key`);
+    this.usages = type === 'private' ? ['deriveBits'] : [];
+  }
+
+  /** The 32-byte key (RFC 7748 encoding). */
+  raw(): Uint8Array {
+    const der = this.keyObject.export({ format: 'der', type: this.type === 'private' ? 'pkcs8' : 'spki' });
+    const prefix = this.type === 'private' ? PKCS8_PREFIX : SPKI_PREFIX;
+    if (der.length !== prefix.length + KEY_BYTES || !der.subarray(0, prefix.length).equals(prefix)) throw new Error('unexpected X25519 key encoding');
+    const raw = new Uint8Array(der.subarray(prefix.length));
+    der.fill(0);
+    return raw;
+  }
+}
