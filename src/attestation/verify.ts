@@ -6,6 +6,7 @@ import type { Appraisal, TcbStatus } from './appraisal.js';
 import type { Collateral } from './dcap/collateral.js';
 import { EVIDENCE_FORMATS, decodeEvidenceText, detectEvidenceFormat, type EvidenceFormat } from './detect.js';
 import type { SignatureCache } from './pki/chain.js';
+import { Certificate } from './pki/certificate.js';
 import { derObjects, type PkiInput } from './pki/pem.js';
 import type { SnpProduct } from './snp/product.js';
 import type { TcbVersion } from './snp/tcb.js';
@@ -22,10 +23,10 @@ export interface VerifyEvidenceOptions {
   readonly measurements?: readonly string[];
   /** Expected report data (hex or bytes). */
   readonly reportData?: string | Uint8Array;
-  /** SNP: the VCEK/VLEK (+ ASK/ASVK, ARK). DCAP: the PCK chain when the quote lacks it. */
-  readonly certs?: readonly PkiInput[];
+  /** SNP: the VCEK/VLEK (+ ASK/ASVK, ARK). DCAP: the PCK chain when the quote lacks it. Parsed certificates are taken as they are. */
+  readonly certs?: readonly (PkiInput | Certificate)[];
   /** SNP: extra trusted ARKs (AMD's stay trusted). DCAP: roots that replace the Intel SGX Root CA. */
-  readonly trustRoots?: readonly PkiInput[];
+  readonly trustRoots?: readonly (PkiInput | Certificate)[];
   /** CRLs, DER or PEM. */
   readonly crls?: readonly PkiInput[];
   readonly cache?: SignatureCache;
@@ -47,8 +48,8 @@ export interface VerifyEvidenceOptions {
   readonly product?: SnpProduct;
 }
 
-function ders(inputs: readonly PkiInput[] | undefined, label: string): Uint8Array[] | undefined {
-  return inputs === undefined ? undefined : inputs.flatMap((i) => derObjects(i, [label]));
+function ders(inputs: readonly (PkiInput | Certificate)[] | undefined, label: string): Uint8Array[] | undefined {
+  return inputs === undefined ? undefined : inputs.flatMap((i) => (i instanceof Certificate ? [i.toDer()] : derObjects(i, [label])));
 }
 
 function defined<T extends object>(o: T): T {

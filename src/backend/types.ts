@@ -62,4 +62,10 @@ export interface Backend {
    * for it. Optional; a failure is reported again by the `attest` that needs the state.
    */
   prepare?(): Promise<void>;
+  /**
+   * The certificates and roots this platform's evidence will carry (`Evidence.certs` and
+   * `trustRoots`), when they are fixed and known before a keep attests (the `sim` platform's
+   * chain). A client may parse and check them while its keep boots. Optional.
+   */
+  certificates?(): Promise<Pick<Evidence, 'certs' | 'trustRoots'>>;
 }

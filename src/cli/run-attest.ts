@@ -7,6 +7,7 @@ import { deploy } from '../client/deploy.js';
 import { trace } from '../client/trace.js';
 import type { DeployResult } from '../client/deploy.js';
 import { openEmbeddedHost } from '../client/embedded-host.js';
+import { KnownCertificates } from '../client/known-certificates.js';
 import { loadReferenceValues } from '../runtime/reference-values.js';
 import type { KeepProcess } from '../host/keep-process.js';
 import type { RunPlan } from './run.js';
@@ -27,6 +28,13 @@ export async function deployLocally(plan: RunPlan, spare: { process: KeepProcess
     bundleDir: spare.bundleDir,
   });
   trace('embedded host open');
+  // While the keep boots: the client parses and checks the chain its platform's evidence will
+  // carry (known-certificates.ts), so that verifying the evidence finds that work done.
+  const known = new KnownCertificates();
+  void host
+    .platformCertificates(plan.backend)
+    .then((c) => (c ? known.learn([...c.certs, ...(c.trustRoots ?? [])]) : undefined))
+    .then(() => trace('platform certificates known'));
   let simRoots: readonly Uint8Array[] = [];
   try {
     return await deploy(
@@ -49,6 +57,7 @@ export async function deployLocally(plan: RunPlan, spare: { process: KeepProcess
             return simRoots;
           },
           insecureNil: plan.backend === 'nil',
+          known,
           referenceValues,
           measurements: plan.trust.measurements,
         },

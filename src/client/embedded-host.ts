@@ -3,7 +3,7 @@
  * in-memory database. `enarx deploy` without `--host` and `enarx run` talk to it through the
  * same HostApi, and so the same deploy protocol, as to a remote agent.
  */
-import type { BackendName } from '../backend/types.js';
+import type { BackendName, Evidence } from '../backend/types.js';
 import { Host } from '../host/host.js';
 import type { KeepProcess } from '../host/keep-process.js';
 import type { HostApi, KeepOutput } from './host-api.js';
@@ -13,6 +13,8 @@ const TENANT = 'local';
 /** An embedded host; `close()` kills its keeps. */
 export interface EmbeddedHost extends HostApi {
   close(): Promise<void>;
+  /** The certificates the platform's evidence will carry, when known in advance (see Host.platformCertificates). */
+  platformCertificates(backend?: BackendName): Promise<Pick<Evidence, 'certs' | 'trustRoots'> | undefined>;
 }
 
 /** Options of {@link openEmbeddedHost}. */
@@ -51,5 +53,6 @@ export async function openEmbeddedHost(opts: EmbeddedHostOptions): Promise<Embed
       await host.killKeep(TENANT, id);
     },
     close: () => host.close(),
+    platformCertificates: (backend) => host.platformCertificates(backend),
   };
 }

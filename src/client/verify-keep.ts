@@ -8,12 +8,14 @@ import type { Appraisal } from '../attestation/appraisal.js';
 import { keepReportData } from '../attestation/binding.js';
 import { AttestationError, AttestationErrorCode } from '../attestation/errors.js';
 import { sha256Hex } from '../attestation/pki/index.js';
+import type { Certificate } from '../attestation/pki/index.js';
 import { verifyEvidence } from '../attestation/verify.js';
 import type { VerifyEvidenceOptions } from '../attestation/verify.js';
 import type { Evidence } from '../backend/index.js';
 import type { SuiteRow } from '../crypto/suites.js';
 import { findReferenceValue } from '../runtime/reference-values.js';
 import type { ReferenceValue } from '../runtime/reference-values.js';
+import type { KnownCertificates } from './known-certificates.js';
 
 /** What the client knows and decides. */
 export interface KeepTrustPolicy {
@@ -35,6 +37,8 @@ export interface KeepTrustPolicy {
   /** TDX/SGX: TCB collateral and the statuses to accept (default UpToDate only). */
   readonly collateral?: VerifyEvidenceOptions['collateral'];
   readonly acceptStatus?: VerifyEvidenceOptions['acceptStatus'];
+  /** Certificates parsed and signatures checked in advance (SEV-SNP and sim evidence). */
+  readonly known?: KnownCertificates;
 }
 
 /** What the keep presented. */
@@ -69,9 +73,13 @@ export async function verifyKeep(claim: KeepClaim, policy: KeepTrustPolicy): Pro
   }
   const expected = keepReportData(claim.nonce, claim.suite.kemId, claim.publicKey);
   const trustRoots = ev.backend === 'sim' ? (policy.simRoots ?? []) : [];
+  // SEV-SNP's verifier takes parsed certificates as well as bytes; the same bytes, parsed before.
+  const known = ev.format === 'sev-snp' ? policy.known : undefined;
+  const resolve = (der: Uint8Array): Uint8Array | Certificate => known?.resolve(der) ?? der;
   const appraisal = await verifyEvidence(ev.report, {
-    certs: [...ev.certs],
-    trustRoots: [...trustRoots],
+    certs: ev.certs.map(resolve),
+    trustRoots: trustRoots.map(resolve),
+    ...(known ? { cache: known.signatures } : {}),
     reportData: expected,
     ...(policy.now ? { now: policy.now } : {}),
     ...(policy.allowDebug ? { allowDebug: true } : {}),

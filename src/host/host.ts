@@ -166,6 +166,19 @@ export class Host {
     return statuses.filter((s) => s.available).map((s) => s.name);
   }
 
+  /**
+   * The certificates a backend's evidence will carry, when its platform knows them before any
+   * keep attests (see Backend.certificates); undefined otherwise, or when the backend fails.
+   */
+  async platformCertificates(backend?: BackendName): Promise<Pick<Evidence, 'certs' | 'trustRoots'> | undefined> {
+    try {
+      const b = await this.#backendFor(backend);
+      return await b.certificates?.();
+    } catch {
+      return undefined; // the createKeep that needs this backend reports why
+    }
+  }
+
   /** Tenants with their token digests (for the HTTP layer's authentication). */
   tenants(): TenantRecord[] {
     return this.#store.tenants();

@@ -91,6 +91,15 @@ export class SimBackend implements Backend {
     await this.#load();
   }
 
+  /** The VCEK, ASK and ARK every report of this platform carries, and its ARK as a root. */
+  async certificates(): Promise<Pick<Evidence, 'certs' | 'trustRoots'>> {
+    const state = await this.#load();
+    return Object.freeze({
+      certs: Object.freeze([new Uint8Array(state.ders.vcek), new Uint8Array(state.ders.ask), new Uint8Array(state.ders.ark)]),
+      trustRoots: Object.freeze([new Uint8Array(state.ders.ark)]),
+    });
+  }
+
   #load(): Promise<SimState> {
     if (this.#state === undefined) {
       const p = loadOrCreateSimState(this.#opts.stateDir, this.#opts.now());
@@ -136,12 +145,6 @@ export class SimBackend implements Backend {
       committedVersion: f.firmware,
     });
     const report = signSnpReport(unsigned, state.vcekKey);
-    return Object.freeze({
-      backend: 'sim',
-      format: 'sev-snp',
-      report,
-      certs: Object.freeze([new Uint8Array(state.ders.vcek), new Uint8Array(state.ders.ask), new Uint8Array(state.ders.ark)]),
-      trustRoots: Object.freeze([new Uint8Array(state.ders.ark)]),
-    });
+    return Object.freeze({ backend: 'sim', format: 'sev-snp', report, ...(await this.certificates()) });
   }
 }
