@@ -48,6 +48,8 @@ export interface DeployResult {
 export async function deploy(host: HostApi, pkg: Package, opts: DeployOptions): Promise<DeployResult> {
   const suite = opts.suite ?? DEFAULT_SUITE;
   const nonce = randomBytes(NONCE_BYTES);
+  // The HPKE code loads while the keep starts and attests (sealing needs it after that).
+  suite.create().catch(() => {});
   const created = await host.createKeep({
     nonce,
     kem: suite.name,

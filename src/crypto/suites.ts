@@ -27,26 +27,12 @@ export const SUITES: readonly SuiteRow[] = [
   {
     name: 'x25519',
     kemId: 0x0020,
-    create: async () => {
-      const [{ CipherSuite }, { NodeAes256Gcm, NodeHkdfSha256 }, { NodeDhkemX25519HkdfSha256 }] = await Promise.all([
-        import('@hpke/core'),
-        import('./node-primitives.js'),
-        import('./node-x25519.js'),
-      ]);
-      return new CipherSuite({ kem: new NodeDhkemX25519HkdfSha256(), kdf: new NodeHkdfSha256(), aead: new NodeAes256Gcm() });
-    },
+    create: async () => (await import('./suite-x25519.js')).createX25519Suite(),
   },
   {
     name: 'x-wing',
     kemId: 0x647a,
-    create: async () => {
-      const [{ CipherSuite }, { XWing }, { NodeAes256Gcm, NodeHkdfSha256 }] = await Promise.all([
-        import('@hpke/core'),
-        import('@hpke/hybridkem-x-wing'),
-        import('./node-primitives.js'),
-      ]);
-      return new CipherSuite({ kem: new XWing(), kdf: new NodeHkdfSha256(), aead: new NodeAes256Gcm() });
-    },
+    create: async () => (await import('./suite-x-wing.js')).createXWingSuite(),
   },
 ];
 
