@@ -88,12 +88,15 @@ export async function selectBackend(name: BackendName | undefined, opts: SelectB
     if (!a.available) throw new BackendError('ERR_BACKEND_UNAVAILABLE', `backend '${name}' is not available: ${a.reason ?? 'no reason given'}`);
     return backend;
   }
+  // Every candidate is probed at once (each probe is a few file-system round trips); the first
+  // available one in order wins.
+  const candidates = (opts.order ?? BACKEND_ORDER).map((name) => createBackend(name, opts));
+  const probes = await Promise.all(candidates.map((b) => b.availability()));
   const reasons: string[] = [];
-  for (const candidate of opts.order ?? BACKEND_ORDER) {
-    const backend = createBackend(candidate, opts);
-    const a = await backend.availability();
+  for (const [i, backend] of candidates.entries()) {
+    const a = probes[i]!;
     if (a.available) return backend;
-    reasons.push(`${candidate}: ${a.reason ?? 'unavailable'}`);
+    reasons.push(`${backend.name}: ${a.reason ?? 'unavailable'}`);
   }
   throw new BackendError('ERR_BACKEND_UNAVAILABLE', `no backend is available (${reasons.join('; ') || 'no candidates'})`);
 }

@@ -2,9 +2,8 @@
  * From untrusted bytes to a compiled module the keep will run: format checks, the memory cap,
  * compilation, and a check that every import is something we provide.
  */
-import { WASI_FUNCTIONS, wasiType } from '../wasi/functions.js';
+import { WASI_FUNCTIONS, WASI_MODULE, wasiType } from '../wasi/functions.js';
 import { formatType, moduleSignatures } from './module-signatures.js';
-import { WASI_MODULE } from '../wasi/wasi.js';
 import { PAGE_SIZE, capMemory } from './module-info.js';
 
 /** A module we refuse to run, with a stable code. */

@@ -4,6 +4,9 @@
  * returns an i32 errno except `proc_exit`, which returns nothing. A test checks that our import
  * object provides exactly these.
  */
+/** The module name of WASI preview1 imports. */
+export const WASI_MODULE = 'wasi_snapshot_preview1';
+
 export const WASI_SIGNATURES: Readonly<Record<string, string>> = {
   args_get: 'ii',
   args_sizes_get: 'ii',

@@ -8,6 +8,7 @@ import { randomFillSync } from 'node:crypto';
 import * as C from './constants.js';
 import { Errno } from './errno.js';
 import { FdTable } from './fd-table.js';
+import { WASI_MODULE } from './functions.js';
 import { GuestMemory, encodeUtf8 } from './memory.js';
 import { WasiAbort, WasiExit } from './context.js';
 import type { Clocks, WasiContext } from './context.js';
@@ -18,6 +19,8 @@ import { pathSyscalls } from './syscalls/path.js';
 import { pollSyscalls } from './syscalls/poll.js';
 import { procSyscalls } from './syscalls/proc.js';
 import { sockSyscalls } from './syscalls/sock.js';
+
+export { WASI_MODULE };
 
 /** A directory made visible to the guest under `guestPath`. */
 export interface Preopen {
@@ -44,8 +47,6 @@ export interface WasiOptions {
   readonly onInternalError?: (syscall: string, err: unknown) => void;
 }
 
-/** The module name of WASI preview1 imports. */
-export const WASI_MODULE = 'wasi_snapshot_preview1';
 
 /** The default clocks: host realtime and monotonic clocks with nanosecond resolution. */
 export function hostClocks(): Clocks {
