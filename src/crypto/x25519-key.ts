@@ -6,9 +6,8 @@
 import type { KeyObject, webcrypto } from 'node:crypto';
 
 export const KEY_BYTES = 32;
-// DER prefixes of an X25519 key's PKCS#8 and SubjectPublicKeyInfo forms (RFC 8410); the raw key follows.
+// The DER prefix of an X25519 private key's PKCS#8 form (RFC 8410); the raw key follows.
 export const PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
-export const SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex');
 
 /** An X25519 key as a node:crypto KeyObject, shaped like the CryptoKey the library passes around. */
 export class NodeX25519Key {
@@ -26,8 +25,15 @@ export class NodeX25519Key {
 
   /** The 32-byte key (RFC 7748 encoding). */
   raw(): Uint8Array {
-    const der = this.keyObject.export({ format: 'der', type: this.type === 'private' ? 'pkcs8' : 'spki' });
-    const prefix = this.type === 'private' ? PKCS8_PREFIX : SPKI_PREFIX;
+    if (this.type === 'public') {
+      // As a JWK: OpenSSL gives the raw key without its encoder search.
+      const x = this.keyObject.export({ format: 'jwk' }).x;
+      const raw = typeof x === 'string' ? Buffer.from(x, 'base64url') : Buffer.alloc(0);
+      if (raw.length !== KEY_BYTES) throw new Error('unexpected X25519 key encoding');
+      return new Uint8Array(raw);
+    }
+    const der = this.keyObject.export({ format: 'der', type: 'pkcs8' });
+    const prefix = PKCS8_PREFIX;
     if (der.length !== prefix.length + KEY_BYTES || !der.subarray(0, prefix.length).equals(prefix)) throw new Error('unexpected X25519 key encoding');
     const raw = new Uint8Array(der.subarray(prefix.length));
     der.fill(0);

@@ -13,7 +13,7 @@ import { keepTrace } from './trace.js';
 import { WorkerEvents } from './worker-events.js';
 
 keepTrace('keep entry');
-const worker = new WorkerEvents(new Worker(new URL('./keep-worker.mjs', import.meta.url), { env: {}, argv: [], execArgv: [], stdin: false, stdout: false, stderr: false }));
+const worker = (): WorkerEvents => new WorkerEvents(new Worker(new URL('./keep-worker.mjs', import.meta.url), { env: {}, argv: [], execArgv: [], stdin: false, stdout: false, stderr: false }));
 try {
   const [control, { keepMain }] = await Promise.all([openControl(parseControlArgs(process.argv.slice(2))), import('./main.js')]);
   keepMain(worker, control);

@@ -84,8 +84,16 @@ class KeepFailure extends Error {
  * Runs the keep's main thread. `events` holds its (booting) worker thread and what it said so
  * far; `control` is the channel to its host.
  */
-export function keepMain(events: WorkerEvents, control: Socket): void {
-  const worker = events.worker;
+export function keepMain(startWorker: () => WorkerEvents, control: Socket): void {
+  let events: WorkerEvents | undefined;
+  let onWorker: (e: Parameters<Parameters<WorkerEvents['handle']>[0]>[0]) => void = () => {};
+  const worker = (): WorkerEvents['worker'] => {
+    if (!events) {
+      events = startWorker();
+      events.handle((e) => onWorker(e));
+    }
+    return events.worker;
+  };
   keepTrace('main thread running');
   let finished = false;
   const finish = (event: KeepEvent, status: number): void => {
@@ -97,9 +105,10 @@ export function keepMain(events: WorkerEvents, control: Socket): void {
     setTimeout(() => process.exit(status), 1000).unref();
   };
   const fail = (code: string, message: string): void => finish({ type: 'error', code, message }, EXIT_ERROR);
+  setImmediate(() => worker());
 
   const workerReady = new Promise<void>((resolve) => {
-    events.handle((e) => {
+    onWorker = (e) => {
       if (e.type === 'error') return fail('ERR_INTERNAL', `keep worker failed: ${e.error.message}`);
       if (e.type === 'exit') return fail('ERR_INTERNAL', 'keep worker exited unexpectedly');
       const msg = e.value as WorkerResult;
@@ -121,7 +130,7 @@ export function keepMain(events: WorkerEvents, control: Socket): void {
           releaseStdio();
           return finish(msg, EXIT_ERROR);
       }
-    });
+    };
   });
 
   // The protocol, one step at a time.
@@ -199,7 +208,7 @@ export function keepMain(events: WorkerEvents, control: Socket): void {
     }
     if (l.limits.timeoutMs > 0) {
       setTimeout(() => {
-        void worker.terminate();
+        void events?.worker.terminate();
         finish({ type: 'error', code: 'ERR_TIMEOUT', message: `workload exceeded the time limit of ${l.limits.timeoutMs} ms` }, EXIT_TIMEOUT);
       }, l.limits.timeoutMs).unref();
     }
@@ -215,7 +224,7 @@ export function keepMain(events: WorkerEvents, control: Socket): void {
     // Hand the package's bytes to the worker instead of copying them (the module is compiled).
     const buffers = [...new Set(pkg.files.map((f) => f.data.buffer))].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
     keepTrace('compiled');
-    worker.postMessage(run, buffers);
+    worker().postMessage(run, buffers);
   };
 
   const handlers: Record<string, (f: Frame) => Promise<void>> = { attest: onAttest, launch: onLaunch, package: onPackage };
@@ -252,7 +261,7 @@ export function keepMain(events: WorkerEvents, control: Socket): void {
   const hostGone = (): void => {
     if (finished) return;
     finished = true;
-    void worker.terminate();
+    void events?.worker.terminate();
     process.exit(EXIT_ERROR);
   };
   control.on('end', hostGone);

@@ -4,7 +4,6 @@
  * the return value, `proc_exit` and limits unwind with {@link WasiExit}/{@link WasiAbort}, and
  * anything unexpected is reported and answered with EIO rather than thrown into the guest.
  */
-import { randomFillSync } from 'node:crypto';
 import * as C from './constants.js';
 import { Errno } from './errno.js';
 import { FdTable } from './fd-table.js';
@@ -21,6 +20,14 @@ import { procSyscalls } from './syscalls/proc.js';
 import { sockSyscalls } from './syscalls/sock.js';
 
 export { WASI_MODULE };
+
+/**
+ * Fills `dst` from node:crypto's CSPRNG. node:crypto is loaded at the first call: loading it
+ * costs a keep's worker ~5 ms of start-up, and most programs never ask for randomness.
+ */
+function csprng(dst: Uint8Array): void {
+  (process.getBuiltinModule('node:crypto') as typeof import('node:crypto')).randomFillSync(dst);
+}
 
 /** A directory made visible to the guest under `guestPath`. */
 export interface Preopen {
@@ -110,7 +117,7 @@ export class Wasi {
       args: opts.args.map(encodeUtf8),
       env: opts.env.map(encodeUtf8),
       clocks: opts.clocks ?? hostClocks(),
-      random: opts.random ?? ((dst) => void randomFillSync(dst)),
+      random: opts.random ?? csprng,
       sleep: opts.sleep ?? blockingSleep,
     };
     const table: Record<string, (...args: never[]) => number> = {
