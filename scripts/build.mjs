@@ -66,7 +66,7 @@ const cliBuild = await esbuild.build({
   entryPoints: Object.fromEntries(Object.entries(cli).map(([src, name]) => [name, src])),
   outdir: join(staging, 'cli'),
   outExtension: { '.js': '.mjs' },
-  plugins: [separate],
+  plugins: [separate, ...common.plugins],
   // A native module: loaded from node_modules at run time, never bundled.
   external: ['better-sqlite3'],
   minifyWhitespace: true,
