@@ -11,13 +11,46 @@ import { KnownCertificates } from '../client/known-certificates.js';
 import { loadReferenceValues } from '../runtime/reference-values.js';
 import type { KeepProcess } from '../host/keep-process.js';
 import type { RunPlan } from './run.js';
+import type { Backend, BackendName } from '../backend/types.js';
+import { defaultStateDir } from '../backend/state-dir.js';
+
+/** The local platform of an `enarx run`, started as soon as this module is loaded. */
+export interface LocalPlatform {
+  /** The default backend, selected and prepared (its keys loaded). */
+  readonly backend: Promise<Backend>;
+  /** Its certificate chain, parsed and checked by the client while the keep boots. */
+  readonly known: KnownCertificates;
+}
+
+/**
+ * Starts selecting and preparing the backend `name` (default: the first available), and then
+ * has the client learn the certificates its evidence will carry (known-certificates.ts), so that
+ * the platform is ready, and verifying its evidence finds the X.509 work done, when the keep
+ * attests. Never rejects by itself: a failure is reported by the keep's creation.
+ */
+export function startLocalPlatform(name: BackendName | undefined): LocalPlatform {
+  const backend = import('../backend/select.js')
+    .then(({ selectBackend }) => selectBackend(name, { stateDir: defaultStateDir() }))
+    .then(async (b) => {
+      await b.prepare?.();
+      trace('local platform ready');
+      return b;
+    });
+  backend.catch(() => {});
+  const known = new KnownCertificates();
+  void backend
+    .then((b) => b.certificates?.())
+    .then((c) => (c ? known.learn([...c.certs, ...(c.trustRoots ?? [])]) : undefined))
+    .then(() => trace('platform certificates known'), () => {});
+  return { backend, known };
+}
 
 /**
  * Deploys the planned workload to the in-process host. The client and the platform are the same
  * machine and user here, so the local simulated platform's root is trusted (a remote client must
  * opt in with `deploy --allow-sim`), and a `nil` keep is accepted only when asked for by name.
  */
-export async function deployLocally(plan: RunPlan, spare: { process: KeepProcess; bundleDir: string }): Promise<DeployResult> {
+export async function deployLocally(plan: RunPlan, spare: { process: KeepProcess; bundleDir: string }, platform = startLocalPlatform(plan.backend)): Promise<DeployResult> {
   const referenceValues = await (plan.trust.referenceValues === undefined ? loadReferenceValues() : loadReferenceValues(plan.trust.referenceValues));
   trace('reference values loaded');
   // The embedded host: the host agent's core in this process, its keeps sharing this terminal.
@@ -26,15 +59,10 @@ export async function deployLocally(plan: RunPlan, spare: { process: KeepProcess
     ...(plan.backend ? { backend: plan.backend } : {}),
     spare: spare.process,
     bundleDir: spare.bundleDir,
+    defaultBackend: platform.backend,
   });
   trace('embedded host open');
-  // While the keep boots: the client parses and checks the chain its platform's evidence will
-  // carry (known-certificates.ts), so that verifying the evidence finds that work done.
-  const known = new KnownCertificates();
-  void host
-    .platformCertificates(plan.backend)
-    .then((c) => (c ? known.learn([...c.certs, ...(c.trustRoots ?? [])]) : undefined))
-    .then(() => trace('platform certificates known'));
+  const known = platform.known;
   let simRoots: readonly Uint8Array[] = [];
   try {
     return await deploy(

@@ -19,6 +19,9 @@ import type { OptionSpecs } from './args.js';
 import { CliError, reportError, usageError } from './errors.js';
 import { WORKLOAD_OPTIONS, limitsFrom, parseEnv } from './workload-options.js';
 
+const BACKENDS: readonly string[] = ['snp', 'tdx', 'sim', 'nil'];
+const isBackendName = (name: string): name is BackendName => BACKENDS.includes(name);
+
 const SPECS: OptionSpecs = {
   ...WORKLOAD_OPTIONS,
   dir: { value: true, multiple: true },
@@ -98,6 +101,19 @@ export interface RunPlan {
   readonly trust: LocalTrust;
 }
 
+/**
+ * The `--backend` of a run's command line, read ahead of the rest: undefined for the default,
+ * null when the command line does not parse (planRun reports why; nothing is started for it).
+ */
+function backendOf(argv: readonly string[]): BackendName | undefined | null {
+  try {
+    const backend = optionValue(parseArgs(argv, SPECS, { stopAtPositional: true }), 'backend');
+    return backend === undefined ? undefined : isBackendName(backend) ? backend : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Builds the workload package and the host resources from the command line. */
 export async function planRun(argv: readonly string[]): Promise<RunPlan> {
   const args = parseArgs(argv, SPECS, { stopAtPositional: true });
@@ -105,7 +121,7 @@ export async function planRun(argv: readonly string[]): Promise<RunPlan> {
   if (modulePath === undefined) throw usageError('missing MODULE; see enarx run --help');
   const backend = optionValue(args, 'backend') as BackendName | undefined;
   // Checked here by name only: the backends' code is loaded later, when a keep is made.
-  if (backend !== undefined && !(['snp', 'tdx', 'sim', 'nil'] as const).includes(backend)) {
+  if (backend !== undefined && !isBackendName(backend)) {
     throw new CliError('ERR_BACKEND_UNAVAILABLE', `unknown backend '${backend}' (expected snp, tdx, sim or nil)`);
   }
   const kem = optionValue(args, 'kem') ?? DEFAULT_SUITE.name;
@@ -156,11 +172,15 @@ export async function runMain(argv: readonly string[], early?: Promise<LocalKeep
     process.stdout.write(USAGE);
     return 0;
   }
-  // The protocol, trust decisions, sealing and the host load while the command line is read.
+  // The protocol, trust decisions, sealing and the host load while the command line is read,
+  // and the local platform (the backend, its keys and certificates) starts as soon as they have.
   const deployCode = import('./run-attest.js');
   deployCode.catch(() => {});
   const keep = early ?? startLocalKeep();
   keep.catch(() => {});
+  const backend = backendOf(argv);
+  const platform = backend === null ? undefined : deployCode.then((m) => m.startLocalPlatform(backend));
+  platform?.catch(() => {});
   let plan: RunPlan;
   try {
     plan = await planRun(argv);
@@ -174,8 +194,10 @@ export async function runMain(argv: readonly string[], early?: Promise<LocalKeep
   let spare: LocalKeep['process'];
   let bundleDir: string;
   let deployLocally: Awaited<typeof deployCode>['deployLocally'];
+  let localPlatform: ReturnType<Awaited<typeof deployCode>['startLocalPlatform']> | undefined;
   try {
     [{ process: spare, bundleDir }, { deployLocally }] = await Promise.all([keep, deployCode]);
+    if (platform) localPlatform = await platform;
   } catch (err) {
     stop(keep);
     throw err;
@@ -183,7 +205,7 @@ export async function runMain(argv: readonly string[], early?: Promise<LocalKeep
   trace('deploy code loaded');
   let result;
   try {
-    result = await deployLocally(plan, { process: spare, bundleDir });
+    result = await deployLocally(plan, { process: spare, bundleDir }, localPlatform);
   } catch (err) {
     // Whatever failed, the keep this command started must not outlive it.
     spare.kill();

@@ -3,7 +3,7 @@
  * in-memory database. `enarx deploy` without `--host` and `enarx run` talk to it through the
  * same HostApi, and so the same deploy protocol, as to a remote agent.
  */
-import type { BackendName, Evidence } from '../backend/types.js';
+import type { Backend, BackendName } from '../backend/types.js';
 import { Host } from '../host/host.js';
 import type { KeepProcess } from '../host/keep-process.js';
 import type { HostApi, KeepOutput } from './host-api.js';
@@ -13,8 +13,6 @@ const TENANT = 'local';
 /** An embedded host; `close()` kills its keeps. */
 export interface EmbeddedHost extends HostApi {
   close(): Promise<void>;
-  /** The certificates the platform's evidence will carry, when known in advance (see Host.platformCertificates). */
-  platformCertificates(backend?: BackendName): Promise<Pick<Evidence, 'certs' | 'trustRoots'> | undefined>;
 }
 
 /** Options of {@link openEmbeddedHost}. */
@@ -27,6 +25,8 @@ export interface EmbeddedHostOptions {
   /** A keep process already started from `bundleDir`, used for the first keep (see Host.open). */
   readonly spare?: KeepProcess;
   readonly bundleDir?: string;
+  /** The default backend, already being selected and prepared (see HostOptions.defaultBackend). */
+  readonly defaultBackend?: Promise<Backend>;
 }
 
 /** Opens an embedded host. */
@@ -37,6 +37,7 @@ export async function openEmbeddedHost(opts: EmbeddedHostOptions): Promise<Embed
     ...(opts.backendStateDir ? { backendStateDir: opts.backendStateDir } : {}),
     ...(opts.spare ? { spare: opts.spare } : {}),
     ...(opts.bundleDir ? { bundleDir: opts.bundleDir } : {}),
+    ...(opts.defaultBackend ? { defaultBackend: opts.defaultBackend } : {}),
   });
   return {
     createKeep: (req) => host.createKeep(TENANT, req),
@@ -53,6 +54,5 @@ export async function openEmbeddedHost(opts: EmbeddedHostOptions): Promise<Embed
       await host.killKeep(TENANT, id);
     },
     close: () => host.close(),
-    platformCertificates: (backend) => host.platformCertificates(backend),
   };
 }

@@ -1,7 +1,7 @@
 /**
  * The host agent core's options, requests and answers (the class is in host.ts).
  */
-import type { BackendName, Evidence } from '../backend/index.js';
+import type { Backend, BackendName, Evidence } from '../backend/index.js';
 import type { Limits } from '../runtime/limits.js';
 import type { KeepProcess } from './keep-process.js';
 import type { HostLogger } from './log.js';
@@ -45,6 +45,11 @@ export interface HostOptions {
    * used for the first keep so that its start-up overlaps the caller's (`enarx run`).
    */
   readonly spare?: KeepProcess;
+  /**
+   * In-process callers only: the default backend (`backend`), already being selected and
+   * prepared by the caller, so that the platform's start-up overlaps the caller's (`enarx run`).
+   */
+  readonly defaultBackend?: Promise<Backend>;
   /**
    * Keep processes kept booted and waiting (not yet attested, holding nothing), so that a new
    * keep skips the engine's start-up (~80 ms). Each costs ~70 MiB RSS. Default 0.

@@ -129,6 +129,7 @@ export class Host {
     }
     host.#log('host.open', { persistent: opts.stateDir !== undefined, stdio: host.#stdio });
     host.#warm.refill();
+    if (opts.defaultBackend) host.#backends.set(opts.backend ?? '', opts.defaultBackend);
     // Prepare the default backend and the launch measurement now, while keeps boot; a failure
     // here is reported by the first createKeep (neither result is cached when it fails).
     host.#backendFor(undefined)
@@ -164,19 +165,6 @@ export class Host {
     const { backendStatuses } = await import('../backend/select.js');
     const statuses = await backendStatuses({ stateDir: this.#backendStateDir });
     return statuses.filter((s) => s.available).map((s) => s.name);
-  }
-
-  /**
-   * The certificates a backend's evidence will carry, when its platform knows them before any
-   * keep attests (see Backend.certificates); undefined otherwise, or when the backend fails.
-   */
-  async platformCertificates(backend?: BackendName): Promise<Pick<Evidence, 'certs' | 'trustRoots'> | undefined> {
-    try {
-      const b = await this.#backendFor(backend);
-      return await b.certificates?.();
-    } catch {
-      return undefined; // the createKeep that needs this backend reports why
-    }
   }
 
   /** Tenants with their token digests (for the HTTP layer's authentication). */
