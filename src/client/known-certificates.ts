@@ -20,6 +20,12 @@ const digestOf = (der: Uint8Array): string => createHash('sha256').update(der).d
 export class KnownCertificates {
   readonly signatures = new SignatureCache();
   readonly #byDigest = new Map<string, Certificate>();
+  #stopped = false;
+
+  /** Ends learning: what is not known by now is left to the verifier (called when it starts). */
+  stop(): void {
+    this.#stopped = true;
+  }
 
   /** The parsed copy of `der` when known, else `der` itself. */
   resolve(der: Uint8Array): Certificate | Uint8Array {
@@ -40,6 +46,7 @@ export class KnownCertificates {
     const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
     const certs: Certificate[] = [];
     for (const der of ders) {
+      if (this.#stopped) return;
       const known = this.resolve(der);
       if (known instanceof Certificate) {
         certs.push(known);
@@ -56,6 +63,7 @@ export class KnownCertificates {
     }
     for (const cert of certs) {
       for (const issuer of certs) {
+        if (this.#stopped) return;
         if (cert.issuerName !== issuer.subjectName || this.signatures.has(cert.sha256, issuer.sha256)) continue;
         try {
           isIssuedBy(cert, issuer, this.signatures);

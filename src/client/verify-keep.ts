@@ -74,6 +74,8 @@ export async function verifyKeep(claim: KeepClaim, policy: KeepTrustPolicy): Pro
   const expected = keepReportData(claim.nonce, claim.suite.kemId, claim.publicKey);
   const trustRoots = ev.backend === 'sim' ? (policy.simRoots ?? []) : [];
   // SEV-SNP's verifier takes parsed certificates as well as bytes; the same bytes, parsed before.
+  // What the client has learned so far is used; learning more now would only compete.
+  policy.known?.stop();
   const known = ev.format === 'sev-snp' ? policy.known : undefined;
   const resolve = (der: Uint8Array): Uint8Array | Certificate => known?.resolve(der) ?? der;
   const appraisal = await verifyEvidence(ev.report, {

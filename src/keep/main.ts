@@ -170,7 +170,12 @@ export function keepMain(startWorker: () => WorkerEvents, control: Socket): void
     keepTrace('launch received');
     const { PackageOpener: Opener } = await import('../crypto/seal.js');
     // The package is held once, in this keep; its size is bounded by the memory cap plus room for files.
-    opener = new Opener(await identity.opener(), launch.keepId, Buffer.from(launch.evidenceDigest, 'hex'), 1024 * 1024 * 1024);
+    const key = await identity.opener();
+    opener = new Opener(key, launch.keepId, Buffer.from(launch.evidenceDigest, 'hex'), 1024 * 1024 * 1024);
+    // While the client verifies and seals (see crypto/warm.ts).
+    void import('../crypto/warm.js')
+      .then((m) => m.warmUpHpke(key.hpke))
+      .then(() => keepTrace('hpke warm'), () => {});
   };
 
   const onPackage = async (f: Frame): Promise<void> => {
