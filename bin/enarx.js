@@ -9,12 +9,23 @@ const module = process.getBuiltinModule('node:module');
 const { homedir } = process.getBuiltinModule('node:os');
 const { join } = process.getBuiltinModule('node:path');
 
-// V8's compile cache (Node.js >= 22.1) in the user's cache folder: the bundles are parsed and
-// compiled once, not at every start. NODE_DISABLE_COMPILE_CACHE=1 turns it off.
-module.enableCompileCache?.(join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'enarx', 'compile-cache'));
-
-const bundle = new URL('../dist/bundle/cli/enarx.mjs', import.meta.url);
-const { main } = await import(existsSync(bundle) ? bundle.href : '../dist/src/cli/main.js');
+const cacheRoot = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'enarx');
+const cacheOff = process.env.NODE_DISABLE_COMPILE_CACHE === '1';
+const bundle = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..', 'dist', 'bundle', 'cli', 'enarx.cjs');
+let main;
+let saveCodeCache = () => {};
+if (existsSync(bundle)) {
+  // The bundles, with a code cache made after a first run of each command (bin/cli-loader.js).
+  const { cliLoader } = await import('./cli-loader.js');
+  const loader = cliLoader(cacheOff ? undefined : join(cacheRoot, 'code-cache'), process.argv[2] ?? '');
+  saveCodeCache = loader.save;
+  ({ main } = loader.load(bundle));
+} else {
+  // No build: the compiled modules, with V8's compile cache (Node.js >= 22.1).
+  if (!cacheOff) module.enableCompileCache?.(join(cacheRoot, 'compile-cache'));
+  ({ main } = await import('../dist/src/cli/main.js'));
+}
+process.on('exit', () => saveCodeCache());
 
 main(process.argv.slice(2)).then(
   (code) => {

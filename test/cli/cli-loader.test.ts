@@ -1,0 +1,87 @@
+/**
+ * bin/cli-loader.js: the CLI's bundles through vm.Script with a code cache made at exit.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { test } from 'node:test';
+import { REPO_ROOT } from '../support/vectors.js';
+
+interface Loader {
+  load(file: string): Record<string, unknown>;
+  save(): void;
+}
+const { cliLoader } = (await import(pathToFileURL(join(REPO_ROOT, 'bin', 'cli-loader.js')).href)) as { cliLoader: (cacheDir: string | undefined, profile: string) => Loader };
+
+function bundles(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'enarx-cli-loader-'));
+  writeFileSync(join(dir, 'a.cjs'), 'const b = require("./b.cjs"); const { join } = require("node:path"); exports.answer = () => b.twice(21) + join("x", "y").length * 0; exports.file = __filename;');
+  writeFileSync(join(dir, 'b.cjs'), 'exports.twice = (n) => n * 2;');
+  return dir;
+}
+
+test('the loader runs the bundles, serves ./x.cjs requires from the folder and Node built-ins from Node', () => {
+  const dir = bundles();
+  try {
+    const a = cliLoader(undefined, 'run').load(join(dir, 'a.cjs'));
+    assert.equal((a['answer'] as () => number)(), 42);
+    assert.equal(a['file'], join(dir, 'a.cjs'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('caches are written at save, used by the next process, and remade when they do not fit', () => {
+  const dir = bundles();
+  const cache = join(dir, 'cache');
+  try {
+    const first = cliLoader(cache, 'run');
+    (first.load(join(dir, 'a.cjs'))['answer'] as () => number)();
+    first.save();
+    const made = readdirSync(cache).sort();
+    assert.equal(made.length, 2);
+    // A second process with the same bundles and command finds them: nothing to write.
+    const second = cliLoader(cache, 'run');
+    second.load(join(dir, 'a.cjs'));
+    second.save();
+    assert.deepEqual(readdirSync(cache).sort(), made);
+    // Another command gets caches of its own.
+    const other = cliLoader(cache, 'deploy');
+    other.load(join(dir, 'a.cjs'));
+    other.save();
+    assert.equal(readdirSync(cache).length, 4);
+    // A damaged cache is ignored by V8 and remade.
+    for (const f of made) writeFileSync(join(cache, f), 'not a code cache');
+    const third = cliLoader(cache, 'run');
+    assert.equal((third.load(join(dir, 'a.cjs'))['answer'] as () => number)(), 42);
+    third.save();
+    assert.equal(readdirSync(cache).length, 4);
+    const fourth = cliLoader(cache, 'run');
+    fourth.load(join(dir, 'a.cjs'));
+    // Remade caches fit again.
+    const before = readdirSync(cache).map((f) => f);
+    fourth.save();
+    assert.deepEqual(readdirSync(cache), before);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the enarx command writes its code cache under XDG_CACHE_HOME, and not with NODE_DISABLE_COMPILE_CACHE=1', () => {
+  const home = mkdtempSync(join(tmpdir(), 'enarx-cli-cache-'));
+  try {
+    const run = (env: Record<string, string>) => spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'enarx.js'), '--version'], { encoding: 'utf8', env: { ...process.env, XDG_CACHE_HOME: home, ...env } });
+    const off = run({ NODE_DISABLE_COMPILE_CACHE: '1' });
+    assert.equal(off.status, 0, off.stderr);
+    assert.deepEqual(readdirSync(home), []);
+    const on = run({});
+    assert.equal(on.status, 0, on.stderr);
+    assert.match(on.stdout, /^enarx /);
+    assert.ok(readdirSync(join(home, 'enarx', 'code-cache')).length >= 1);
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+});
