@@ -2,9 +2,10 @@
  * The keep runtime's entry point (main thread), the root of the measured bundle
  * dist/bundle/keep.mjs. The worker thread starts from dist/bundle/keep-worker.mjs.
  *
- * Node.js bootstraps a whole environment for a worker thread (25-40 ms on a small machine), and
- * the workload cannot start before it is up: so the worker is started before anything else is
- * evaluated, and its start-up overlaps with the main thread's and with attestation.
+ * Node.js bootstraps a whole environment for a worker thread (~20 ms of CPU), and the workload
+ * cannot start before it is up. keepMain starts it as soon as the main thread's own code is in
+ * (see keepMain): on two cores, a worker booting from the first instant slowed the main thread's
+ * way to its attestation, which the client waits for, more than it gained.
  */
 import { Worker } from 'node:worker_threads';
 import { openControl, parseControlArgs } from './control.js';
@@ -13,10 +14,10 @@ import { keepTrace } from './trace.js';
 import { WorkerEvents } from './worker-events.js';
 
 keepTrace('keep entry');
-const worker = (): WorkerEvents => new WorkerEvents(new Worker(new URL('./keep-worker.mjs', import.meta.url), { env: {}, argv: [], execArgv: [], stdin: false, stdout: false, stderr: false }));
+const startWorker = (): WorkerEvents => new WorkerEvents(new Worker(new URL('./keep-worker.mjs', import.meta.url), { env: {}, argv: [], execArgv: [], stdin: false, stdout: false, stderr: false }));
 try {
   const [control, { keepMain }] = await Promise.all([openControl(parseControlArgs(process.argv.slice(2))), import('./main.js')]);
-  keepMain(worker, control);
+  keepMain(startWorker, control);
 } catch (err) {
   // No channel, no host to report to: say why on stderr and leave.
   process.stderr.write(`enarx keep: ${(err as Error).message}\n`);

@@ -8,7 +8,7 @@
  */
 import { closeSync, openSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import type { WorkerEvents } from './worker-events.js';
+import type { WorkerEvent, WorkerEvents } from './worker-events.js';
 import type { Package } from '../crypto/package.js';
 import type { PackageOpener } from '../crypto/seal.js';
 import type { WorkerResult, WorkerRun } from '../runtime/worker.js';
@@ -81,12 +81,13 @@ class KeepFailure extends Error {
 }
 
 /**
- * Runs the keep's main thread. `events` holds its (booting) worker thread and what it said so
- * far; `control` is the channel to its host.
+ * Runs the keep's main thread. `startWorker` starts its worker thread (once, on the next turn of
+ * the event loop: after this thread's own start-up, before the first message from the host);
+ * `control` is the channel to its host.
  */
 export function keepMain(startWorker: () => WorkerEvents, control: Socket): void {
   let events: WorkerEvents | undefined;
-  let onWorker: (e: Parameters<Parameters<WorkerEvents['handle']>[0]>[0]) => void = () => {};
+  let onWorker: (e: WorkerEvent) => void = () => {};
   const worker = (): WorkerEvents['worker'] => {
     if (!events) {
       events = startWorker();
@@ -105,6 +106,7 @@ export function keepMain(startWorker: () => WorkerEvents, control: Socket): void
     setTimeout(() => process.exit(status), 1000).unref();
   };
   const fail = (code: string, message: string): void => finish({ type: 'error', code, message }, EXIT_ERROR);
+  // The worker boots while the main thread waits for its host (see entry.ts).
   setImmediate(() => worker());
 
   const workerReady = new Promise<void>((resolve) => {
@@ -170,12 +172,7 @@ export function keepMain(startWorker: () => WorkerEvents, control: Socket): void
     keepTrace('launch received');
     const { PackageOpener: Opener } = await import('../crypto/seal.js');
     // The package is held once, in this keep; its size is bounded by the memory cap plus room for files.
-    const key = await identity.opener();
-    opener = new Opener(key, launch.keepId, Buffer.from(launch.evidenceDigest, 'hex'), 1024 * 1024 * 1024);
-    // While the client verifies and seals (see crypto/warm.ts).
-    void import('../crypto/warm.js')
-      .then((m) => m.warmUpHpke(key.hpke))
-      .then(() => keepTrace('hpke warm'), () => {});
+    opener = new Opener(await identity.opener(), launch.keepId, Buffer.from(launch.evidenceDigest, 'hex'), 1024 * 1024 * 1024);
   };
 
   const onPackage = async (f: Frame): Promise<void> => {
