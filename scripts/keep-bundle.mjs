@@ -61,10 +61,26 @@ export function commonOptions(root) {
   };
 }
 
-/** Builds the keep runtime bundle into `outdir`. Returns esbuild's result (with a metafile). */
+/**
+ * The X-Wing suite is built as a file of its own, keep-xwing.mjs, with its own copy of the HPKE
+ * library: in the same code-splitting build, the library's shared modules went into one chunk
+ * with what only X-Wing uses (~27 KB of pure-JS hashes and curves), which the default suite's
+ * path then loaded too.
+ */
+const XWING_SOURCE = 'dist/src/crypto/suite-x-wing.js';
+const xwingApart = {
+  name: 'x-wing-apart',
+  setup(build) {
+    build.onResolve({ filter: /suite-x-wing\.js$/ }, (args) => (args.kind === 'entry-point' ? undefined : { path: './keep-xwing.mjs', external: true }));
+  },
+};
+
+/** Builds the keep runtime bundle into `outdir`. Returns esbuild's result (its metafile covers every file). */
 export async function buildKeepBundle(esbuild, root, outdir) {
-  return esbuild.build({
-    ...commonOptions(root),
+  const options = commonOptions(root);
+  const main = await esbuild.build({
+    ...options,
+    plugins: [...options.plugins, xwingApart],
     metafile: true,
     splitting: true,
     chunkNames: 'keep-[hash]',
@@ -72,4 +88,18 @@ export async function buildKeepBundle(esbuild, root, outdir) {
     outdir,
     outExtension: { '.js': '.mjs' },
   });
+  const xwing = await esbuild.build({
+    ...options,
+    metafile: true,
+    entryPoints: { 'keep-xwing': XWING_SOURCE },
+    outdir,
+    outExtension: { '.js': '.mjs' },
+  });
+  return {
+    ...main,
+    metafile: {
+      inputs: { ...main.metafile.inputs, ...xwing.metafile.inputs },
+      outputs: { ...main.metafile.outputs, ...xwing.metafile.outputs },
+    },
+  };
 }
