@@ -18,8 +18,8 @@ const skip = engine.source !== 'pinned' ? 'no pinned engine on this platform' : 
 
 const versionOf = (node: string): string => spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
 /** Runs the launcher with tracing on; returns its result and the Node.js version the CLI ran on. */
-function launch(file: string, args: string[], env: NodeJS.ProcessEnv = {}): { status: number | null; stdout: string; stderr: string; node: string | undefined } {
-  const r = spawnSync(file, args, { encoding: 'utf8', env: { ...process.env, ENARX_TRACE: '1', ...env } });
+function launch(file: string, args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): { status: number | null; stdout: string; stderr: string; node: string | undefined } {
+  const r = spawnSync(file, args, { encoding: 'utf8', env: { ...process.env, ENARX_TRACE: '1', ...env }, ...(cwd ? { cwd } : {}) });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, node: /cli on Node\.js (v[\d.]+)/.exec(r.stderr)?.[1] };
 }
 
@@ -38,6 +38,17 @@ test('enarx host runs on the Node.js from PATH; ENARX_CLI_NODE picks another', {
   const forced = launch(LAUNCHER, ['--version'], { ENARX_CLI_NODE: process.execPath });
   assert.equal(forced.status, 0, forced.stderr);
   assert.equal(forced.node, process.version);
+});
+
+test('the launcher finds its installation from a relative path, and from sh with a bare name', { skip }, () => {
+  const bin = join(REPO_ROOT, 'bin');
+  const dotted = launch('./enarx', ['run', HELLO], {}, bin);
+  assert.equal(dotted.status, 0, dotted.stderr);
+  assert.equal(dotted.stdout, 'Hello from inside a keep!\n');
+  assert.equal(dotted.node, versionOf(engine.path));
+  const bare = launch('sh', ['enarx', '--version'], {}, bin);
+  assert.equal(bare.status, 0, bare.stderr);
+  assert.equal(bare.node, versionOf(engine.path));
 });
 
 test('the launcher works through a symlink, as npm installs it (node_modules/.bin/enarx)', { skip }, () => {
