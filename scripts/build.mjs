@@ -48,6 +48,10 @@ const cli = {
   'dist/src/attestation/tdx/verify.js': 'tdx-verify',
   'dist/src/attestation/sgx/verify.js': 'sgx-verify',
   'dist/src/config/index.js': 'config-lib',
+  // Loaded only by those who need them: the X-Wing suite (its ML-KEM is ~45 KB) and the
+  // persistent host store (SQLite).
+  'dist/src/crypto/suite-x-wing.js': 'suite-x-wing',
+  'dist/src/host/sqlite-store.js': 'sqlite-store',
 };
 const toBundle = new Map(Object.entries(cli).map(([src, name]) => [join(root, src), `./${name}.cjs`]));
 const separate = {
