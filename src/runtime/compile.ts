@@ -19,6 +19,7 @@ export class ModuleError extends Error {
 }
 
 const KNOWN = new Set(WASI_FUNCTIONS);
+const SYNC_COMPILE_MAX_BYTES = 4 * 1024 * 1024;
 
 /** Compiles `bytes` with every memory capped at `maxMemoryBytes`. @throws ModuleError */
 export async function compileModule(bytes: Uint8Array, maxMemoryBytes: number): Promise<WebAssembly.Module> {
@@ -31,7 +32,10 @@ export async function compileModule(bytes: Uint8Array, maxMemoryBytes: number): 
   }
   let module: WebAssembly.Module;
   try {
-    module = await WebAssembly.compile(capped);
+    // Functions compile lazily, at their first call: compiling decodes and validates. A small
+    // module is done in well under a millisecond, less than the thread round trips of the
+    // asynchronous API cost; a large one is compiled off this thread.
+    module = capped.length <= SYNC_COMPILE_MAX_BYTES ? new WebAssembly.Module(capped) : await WebAssembly.compile(capped);
   } catch (err) {
     throw new ModuleError('ERR_MODULE_INVALID', `invalid WebAssembly module: ${(err as Error).message}`, { cause: err });
   }

@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ModuleError, compileModule } from '../../src/runtime/compile.js';
+
+const leb = (n: number): number[] => {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) b |= 0x80;
+    out.push(b);
+  } while (n !== 0);
+  return out;
+};
+
+/** (module (memory (export "memory") 1) (func (export "_start"))), plus a custom section of `pad` bytes. */
+function command(pad = 0, breakIt = false): Uint8Array {
+  const bytes = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+  bytes.push(0x01, 0x04, 0x01, 0x60, 0x00, 0x00); // type: () -> ()
+  bytes.push(0x03, 0x02, 0x01, 0x00); // function 0 has type 0
+  bytes.push(0x05, 0x03, 0x01, 0x00, 0x01); // memory: min 1 page
+  bytes.push(0x07, 0x13, 0x02, 0x06, ...Buffer.from('memory'), 0x02, 0x00, 0x06, ...Buffer.from('_start'), 0x00, 0x00);
+  bytes.push(0x0a, 0x04, 0x01, 0x02, 0x00, breakIt ? 0x00 : 0x0b); // body: (end) — or no end
+  const head = Uint8Array.from(bytes);
+  if (pad === 0) return head;
+  const name = Buffer.from('pad');
+  const payload = leb(name.length).length + name.length + pad;
+  const custom = Uint8Array.from([0x00, ...leb(payload), ...leb(name.length), ...name]);
+  const out = new Uint8Array(head.length + custom.length + pad);
+  out.set(head, 0);
+  out.set(custom, head.length);
+  return out;
+}
+
+test('a small module compiles (synchronously) and a large one (asynchronously), to the same exports', async () => {
+  for (const pad of [0, 5 * 1024 * 1024]) {
+    const m = await compileModule(command(pad), 1 << 20);
+    assert.deepEqual(
+      WebAssembly.Module.exports(m).map((e) => e.name).sort(),
+      ['_start', 'memory'],
+    );
+  }
+});
+
+test('an invalid module is refused with ERR_MODULE_INVALID on both paths', async () => {
+  for (const pad of [0, 5 * 1024 * 1024]) {
+    await assert.rejects(compileModule(command(pad, true), 1 << 20), (e: unknown) => e instanceof ModuleError && e.code === 'ERR_MODULE_INVALID');
+  }
+});
