@@ -129,7 +129,15 @@ export class Host {
     }
     host.#log('host.open', { persistent: opts.stateDir !== undefined, stdio: host.#stdio });
     host.#warm.refill();
-    if (opts.defaultBackend) host.#backends.set(opts.backend ?? '', opts.defaultBackend);
+    if (opts.defaultBackend) {
+      const key = opts.backend ?? '';
+      const given = opts.defaultBackend;
+      host.#backends.set(key, given);
+      // As for backends selected here: a failure is not remembered.
+      given.catch(() => {
+        if (host.#backends.get(key) === given) host.#backends.delete(key);
+      });
+    }
     // Prepare the default backend and the launch measurement now, while keeps boot; a failure
     // here is reported by the first createKeep (neither result is cached when it fails).
     host.#backendFor(undefined)

@@ -219,3 +219,20 @@ test('warm keeps: new keeps adopt booted processes, the pool refills, and close 
   await host.close();
   assert.ok(await eventually(() => waiting.every((p) => !processRuns(p))), 'spares are killed on close');
 });
+
+test('an in-process caller can hand the host its default backend, already being prepared; a failed one is forgotten', async () => {
+  const { createBackend } = await import('../../src/backend/index.js');
+  const nil = createBackend('nil');
+  let attested = 0;
+  const counting = { ...nil, name: nil.name, availability: () => nil.availability(), platformInfo: () => nil.platformInfo(), attest: (d: Uint8Array, l: Parameters<typeof nil.attest>[1]) => (attested++, nil.attest(d, l)) };
+  const host = await open({ defaultBackend: Promise.resolve(counting) });
+  const k = await host.createKeep('t', { nonce: randomBytes(32), kem: 'x25519' });
+  assert.equal(attested, 1);
+  await host.killKeep('t', k.id);
+
+  // A failed one is forgotten: the host selects the backend itself (nil here), as it would have.
+  const failing = await open({ defaultBackend: Promise.reject(Object.assign(new Error('no platform here'), { code: 'ERR_BACKEND_UNAVAILABLE' })) });
+  const again = await failing.createKeep('t', { nonce: randomBytes(32), kem: 'x25519' });
+  assert.equal(again.evidence.backend, 'nil');
+  await failing.killKeep('t', again.id);
+});
