@@ -4,7 +4,6 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { HostDir, HostFile } from '../wasi/fs/hostfs.js';
-import { DEFAULT_MAX_BYTES, MemFs } from '../wasi/fs/memfs.js';
 import { NullFile } from '../wasi/fs/null.js';
 import type { FileHandle } from '../wasi/fs/types.js';
 import { Wasi, WasiAbort } from '../wasi/wasi.js';
@@ -50,7 +49,7 @@ function stdioHandle(
   }
 }
 
-function run(msg: WorkerRun): WorkerResult {
+function run(msg: WorkerRun, memfs: typeof import('../wasi/fs/memfs.js') | undefined): WorkerResult {
   const budget = msg.maxOutputBytes > 0 ? { remaining: msg.maxOutputBytes } : undefined;
   const files = msg.files.map((k) => stdioHandle(k, budget, msg.maxOutputBytes));
   const preopens: { guestPath: string; dir: import('../wasi/fs/types.js').DirHandle }[] = [];
@@ -61,8 +60,9 @@ function run(msg: WorkerRun): WorkerResult {
       return { type: 'error', code: 'ERR_DIR', message: `cannot open directory '${p.host}': ${(err as Error).message}` };
     }
   }
-  if (msg.packageFiles.length > 0) {
+  if (memfs && msg.packageFiles.length > 0) {
     // The package's files live only in this keep's memory; the host's disk never sees them.
+    const { DEFAULT_MAX_BYTES, MemFs } = memfs;
     const mem = new MemFs({ maxBytes: Math.max(DEFAULT_MAX_BYTES, msg.packageFiles.reduce((n, f) => n + f.data.length * 2 + 4096, 0)) });
     try {
       for (const f of msg.packageFiles) mem.writeFile(f.path, f.data);
@@ -97,6 +97,11 @@ export function workerMain(): void {
   // Tell the main thread we are up: it waits for this before it changes engine flags.
   parentPort!.postMessage({ type: 'ready' });
   parentPort!.once('message', (msg: WorkerRun) => {
-    parentPort!.postMessage(run(msg));
+    // The in-memory filesystem is loaded only for a package that has files (most have none).
+    const memfs = msg.packageFiles.length > 0 ? import('../wasi/fs/memfs.js') : Promise.resolve(undefined);
+    void memfs.then(
+      (m) => parentPort!.postMessage(run(msg, m)),
+      (err: unknown) => parentPort!.postMessage({ type: 'error', code: 'ERR_INTERNAL', message: `cannot load the in-memory filesystem: ${(err as Error).message}` } satisfies WorkerResult),
+    );
   });
 }

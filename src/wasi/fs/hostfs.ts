@@ -11,7 +11,6 @@
  * cannot redirect it outside the tree (TOCTOU).
  */
 import * as fs from 'node:fs';
-import { isatty } from 'node:tty';
 import * as C from '../constants.js';
 import { Errno, errnoFromHost, fail, host } from '../errno.js';
 import { filestatOf, filetypeOf } from './hoststat.js';
@@ -88,7 +87,8 @@ export class HostFile implements FileHandle {
   }
 
   get isTty(): boolean {
-    this.tty ??= this.filetype === C.FILETYPE_CHARACTER_DEVICE && isatty(this.fd);
+    // node:tty is loaded only for a character device (it brings node:net along).
+    this.tty ??= this.filetype === C.FILETYPE_CHARACTER_DEVICE && (process.getBuiltinModule('node:tty') as typeof import('node:tty')).isatty(this.fd);
     return this.tty;
   }
 

@@ -8,7 +8,6 @@
  * new exposure: the times and the path already belong to the host's own filesystem. Without
  * `touch`, the Node.js path is used and the value is rounded.
  */
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 
 /** Where to find `touch`; checked once. */
@@ -46,6 +45,8 @@ export function setTimesExact(path: string, atim: bigint, mtim: bigint, follow: 
     return;
   }
   const noDeref = follow ? [] : ['-h'];
+  // Loaded here, on this rare path: node:child_process costs a keep's worker start-up otherwise.
+  const { execFileSync } = process.getBuiltinModule('node:child_process') as typeof import('node:child_process');
   if (atim === mtim) {
     execFileSync(TOUCH, [...noDeref, '-c', '-d', touchStamp(atim), '--', path], { stdio: 'ignore', env: {} });
     return;
