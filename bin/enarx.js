@@ -4,6 +4,10 @@
 // starts fast, and this falls back to the unbundled build when the bundle is absent.
 // Built-ins by process.getBuiltinModule, not `import`: an ESM import of node:fs alone costs
 // ~3 ms of start-up (see scripts/keep-bundle.mjs).
+if (typeof process.getBuiltinModule !== 'function') {
+  process.stderr.write(`enarx: needs Node.js >= 20.16 (this is ${process.version})\n`);
+  process.exit(1);
+}
 const { existsSync } = process.getBuiltinModule('node:fs');
 const module = process.getBuiltinModule('node:module');
 const { homedir } = process.getBuiltinModule('node:os');
