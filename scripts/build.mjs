@@ -65,7 +65,7 @@ const separate = {
   },
 };
 // CommonJS, loaded by bin/enarx.js through vm.Script with a code cache of its own, made after a
-// first run (see bin/code-cache.cjs): Node's compile cache is made before a module runs, so it
+// first run (see bin/cli-loader.js): Node's compile cache is made before a module runs, so it
 // holds only the top-level code, and every start compiled the rest again (~25 ms).
 const cliBuild = await esbuild.build({
   ...common,

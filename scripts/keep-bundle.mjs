@@ -1,33 +1,33 @@
 // The keep runtime bundle: the files a keep's measurement covers (src/runtime/measurement.ts).
 // Shared by the build and by the test that checks the bundle is reproducible.
 //
-//   keep.mjs         entry of the main thread: starts the worker thread, then loads the rest
+//   keep.mjs         entry of the main thread: opens the control channel, loads the main thread's
+//                    code (which then starts the worker thread)
 //   keep-worker.mjs  entry of the worker thread (WASI and the workload)
+//   keep-xwing.mjs   the X-Wing suite, built apart (see below)
 //   keep-<hash>.mjs  chunks, each loaded when first needed (esbuild code splitting; the hash is
 //                    of the content, so the same source gives the same names and bytes)
 //
-// keep.mjs is tiny so that the worker starts as early as possible (Node.js bootstraps a whole
-// environment for it), and the code the keep needs before it can attest (the protocol, its key)
-// is apart from what it needs only later (HPKE, the package, the compiler), which loads while
-// the host and the client work.
+// The code the keep needs before it can attest (the protocol, its key) is apart from what it
+// needs only later (HPKE, the package, the compiler), which loads while the host and the client
+// work.
 import { isBuiltin } from 'node:module';
 import { relative } from 'node:path';
 
 /**
- * Node.js's built-in modules, taken with `require` instead of `import`. An ESM import of a
- * built-in makes Node build a facade that reads every one of its exports, and that wakes lazy
- * ones: `import 'node:fs'` loads the whole streams stack (~3 ms), where `require('node:fs')`
- * costs 0.2 ms; ten built-ins cost ~5 ms more through `import`, in each of the CLI, the keep's
- * main thread and its worker. A built-in becomes a small ES module that takes it with
- * `process.getBuiltinModule` (synchronous, as `require`)
- * and exports each of its members by name: esbuild keeps only the members a bundle uses (and a
+ * Node.js's built-in modules, taken with `process.getBuiltinModule` instead of `import`. An ESM
+ * import of a built-in makes Node build a facade that reads every one of its exports, and that
+ * wakes lazy ones: `import 'node:fs'` loads the whole streams stack (~3 ms), where taking the
+ * module costs 0.2 ms; ten built-ins cost ~5 ms more through `import`, in each of the CLI, the
+ * keep's main thread and its worker. A built-in becomes a small ES module that takes it so and
+ * exports each of its members by name: esbuild keeps only the members a bundle uses (and a
  * bundle that uses none does not load it). Each importer gets its own copy (keyed by its path),
  * so that code splitting makes no chunk of these.
  */
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 const RESERVED = new Set(['default', 'eval', 'arguments', 'await', 'yield', 'let', 'static', 'enum', 'implements', 'interface', 'package', 'private', 'protected', 'public']);
-export const builtinsByRequire = {
-  name: 'node-builtins-by-require',
+export const builtinsWithoutImport = {
+  name: 'node-builtins-without-import',
   setup(build) {
     const root = build.initialOptions.absWorkingDir ?? '.';
     build.onResolve({ filter: /^[a-z_:/]+$/ }, (args) => {
@@ -57,7 +57,7 @@ export function commonOptions(root) {
     // Bundled CommonJS dependencies and the built-ins need `require`: one that resolves like
     // Node's, made without importing node:module (process.getBuiltinModule: Node >= 20.16).
     banner: { js: "const require = process.getBuiltinModule('node:module').createRequire(import.meta.url);" },
-    plugins: [builtinsByRequire],
+    plugins: [builtinsWithoutImport],
   };
 }
 

@@ -7,17 +7,10 @@
  * `trustRoots` only when it has decided to trust a simulated platform).
  */
 export type { Availability, Backend, BackendName, Evidence, LaunchRecord } from './types.js';
+export { BACKEND_NAMES, isBackendName } from './types.js';
 export { BackendError, BackendErrorCode } from './errors.js';
 export { MEASUREMENT_SIZE, REPORT_DATA_SIZE } from './args.js';
-export {
-  BACKEND_NAMES,
-  BACKEND_ORDER,
-  DEFAULT_CONFIGFS_ROOT,
-  backendStatuses,
-  createBackend,
-  isBackendName,
-  selectBackend,
-} from './select.js';
+export { BACKEND_ORDER, DEFAULT_CONFIGFS_ROOT, backendStatuses, createBackend, selectBackend } from './select.js';
 export type { BackendOptions, BackendStatus, SelectBackendOptions } from './select.js';
 export { defaultStateDir } from './state-dir.js';
 export { NilBackend } from './nil/backend.js';

@@ -10,10 +10,8 @@ import { SnpBackend } from './snp/backend.js';
 import { defaultStateDir } from './state-dir.js';
 import { TdxBackend } from './tdx/backend.js';
 import { nodeConfigfsIo, type ConfigfsIo } from './tsm/configfs.js';
+import { BACKEND_NAMES } from './types.js';
 import type { Availability, Backend, BackendName } from './types.js';
-
-/** Every backend name. */
-export const BACKEND_NAMES: readonly BackendName[] = Object.freeze(['nil', 'sim', 'snp', 'tdx']);
 
 /** The preference order when no backend is named: real hardware first, then sim, then nil. */
 export const BACKEND_ORDER: readonly BackendName[] = Object.freeze(['snp', 'tdx', 'sim', 'nil']);
@@ -31,11 +29,6 @@ export interface BackendOptions {
   readonly configfsIo?: ConfigfsIo;
   /** The clock. Default `() => new Date()`. */
   readonly now?: () => Date;
-}
-
-/** True when `value` is a backend name. */
-export function isBackendName(value: unknown): value is BackendName {
-  return typeof value === 'string' && (BACKEND_NAMES as readonly string[]).includes(value);
 }
 
 /** A backend by name (nothing is probed or created yet). @throws TypeError on an unknown name */

@@ -6,6 +6,14 @@
 /** The backends this implementation knows, in no particular order (see `BACKEND_ORDER`). */
 export type BackendName = 'nil' | 'sim' | 'snp' | 'tdx';
 
+/** Every backend name (here, not in select.ts: naming one needs no backend's code). */
+export const BACKEND_NAMES: readonly BackendName[] = Object.freeze(['nil', 'sim', 'snp', 'tdx']);
+
+/** True when `value` is a backend name. */
+export function isBackendName(value: unknown): value is BackendName {
+  return typeof value === 'string' && (BACKEND_NAMES as readonly string[]).includes(value);
+}
+
 /** Whether a backend can be used on this machine, and why not. */
 export interface Availability {
   readonly available: boolean;

@@ -4,6 +4,7 @@
  * the package to it, stream its output, exit with its exit code.
  */
 import { readFile } from 'node:fs/promises';
+import { isBackendName } from '../backend/types.js';
 import { optionValue, optionValues, parseArgs } from './args.js';
 import type { OptionSpecs } from './args.js';
 import { CliError, reportError, usageError } from './errors.js';
@@ -53,7 +54,7 @@ export async function deployMain(argv: readonly string[]): Promise<number> {
   const json = args.flags.has('json');
   const verbose = args.flags.has('verbose');
   const backend = optionValue(args, 'backend');
-  if (backend !== undefined && !['snp', 'tdx', 'sim', 'nil'].includes(backend)) throw usageError(`--backend '${backend}': expected snp, tdx, sim or nil`);
+  if (backend !== undefined && !isBackendName(backend)) throw usageError(`--backend '${backend}': expected snp, tdx, sim or nil`);
   const measurements = optionValues(args, 'measurement').map((m) => {
     if (!/^[0-9a-fA-F]{96}$/.test(m)) throw usageError(`--measurement '${m}': expected 96 hex digits (SHA-384)`);
     return m.toLowerCase();
@@ -88,7 +89,7 @@ export async function deployMain(argv: readonly string[]): Promise<number> {
     host = new HttpHost(url, optionValue(args, 'token') ?? process.env['ENARX_TOKEN']);
   } else {
     const { openEmbeddedHost } = await import('../client/embedded-host.js');
-    const embedded = await openEmbeddedHost({ stdio: 'pipe', ...(backend ? { backend: backend as 'sim' } : {}) });
+    const embedded = await openEmbeddedHost({ stdio: 'pipe', ...(backend ? { backend } : {}) });
     host = embedded;
     close = () => embedded.close();
   }
@@ -117,7 +118,7 @@ export async function deployMain(argv: readonly string[]): Promise<number> {
         measurements,
       },
       suite,
-      ...(backend ? { backend: backend as 'sim' } : {}),
+      ...(backend ? { backend } : {}),
       limits,
       onOutput: (stream, data) => (stream === 'stdout' ? process.stdout : process.stderr).write(data),
     });

@@ -8,7 +8,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { defaultStateDir } from '../backend/state-dir.js';
-import { isBackendName } from '../backend/select.js';
+import { isBackendName } from '../backend/types.js';
 import type { BackendName } from '../backend/types.js';
 import { Host } from '../host/host.js';
 import type { Authenticator, HostServer } from '../host/http.js';

@@ -8,6 +8,7 @@ import type { Package } from '../crypto/package.js';
 import { trace } from '../client/trace.js';
 import { isRunHelp, startLocalKeep } from './run-keep.js';
 import type { LocalKeep } from './run-keep.js';
+import { isBackendName } from '../backend/types.js';
 import type { BackendName } from '../backend/types.js';
 import { DEFAULT_SUITE, SUITES, findSuite } from '../crypto/suites.js';
 import type { SuiteRow } from '../crypto/suites.js';
@@ -18,9 +19,6 @@ import { optionValue, optionValues, parseArgs } from './args.js';
 import type { OptionSpecs } from './args.js';
 import { CliError, reportError, usageError } from './errors.js';
 import { WORKLOAD_OPTIONS, limitsFrom, parseEnv } from './workload-options.js';
-
-const BACKENDS: readonly string[] = ['snp', 'tdx', 'sim', 'nil'];
-const isBackendName = (name: string): name is BackendName => BACKENDS.includes(name);
 
 const SPECS: OptionSpecs = {
   ...WORKLOAD_OPTIONS,

@@ -14,13 +14,13 @@ if (on && !(mark in globalThis)) {
   });
 }
 
-/** Records that `phase` was reached (no-op unless ENARX_TRACE=1). */
 /** CPU time this process has used so far, in ms. */
-export function cpuMs(): string {
+function cpuMs(): string {
   const u = process.cpuUsage();
   return ((u.user + u.system) / 1000).toFixed(1);
 }
 
+/** Records that `phase` was reached (no-op unless ENARX_TRACE=1). */
 export function trace(phase: string): void {
   if (on) process.stderr.write(`enarx-trace ${performance.now().toFixed(1)} ${phase} [cpu ${cpuMs()}]\n`);
 }

@@ -57,47 +57,54 @@ function privateFromRaw(raw: Uint8Array): KeyObject {
 
 const asCryptoKey = (k: NodeX25519Key): CryptoKey => k as unknown as CryptoKey;
 
+/** The raw form of `key`, which must be of `type`. @throws SerializeError */
+function serialize(key: CryptoKey, type: 'public' | 'private'): ArrayBuffer {
+  try {
+    return Uint8Array.from(asKey(key, type).raw()).buffer;
+  } catch (e) {
+    throw new SerializeError(e);
+  }
+}
+
+/** A key of `type` from its raw form. */
+function fromRaw(raw: Uint8Array, type: 'public' | 'private'): CryptoKey {
+  return asCryptoKey(type === 'public' ? publicFromRaw(raw) : new NodeX25519Key('private', privateFromRaw(raw)));
+}
+
+/** {@link fromRaw}. @throws DeserializeError */
+function deserialize(raw: Uint8Array, type: 'public' | 'private'): CryptoKey {
+  try {
+    return fromRaw(raw, type);
+  } catch (e) {
+    throw new DeserializeError(e);
+  }
+}
+
 /** X25519 for the library's Dhkem (its DhkemPrimitives), on node:crypto. */
 export class NodeX25519 implements DhkemPrimitives {
   constructor(private readonly hkdf: KdfInterface) {}
 
   async serializePublicKey(key: CryptoKey): Promise<ArrayBuffer> {
-    try {
-      return Uint8Array.from(asKey(key, 'public').raw()).buffer;
-    } catch (e) {
-      throw new SerializeError(e);
-    }
+    return serialize(key, 'public');
   }
 
   async deserializePublicKey(key: Bytes): Promise<CryptoKey> {
-    try {
-      return asCryptoKey(publicFromRaw(view(key)));
-    } catch (e) {
-      throw new DeserializeError(e);
-    }
+    return deserialize(view(key), 'public');
   }
 
   async serializePrivateKey(key: CryptoKey): Promise<ArrayBuffer> {
-    try {
-      return Uint8Array.from(asKey(key, 'private').raw()).buffer;
-    } catch (e) {
-      throw new SerializeError(e);
-    }
+    return serialize(key, 'private');
   }
 
   async deserializePrivateKey(key: Bytes): Promise<CryptoKey> {
-    try {
-      return asCryptoKey(new NodeX25519Key('private', privateFromRaw(view(key))));
-    } catch (e) {
-      throw new DeserializeError(e);
-    }
+    return deserialize(view(key), 'private');
   }
 
   async importKey(format: 'raw' | 'jwk', key: ArrayBuffer | JsonWebKey, isPublic: boolean): Promise<CryptoKey> {
     try {
       if (format === 'raw') {
         if (!(key instanceof ArrayBuffer)) throw new TypeError('a raw key must be an ArrayBuffer');
-        return isPublic ? asCryptoKey(publicFromRaw(new Uint8Array(key))) : asCryptoKey(new NodeX25519Key('private', privateFromRaw(new Uint8Array(key))));
+        return fromRaw(new Uint8Array(key), isPublic ? 'public' : 'private');
       }
       if (key instanceof ArrayBuffer) throw new TypeError('a JWK must be an object');
       const jwk = key as JsonWebKey;

@@ -129,15 +129,7 @@ export class Host {
     }
     host.#log('host.open', { persistent: opts.stateDir !== undefined, stdio: host.#stdio });
     host.#warm.refill();
-    if (opts.defaultBackend) {
-      const key = opts.backend ?? '';
-      const given = opts.defaultBackend;
-      host.#backends.set(key, given);
-      // As for backends selected here: a failure is not remembered.
-      given.catch(() => {
-        if (host.#backends.get(key) === given) host.#backends.delete(key);
-      });
-    }
+    if (opts.defaultBackend) host.#rememberBackend(opts.backend ?? '', opts.defaultBackend);
     // Prepare the default backend and the launch measurement now, while keeps boot; a failure
     // here is reported by the first createKeep (neither result is cached when it fails).
     host.#backendFor(undefined)
@@ -198,11 +190,17 @@ export class Host {
       // Loaded on first use: the backends bring the X.509 and report code (start-up cost for
       // in-process users such as `enarx run`).
       p = import('../backend/select.js').then(({ selectBackend }) => selectBackend(wanted, { stateDir: this.#backendStateDir }));
-      this.#backends.set(key, p);
-      // A backend that is unavailable now may be later: do not remember failures.
-      p.catch(() => this.#backends.delete(key));
+      this.#rememberBackend(key, p);
     }
     return p;
+  }
+
+  /** Keeps `p` as the backend for `key` while it does not fail: one unavailable now may be later. */
+  #rememberBackend(key: string, p: Promise<Backend>): void {
+    this.#backends.set(key, p);
+    p.catch(() => {
+      if (this.#backends.get(key) === p) this.#backends.delete(key);
+    });
   }
 
   #launchRecord(): Promise<LaunchRecord> {

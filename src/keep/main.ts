@@ -81,20 +81,13 @@ class KeepFailure extends Error {
 }
 
 /**
- * Runs the keep's main thread. `startWorker` starts its worker thread (once, on the next turn of
- * the event loop: after this thread's own start-up, before the first message from the host);
+ * Runs the keep's main thread. `startWorker` starts its worker thread (on the next turn of the
+ * event loop: after this thread's own start-up, before the first message from the host);
  * `control` is the channel to its host.
  */
 export function keepMain(startWorker: () => WorkerEvents, control: Socket): void {
+  // Set on the next turn of the event loop: see the end of this function.
   let events: WorkerEvents | undefined;
-  let onWorker: (e: WorkerEvent) => void = () => {};
-  const worker = (): WorkerEvents['worker'] => {
-    if (!events) {
-      events = startWorker();
-      events.handle((e) => onWorker(e));
-    }
-    return events.worker;
-  };
   keepTrace('main thread running');
   let finished = false;
   const finish = (event: KeepEvent, status: number): void => {
@@ -106,9 +99,7 @@ export function keepMain(startWorker: () => WorkerEvents, control: Socket): void
     setTimeout(() => process.exit(status), 1000).unref();
   };
   const fail = (code: string, message: string): void => finish({ type: 'error', code, message }, EXIT_ERROR);
-  // The worker boots while the main thread waits for its host (see entry.ts).
-  setImmediate(() => worker());
-
+  let onWorker!: (e: WorkerEvent) => void;
   const workerReady = new Promise<void>((resolve) => {
     onWorker = (e) => {
       if (e.type === 'error') return fail('ERR_INTERNAL', `keep worker failed: ${e.error.message}`);
@@ -226,7 +217,7 @@ export function keepMain(startWorker: () => WorkerEvents, control: Socket): void
     // Hand the package's bytes to the worker instead of copying them (the module is compiled).
     const buffers = [...new Set(pkg.files.map((f) => f.data.buffer))].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
     keepTrace('compiled');
-    worker().postMessage(run, buffers);
+    events!.worker.postMessage(run, buffers);
   };
 
   const handlers: Record<string, (f: Frame) => Promise<void>> = { attest: onAttest, launch: onLaunch, package: onPackage };
@@ -269,4 +260,9 @@ export function keepMain(startWorker: () => WorkerEvents, control: Socket): void
   control.on('end', hostGone);
   control.on('close', hostGone);
   control.on('error', hostGone);
+  // The worker boots while the main thread waits for its host (see entry.ts).
+  setImmediate(() => {
+    events = startWorker();
+    events.handle(onWorker);
+  });
 }

@@ -6,12 +6,13 @@
 const origin = Number(process.env['ENARX_TRACE_ORIGIN']);
 const on = Number.isFinite(origin) && origin > 0;
 
-/** Records that the keep reached `phase` (no-op unless its host traces). */
+/** CPU time this process has used so far, in ms. */
 function cpuMs(): string {
   const u = process.cpuUsage();
   return ((u.user + u.system) / 1000).toFixed(1);
 }
 
+/** Records that the keep reached `phase` (no-op unless its host traces). */
 export function keepTrace(phase: string): void {
   if (on) process.stderr.write(`keep-trace ${(performance.timeOrigin + performance.now() - origin).toFixed(1)} ${phase} [cpu ${cpuMs()}]\n`);
 }

@@ -68,17 +68,24 @@ function frame(h: ReturnType<typeof createHash>, s: string): void {
   h.update(len).update(b);
 }
 
-/** Computes the measurement from the bundle's files (as launched, sorted by name) and the engine identity. */
-export function measureBundle(engine: string, flags: string, files: readonly { readonly name: string; readonly bytes: Uint8Array }[]): Uint8Array {
+/** The measurement from each file's name and SHA-384 (sorted by name) and the engine identity. */
+function measureDigests(engine: string, flags: string, files: readonly { readonly name: string; readonly sha384: Uint8Array }[]): Uint8Array {
   const h = createHash('sha384');
   h.update(Buffer.from(DOMAIN + '\0', 'utf8'));
   frame(h, engine);
   frame(h, flags);
   for (const f of files) {
     frame(h, f.name);
-    h.update(createHash('sha384').update(f.bytes).digest());
+    h.update(f.sha384);
   }
   return new Uint8Array(h.digest());
+}
+
+const sha384 = (bytes: Uint8Array): Buffer => createHash('sha384').update(bytes).digest();
+
+/** Computes the measurement from the bundle's files (as launched, sorted by name) and the engine identity. */
+export function measureBundle(engine: string, flags: string, files: readonly { readonly name: string; readonly bytes: Uint8Array }[]): Uint8Array {
+  return measureDigests(engine, flags, files.map((f) => ({ name: f.name, sha384: sha384(f.bytes) })));
 }
 
 /** Measures the keep runtime bundle in `bundleDir` (default: the installed one). */
@@ -89,8 +96,7 @@ export async function runtimeMeasurement(bundleDir = keepBundleDir(), root = pac
   for (const entry of KEEP_ENTRY_FILES) if (!names.includes(entry)) throw new Error(`the keep bundle in ${bundleDir} has no ${entry}`);
   // Read synchronously: some twenty small files (~300 KB). As many thread-pool round trips took
   // 10 ms and more on a busy machine, on the way to a keep's first attestation.
-  const contents = names.map((name) => ({ name, bytes: readFileSync(join(bundleDir, name)) }));
-  const files: Record<string, string> = {};
-  for (const f of contents) files[f.name] = createHash('sha384').update(f.bytes).digest('hex');
-  return { measurement: measureBundle(engine, flags, contents), engine, flags, files };
+  const digests = names.map((name) => ({ name, sha384: sha384(readFileSync(join(bundleDir, name))) }));
+  const files = Object.fromEntries(digests.map((d) => [d.name, d.sha384.toString('hex')]));
+  return { measurement: measureDigests(engine, flags, digests), engine, flags, files };
 }

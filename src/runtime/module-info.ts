@@ -48,7 +48,8 @@ export function u32(r: Reader): number {
   throw new ModuleFormatError('malformed LEB128 integer');
 }
 
-function encodeU32(n: number): number[] {
+/** `n` as unsigned LEB128. */
+export function encodeU32(n: number): number[] {
   const out: number[] = [];
   do {
     let byte = n & 0x7f;

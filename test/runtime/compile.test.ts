@@ -1,17 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ModuleError, compileModule } from '../../src/runtime/compile.js';
-
-const leb = (n: number): number[] => {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-};
+import { encodeU32 as leb } from '../../src/runtime/module-info.js';
 
 /** (module (memory (export "memory") 1) (func (export "_start"))), plus a custom section of `pad` bytes. */
 function command(pad = 0, breakIt = false): Uint8Array {
