@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 /** The repository root (this file is compiled to dist/bench/). */
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 export const KERNELS = join(REPO, 'bench', 'kernels');
+/** The project's one way to compile C to wasm32-wasi. */
+export const WASM_CC = join(REPO, 'scripts', 'wasm-cc');
 /** The CLI's entry point, run with a chosen Node.js (`node bin/enarx.js`). */
 export const ENARX = join(REPO, 'bin', 'enarx.js');
 /** The `enarx` command as a user types it (the launcher, which picks the engine). */
@@ -46,7 +48,8 @@ export function buildKernel(name: string, out: string): { native: string; wasm: 
   const wasm = join(out, `${name}.wasm`);
   if (!existsSync(native)) run('clang-19', ['-O2', src, '-o', native, '-lm']);
   // -msimd128 lets clang auto-vectorise for wasm as it does natively (SSE2 on x86-64).
-  if (!existsSync(wasm)) run('clang-19', ['--target=wasm32-wasi', '--sysroot=/usr', '-O2', '-msimd128', src, '-o', wasm, '-lm']);
+  // scripts/wasm-cc: Debian's clang-19 and wasi-libc only (no wasm-opt, whatever else is installed).
+  if (!existsSync(wasm)) run(WASM_CC, ['-O2', '-msimd128', src, '-o', wasm, '-lm']);
   return { native, wasm };
 }
 

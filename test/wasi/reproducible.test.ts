@@ -1,37 +1,75 @@
 /**
  * The committed workloads (test/workloads/bin/*.wasm) are exactly what test/workloads/build.sh
- * makes from their sources: rebuilds into a temporary directory and compares bytes. Skipped
- * when the toolchain (clang-19 for wasm32-wasi, wabt's wat2wasm) is not installed.
+ * makes from their sources with Debian's packages (what .ci/run installs), and nothing else on
+ * the machine can change that: rebuilds into a temporary directory and compares bytes, once
+ * plainly and once with a hostile environment (a `wasm-opt` on PATH, which clang's driver would
+ * run, and include paths holding a bogus header). Skipped when the packages are not installed.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { it } from 'node:test';
+import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const WORKLOADS = fileURLToPath(new URL('../../../test/workloads/', import.meta.url));
+const PACKAGES = 'apt-get install clang-19 lld-19 wasi-libc libclang-rt-19-dev-wasm32 wabt';
 
 function missingTool(): string | false {
-  for (const tool of [process.env['CLANG'] || 'clang-19', process.env['WAT2WASM'] || 'wat2wasm']) {
-    const r = spawnSync(tool, ['--version'], { stdio: 'ignore' });
-    if (r.error) return `${tool} is not installed (apt-get install clang-19 lld-19 wasi-libc libclang-rt-19-dev-wasm32 wabt)`;
+  for (const file of ['/usr/bin/clang-19', '/usr/bin/wasm-ld-19', '/usr/include/wasm32-wasi/stdio.h', '/usr/bin/wat2wasm']) {
+    if (!existsSync(file)) return `${file} is not installed (${PACKAGES})`;
   }
   return false;
 }
 
-it('rebuilds every committed workload byte for byte', { skip: missingTool(), timeout: 300_000 }, () => {
+function rebuild(env: NodeJS.ProcessEnv): { out: string; modules: string[] } {
   const out = mkdtempSync(join(tmpdir(), 'enarx-workloads-rebuild-'));
-  try {
-    const r = spawnSync('bash', [join(WORKLOADS, 'build.sh'), out], { encoding: 'utf8' });
-    assert.equal(r.status, 0, `build.sh failed:\n${r.stderr}`);
-    const committed = readdirSync(join(WORKLOADS, 'bin')).filter((f) => f.endsWith('.wasm')).sort();
-    const rebuilt = readdirSync(out).filter((f) => f.endsWith('.wasm')).sort();
-    assert.deepEqual(rebuilt, committed, 'the set of modules differs: run `npm run workloads` and commit test/workloads/bin');
-    const differing = committed.filter((f) => !readFileSync(join(out, f)).equals(readFileSync(join(WORKLOADS, 'bin', f))));
-    assert.deepEqual(differing, [], 'these modules differ from a fresh build: run `npm run workloads` and commit them');
-  } finally {
-    rmSync(out, { recursive: true, force: true });
-  }
+  const r = spawnSync('bash', [join(WORKLOADS, 'build.sh'), out], { encoding: 'utf8', env });
+  assert.equal(r.status, 0, `build.sh failed:\n${r.stderr}`);
+  return { out, modules: readdirSync(out).filter((f) => f.endsWith('.wasm')).sort() };
+}
+
+function differing(out: string, modules: readonly string[]): string[] {
+  return modules.filter((f) => !readFileSync(join(out, f)).equals(readFileSync(join(WORKLOADS, 'bin', f))));
+}
+
+describe('committed workloads', { skip: missingTool() }, () => {
+  it('rebuild byte for byte', { timeout: 300_000 }, () => {
+    const { out, modules } = rebuild(process.env);
+    try {
+      const committed = readdirSync(join(WORKLOADS, 'bin')).filter((f) => f.endsWith('.wasm')).sort();
+      assert.deepEqual(modules, committed, 'the set of modules differs: run `npm run workloads` and commit test/workloads/bin');
+      assert.deepEqual(differing(out, modules), [], 'these modules differ from a fresh build: run `npm run workloads` and commit them');
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it('rebuild the same with a wasm-opt on PATH and hostile include paths', { timeout: 300_000 }, () => {
+    const trap = mkdtempSync(join(tmpdir(), 'enarx-hostile-env-'));
+    try {
+      mkdirSync(join(trap, 'bin'));
+      mkdirSync(join(trap, 'include'));
+      // A wasm-opt that would ruin any module it touched, and a stdio.h that would not compile.
+      writeFileSync(join(trap, 'bin', 'wasm-opt'), '#!/bin/sh\nfor a; do last=$a; done\nprintf broken > "$last"\n');
+      chmodSync(join(trap, 'bin', 'wasm-opt'), 0o755);
+      writeFileSync(join(trap, 'include', 'stdio.h'), '#error hostile header\n');
+      const env = {
+        ...process.env,
+        PATH: `${join(trap, 'bin')}:${process.env['PATH'] ?? '/usr/bin:/bin'}`,
+        CPATH: join(trap, 'include'),
+        C_INCLUDE_PATH: join(trap, 'include'),
+        CFLAGS: '-O0',
+      };
+      const { out, modules } = rebuild(env);
+      try {
+        assert.deepEqual(differing(out, modules), []);
+      } finally {
+        rmSync(out, { recursive: true, force: true });
+      }
+    } finally {
+      rmSync(trap, { recursive: true, force: true });
+    }
+  });
 });

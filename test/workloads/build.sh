@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Rebuilds every test workload from source into OUT_DIR (default: test/workloads/bin):
-#   c/*.c     -> NAME.wasm   clang-19 for wasm32-wasi (Debian wasi-libc sysroot), -O2, no debug info
+#   c/*.c     -> NAME.wasm   scripts/wasm-cc (Debian's clang-19 + wasi-libc, nothing else), -O2, no debug info
 #   wat/*.wat -> NAME.wasm   wabt's wat2wasm
 #   invalid.wasm, not_wasm.wasm   fixed byte strings written below (modules that must not load)
 # The output is deterministic: the same sources and toolchain give the same bytes (no debug info,
@@ -9,23 +9,18 @@
 #
 # Usage: bash test/workloads/build.sh [OUT_DIR]
 # Toolchain (Debian 12): apt-get install clang-19 lld-19 wasi-libc libclang-rt-19-dev-wasm32 wabt
-# Overrides: CLANG, WAT2WASM, WASI_SYSROOT.
+# (what .ci/run installs). No environment variable changes the output.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 out="${1:-$here/bin}"
-CLANG="${CLANG:-clang-19}"
-WAT2WASM="${WAT2WASM:-wat2wasm}"
-SYSROOT="${WASI_SYSROOT:-/usr}"
-
-need() {
-  command -v "$1" >/dev/null 2>&1 || {
-    echo "build.sh: '$1' not found; install: apt-get install clang-19 lld-19 wasi-libc libclang-rt-19-dev-wasm32 wabt" >&2
-    exit 127
-  }
-}
-need "$CLANG"
-need "$WAT2WASM"
+CC="$here/../../scripts/wasm-cc"
+WAT2WASM=/usr/bin/wat2wasm
+if [ ! -x "$WAT2WASM" ]; then
+  echo "build.sh: $WAT2WASM not found; install: apt-get install wabt" >&2
+  exit 127
+fi
+"$CC" --version >/dev/null # says what is missing, if anything
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/enarx-workloads.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
@@ -35,7 +30,7 @@ pids=()
 names=()
 for src in c/*.c; do
   name="$(basename "$src" .c)"
-  "$CLANG" --target=wasm32-wasi --sysroot="$SYSROOT" -O2 -g0 -Wall -Wextra \
+  "$CC" -O2 -g0 -Wall -Wextra \
     -ffile-prefix-map="$here"=. -Wl,--strip-all -o "$tmp/$name.wasm" "$src" &
   pids+=("$!")
   names+=("$src")
@@ -46,7 +41,7 @@ for src in wat/*.wat; do
     echo "build.sh: $src and c/$name.c would both make $name.wasm" >&2
     exit 1
   fi
-  "$WAT2WASM" "$src" -o "$tmp/$name.wasm"
+  env -i "$WAT2WASM" "$src" -o "$tmp/$name.wasm"
 done
 failed=0
 for i in "${!pids[@]}"; do
