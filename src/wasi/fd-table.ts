@@ -31,9 +31,17 @@ export class FdTable {
     this.entries.set(fd, entry);
   }
 
-  /** Installs `entry` at the lowest free descriptor number. */
+  /**
+   * Fails with EMFILE (as Linux does at RLIMIT_NOFILE) when no descriptor is free. Syscalls that
+   * allocate a descriptor call this before any side effect, so a full table creates nothing.
+   */
+  checkRoom(): void {
+    if (this.entries.size >= MAX_FDS) fail(C.ERRNO_MFILE);
+  }
+
+  /** Installs `entry` at the lowest free descriptor number (EMFILE when the table is full). */
   insert(entry: FdEntry): number {
-    if (this.entries.size >= MAX_FDS) fail(C.ERRNO_NFILE);
+    this.checkRoom();
     let fd = 0;
     while (this.entries.has(fd)) fd++;
     this.entries.set(fd, entry);

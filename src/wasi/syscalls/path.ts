@@ -76,6 +76,9 @@ export function pathSyscalls(ctx: WasiContext) {
       // (path_open_preopen) and wasmtime expect.
       const write = (base & WRITE_RIGHTS) !== 0n || (fdflags & C.FDFLAGS_APPEND) !== 0 || (oflags & C.OFLAGS_TRUNC) !== 0;
       const read = (base & READ_RIGHTS) !== 0n || !write;
+      // The table and the result pointer are checked before the open: O_CREAT/O_TRUNC act at once.
+      fds.checkRoom();
+      mem.check(outFd >>> 0, 4);
       const handle = dir.handle.open(path(p, l), {
         followFinal: follow(dirflags),
         oflags,
@@ -91,7 +94,6 @@ export function pathSyscalls(ctx: WasiContext) {
             : C.RIGHTS_CHARACTER_DEVICE_BASE;
       let newFd: number;
       try {
-        mem.check(outFd >>> 0, 4);
         newFd = fds.insert({
           handle,
           rightsBase: base & typeRights,
