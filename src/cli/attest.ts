@@ -7,8 +7,9 @@ import { readFile } from 'node:fs/promises';
 import type { Appraisal, TcbStatus } from '../attestation/appraisal.js';
 import { parseCollateral } from '../attestation/dcap/collateral.js';
 import { TCB_STATUSES } from '../attestation/dcap/tcb-info.js';
-import { EVIDENCE_FORMATS, type EvidenceFormat } from '../attestation/detect.js';
+import { decodeEvidenceText, detectEvidenceFormat, EVIDENCE_FORMATS, type EvidenceFormat } from '../attestation/detect.js';
 import { verifyEvidence, type VerifyEvidenceOptions } from '../attestation/verify.js';
+import { codeOf } from '../errors.js';
 import { optionValue, optionValues, parseArgs, type OptionSpecs } from './args.js';
 import { CliError, usageError } from './errors.js';
 
@@ -127,6 +128,16 @@ export function formatAppraisal(a: Appraisal): string {
   return lines.join('\n') + '\n';
 }
 
+/** Whether `evidence` is a DCAP quote being verified with neither collateral nor --allow-no-collateral. */
+function withoutCollateral(evidence: Uint8Array, options: VerifyEvidenceOptions): boolean {
+  if (options.collateral !== undefined || options.allowNoCollateral === true) return false;
+  try {
+    return (options.format ?? detectEvidenceFormat(decodeEvidenceText(evidence))) !== 'snp';
+  } catch {
+    return false;
+  }
+}
+
 /** Entry point of `enarx attest`. */
 export async function attestMain(argv: readonly string[]): Promise<number> {
   const [sub, ...rest] = argv;
@@ -151,6 +162,10 @@ export async function attestMain(argv: readonly string[]): Promise<number> {
   } catch (err) {
     // A verifier's TypeError means an option it cannot use (e.g. report data of the wrong size).
     if (err instanceof TypeError) throw usageError(err.message);
+    if (codeOf(err) === 'ERR_COLLATERAL' && withoutCollateral(evidence, options)) {
+      // The verifier cannot know this command's flags; say which ones resolve it.
+      throw new CliError('ERR_COLLATERAL', `${(err as Error).message}; give --collateral FILE, or --allow-no-collateral to verify signatures and chain only`, { cause: err });
+    }
     throw err;
   }
   process.stdout.write(args.flags.has('json') ? JSON.stringify(appraisal, null, 2) + '\n' : formatAppraisal(appraisal));

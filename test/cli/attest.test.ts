@@ -78,3 +78,18 @@ test('real vectors: hex input, built-in AMD roots, expired VLEK', { skip: SKIP_N
   assert.match(vlek.stderr, /\[ERR_EXPIRED\]/);
   assert.equal(enarx('attest', 'verify', '--now', '2025-06-01T00:00:00Z', '--cert', v('sev-snp/trustee/test-vlek.der'), v('sev-snp/trustee/test-vlek-report.bin')).status, 0);
 });
+
+test('DCAP evidence without collateral names the flags that resolve it', () => {
+  const DCAP = join(REPO_ROOT, 'test', 'vectors', 'dcap');
+  for (const quote of ['tdx-v4.dat', 'sgx-v3.dat']) {
+    const args = ['attest', 'verify', '--trust-root', join(DCAP, 'root.der'), '--now', '2025-06-01T00:00:00Z', join(DCAP, quote)];
+    const refused = enarx(...args);
+    assert.equal(refused.status, 1, quote);
+    assert.match(refused.stderr, /\[ERR_COLLATERAL\]\n$/);
+    assert.match(refused.stderr, /--allow-no-collateral/);
+    assert.match(refused.stderr, /--collateral FILE/);
+    assert.doesNotMatch(refused.stderr, /allowNoCollateral/);
+    const allowed = enarx(...args, '--allow-no-collateral');
+    assert.equal(allowed.status, 0, allowed.stderr);
+  }
+});

@@ -102,7 +102,7 @@ export function verifyDcapQuote(quote: DcapQuote, opts: ResolvedOptions): DcapVe
 
   if (collateral === undefined) {
     if (!opts.allowNoCollateral) {
-      throw new AttestationError('ERR_COLLATERAL', 'no collateral was given, so the TCB cannot be evaluated (set allowNoCollateral to skip it)');
+      throw new AttestationError('ERR_COLLATERAL', 'no collateral was given, so the TCB cannot be evaluated');
     }
     return Object.freeze({ quote, pckChain });
   }
