@@ -3,9 +3,10 @@
  * Terminal states are final: every update that ends a keep is conditional on the keep not
  * having ended yet (see store.ts).
  */
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
+import { makeStateDir } from '../backend/state-dir.js';
 import { HostError } from './errors.js';
 import type { ProcessIdentity } from './proc.js';
 import { isSameProcessAlive } from './proc.js';
@@ -102,16 +103,23 @@ export class SqliteKeepStore implements KeepStore {
 
   /**
    * Opens (creating if needed) the database in `stateDir`, or an in-memory one.
-   * @throws HostError ERR_INTERNAL when the database cannot be opened or has a newer schema
+   * @throws HostError ERR_INTERNAL when the state directory cannot be created, or the database
+   *   cannot be opened or has a newer schema
    */
   static async open(stateDir: string | undefined): Promise<SqliteKeepStore> {
     const { default: Database } = await import('better-sqlite3');
+    if (stateDir !== undefined) {
+      try {
+        await makeStateDir(stateDir);
+      } catch (err) {
+        throw new HostError('ERR_INTERNAL', `cannot create the state directory ${stateDir}: ${(err as Error).message}`, { cause: err });
+      }
+    }
     let db: BetterSqlite3.Database;
     try {
       if (stateDir === undefined) {
         db = new Database(':memory:');
       } else {
-        mkdirSync(stateDir, { recursive: true, mode: 0o700 });
         const file = join(stateDir, DB_FILE);
         db = new Database(file);
         chmodSync(file, 0o600);

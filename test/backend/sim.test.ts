@@ -8,6 +8,7 @@ import { parseCertificate } from '../../src/attestation/pki/certificate.js';
 import { amdKeyInfo } from '../../src/attestation/snp/vcek.js';
 import { SnpOffset, parseSnpReport } from '../../src/attestation/snp/report.js';
 import { SIM_PLATFORM, SimBackend, createBackend, type Evidence } from '../../src/backend/index.js';
+import { loadOrCreateSimState } from '../../src/backend/sim/state.js';
 import { backendSuite } from './suite.js';
 import { cleanupTempDirs, simStateCopy, tempDir } from './support/sim-state.js';
 
@@ -187,4 +188,33 @@ test('sim: a platform whose certificates expired is refused with ERR_BACKEND_STA
   const stateDir = await simStateCopy();
   const later = createBackend('sim', { stateDir, now: () => new Date(Date.now() + 8 * 365 * 86_400_000) });
   assert.equal(await codeOf(later.attest(rand(64), { measurement: rand(48) })), 'ERR_BACKEND_STATE');
+});
+
+test('sim: a state directory that cannot be made (below /proc) makes sim unavailable, saying why, without looping', { skip: existsSync('/proc/self') ? false : 'no /proc here', timeout: 20_000 }, async () => {
+  const b = createBackend('sim', { stateDir: '/proc/nonexistent' });
+  const a = await b.availability();
+  assert.equal(a.available, false);
+  assert.match(a.reason ?? '', /^cannot create the state directory \/proc\/nonexistent\/sim: (ENOENT|EACCES)\b.*'\/proc\/nonexistent'/);
+  assert.equal(await codeOf(loadOrCreateSimState('/proc/nonexistent', new Date())), 'ERR_BACKEND_UNAVAILABLE');
+  assert.equal(await codeOf(b.attest(rand(64), { measurement: rand(48) })), 'ERR_BACKEND_UNAVAILABLE');
+});
+
+test('sim: a state directory below a regular file: the reason names the file that is not a directory', async () => {
+  const base = tempDir();
+  writeFileSync(join(base, 'file'), '');
+  const a = await createBackend('sim', { stateDir: join(base, 'file', 'x') }).availability();
+  assert.equal(a.available, false);
+  assert.equal(a.reason, `cannot create the state directory ${join(base, 'file', 'x', 'sim')}: ENOTDIR: ${join(base, 'file')} is not a directory`);
+  writeFileSync(join(base, 'sim'), '');
+  const b = await createBackend('sim', { stateDir: base }).availability();
+  assert.equal(b.reason, `state directory ${join(base, 'sim')}: ENOTDIR, not a directory`);
+  // Asking created nothing below the file.
+  assert.deepEqual(readdirSync(base).sort(), ['file', 'sim']);
+});
+
+test('sim: availability creates a missing state directory (only trying tells whether it can be)', async () => {
+  const stateDir = join(tempDir(), 'new', 'state');
+  assert.deepEqual({ ...(await createBackend('sim', { stateDir }).availability()) }, { available: true });
+  assert.equal(statSync(stateDir).mode & 0o777, 0o700);
+  assert.equal(existsSync(join(stateDir, 'sim')), false, 'the platform itself is made on first use');
 });

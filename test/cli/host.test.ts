@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { ENARX, cleanup, eventually, nonceHex, okJson, sealFor, tempDir, workload } from '../host/support.js';
@@ -133,4 +133,15 @@ test('usage errors exit 2 with a code; an unreadable token file is ERR_TOKEN_FIL
   assert.equal(JSON.parse(r.stderr).error.code, 'ERR_TOKEN_FILE');
   assert.equal(enarx(['host', '--help']).status, 0);
   assert.equal(enarx(['host', 'serve', '--help']).status, 0);
+});
+
+test('host serve --state where the folder cannot be made (below /proc): exit 1 with the reason', { skip: existsSync('/proc/self') ? false : 'no /proc here' }, () => {
+  // The timeout only stops the child if it loops again; the test asserts the exit, not a time.
+  const r = spawnSync(process.execPath, [ENARX, 'host', 'serve', '--listen', '127.0.0.1:0', '--state', '/proc/nonexistent', '--json'], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(r.signal, null, 'the agent did not end by itself');
+  assert.equal(r.status, 1, r.stderr);
+  const { error } = JSON.parse(r.stderr) as { error: { code: string; message: string } };
+  assert.equal(error.code, 'ERR_INTERNAL');
+  assert.match(error.message, /^cannot create the state directory \/proc\/nonexistent: (ENOENT|EACCES)\b/);
+  assert.equal(r.stdout, '');
 });

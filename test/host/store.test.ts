@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
@@ -119,4 +119,12 @@ test('a database from a newer agent is refused', async () => {
   db.pragma('user_version = 99');
   db.close();
   await assert.rejects(SqliteKeepStore.open(dir), (e) => isHostError(e) && e.code === 'ERR_INTERNAL');
+});
+
+test('a state folder that cannot be made (below /proc) is ERR_INTERNAL saying so, not an endless mkdir', { skip: existsSync('/proc/self') ? false : 'no /proc here', timeout: 10_000 }, async () => {
+  await assert.rejects(openKeepStore('/proc/nonexistent'), (e) => {
+    assert.ok(isHostError(e) && e.code === 'ERR_INTERNAL');
+    assert.match(e.message, /^cannot create the state directory \/proc\/nonexistent: (ENOENT|EACCES)\b/);
+    return true;
+  });
 });

@@ -5,15 +5,15 @@
  * these reports with the same code as real ones, given the sim ARK as an extra trust root.
  */
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
+import { constants, type Stats } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { buildSnpReport, signSnpReport } from '../../attestation/snp/builder.js';
 import { encodeTcbVersion } from '../../attestation/snp/tcb.js';
 import { toHex } from '../../attestation/pki/fingerprint.js';
 import { trace } from '../../client/trace.js';
 import { launchMeasurementArg, reportDataArg } from '../args.js';
 import { errnoOf } from '../errors.js';
+import { makeStateDir } from '../state-dir.js';
 import type { Availability, Backend, Evidence, LaunchRecord } from '../types.js';
 import { SIM_PLATFORM } from './platform.js';
 import { loadOrCreateSimState, readSimState, simDir, type SimState } from './state.js';
@@ -26,16 +26,15 @@ export interface SimBackendOptions {
   readonly now: () => Date;
 }
 
-/** The nearest existing ancestor of `path` (or `path` itself). */
-async function nearestExisting(path: string): Promise<string> {
-  for (let p = path; ; p = dirname(p)) {
-    try {
-      await stat(p);
-      return p;
-    } catch (err) {
-      if (errnoOf(err) !== 'ENOENT' || dirname(p) === p) return p;
-    }
-  }
+/** Why a file-system step failed, e.g. "ENOENT: no such file or directory, mkdir '/proc/x'". */
+function why(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+const AVAILABLE: Availability = Object.freeze({ available: true });
+
+function unavailable(reason: string): Availability {
+  return Object.freeze({ available: false, reason });
 }
 
 /** The simulated SEV-SNP backend. */
@@ -48,17 +47,37 @@ export class SimBackend implements Backend {
     this.#opts = opts;
   }
 
-  /** Available when the platform exists and is readable, or when its folder can be created. */
+  /**
+   * Available when the platform exists and is readable, or when the state directory exists (it
+   * is created here if missing: only trying tells, e.g. below /proc even root cannot) and this
+   * user may create the platform's folder in it.
+   */
   async availability(): Promise<Availability> {
-    const dir = simDir(this.#opts.stateDir);
-    const base = await nearestExisting(dir);
-    const [mode, what] = base === dir ? [constants.R_OK | constants.X_OK, 'read'] : [constants.W_OK | constants.X_OK, 'create folders in'];
+    const { stateDir } = this.#opts;
+    const dir = simDir(stateDir);
+    let found: Stats | undefined;
     try {
-      await access(base, mode);
-      return Object.freeze({ available: true });
-    } catch {
-      return Object.freeze({ available: false, reason: `this user may not ${what} ${base} (the simulated platform's state directory is ${this.#opts.stateDir})` });
+      found = await stat(dir);
+    } catch (err) {
+      // ENOTDIR: a file above it, which makeStateDir names below.
+      if (errnoOf(err) !== 'ENOENT' && errnoOf(err) !== 'ENOTDIR') return unavailable(`state directory ${dir}: ${why(err)}`);
     }
+    if (found !== undefined) {
+      if (!found.isDirectory()) return unavailable(`state directory ${dir}: ENOTDIR, not a directory`);
+      return access(dir, constants.R_OK | constants.X_OK).then(
+        () => AVAILABLE,
+        (err: unknown) => unavailable(`state directory ${dir}: this user may not read it (${why(err)})`),
+      );
+    }
+    try {
+      await makeStateDir(stateDir);
+    } catch (err) {
+      return unavailable(`cannot create the state directory ${dir}: ${why(err)}`);
+    }
+    return access(stateDir, constants.W_OK | constants.X_OK).then(
+      () => AVAILABLE,
+      (err: unknown) => unavailable(`cannot create the state directory ${dir}: this user may not create folders in ${stateDir} (${why(err)})`),
+    );
   }
 
   /** Facts about the platform; it is not created by asking. */

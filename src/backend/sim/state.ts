@@ -14,7 +14,7 @@
  */
 import { createHash, createPrivateKey, createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hex, int, literal, string, strictObject, validate } from '../../keep/validate.js';
 import type { Checked } from '../../keep/validate.js';
@@ -28,6 +28,7 @@ import type { SnpProduct } from '../../attestation/snp/product.js';
 import type { TcbVersion } from '../../attestation/snp/tcb.js';
 import { amdKeyInfo } from '../../attestation/snp/vcek.js';
 import { BackendError, errnoOf } from '../errors.js';
+import { makeStateDir } from '../state-dir.js';
 import { SIM_PLATFORM, createSimPki } from './platform.js';
 
 /** The facts platform.json records. */
@@ -320,7 +321,7 @@ export async function loadOrCreateSimState(stateDir: string, now: Date): Promise
   const dir = simDir(stateDir);
   let tmp: string;
   try {
-    await mkdir(stateDir, { recursive: true, mode: 0o700 });
+    await makeStateDir(stateDir);
     tmp = await mkdtemp(join(stateDir, '.sim-')); // mode 0700
   } catch (err) {
     // The same condition `availability()` reports: this platform cannot exist here.
