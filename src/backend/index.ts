@@ -11,7 +11,7 @@ export { BACKEND_NAMES, isBackendName } from './types.js';
 export { BackendError, BackendErrorCode } from './errors.js';
 export { MEASUREMENT_SIZE, REPORT_DATA_SIZE } from './args.js';
 export { BACKEND_ORDER, DEFAULT_CONFIGFS_ROOT, backendStatuses, createBackend, selectBackend } from './select.js';
-export type { BackendOptions, BackendStatus, SelectBackendOptions } from './select.js';
+export type { BackendOptions, BackendStatus, SelectBackendOptions, SelectedBackend, SkippedBackend } from './select.js';
 export { defaultStateDir } from './state-dir.js';
 export { NilBackend } from './nil/backend.js';
 export { SimBackend } from './sim/backend.js';

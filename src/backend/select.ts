@@ -68,28 +68,50 @@ export interface SelectBackendOptions extends BackendOptions {
   readonly order?: readonly BackendName[];
 }
 
+/** A candidate that selection without a name passed over, and its availability `reason`. */
+export interface SkippedBackend {
+  readonly name: BackendName;
+  readonly reason: string;
+}
+
+/**
+ * The backend {@link selectBackend} chose: the backend itself, plus the candidates ahead of it
+ * in the order that were unavailable, so that a caller ending on `nil` (or `sim`) can say why
+ * the attested backends were not used.
+ */
+export type SelectedBackend = Backend & {
+  /** Unavailable candidates before this one, in order (frozen); empty when a name was given. */
+  readonly skipped: readonly SkippedBackend[];
+};
+
+/** Records `skipped` on a backend made for this selection (no one else holds it). */
+function selected(backend: Backend, skipped: readonly SkippedBackend[]): SelectedBackend {
+  return Object.defineProperty(backend, 'skipped', { value: Object.freeze(skipped), enumerable: true }) as SelectedBackend;
+}
+
 /**
  * The backend called `name`, which must be available; or, without a name, the first available
- * backend of `opts.order`.
+ * backend of `opts.order`, with the unavailable ones before it as `skipped`.
  * @throws TypeError on an unknown name
  * @throws BackendError ERR_BACKEND_UNAVAILABLE, with the reason(s)
  */
-export async function selectBackend(name: BackendName | undefined, opts: SelectBackendOptions = {}): Promise<Backend> {
+export async function selectBackend(name: BackendName | undefined, opts: SelectBackendOptions = {}): Promise<SelectedBackend> {
   if (name !== undefined) {
     const backend = createBackend(name, opts);
     const a = await backend.availability();
     if (!a.available) throw new BackendError('ERR_BACKEND_UNAVAILABLE', `backend '${name}' is not available: ${a.reason ?? 'no reason given'}`);
-    return backend;
+    return selected(backend, []);
   }
   // Every candidate is probed at once (each probe is a few file-system round trips); the first
   // available one in order wins.
   const candidates = (opts.order ?? BACKEND_ORDER).map((name) => createBackend(name, opts));
   const probes = await Promise.all(candidates.map((b) => b.availability()));
-  const reasons: string[] = [];
+  const skipped: SkippedBackend[] = [];
   for (const [i, backend] of candidates.entries()) {
     const a = probes[i]!;
-    if (a.available) return backend;
-    reasons.push(`${backend.name}: ${a.reason ?? 'unavailable'}`);
+    if (a.available) return selected(backend, skipped);
+    skipped.push(Object.freeze({ name: backend.name, reason: a.reason ?? 'unavailable' }));
   }
+  const reasons = skipped.map((s) => `${s.name}: ${s.reason}`);
   throw new BackendError('ERR_BACKEND_UNAVAILABLE', `no backend is available (${reasons.join('; ') || 'no candidates'})`);
 }

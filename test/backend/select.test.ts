@@ -1,7 +1,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   BACKEND_ORDER,
   BackendError,
@@ -75,6 +75,29 @@ test('backendStatuses: every backend in preference order, reasons for the missin
   assert.deepEqual(s.map((b) => [b.name, b.available]), [['snp', false], ['tdx', false], ['sim', true], ['nil', true]]);
   assert.ok(s[0]!.reason && s[1]!.reason);
   assert.equal(s[2]!.reason, undefined);
+});
+
+test('selectBackend without a name: the chosen backend carries the candidates skipped before it, with their reasons', async () => {
+  const state = unusableState();
+  const nil = await selectBackend(undefined, { configfsRoot: noConfigfs(), stateDir: state });
+  assert.equal(nil.name, 'nil');
+  assert.deepEqual(nil.skipped.map((s) => s.name), ['snp', 'tdx', 'sim']);
+  assert.match(nil.skipped[0]!.reason, /^not an SEV-SNP guest: configfs is not mounted/);
+  assert.match(nil.skipped[1]!.reason, /^not a TDX guest: configfs is not mounted/);
+  assert.equal(nil.skipped[2]!.reason, `cannot create the state directory ${join(state, 'sim')}: ENOTDIR: ${dirname(state)} is not a directory`);
+  assert.ok(Object.isFrozen(nil.skipped) && nil.skipped.every((s) => Object.isFrozen(s)));
+  // Still the backend itself, usable as before.
+  assert.ok(nil instanceof NilBackend);
+  assert.equal((await nil.attest(new Uint8Array(64), { measurement: new Uint8Array(48) })).backend, 'nil');
+
+  const sim = await selectBackend(undefined, { configfsRoot: noConfigfs(), stateDir: tempDir() });
+  assert.equal(sim.name, 'sim');
+  assert.deepEqual(sim.skipped.map((s) => s.name), ['snp', 'tdx']);
+  const snp = fakeTsm('sev_guest');
+  assert.deepEqual((await selectBackend(undefined, { configfsRoot: snp.root, configfsIo: snp, stateDir: state })).skipped, []);
+  // Named, nothing was skipped.
+  assert.deepEqual((await selectBackend('nil')).skipped, []);
+  assert.deepEqual((await selectBackend('sim', { stateDir: tempDir() })).skipped, []);
 });
 
 test('defaultStateDir: ENARX_STATE_DIR, else XDG_STATE_HOME/enarx, else ~/.local/state/enarx', () => {
