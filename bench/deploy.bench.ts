@@ -22,18 +22,18 @@ import { pathToFileURL } from 'node:url';
 import { createBackend } from '../src/backend/index.js';
 import { deploy } from '../src/client/deploy.js';
 import type { DeployOptions } from '../src/client/deploy.js';
-import { openEmbeddedHost } from '../src/client/embedded-host.js';
 import { HttpHost } from '../src/client/http-host.js';
-import type { HostApi } from '../src/client/host-api.js';
+import type { HostApi } from '../src/protocol/host-api.js';
+import { openEmbeddedHost } from '../src/host/embedded.js';
 import { buildPackage } from '../src/client/package-builder.js';
 import type { Package } from '../src/crypto/package.js';
 import { Host } from '../src/host/host.js';
-import type { HostOptions } from '../src/host/host.js';
+import type { HostOptions } from '../src/host/host-types.js';
 import { serveHost } from '../src/host/http.js';
 import type { HostServer } from '../src/host/http.js';
 import { TenantAuth, hashToken } from '../src/host/tokens.js';
 import { keepBundleDir, runtimeMeasurement } from '../src/runtime/measurement.js';
-import { loadReferenceValues } from '../src/runtime/reference-values.js';
+import { loadReferenceValues } from '../src/attestation/reference-values.js';
 import { nowMs, percentile, timed } from './latency.js';
 import { REPO, tempDir } from './support.js';
 import type { Row } from './support.js';
@@ -97,7 +97,7 @@ function within<T>(p: Promise<T>, ms: number): Promise<T> {
 async function sequentialRows(reps: number, hostOpts: HostOptions, pkg: Package, opts: DeployOptions): Promise<Row[]> {
   // Two warm keeps, as `enarx host serve` runs by default.
   const agent = await startAgent({ ...hostOpts, warmKeeps: 2 });
-  const embedded = await openEmbeddedHost({ stdio: 'pipe', backend: 'sim', ...(hostOpts.backendStateDir ? { backendStateDir: hostOpts.backendStateDir } : {}) });
+  const embedded = await openEmbeddedHost({ backend: 'sim', ...(hostOpts.backendStateDir ? { backendStateDir: hostOpts.backendStateDir } : {}) });
   try {
     for (let i = 0; i < 3; i++) {
       await deployOnce(agent.client, pkg, opts);
@@ -269,7 +269,8 @@ export async function run(reps = 30, concurrent = 100, idle = Number(process.env
     const first = await createBackend('sim', { stateDir }).attest(new Uint8Array(64), { measurement });
     const ark = first.trustRoots?.[0];
     if (ark === undefined) throw new Error('sim evidence carries no ARK');
-    const opts: DeployOptions = { trust: { allowSim: true, simRoots: [ark], referenceValues: await loadReferenceValues() }, backend: 'sim' };
+    // 256 MiB of memory a keep: the agent's memory budget (its RAM) holds 100 keeps at once.
+    const opts: DeployOptions = { trust: { sim: { roots: [ark] }, referenceValues: await loadReferenceValues() }, backend: 'sim', limits: { maxMemoryBytes: 256 * 1024 * 1024 } };
     const pkg = await buildPackage(join(REPO, 'test', 'workloads', 'bin', 'hello.wasm'));
     const hostOpts: HostOptions = { backend: 'sim', backendStateDir: stateDir };
     return [

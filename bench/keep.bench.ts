@@ -31,13 +31,12 @@ import type { KeepTrustPolicy } from '../src/client/verify-keep.js';
 import { encodePackage } from '../src/crypto/package.js';
 import { sealPackage } from '../src/crypto/seal.js';
 import { DEFAULT_SUITE } from '../src/crypto/suites.js';
-import { PACKAGE_SLICE_BYTES } from '../src/host/host-types.js';
+import { PACKAGE_SLICE_BYTES } from '../src/host/delivery.js';
 import { KeepProcess } from '../src/host/keep-process.js';
-import type { KeepEvent } from '../src/keep/messages.js';
+import { DEFAULT_LIMITS } from '../src/protocol/limits.js';
 import { keepEngine } from '../src/runtime/engine.js';
-import { DEFAULT_LIMITS } from '../src/runtime/limits.js';
 import { keepBundleDir, runtimeMeasurement } from '../src/runtime/measurement.js';
-import { loadReferenceValues } from '../src/runtime/reference-values.js';
+import { loadReferenceValues } from '../src/attestation/reference-values.js';
 import { nowMs, percentile } from './latency.js';
 import { REPO, tempDir } from './support.js';
 import type { Row } from './support.js';
@@ -71,15 +70,8 @@ async function launchKeep(bundleDir: string, backend: Backend, launch: LaunchRec
   let onStarted!: (t: number) => void;
   const started = new Promise<number>((resolve) => (onStarted = resolve));
   const t0 = nowMs();
-  const keep = new KeepProcess({
-    stdio: 'pipe',
-    bundleDir,
-    onEvent: (e: KeepEvent) => {
-      if (e.type === 'started') onStarted(nowMs() - t0);
-    },
-  });
-  keep.stdout?.resume();
-  keep.stderr?.resume();
+  const keep = new KeepProcess({ diagnostics: 'ignore', bundleDir });
+  keep.listener = { onStarted: () => onStarted(nowMs() - t0) };
   const limit = deadline(LAUNCH_TIMEOUT_MS, `keep launch (${backend.name})`);
   try {
     const suite = DEFAULT_SUITE;
@@ -90,9 +82,9 @@ async function launchKeep(bundleDir: string, backend: Backend, launch: LaunchRec
     const keepId = randomUUID();
     const evidenceDigest = new Uint8Array(createHash('sha256').update(evidence.report).digest());
     keep.launch({ keepId, evidenceDigest, preopens: [], limits: DEFAULT_LIMITS });
-    const plaintext = encodePackage({ wasm, files: [], args: ['exit.wasm'], env: {}, fds: ['stdin', 'stdout', 'stderr'] });
+    const plaintext = encodePackage({ wasm, files: [], args: ['exit.wasm'], env: {}, fds: ['stdin', 'stdout', 'stderr'], ttys: [] });
     const parts: Uint8Array[] = [];
-    for await (const p of sealPackage(suite, Buffer.from(request.publicKey, 'hex'), keepId, evidenceDigest, plaintext)) parts.push(p);
+    for await (const p of (await sealPackage(suite, Buffer.from(request.publicKey, 'hex'), keepId, evidenceDigest, plaintext)).chunks) parts.push(p);
     const sealed = Buffer.concat(parts);
     for (let at = 0; at < sealed.length; at += PACKAGE_SLICE_BYTES) {
       const end = Math.min(sealed.length, at + PACKAGE_SLICE_BYTES);
@@ -106,7 +98,8 @@ async function launchKeep(bundleDir: string, backend: Backend, launch: LaunchRec
       limit.promise,
     ]);
     const outcome = await Promise.race([keep.done, limit.promise]);
-    if (outcome.event?.type !== 'exit' || outcome.event.code !== 0) throw new Error(`the keep did not exit cleanly: ${JSON.stringify(outcome)}`);
+    // How it ended is sealed (to a client this benchmark plays no part of): it must have said so.
+    if (!outcome.sealedOutcome) throw new Error(`the keep did not send its outcome: ${JSON.stringify(outcome)}`);
     return { attestationRequest, evidence: evidenceAt, started: startedAt };
   } finally {
     limit.clear();
@@ -210,7 +203,7 @@ async function evidenceRows(iterations: number, stateDir: string): Promise<Row[]
   const verifyWith = (i: number, cache: SignatureCache): Promise<unknown> =>
     verifyEvidence(evidence[i]!.report, { certs: [...evidence[i]!.certs], trustRoots: [ark], reportData: subjects[i]!.reportData, cache });
   const shared = new SignatureCache();
-  const policy: KeepTrustPolicy = { allowSim: true, simRoots: [ark], referenceValues: await loadReferenceValues() };
+  const policy: KeepTrustPolicy = { sim: { roots: [ark] }, referenceValues: await loadReferenceValues() };
   // The three verifications alternate on the same evidence, so that drift hits them alike.
   const cold: number[] = [];
   const warm: number[] = [];

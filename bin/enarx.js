@@ -31,12 +31,12 @@ if (existsSync(bundle)) {
 }
 process.on('exit', () => saveCodeCache());
 
+// Leaves as soon as the command is done: a read of stdin still pending (the workload did not
+// want more input) must not hold the process (output is written synchronously, nothing is lost).
 main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
+  (code) => process.exit(code),
   (err) => {
     process.stderr.write(`enarx: internal error: ${err?.stack ?? err}\n`);
-    process.exitCode = 70;
+    process.exit(70);
   },
 );

@@ -6,8 +6,7 @@
  * launch)` gives the `Evidence` a client verifies with `verifyEvidence` (passing `certs`, and
  * `trustRoots` only when it has decided to trust a simulated platform).
  */
-export type { Availability, Backend, BackendName, Evidence, LaunchRecord } from './types.js';
-export { BACKEND_NAMES, isBackendName } from './types.js';
+export type { Availability, Backend, LaunchRecord } from './types.js';
 export { BackendError, BackendErrorCode } from './errors.js';
 export { MEASUREMENT_SIZE, REPORT_DATA_SIZE } from './args.js';
 export { BACKEND_ORDER, DEFAULT_CONFIGFS_ROOT, backendStatuses, createBackend, selectBackend } from './select.js';

@@ -10,8 +10,9 @@ import { SnpBackend } from './snp/backend.js';
 import { defaultStateDir } from './state-dir.js';
 import { TdxBackend } from './tdx/backend.js';
 import { nodeConfigfsIo, type ConfigfsIo } from './tsm/configfs.js';
-import { BACKEND_NAMES } from './types.js';
-import type { Availability, Backend, BackendName } from './types.js';
+import { BACKEND_NAMES } from '../protocol/names.js';
+import type { BackendName } from '../protocol/names.js';
+import type { Availability, Backend } from './types.js';
 
 /** The preference order when no backend is named: real hardware first, then sim, then nil. */
 export const BACKEND_ORDER: readonly BackendName[] = Object.freeze(['snp', 'tdx', 'sim', 'nil']);

@@ -4,11 +4,17 @@
  * the package to it, stream its output, exit with its exit code.
  */
 import { readFile } from 'node:fs/promises';
-import { isBackendName } from '../backend/types.js';
+import { keepKeysDir, saveKeepKeys } from '../client/keep-keys.js';
+import type { KeepTrustPolicy } from '../client/verify-keep.js';
+import { DEFAULT_SUITE, findSuite } from '../crypto/suites.js';
+import type { HostApi } from '../protocol/host-api.js';
+import { isBackendName } from '../protocol/names.js';
+import type { BackendName } from '../protocol/names.js';
 import { optionValue, optionValues, parseArgs } from './args.js';
 import type { OptionSpecs } from './args.js';
-import { CliError, reportError, usageError } from './errors.js';
-import { WORKLOAD_OPTIONS, limitsFrom, parseEnv } from './workload-options.js';
+import { usageError } from './errors.js';
+import { readStdin, reportOutcome, withClientStdio, writeOutput } from './workload-io.js';
+import { WORKLOAD_OPTIONS, acceptedRuntimes, limitsFrom, loadAcceptedRuntimes, parseEnv } from './workload-options.js';
 
 const SPECS: OptionSpecs = {
   ...WORKLOAD_OPTIONS,
@@ -17,6 +23,7 @@ const SPECS: OptionSpecs = {
   'allow-sim': { value: false },
   'insecure-nil': { value: false },
   'trust-root': { value: true, multiple: true },
+  'forget-keys': { value: false },
 };
 
 const USAGE = `usage: enarx deploy [options] PACKAGE [ARGS...]
@@ -33,13 +40,21 @@ options:
   --trust-root FILE      with --allow-sim: the only sim ARK(s) to trust (PEM/DER); without it,
                          the root the host presents is accepted
   --insecure-nil         accept keeps without any evidence (no attestation at all)
-  --measurement HEX      accept this runtime measurement (repeatable)
-  --reference-values FILE  accepted measurements (default: this installation's)
+  --reference-values FILE  the runtimes accepted (default: this installation's)
+  --measurement HEX      accept this runtime measurement (repeatable); with or without
+                         --reference-values, replaces the installation's: a keep whose
+                         measurement is not given gets nothing
+  --forget-keys          with --host: do not keep the keys that let 'enarx keep logs' read
+                         this keep's output (kept by default, 0600, in
+                         ~/.local/share/enarx/keep-keys/KEEP_ID.json)
   --kem NAME             x25519 (default) or x-wing (post-quantum hybrid)
   --env KEY=VALUE        extra environment for the workload (repeatable)
   --max-memory SIZE, --timeout DURATION, --max-output SIZE   limits, as for enarx run
   --json                 errors as JSON on stderr
-exit status: the workload's exit code; 134 on a trap; 124 on timeout; 1 on errors.
+The workload's stdin is this process's, sealed to the keep; its stdout and stderr come back
+sealed, and are shown only once they authenticate.
+exit status: the workload's exit code; 134 on a trap; 124 on timeout; 137 when the host killed
+the keep; 1 on errors (ERR_RECORD_* when the host altered the keep's stream).
 `;
 
 /** Entry point of `enarx deploy`. */
@@ -55,81 +70,68 @@ export async function deployMain(argv: readonly string[]): Promise<number> {
   const verbose = args.flags.has('verbose');
   const backend = optionValue(args, 'backend');
   if (backend !== undefined && !isBackendName(backend)) throw usageError(`--backend '${backend}': expected snp, tdx, sim or nil`);
-  const measurements = optionValues(args, 'measurement').map((m) => {
-    if (!/^[0-9a-fA-F]{96}$/.test(m)) throw usageError(`--measurement '${m}': expected 96 hex digits (SHA-384)`);
-    return m.toLowerCase();
-  });
+  const runtimes = acceptedRuntimes(args);
   const env: Record<string, string> = {};
   for (const e of optionValues(args, 'env')) {
     const [k, v] = parseEnv(e);
     env[k] = v;
   }
   const limits = limitsFrom(args);
-
-  const [{ buildPackage }, { deploy }, { findSuite, DEFAULT_SUITE }, { loadReferenceValues }, { derObjects }] = await Promise.all([
-    import('../client/package-builder.js'),
-    import('../client/deploy.js'),
-    import('../crypto/suites.js'),
-    import('../runtime/reference-values.js'),
-    import('../attestation/pki/pem.js'),
-  ]);
   const suite = findSuite(optionValue(args, 'kem') ?? DEFAULT_SUITE.name);
   if (!suite) throw usageError(`--kem: expected x25519 or x-wing`);
-  const pkg = await buildPackage(path, { args: workloadArgs, env });
-  const rvPath = optionValue(args, 'reference-values');
-  const referenceValues = await (rvPath === undefined ? loadReferenceValues() : loadReferenceValues(rvPath));
-  const pinned = await Promise.all(optionValues(args, 'trust-root').map(async (f) => derObjects(await readFile(f), ['CERTIFICATE'])));
+  const trustRoots = optionValues(args, 'trust-root');
   const allowSim = args.flags.has('allow-sim');
+  if (trustRoots.length > 0 && !allowSim) throw usageError('--trust-root names a simulated platform\'s root: it needs --allow-sim');
 
-  const url = optionValue(args, 'host');
-  let host;
-  let close = async (): Promise<void> => {};
-  if (url) {
-    const { HttpHost } = await import('../client/http-host.js');
-    host = new HttpHost(url, optionValue(args, 'token') ?? process.env['ENARX_TOKEN']);
-  } else {
-    const { openEmbeddedHost } = await import('../client/embedded-host.js');
-    const embedded = await openEmbeddedHost({ stdio: 'pipe', ...(backend ? { backend } : {}) });
-    host = embedded;
-    close = () => embedded.close();
-  }
-  // With --allow-sim and no pinned root, the sim root the host presents is accepted: the sim
-  // platform proves nothing about hardware anyway; pin it with --trust-root to detect a swap.
-  let presented: readonly Uint8Array[] = [];
-  const watched = {
-    createKeep: async (req: Parameters<typeof host.createKeep>[0]) => {
-      const k = await host.createKeep(req);
-      presented = k.evidence.trustRoots ?? [];
-      return k;
-    },
-    deliverPackage: host.deliverPackage.bind(host),
-    events: host.events.bind(host),
-    killKeep: host.killKeep.bind(host),
+  const [{ buildPackage }, { deploy }, { derObjects }] = await Promise.all([import('../client/package-builder.js'), import('../client/deploy.js'), import('../attestation/pki/pem.js')]);
+  const { pkg, wantsInput } = withClientStdio(await buildPackage(path, { args: workloadArgs, env }));
+  const pinned = (await Promise.all(trustRoots.map(async (f) => derObjects(await readFile(f), ['CERTIFICATE'])))).flat();
+  const trust: KeepTrustPolicy = {
+    ...(allowSim ? { sim: pinned.length > 0 ? { roots: pinned } : ('presented' as const) } : {}),
+    insecureNil: args.flags.has('insecure-nil'),
+    ...(await loadAcceptedRuntimes(runtimes)),
   };
+  const url = optionValue(args, 'host');
+  const { host, close } = await openHost(url, optionValue(args, 'token') ?? process.env['ENARX_TOKEN'], backend);
+  const keysDir = keepKeysDir();
+  let detach: (() => void) | undefined;
   try {
-    const result = await deploy(watched, pkg, {
-      trust: {
-        allowSim,
-        get simRoots() {
-          return pinned.length ? pinned.flat() : presented;
-        },
-        insecureNil: args.flags.has('insecure-nil'),
-        referenceValues,
-        measurements,
-      },
+    const result = await deploy(host, pkg, {
+      // Interrupted, a remote deploy leaves its keep running: say how to find it again.
+      ...(url !== undefined ? { onAccepted: (id: string) => (detach = onInterrupt(id, url)) } : {}),
+      trust,
       suite,
       ...(backend ? { backend } : {}),
       limits,
-      onOutput: (stream, data) => (stream === 'stdout' ? process.stdout : process.stderr).write(data),
+      ...(wantsInput ? { input: readStdin() } : {}),
+      onOutput: writeOutput,
+      // A remote keep's output keys stay with this user, so that `enarx keep logs` can read it.
+      ...(url !== undefined && !args.flags.has('forget-keys') ? { onSession: (id, keys) => void saveKeepKeys(keysDir, id, url, keys.output) } : {}),
     });
-    const ev = result.outcome;
-    if (ev.type === 'exit') return ev.code & 0xff;
-    if (ev.type === 'trap') {
-      reportError(new CliError('ERR_TRAP', `wasm trap: ${ev.trap}${ev.func ? ` in function '${ev.func}'` : ''}`), { json, verbose });
-      return 134;
-    }
-    return reportError(new CliError(ev.code, ev.message, { exitCode: ev.code === 'ERR_TIMEOUT' ? 124 : 1 }), { json, verbose });
+    return reportOutcome(result.outcome, { json, verbose });
   } finally {
+    detach?.();
     await close();
   }
+}
+
+/** On Ctrl-C: tells the user the keep goes on, and how to follow or stop it. Returns the undo. */
+function onInterrupt(keepId: string, url: string): () => void {
+  const handler = (): void => {
+    process.stderr.write(`\nenarx: detached from keep ${keepId}, which keeps running on ${url}: 'enarx keep logs ${keepId}' follows it, 'enarx keep kill ${keepId}' stops it\n`);
+    process.exit(130);
+  };
+  process.once('SIGINT', handler);
+  return () => void process.off('SIGINT', handler);
+}
+
+/** The host to deploy to: a remote agent (`--host`), or an embedded one in this process. */
+async function openHost(url: string | undefined, token: string | undefined, backend: BackendName | undefined): Promise<{ host: HostApi; close: () => Promise<void> }> {
+  if (url) {
+    const { HttpHost } = await import('../client/http-host.js');
+    return { host: new HttpHost(url, token), close: async () => {} };
+  }
+  const { openEmbeddedHost } = await import('../host/embedded.js');
+  const embedded = await openEmbeddedHost(backend ? { backend } : {});
+  return { host: embedded, close: () => embedded.close() };
 }

@@ -1,25 +1,35 @@
 /**
  * How the CLI reports failures: one line `enarx: <message> [CODE]` (or a JSON object with
- * `--json`), a non-zero exit status, and a stack trace only with `--verbose`.
+ * `--json`), and an exit status chosen by the code, in one table; a stack trace only with
+ * `--verbose`.
+ *
+ * Exit statuses: the workload's own exit code when it exited; 124 timeout (ERR_TIMEOUT);
+ * 134 trap (ERR_TRAP); 137 the host killed the keep (ERR_KEEP_KILLED); 2 usage (ERR_USAGE);
+ * 1 anything else.
  */
-import { codeOf } from '../errors.js';
+import { CodedError, codeOf } from '../errors.js';
 
-/** A failure the CLI reports to its user. `exitCode` 2 means a usage error. */
-export class CliError extends Error {
+/** The exit status of each code that has its own; every other code exits 1. */
+export const EXIT_STATUS: Readonly<Record<string, number>> = Object.freeze({
+  ERR_USAGE: 2,
+  ERR_TIMEOUT: 124,
+  ERR_TRAP: 134,
+  ERR_KEEP_KILLED: 137,
+});
+
+/** The exit status for an error of `code`. */
+export function exitStatusOf(code: string | undefined): number {
+  return (code !== undefined && EXIT_STATUS[code]) || 1;
+}
+
+/** A failure the CLI reports to its user. */
+export class CliError extends CodedError<string> {
   override readonly name = 'CliError';
-  readonly code: string;
-  readonly exitCode: number;
-
-  constructor(code: string, message: string, options?: { exitCode?: number; cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
-    this.exitCode = options?.exitCode ?? 1;
-  }
 }
 
 /** A usage error (bad flag, missing argument): exit status 2. */
 export function usageError(message: string): CliError {
-  return new CliError('ERR_USAGE', message, { exitCode: 2 });
+  return new CliError('ERR_USAGE', message);
 }
 
 export interface ReportOptions {
@@ -27,10 +37,17 @@ export interface ReportOptions {
   readonly verbose: boolean;
 }
 
+/** What a code means for the user, said before the message. */
+const CONTEXT: Readonly<Record<string, string>> = {
+  ERR_RECORD_AUTH: "refusing the keep's stream, which was altered on the way (nothing from this record on is shown): ",
+  ERR_RECORD_SEQUENCE: "refusing the keep's stream, whose records were dropped, reordered or replayed on the way (nothing from this point on is shown): ",
+  ERR_RECORD_FORMAT: "refusing the keep's stream, which is malformed: ",
+};
+
 /** Writes `err` to stderr the way the CLI reports errors and returns the exit status to use. */
 export function reportError(err: unknown, opts: ReportOptions): number {
   const code = codeOf(err) ?? 'ERR_INTERNAL';
-  const message = err instanceof Error ? err.message : String(err);
+  const message = (CONTEXT[code] ?? '') + (err instanceof Error ? err.message : String(err));
   if (opts.json) {
     process.stderr.write(JSON.stringify({ error: { code, message } }) + '\n');
   } else {
@@ -44,7 +61,5 @@ export function reportError(err: unknown, opts: ReportOptions): number {
       cause = (cause as { cause?: unknown }).cause;
     }
   }
-  // Not `instanceof`: each command group is bundled separately and has its own copy of the class.
-  const exitCode = (err as { exitCode?: unknown } | null)?.exitCode;
-  return typeof exitCode === 'number' && Number.isInteger(exitCode) && exitCode > 0 ? exitCode : 1;
+  return exitStatusOf(code);
 }

@@ -7,17 +7,18 @@
  * token once (only its SHA-256 is stored).
  */
 import { readFile } from 'node:fs/promises';
+import { totalmem } from 'node:os';
 import { defaultStateDir } from '../backend/state-dir.js';
-import { isBackendName } from '../backend/types.js';
-import type { BackendName } from '../backend/types.js';
+import { isBackendName } from '../protocol/names.js';
 import { Host } from '../host/host.js';
+import type { HostOptions } from '../host/host-types.js';
 import type { Authenticator, HostServer } from '../host/http.js';
 import { serveHost } from '../host/http.js';
 import type { HostLogger } from '../host/log.js';
 import { jsonLineLogger } from '../host/log.js';
 import { TENANT_NAME, TenantAuth, generateToken, hashToken, parseTokenFile } from '../host/tokens.js';
-import { parseDuration, parseSize } from '../runtime/limits.js';
-import { optionValue, parseArgs, type OptionSpecs } from './args.js';
+import { optionValue, parseArgs, type OptionSpecs, type ParsedArgs } from './args.js';
+import { parseDuration, parseSize } from './units.js';
 import { CliError, usageError } from './errors.js';
 
 const USAGE = `usage: enarx host <command> [options]
@@ -43,7 +44,15 @@ options:
   --token-file FILE      tenants and their tokens: {"tenants": {"alice": "<token>"}}
                          default: tenants in the state folder ('enarx host token')
   --max-package SIZE     largest sealed package accepted (default 1GiB)
-  --abandon-after TIME   kill a keep given no package within TIME (default 60s)
+  --abandon-after TIME   kill a keep that does not have its whole package within TIME (default 60s)
+  --upload-idle TIME     fail an upload that stalls this long (default 10s)
+  --max-keeps N          live keeps in all (default 256); more are refused with 429
+  --max-keeps-per-tenant N   live keeps of one tenant (default 64)
+  --memory-budget SIZE   memory promised to live keeps in all: each keep's --max-memory plus
+                         64 MiB for its runtime (default: this machine's RAM)
+  --memory-budget-per-tenant SIZE   the same, per tenant (default: --memory-budget)
+  --retain-output SIZE   sealed output records kept per keep for 'keep logs' (default 1MiB);
+                         a client following its keep loses nothing: the keep waits for it
   --warm N               keep N keep processes booted and waiting (default 2; ~70 MiB each)
   --log                  log events (ids, states, sizes, codes) to stderr as JSON lines
   -h, --help             print this help
@@ -56,6 +65,12 @@ const SERVE_OPTIONS: OptionSpecs = {
   'token-file': { value: true },
   'max-package': { value: true },
   'abandon-after': { value: true },
+  'upload-idle': { value: true },
+  'max-keeps': { value: true },
+  'max-keeps-per-tenant': { value: true },
+  'memory-budget': { value: true },
+  'memory-budget-per-tenant': { value: true },
+  'retain-output': { value: true },
   warm: { value: true },
   log: { value: false },
   json: { value: false },
@@ -98,6 +113,49 @@ function databaseAuth(host: Host): Authenticator {
   };
 }
 
+/** A whole number from `--NAME`, or `fallback`. */
+function count(args: ParsedArgs, name: string, fallback: number, max: number): number {
+  const text = optionValue(args, name);
+  if (text === undefined) return fallback;
+  if (!/^\d{1,9}$/.test(text) || Number(text) > max) throw usageError(`--${name}: expected a number from 0 to ${max}, got '${text}'`);
+  return Number(text);
+}
+
+/** A size or a duration from `--NAME`, or undefined. */
+function measure(args: ParsedArgs, name: string, parse: (t: string) => number | undefined, example: string): number | undefined {
+  const text = optionValue(args, name);
+  if (text === undefined) return undefined;
+  const n = parse(text);
+  if (n === undefined || n <= 0) throw usageError(`--${name}: expected something like ${example}, got '${text}'`);
+  return n;
+}
+
+/** The agent's options from `host serve`'s command line. */
+function serveOptions(args: ParsedArgs): HostOptions {
+  const backend = optionValue(args, 'backend');
+  if (backend !== undefined && !isBackendName(backend)) throw usageError(`--backend: unknown backend '${backend}'`);
+  const maxPackageBytes = measure(args, 'max-package', parseSize, '512MiB');
+  const abandonAfterMs = measure(args, 'abandon-after', parseDuration, '60s');
+  const uploadIdleMs = measure(args, 'upload-idle', parseDuration, '10s');
+  const retainedOutputBytes = measure(args, 'retain-output', parseSize, '1MiB');
+  const memoryBytes = measure(args, 'memory-budget', parseSize, '16GiB') ?? totalmem();
+  return {
+    stateDir: optionValue(args, 'state') ?? defaultStateDir(),
+    ...(backend === undefined ? {} : { backend }),
+    ...(maxPackageBytes === undefined ? {} : { maxPackageBytes }),
+    ...(abandonAfterMs === undefined ? {} : { abandonAfterMs }),
+    ...(uploadIdleMs === undefined ? {} : { uploadIdleMs }),
+    ...(retainedOutputBytes === undefined ? {} : { retainedOutputBytes }),
+    warmKeeps: count(args, 'warm', 2, 64),
+    quotas: {
+      maxKeeps: count(args, 'max-keeps', 256, 1_000_000),
+      maxKeepsPerTenant: count(args, 'max-keeps-per-tenant', 64, 1_000_000),
+      memoryBytes,
+      memoryBytesPerTenant: measure(args, 'memory-budget-per-tenant', parseSize, '4GiB') ?? memoryBytes,
+    },
+  };
+}
+
 async function serveMain(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, SERVE_OPTIONS);
   if (args.flags.has('help')) {
@@ -108,18 +166,7 @@ async function serveMain(argv: readonly string[]): Promise<number> {
   const listenText = optionValue(args, 'listen');
   if (listenText === undefined) throw usageError("missing --listen ADDR:PORT; see 'enarx host serve --help'");
   const listen = parseListen(listenText);
-  const backendName = optionValue(args, 'backend');
-  if (backendName !== undefined && !isBackendName(backendName)) throw usageError(`--backend: unknown backend '${backendName}'`);
-  const maxText = optionValue(args, 'max-package');
-  const maxPackageBytes = maxText === undefined ? undefined : parseSize(maxText);
-  if (maxPackageBytes === 0 || (maxText !== undefined && maxPackageBytes === undefined)) throw usageError(`--max-package: expected a size such as 512MiB, got '${maxText}'`);
-  const warmText = optionValue(args, 'warm') ?? '2';
-  const warmKeeps = Number(warmText);
-  if (!/^\d+$/.test(warmText) || warmKeeps > 64) throw usageError(`--warm: expected a number of keeps from 0 to 64, got '${warmText}'`);
-  const abandonText = optionValue(args, 'abandon-after');
-  const abandonAfterMs = abandonText === undefined ? undefined : parseDuration(abandonText);
-  if (abandonAfterMs === 0 || (abandonText !== undefined && abandonAfterMs === undefined)) throw usageError(`--abandon-after: expected a duration such as 60s, got '${abandonText}'`);
-
+  const options = serveOptions(args);
   let fileAuth: TenantAuth | undefined;
   const tokenFile = optionValue(args, 'token-file');
   if (tokenFile !== undefined) {
@@ -137,14 +184,7 @@ async function serveMain(argv: readonly string[]): Promise<number> {
   }
 
   const logger: HostLogger | undefined = args.flags.has('log') ? jsonLineLogger() : undefined;
-  const host = await Host.open({
-    stateDir: optionValue(args, 'state') ?? defaultStateDir(),
-    ...(backendName === undefined ? {} : { backend: backendName as BackendName }),
-    ...(maxPackageBytes === undefined ? {} : { maxPackageBytes }),
-    ...(abandonAfterMs === undefined ? {} : { abandonAfterMs }),
-    warmKeeps: warmKeeps,
-    ...(logger === undefined ? {} : { logger }),
-  });
+  const host = await Host.open({ ...options, ...(logger === undefined ? {} : { logger }) });
   let server: HostServer;
   try {
     if (fileAuth === undefined && host.tenants().length === 0) {

@@ -2,7 +2,7 @@
  * `enarx` command dispatcher. Each command group lives in its own module and is imported only
  * when used, so that `enarx run` pays only for what it needs at start-up.
  */
-import { trace } from '../client/trace.js';
+import { trace } from '../trace.js';
 import { CliError, reportError, usageError } from './errors.js';
 import { isRunHelp, startLocalKeep } from './run-keep.js';
 import type { LocalKeep } from './run-keep.js';

@@ -5,7 +5,7 @@
 import { VERSION } from '../version.js';
 import { runtimeMeasurement } from '../runtime/measurement.js';
 import { optionValue, parseArgs } from './args.js';
-import { CliError } from './errors.js';
+import { CliError, usageError } from './errors.js';
 
 const USAGE = `usage: enarx measure [--backend NAME] [--json]
 
@@ -21,7 +21,7 @@ export async function measureMain(argv: readonly string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  if (args.positionals.length > 0) throw new CliError('ERR_USAGE', `unexpected argument '${args.positionals[0]}'`, { exitCode: 2 });
+  if (args.positionals.length > 0) throw usageError(`unexpected argument '${args.positionals[0]}'`);
   const backend = optionValue(args, 'backend') ?? 'sim';
   if (backend !== 'sim') {
     throw new CliError(

@@ -14,16 +14,9 @@ import { constants } from 'node:fs';
 import { access, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodePem } from '../attestation/pki/pem.js';
-import {
-  BACKEND_NAMES,
-  backendStatuses,
-  defaultStateDir,
-  isBackendName,
-  selectBackend,
-  type BackendOptions,
-  type BackendStatus,
-  type Evidence,
-} from '../backend/index.js';
+import { backendStatuses, defaultStateDir, selectBackend, type BackendOptions, type BackendStatus } from '../backend/index.js';
+import type { Evidence } from '../protocol/evidence.js';
+import { BACKEND_NAMES, isBackendName } from '../protocol/names.js';
 import { parseArgs, optionValue, type OptionSpecs } from './args.js';
 import { CliError, usageError } from './errors.js';
 

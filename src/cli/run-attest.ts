@@ -3,21 +3,26 @@
  * host and backend code: the deploy protocol against the embedded host, with the local trust
  * decisions of `enarx run`.
  */
-import { deploy } from '../client/deploy.js';
-import { trace } from '../client/trace.js';
-import type { DeployResult } from '../client/deploy.js';
-import { openEmbeddedHost } from '../client/embedded-host.js';
-import { KnownCertificates } from '../client/known-certificates.js';
-import { loadReferenceValues } from '../runtime/reference-values.js';
-import type { KeepProcess } from '../host/keep-process.js';
-import type { RunPlan } from './run.js';
-import type { Backend, BackendName } from '../backend/types.js';
+import type { SelectedBackend } from '../backend/select.js';
 import { defaultStateDir } from '../backend/state-dir.js';
+import { deploy } from '../client/deploy.js';
+import type { DeployResult } from '../client/deploy.js';
+import { KnownCertificates } from '../client/known-certificates.js';
+import type { KeepTrustPolicy } from '../client/verify-keep.js';
+import { openEmbeddedHost } from '../host/embedded.js';
+import type { KeepProcess } from '../host/keep-process.js';
+import type { BackendName } from '../protocol/names.js';
+import type { OutputStreamName } from '../protocol/records.js';
+import { trace } from '../trace.js';
+import { CliError } from './errors.js';
+import type { RunPlan } from './run.js';
+import { readStdin, writeOutput } from './workload-io.js';
+import { loadAcceptedRuntimes } from './workload-options.js';
 
 /** The local platform of an `enarx run`, started as soon as this module is loaded. */
 export interface LocalPlatform {
   /** The default backend, selected and prepared (its keys loaded). */
-  readonly backend: Promise<Backend>;
+  readonly backend: Promise<SelectedBackend>;
   /** Its certificate chain, parsed and checked by the client while the keep boots. */
   readonly known: KnownCertificates;
 }
@@ -46,55 +51,64 @@ export function startLocalPlatform(name: BackendName | undefined): LocalPlatform
 }
 
 /**
- * Deploys the planned workload to the in-process host. The client and the platform are the same
- * machine and user here, so the local simulated platform's root is trusted (a remote client must
- * opt in with `deploy --allow-sim`), and a `nil` keep is accepted only when asked for by name.
+ * Without `--backend`, a machine whose attested backends are all unavailable would leave only
+ * `nil`: say why each was unavailable, rather than advise switching attestation off.
  */
-export async function deployLocally(plan: RunPlan, spare: { process: KeepProcess; bundleDir: string }, platform = startLocalPlatform(plan.backend)): Promise<DeployResult> {
-  const referenceValues = await (plan.trust.referenceValues === undefined ? loadReferenceValues() : loadReferenceValues(plan.trust.referenceValues));
-  trace('reference values loaded');
-  // The embedded host: the host agent's core in this process, its keeps sharing this terminal.
+function refuseFallbackToNil(backend: SelectedBackend, asked: BackendName | undefined): void {
+  if (asked !== undefined || backend.name !== 'nil' || backend.skipped.length === 0) return;
+  const why = backend.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');
+  throw new CliError(
+    'ERR_BACKEND_UNAVAILABLE',
+    `no attested backend is available here (${why}); only 'nil' (no attestation) is left: fix the above, or run without attestation with --backend nil`,
+  );
+}
+
+/** What `enarx run` trusts: the runtimes accepted, and the local sim platform's own root. */
+async function localTrust(plan: RunPlan, platform: LocalPlatform): Promise<KeepTrustPolicy> {
+  const [accepted, backend] = await Promise.all([loadAcceptedRuntimes(plan.trust), platform.backend.catch(() => undefined)]);
+  if (backend) refuseFallbackToNil(backend, plan.backend);
+  const roots = backend?.name === 'sim' ? ((await backend.certificates?.())?.trustRoots ?? []) : [];
+  trace('trust policy ready');
+  return { sim: { roots }, insecureNil: plan.backend === 'nil', ...accepted };
+}
+
+/** The client's ends of the workload's streams (default: this process's stdin, stdout and stderr). */
+export interface LocalIo {
+  readonly input: () => AsyncIterable<Uint8Array>;
+  readonly onOutput: (stream: OutputStreamName, data: Uint8Array) => void;
+}
+
+const PROCESS_IO: LocalIo = { input: readStdin, onOutput: writeOutput };
+
+/**
+ * Deploys the planned workload to the in-process host. The client and the platform are the same
+ * machine and user here, so the local simulated platform's own root is trusted (a remote client
+ * must opt in with `deploy --allow-sim`), and a `nil` keep is accepted only when asked for by name.
+ */
+export async function deployLocally(plan: RunPlan, spare: { process: KeepProcess; bundleDir: string }, platform = startLocalPlatform(plan.backend), io: LocalIo = PROCESS_IO): Promise<DeployResult> {
+  // Known while the keep boots and attests: the platform's own roots are the sim roots trusted.
+  const trust = localTrust(plan, platform);
+  trust.catch(() => {});
+  // The embedded host: the host agent's core in this process; keeps' diagnostics on our stderr.
   const host = await openEmbeddedHost({
-    stdio: 'inherit',
+    keepDiagnostics: 'inherit',
     ...(plan.backend ? { backend: plan.backend } : {}),
     spare: spare.process,
     bundleDir: spare.bundleDir,
     defaultBackend: platform.backend,
   });
   trace('embedded host open');
-  const known = platform.known;
-  let simRoots: readonly Uint8Array[] = [];
   try {
-    return await deploy(
-      {
-        // Trust the sim root that the local platform itself presents.
-        createKeep: async (req) => {
-          const k = await host.createKeep(req);
-          simRoots = k.evidence.backend === 'sim' ? (k.evidence.trustRoots ?? []) : [];
-          return k;
-        },
-        deliverPackage: (id, sealed) => host.deliverPackage(id, sealed),
-        events: (id) => host.events(id),
-        killKeep: (id) => host.killKeep(id),
-      },
-      plan.pkg,
-      {
-        trust: {
-          allowSim: true,
-          get simRoots() {
-            return simRoots;
-          },
-          insecureNil: plan.backend === 'nil',
-          known,
-          referenceValues,
-          measurements: plan.trust.measurements,
-        },
-        suite: plan.suite,
-        ...(plan.backend ? { backend: plan.backend } : {}),
-        limits: plan.limits,
-        preopens: plan.preopens,
-      },
-    );
+    return await deploy(host, plan.pkg, {
+      trust,
+      known: platform.known,
+      suite: plan.suite,
+      ...(plan.backend ? { backend: plan.backend } : {}),
+      limits: plan.limits,
+      preopens: plan.preopens,
+      ...(plan.wantsInput ? { input: io.input() } : {}),
+      onOutput: io.onOutput,
+    });
   } finally {
     await host.close();
   }

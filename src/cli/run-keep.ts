@@ -9,7 +9,7 @@ import { readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { basename, isAbsolute, join } from 'node:path';
-import { trace } from '../client/trace.js';
+import { trace } from '../trace.js';
 import { KeepProcess } from '../host/keep-process.js';
 import { keepBundleDir } from '../runtime/measurement.js';
 
@@ -119,7 +119,7 @@ export async function startLocalKeep(): Promise<LocalKeep> {
     return adopted;
   }
   const bundleDir = keepBundleDir();
-  const keep = { process: new KeepProcess({ stdio: 'inherit', bundleDir }), bundleDir };
+  const keep = { process: new KeepProcess({ diagnostics: 'inherit', bundleDir }), bundleDir };
   trace('keep spawned');
   return keep;
 }

@@ -5,20 +5,20 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { readConfig, resolveWorkload } from '../client/package-builder.js';
 import type { Package } from '../crypto/package.js';
-import { trace } from '../client/trace.js';
-import { isRunHelp, startLocalKeep } from './run-keep.js';
-import type { LocalKeep } from './run-keep.js';
-import { isBackendName } from '../backend/types.js';
-import type { BackendName } from '../backend/types.js';
 import { DEFAULT_SUITE, SUITES, findSuite } from '../crypto/suites.js';
 import type { SuiteRow } from '../crypto/suites.js';
-import { EXIT_TIMEOUT, EXIT_TRAP } from '../keep/exit-codes.js';
-import { DEFAULT_LIMITS, parseDuration, parseSize } from '../runtime/limits.js';
-import type { Limits } from '../runtime/limits.js';
+import type { Limits } from '../protocol/limits.js';
+import { isBackendName } from '../protocol/names.js';
+import type { BackendName } from '../protocol/names.js';
+import { trace } from '../trace.js';
 import { optionValue, optionValues, parseArgs } from './args.js';
 import type { OptionSpecs } from './args.js';
-import { CliError, reportError, usageError } from './errors.js';
-import { WORKLOAD_OPTIONS, limitsFrom, parseEnv } from './workload-options.js';
+import { CliError, usageError } from './errors.js';
+import { isRunHelp, startLocalKeep } from './run-keep.js';
+import type { LocalKeep } from './run-keep.js';
+import { reportOutcome, withClientStdio } from './workload-io.js';
+import { WORKLOAD_OPTIONS, acceptedRuntimes, limitsFrom, parseEnv } from './workload-options.js';
+import type { AcceptedRuntimes } from './workload-options.js';
 
 const SPECS: OptionSpecs = {
   ...WORKLOAD_OPTIONS,
@@ -42,9 +42,11 @@ options:
                          of snp, tdx, sim, nil. Attested keeps are verified before the
                          workload is handed over (measurement in the reference values).
   --kem NAME             HPKE suite of the keep's key: x25519 (default), x-wing
-  --reference-values FILE  accepted measurements (default: this installation's,
+  --reference-values FILE  the runtimes accepted (default: this installation's,
                          dist/reference-values.json)
-  --measurement HEX      also accept this measurement (repeatable)
+  --measurement HEX      accept this runtime measurement (repeatable); with or without
+                         --reference-values, replaces the installation's: a keep whose
+                         measurement is not given gets nothing
   --max-memory SIZE      cap on the workload's linear memory (default 2GiB), e.g. 64MiB
   --timeout DURATION     wall-clock limit, e.g. 500ms, 10s, 2m (default: none)
   --max-output SIZE      cap on stdout+stderr bytes (default: none)
@@ -52,12 +54,6 @@ options:
   --verbose              show stack traces for internal errors
 exit status: the workload's exit code; 134 on a trap; 124 on timeout; 1 or 2 on an error.
 `;
-
-/** What the local client accepts: reference values (a file, default the installation's) and extra measurements. */
-export interface LocalTrust {
-  readonly referenceValues: string | undefined;
-  readonly measurements: readonly string[];
-}
 
 /** One `--dir` mapping. */
 export interface DirMapping {
@@ -96,7 +92,9 @@ export interface RunPlan {
   readonly limits: Limits;
   readonly backend: BackendName | undefined;
   readonly suite: SuiteRow;
-  readonly trust: LocalTrust;
+  readonly trust: AcceptedRuntimes;
+  /** The workload has a stdin: this process's is sealed and sent to it. */
+  readonly wantsInput: boolean;
 }
 
 /**
@@ -135,10 +133,7 @@ export async function planRun(argv: readonly string[]): Promise<RunPlan> {
     const [k, v] = parseEnv(e);
     env[k] = v;
   }
-  const measurements = optionValues(args, 'measurement').map((m) => {
-    if (!/^[0-9a-fA-F]{96}$/.test(m)) throw usageError(`--measurement '${m}': expected 96 hex digits (SHA-384)`);
-    return m.toLowerCase();
-  });
+  const trust = acceptedRuntimes(args);
   trace('args parsed');
   let wasm: Uint8Array;
   try {
@@ -147,14 +142,16 @@ export async function planRun(argv: readonly string[]): Promise<RunPlan> {
     throw new CliError('ERR_MODULE_NOT_FOUND', `cannot read module '${modulePath}': ${(err as Error).message}`, { cause: err });
   }
   trace('module read');
+  const { pkg, wantsInput } = withClientStdio(await resolveWorkload(wasm, basename(modulePath), config, [], { args: workloadArgs, env }));
   return {
     modulePath,
-    pkg: await resolveWorkload(wasm, basename(modulePath), config, [], { args: workloadArgs, env }),
+    pkg,
     preopens: dirs.map((d) => ({ host: resolve(d.host), guest: d.guest })),
     limits,
     backend,
     suite,
-    trust: { referenceValues: optionValue(args, 'reference-values'), measurements },
+    trust,
+    wantsInput,
   };
 }
 
@@ -209,13 +206,5 @@ export async function runMain(argv: readonly string[], early?: Promise<LocalKeep
     spare.kill();
     throw err;
   }
-  const ev = result.outcome;
-  if (ev.type === 'exit') return ev.code & 0xff;
-  if (ev.type === 'trap') {
-    const where = ev.func ? ` in function '${ev.func}'` : '';
-    reportError(new CliError('ERR_TRAP', `wasm trap: ${ev.trap}${where}`), { json, verbose });
-    return EXIT_TRAP;
-  }
-  const exitCode = ev.code === 'ERR_TIMEOUT' ? EXIT_TIMEOUT : 1;
-  return reportError(new CliError(ev.code, ev.message, { exitCode }), { json, verbose });
+  return reportOutcome(result.outcome, { json, verbose });
 }

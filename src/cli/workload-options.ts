@@ -1,12 +1,14 @@
 /**
- * Options shared by the commands that start workloads (`run`, `deploy`): environment entries
- * and resource limits.
+ * Options shared by the commands that start workloads (`run`, `deploy`): environment entries,
+ * resource limits, and the runtimes the client accepts.
  */
-import { DEFAULT_LIMITS, parseDuration, parseSize } from '../runtime/limits.js';
-import type { Limits } from '../runtime/limits.js';
-import { optionValue } from './args.js';
+import type { ReferenceValue } from '../attestation/reference-values.js';
+import { DEFAULT_LIMITS } from '../protocol/limits.js';
+import type { Limits } from '../protocol/limits.js';
+import { optionValue, optionValues } from './args.js';
 import type { OptionSpecs, ParsedArgs } from './args.js';
 import { usageError } from './errors.js';
+import { parseDuration, parseSize } from './units.js';
 
 /** The options every workload-starting command takes. */
 export const WORKLOAD_OPTIONS: OptionSpecs = {
@@ -51,4 +53,33 @@ export function limitsFrom(args: ParsedArgs): Limits {
   if (maxMemoryBytes < 65536) throw usageError('--max-memory must be at least 64KiB (one page)');
   if (maxMemoryBytes > 4 * 1024 ** 3) throw usageError('--max-memory cannot exceed 4GiB (the wasm32 address space)');
   return { maxMemoryBytes, timeoutMs, maxOutputBytes: size('max-output', DEFAULT_LIMITS.maxOutputBytes) };
+}
+
+/**
+ * The runtimes a deploy accepts, as the command line says: `--reference-values FILE` and
+ * `--measurement HEX` (repeatable) replace this installation's reference values; given both, a
+ * keep may have any of the file's measurements or the given ones. Nothing else gets the package.
+ */
+export interface AcceptedRuntimes {
+  /** A reference-values file; undefined with no `--measurement` either: the installation's. */
+  readonly file: string | undefined;
+  /** Measurements (lower-case hex) accepted for any backend. */
+  readonly measurements: readonly string[];
+}
+
+/** The accepted runtimes of a command line. */
+export function acceptedRuntimes(args: ParsedArgs): AcceptedRuntimes {
+  const measurements = optionValues(args, 'measurement').map((m) => {
+    if (!/^[0-9a-fA-F]{96}$/.test(m)) throw usageError(`--measurement '${m}': expected 96 hex digits (SHA-384)`);
+    return m.toLowerCase();
+  });
+  return { file: optionValue(args, 'reference-values'), measurements };
+}
+
+/** The reference values and measurements of `accepted`, loaded (the installation's when it names none). */
+export async function loadAcceptedRuntimes(accepted: AcceptedRuntimes): Promise<{ referenceValues: ReferenceValue[]; measurements: readonly string[] }> {
+  const { loadReferenceValues } = await import('../attestation/reference-values.js');
+  if (accepted.file !== undefined) return { referenceValues: await loadReferenceValues(accepted.file), measurements: accepted.measurements };
+  if (accepted.measurements.length > 0) return { referenceValues: [], measurements: accepted.measurements };
+  return { referenceValues: await loadReferenceValues(), measurements: [] };
 }

@@ -1,49 +1,62 @@
 /**
  * The client side of the deploy protocol (README, "Deploy protocol"): a fresh nonce, a keep,
- * its evidence verified BEFORE anything secret leaves the client, then the package sealed to
- * the keep's key and bound to its id and evidence, then the keep's output and exit.
+ * its evidence verified BEFORE anything secret leaves the client, the package sealed to the
+ * keep's key and bound to its id and evidence, then the session that follows it: the keep's
+ * output and outcome as sealed records the client opens in order, and the client's input sealed
+ * the same way. The host carries all of it and can read or forge none of it.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { NONCE_BYTES } from '../attestation/binding.js';
-import type { BackendName } from '../backend/types.js';
 import { encodePackageParts } from '../crypto/package.js';
 import type { Package } from '../crypto/package.js';
 import { sealPackage } from '../crypto/seal.js';
+import type { SessionKeys } from '../crypto/session.js';
 import { DEFAULT_SUITE } from '../crypto/suites.js';
 import type { SuiteRow } from '../crypto/suites.js';
-import type { Limits } from '../runtime/limits.js';
-import type { HostApi, KeepOutput } from './host-api.js';
-import { trace } from './trace.js';
+import type { HostApi } from '../protocol/host-api.js';
+import type { Limits } from '../protocol/limits.js';
+import type { BackendName } from '../protocol/names.js';
+import type { Outcome, OutputStreamName } from '../protocol/records.js';
+import { trace } from '../trace.js';
+import { DeployError } from './errors.js';
+import type { KnownCertificates } from './known-certificates.js';
+import { followKeep, sealInput } from './session.js';
 import { verifyKeep } from './verify-keep.js';
 import type { AcceptedKeep, KeepTrustPolicy } from './verify-keep.js';
 
 /** Options of {@link deploy}. */
 export interface DeployOptions {
-  /** Who and what the client trusts. */
-  readonly trust: KeepTrustPolicy;
+  /** Who and what the client trusts (possibly still being worked out: awaited before verifying). */
+  readonly trust: KeepTrustPolicy | Promise<KeepTrustPolicy>;
   readonly suite?: SuiteRow;
   readonly backend?: BackendName;
   readonly limits?: Partial<Limits>;
   /** Host directories to lend the workload (in-process hosts only). */
   readonly preopens?: readonly { host: string; guest: string }[];
-  /** Receives the workload's stdout and stderr as they arrive. */
-  readonly onOutput?: (stream: 'stdout' | 'stderr', data: Uint8Array) => void;
+  /** The workload's stdin, sealed to the keep as it is read (none: the workload reads end of file). */
+  readonly input?: AsyncIterable<Uint8Array>;
+  /** Receives the workload's stdout and stderr as they arrive, authenticated. */
+  readonly onOutput?: (stream: OutputStreamName, data: Uint8Array) => void;
   /** Told once the keep is verified, before the package is sent. */
   readonly onAccepted?: (keepId: string, accepted: AcceptedKeep) => void;
+  /** Told the session's keys once the package is sealed (to read the keep's records later). */
+  readonly onSession?: (keepId: string, keys: SessionKeys) => void;
+  /** Certificates parsed in advance (see known-certificates.ts); decides nothing. */
+  readonly known?: KnownCertificates;
 }
 
-/** How a deployed workload ended. */
+/** How a deployed workload ended, as its keep said under the session's keys. */
 export interface DeployResult {
   readonly keepId: string;
   readonly accepted: AcceptedKeep;
-  /** The last event: exit (with the exit code), trap or error. */
-  readonly outcome: Exclude<KeepOutput, { type: 'stdout' | 'stderr' }>;
+  readonly outcome: Outcome;
 }
 
 /**
- * Deploys `pkg` through `host` and waits for it to finish.
+ * Deploys `pkg` through `host` and follows it to its sealed outcome.
  * @throws AttestationError when the keep is not trusted (the keep is killed, nothing is sent);
- *   host errors as the host API raises them.
+ *   SessionError when a record does not open (altered, dropped, reordered, replayed: the keep is
+ *   killed); DeployError when the stream ends without the outcome; HostApiError from the host
  */
 export async function deploy(host: HostApi, pkg: Package, opts: DeployOptions): Promise<DeployResult> {
   const suite = opts.suite ?? DEFAULT_SUITE;
@@ -60,7 +73,7 @@ export async function deploy(host: HostApi, pkg: Package, opts: DeployOptions): 
   trace('keep created (attested by its host)');
   let accepted: AcceptedKeep;
   try {
-    accepted = await verifyKeep({ nonce, suite, publicKey: created.publicKey, evidence: created.evidence }, opts.trust);
+    accepted = await verifyKeep({ nonce, suite, publicKey: created.publicKey, evidence: created.evidence }, await opts.trust, opts.known);
   } catch (err) {
     await host.killKeep(created.id).catch(() => {});
     throw err;
@@ -68,18 +81,37 @@ export async function deploy(host: HostApi, pkg: Package, opts: DeployOptions): 
   trace('evidence verified');
   opts.onAccepted?.(created.id, accepted);
   const evidenceDigest = new Uint8Array(createHash('sha256').update(created.evidence.report).digest());
-  const events = host.events(created.id)[Symbol.asyncIterator]();
-  const sealed = sealPackage(suite, created.publicKey, created.id, evidenceDigest, encodePackageParts(pkg));
-  await host.deliverPackage(created.id, sealed);
-  trace('package delivered');
-  for (;;) {
-    const next = await events.next();
-    if (next.done) throw Object.assign(new Error('the host ended the event stream without an outcome'), { code: 'ERR_HOST_PROTOCOL' });
-    const ev = next.value;
-    if (ev.type === 'stdout' || ev.type === 'stderr') opts.onOutput?.(ev.type, ev.data);
-    else {
-      trace('outcome');
-      return { keepId: created.id, accepted, outcome: ev };
+  const sealed = await sealPackage(suite, created.publicKey, created.id, evidenceDigest, encodePackageParts({ ...pkg, input: opts.input !== undefined }));
+  opts.onSession?.(created.id, sealed.keys);
+  const stop = new AbortController();
+  const events = host.events(created.id, { signal: stop.signal });
+  const following = followKeep(events, sealed.keys.output, opts.onOutput ? { onOutput: opts.onOutput } : {});
+  following.catch(() => {});
+  try {
+    await host.deliverPackage(created.id, sealed.chunks).catch((err: unknown) => explainDelivery(err, following));
+    trace('package delivered');
+    if (opts.input) {
+      host.sendInput(created.id, sealInput(sealed.keys.input, opts.input), stop.signal).catch(() => {
+        // The keep may end before its input does; a failure to send shows in the stream.
+      });
     }
+    const outcome = await following;
+    trace('outcome');
+    return { keepId: created.id, accepted, outcome };
+  } catch (err) {
+    // Whatever went wrong (a record that does not open, a stream cut short), the keep is not left running.
+    if (!(err instanceof DeployError && (err.code === 'ERR_KEEP_KILLED' || err.code === 'ERR_KEEP_FAILED'))) await host.killKeep(created.id).catch(() => {});
+    throw err;
+  } finally {
+    stop.abort();
   }
+}
+
+/**
+ * A package upload that failed because its keep ended (the package did not open, the keep was
+ * killed) is better told by the keep's stream, which says why: waits a moment for it.
+ */
+async function explainDelivery(err: unknown, following: Promise<Outcome>): Promise<never> {
+  const told = await Promise.race([following.then(() => undefined, (e: unknown) => e), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+  throw told instanceof DeployError ? told : err;
 }

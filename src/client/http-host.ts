@@ -1,55 +1,33 @@
 /**
- * A remote host agent, over its HTTP API (README, "Deploy protocol"). Everything the host says is
- * untrusted: responses are schema-checked and size-bounded, and the evidence it relays is only
- * believed after verification (src/client/verify-keep.ts).
+ * A remote host agent, over its HTTP API: requests encoded and answers checked with the wire
+ * contract's own definitions (protocol/http.ts), the ones the agent uses. Everything the host
+ * says is untrusted: answers are size-bounded and checked, events too, and the evidence it
+ * relays is only believed after verification (verify-keep.ts).
  */
-import * as z from 'zod/mini';
-import type { BackendName, Evidence } from '../backend/types.js';
-import type { CreateKeepRequest, CreatedKeep, HostApi, KeepOutput } from './host-api.js';
+import { createParser } from 'eventsource-parser';
+import type { EventSourceMessage } from 'eventsource-parser';
+import type { HostApi, KeepEventsOptions } from '../protocol/host-api.js';
+import {
+  MAX_JSON_RESPONSE_BYTES,
+  ROUTES,
+  SEALED_INPUT_MEDIA_TYPE,
+  SEALED_PACKAGE_MEDIA_TYPE,
+  checkCreatedKeep,
+  checkErrorBody,
+  checkKeepInfo,
+  checkKeepList,
+  decodeStreamEvent,
+  encodeCreateKeepRequest,
+  routePath,
+} from '../protocol/http.js';
+import type { CreateKeepRequest, CreatedKeep, KeepInfo, KeepStreamEvent, Route } from '../protocol/http.js';
+import { MAX_RECORD_BYTES } from '../protocol/records.js';
+import { ValidationError, validate } from '../protocol/validate.js';
+import type { Check } from '../protocol/validate.js';
+import { HostApiError } from './errors.js';
 
-/** A host agent error: its `code` is the agent's (`ERR_NOT_FOUND`, …) or ERR_HOST_* for transport problems. */
-export class HostApiError extends Error {
-  override readonly name = 'HostApiError';
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly status?: number,
-  ) {
-    super(message);
-  }
-}
-
-const b64 = z.string().check(z.maxLength(16 * 1024 * 1024), z.regex(/^[A-Za-z0-9+/]*={0,2}$/));
-const backendName = z.enum(['nil', 'sim', 'snp', 'tdx']);
-const CreatedSchema = z.object({
-  id: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,128}$/)),
-  backend: backendName,
-  publicKey: b64,
-  evidence: z.object({
-    backend: backendName,
-    format: z.enum(['none', 'sev-snp', 'tdx']),
-    report: b64,
-    certs: z.array(b64).check(z.maxLength(16)),
-    trustRoots: z.optional(z.array(b64).check(z.maxLength(16))),
-  }),
-});
-
-/** Keep information as the agent reports it. */
-export const KeepInfoSchema = z.object({
-  id: z.string(),
-  backend: z.string(),
-  state: z.string(),
-  createdAt: z.optional(z.string()),
-  updatedAt: z.optional(z.string()),
-  exitCode: z.optional(z.number()),
-  error: z.optional(z.object({ code: z.string(), message: z.string() })),
-});
-
-/** A keep's status, as listed. */
-export type KeepInfo = z.infer<typeof KeepInfoSchema>;
-
-const MAX_JSON = 1024 * 1024;
-const bytes = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'base64'));
+/** A request's body: JSON, or a stream of bytes of a media type. */
+type Body = { readonly json: unknown } | { readonly stream: AsyncIterable<Uint8Array>; readonly type: string };
 
 /** The client of one host agent. */
 export class HttpHost implements HostApi {
@@ -69,86 +47,97 @@ export class HttpHost implements HostApi {
     this.base = u.href.replace(/\/$/, '');
   }
 
-  private headers(extra: Record<string, string> = {}): Record<string, string> {
-    return { ...(this.token ? { authorization: `Bearer ${this.token}` } : {}), ...extra };
-  }
-
-  private async request(method: string, path: string, init: { body?: unknown; raw?: AsyncIterable<Uint8Array> } = {}): Promise<Response> {
+  private async request(route: Route, id: string | undefined, body?: Body, signal?: AbortSignal, query = ''): Promise<Response> {
+    const headers: Record<string, string> = this.token ? { authorization: `Bearer ${this.token}` } : {};
+    let init: RequestInit & { duplex?: 'half' } = { method: route.method, headers, ...(signal ? { signal } : {}) };
+    if (body && 'json' in body) init = { ...init, headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body.json) };
+    else if (body) init = { ...init, headers: { ...headers, 'content-type': body.type }, body: toStream(body.stream), duplex: 'half' };
     let res: Response;
     try {
-      res = await fetch(this.base + path, {
-        method,
-        headers: this.headers(init.body !== undefined ? { 'content-type': 'application/json' } : init.raw ? { 'content-type': 'application/vnd.enarx.sealed-package' } : {}),
-        ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
-        ...(init.raw ? { body: toStream(init.raw), duplex: 'half' } : {}),
-      } as RequestInit);
+      res = await fetch(this.base + routePath(route, id) + query, init);
     } catch (err) {
-      throw new HostApiError('ERR_HOST_UNREACHABLE', `cannot reach the host at ${this.base}: ${(err as Error).message}`);
+      if (signal?.aborted) throw err;
+      throw new HostApiError('ERR_HOST_UNREACHABLE', `cannot reach the host at ${this.base}: ${(err as Error).message}`, undefined, { cause: err });
     }
-    if (!res.ok) {
-      const body = (await readJson(res).catch(() => undefined)) as { error?: { code?: unknown; message?: unknown } } | undefined;
-      const code = typeof body?.error?.code === 'string' ? body.error.code : `ERR_HTTP_${res.status}`;
-      const message = typeof body?.error?.message === 'string' ? body.error.message : res.statusText;
-      throw new HostApiError(code, `host: ${message}`, res.status);
+    if (res.status !== route.status) {
+      const answer = validate(checkErrorBody, await readJson(res).catch(() => undefined));
+      if (answer.ok) throw new HostApiError(answer.value.error.code as HostApiError['code'], `host: ${answer.value.error.message}`, res.status);
+      throw new HostApiError(res.ok ? 'ERR_HOST_PROTOCOL' : `ERR_HTTP_${res.status}`, `host: HTTP ${res.status} ${res.statusText}`, res.status);
     }
     return res;
   }
 
+  private async answer<T>(res: Response, check: Check<T>, what: string): Promise<T> {
+    const r = validate(check, await readJson(res));
+    if (!r.ok) throw new HostApiError('ERR_HOST_PROTOCOL', `the host's answer to ${what} is malformed: ${r.message}`);
+    return r.value;
+  }
+
   async createKeep(req: CreateKeepRequest): Promise<CreatedKeep> {
     if (req.preopens?.length) throw new TypeError('a remote host cannot lend host directories');
-    const res = await this.request('POST', '/v1/keeps', {
-      body: {
-        nonce: Buffer.from(req.nonce).toString('hex'),
-        kem: req.kem,
-        ...(req.backend ? { backend: req.backend } : {}),
-        ...(req.limits ? { limits: req.limits } : {}),
-      },
-    });
-    const parsed = CreatedSchema.safeParse(await readJson(res));
-    if (!parsed.success) throw new HostApiError('ERR_HOST_PROTOCOL', `the host's answer to create a keep is malformed: ${parsed.error.issues[0]?.message}`);
-    const k = parsed.data;
-    const evidence: Evidence = {
-      backend: k.evidence.backend as BackendName,
-      format: k.evidence.format,
-      report: bytes(k.evidence.report),
-      certs: k.evidence.certs.map(bytes),
-      ...(k.evidence.trustRoots ? { trustRoots: k.evidence.trustRoots.map(bytes) } : {}),
-    };
-    return { id: k.id, backend: k.backend as BackendName, publicKey: bytes(k.publicKey), evidence };
+    const res = await this.request(ROUTES.createKeep, undefined, { json: encodeCreateKeepRequest(req) });
+    return this.answer(res, checkCreatedKeep, 'create a keep');
   }
 
   async deliverPackage(id: string, sealed: AsyncIterable<Uint8Array>): Promise<void> {
-    const res = await this.request('PUT', `/v1/keeps/${encodeURIComponent(id)}/package`, { raw: sealed });
+    const res = await this.request(ROUTES.deliverPackage, id, { stream: sealed, type: SEALED_PACKAGE_MEDIA_TYPE });
     await res.body?.cancel();
   }
 
-  async *events(id: string): AsyncGenerator<KeepOutput> {
-    const res = await this.request('GET', `/v1/keeps/${encodeURIComponent(id)}/events`);
+  async sendInput(id: string, records: AsyncIterable<Uint8Array>, signal?: AbortSignal): Promise<void> {
+    const res = await this.request(ROUTES.sendInput, id, { stream: records, type: SEALED_INPUT_MEDIA_TYPE }, signal);
+    await res.body?.cancel();
+  }
+
+  async *events(id: string, opts: KeepEventsOptions = {}): AsyncGenerator<KeepStreamEvent> {
+    const after = opts.after ? `?after=${Math.floor(opts.after)}` : '';
+    const res = await this.request(ROUTES.events, id, undefined, opts.signal, after);
     if (!res.body) throw new HostApiError('ERR_HOST_PROTOCOL', 'the host sent no event stream');
-    for await (const ev of parseSse(res.body)) {
-      const out = toOutput(ev.event, ev.data);
-      if (!out) continue;
-      yield out;
-      if (out.type !== 'stdout' && out.type !== 'stderr') return;
-    }
+    yield* parseEvents(res.body, opts.signal);
   }
 
-  async killKeep(id: string): Promise<void> {
-    await (await this.request('DELETE', `/v1/keeps/${encodeURIComponent(id)}`)).body?.cancel();
-  }
-
-  /** This tenant's keeps. */
-  async listKeeps(): Promise<KeepInfo[]> {
-    const parsed = z.object({ keeps: z.array(KeepInfoSchema).check(z.maxLength(100_000)) }).safeParse(await readJson(await this.request('GET', '/v1/keeps')));
-    if (!parsed.success) throw new HostApiError('ERR_HOST_PROTOCOL', 'malformed keep list');
-    return parsed.data.keeps;
-  }
-
-  /** One keep's status. */
   async getKeep(id: string): Promise<KeepInfo> {
-    const parsed = KeepInfoSchema.safeParse(await readJson(await this.request('GET', `/v1/keeps/${encodeURIComponent(id)}`)));
-    if (!parsed.success) throw new HostApiError('ERR_HOST_PROTOCOL', 'malformed keep info');
-    return parsed.data;
+    return this.answer(await this.request(ROUTES.getKeep, id), checkKeepInfo, 'get a keep');
+  }
+
+  async listKeeps(): Promise<KeepInfo[]> {
+    return (await this.answer(await this.request(ROUTES.listKeeps, undefined), checkKeepList, 'list keeps')).keeps;
+  }
+
+  async killKeep(id: string): Promise<KeepInfo> {
+    return this.answer(await this.request(ROUTES.killKeep, id), checkKeepInfo, 'kill a keep');
+  }
+}
+
+/** An event stream's events, checked; a stream that breaks is the host lost, not an outcome. */
+async function* parseEvents(body: ReadableStream<Uint8Array>, signal: AbortSignal | undefined): AsyncGenerator<KeepStreamEvent> {
+  const pending: EventSourceMessage[] = [];
+  let bad: string | undefined;
+  const parser = createParser({
+    onEvent: (m) => void pending.push(m),
+    onError: (e) => void (bad ??= e.message),
+    // A record in base64 and its field name: no event may be longer.
+    maxBufferSize: Math.ceil(MAX_RECORD_BYTES / 3) * 4 + 1024,
+  });
+  const decoder = new TextDecoder();
+  try {
+    for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+      parser.feed(decoder.decode(chunk, { stream: true }));
+      if (bad !== undefined) throw new HostApiError('ERR_HOST_PROTOCOL', `the host's event stream is malformed: ${bad}`);
+      for (const m of pending.splice(0)) {
+        let e: KeepStreamEvent | undefined;
+        try {
+          e = decodeStreamEvent(m.event ?? 'message', m.data, m.id);
+        } catch (err) {
+          if (err instanceof ValidationError) throw new HostApiError('ERR_HOST_PROTOCOL', `the host sent a malformed '${m.event}' event: ${err.message}`);
+          throw err;
+        }
+        if (e !== undefined) yield e;
+      }
+    }
+  } catch (err) {
+    if (err instanceof HostApiError || signal?.aborted) throw err;
+    throw new HostApiError('ERR_HOST_CONNECTION_LOST', `the connection to the host was lost while following the keep: ${(err as Error).message}`, undefined, { cause: err });
   }
 }
 
@@ -166,68 +155,23 @@ function toStream(it: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array> {
   });
 }
 
+/** A JSON answer of bounded size. */
 async function readJson(res: Response): Promise<unknown> {
-  const text = await res.text();
-  if (text.length > MAX_JSON) throw new HostApiError('ERR_HOST_PROTOCOL', 'the host sent an oversized answer');
+  const declared = Number(res.headers.get('content-length') ?? NaN);
+  if (declared > MAX_JSON_RESPONSE_BYTES) {
+    await res.body?.cancel();
+    throw new HostApiError('ERR_HOST_PROTOCOL', 'the host sent an oversized answer');
+  }
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of (res.body ?? []) as AsyncIterable<Uint8Array>) {
+    total += chunk.length;
+    if (total > MAX_JSON_RESPONSE_BYTES) throw new HostApiError('ERR_HOST_PROTOCOL', 'the host sent an oversized answer');
+    parts.push(chunk);
+  }
   try {
-    return JSON.parse(text);
+    return JSON.parse(Buffer.concat(parts).toString('utf8')) as unknown;
   } catch {
     throw new HostApiError('ERR_HOST_PROTOCOL', 'the host sent something that is not JSON');
-  }
-}
-
-/** Parses a text/event-stream body into events (bounded line and event sizes). */
-export async function* parseSse(body: ReadableStream<Uint8Array>): AsyncGenerator<{ event: string; data: string }> {
-  const decoder = new TextDecoder();
-  let buf = '';
-  let event = 'message';
-  let data: string[] = [];
-  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
-    buf += decoder.decode(chunk, { stream: true });
-    if (buf.length > 8 * 1024 * 1024) throw new HostApiError('ERR_HOST_PROTOCOL', 'event stream line too long');
-    let nl: number;
-    while ((nl = buf.indexOf('\n')) !== -1) {
-      const line = buf.slice(0, nl).replace(/\r$/, '');
-      buf = buf.slice(nl + 1);
-      if (line === '') {
-        if (data.length) yield { event, data: data.join('\n') };
-        event = 'message';
-        data = [];
-      } else if (line.startsWith(':')) continue;
-      else {
-        const i = line.indexOf(':');
-        const field = i === -1 ? line : line.slice(0, i);
-        const value = i === -1 ? '' : line.slice(i + 1).replace(/^ /, '');
-        if (field === 'event') event = value;
-        else if (field === 'data') data.push(value);
-      }
-    }
-  }
-}
-
-function toOutput(event: string, data: string): KeepOutput | undefined {
-  try {
-    switch (event) {
-      case 'stdout':
-      case 'stderr':
-        return { type: event, data: bytes(data) };
-      case 'exit': {
-        const e = JSON.parse(data) as { code?: unknown };
-        return typeof e.code === 'number' ? { type: 'exit', code: e.code } : undefined;
-      }
-      case 'trap': {
-        const e = JSON.parse(data) as { trap?: unknown; func?: unknown };
-        if (typeof e.trap !== 'string') return undefined;
-        return typeof e.func === 'string' ? { type: 'trap', trap: e.trap, func: e.func } : { type: 'trap', trap: e.trap };
-      }
-      case 'error': {
-        const e = JSON.parse(data) as { code?: unknown; message?: unknown };
-        return { type: 'error', code: String(e.code).slice(0, 64), message: String(e.message).slice(0, 4096) };
-      }
-      default:
-        return undefined;
-    }
-  } catch {
-    return undefined;
   }
 }

@@ -54,7 +54,7 @@ export async function resolveWorkload(
       return f.kind;
     });
   }
-  return { wasm, files, args: [argv0, ...(config?.args ?? []), ...(extras.args ?? [])], env, fds };
+  return { wasm, files, args: [argv0, ...(config?.args ?? []), ...(extras.args ?? [])], env, fds, ttys: [] };
 }
 
 /** Reads and parses an Enarx.toml file. */

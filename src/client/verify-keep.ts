@@ -11,23 +11,31 @@ import { sha256Hex } from '../attestation/pki/index.js';
 import type { Certificate } from '../attestation/pki/index.js';
 import { verifyEvidence } from '../attestation/verify.js';
 import type { VerifyEvidenceOptions } from '../attestation/verify.js';
-import type { Evidence } from '../backend/index.js';
+import type { Evidence } from '../protocol/evidence.js';
 import type { SuiteRow } from '../crypto/suites.js';
-import { findReferenceValue } from '../runtime/reference-values.js';
-import type { ReferenceValue } from '../runtime/reference-values.js';
+import { findReferenceValue } from '../attestation/reference-values.js';
+import type { ReferenceValue } from '../attestation/reference-values.js';
 import type { KnownCertificates } from './known-certificates.js';
 
-/** What the client knows and decides. */
+/**
+ * Which simulated platforms the client accepts evidence from: those whose ARK (DER) is listed,
+ * or (`presented`) whichever root the evidence itself carries: the sim platform proves nothing
+ * about hardware anyway, and pinning a root only detects a swapped platform.
+ */
+export type SimTrust = { readonly roots: readonly Uint8Array[] } | 'presented';
+
+/** What the client knows and decides: data, read and never changed by verification. */
 export interface KeepTrustPolicy {
-  /** Accept evidence from the simulated platform (its root must be in `simRoots`). */
-  readonly allowSim?: boolean;
-  /** The sim ARKs (DER) the client trusts; for a local sim, the local platform's own. */
-  readonly simRoots?: readonly Uint8Array[];
+  /** Accept evidence from the simulated platform, and from which. Default: never. */
+  readonly sim?: SimTrust;
   /** Accept a `nil` keep (no evidence at all). Never the default. */
   readonly insecureNil?: boolean;
-  /** Reference values; a keep's measurement must be listed for its backend. */
+  /**
+   * The runtimes accepted: a keep's measurement must be one of these (for its backend), or one of
+   * `measurements`. Nothing else is accepted.
+   */
   readonly referenceValues: readonly ReferenceValue[];
-  /** Extra accepted measurements (hex), e.g. from `--measurement`. */
+  /** Accepted measurements (hex) for any backend, e.g. from `--measurement`. */
   readonly measurements?: readonly string[];
   readonly now?: Date;
   /** Accept a keep whose TEE runs in debug mode (its memory is readable by the host). Default false. */
@@ -37,8 +45,6 @@ export interface KeepTrustPolicy {
   /** TDX/SGX: TCB collateral and the statuses to accept (default UpToDate only). */
   readonly collateral?: VerifyEvidenceOptions['collateral'];
   readonly acceptStatus?: VerifyEvidenceOptions['acceptStatus'];
-  /** Certificates parsed and signatures checked in advance (SEV-SNP and sim evidence). */
-  readonly known?: KnownCertificates;
 }
 
 /** What the keep presented. */
@@ -56,11 +62,12 @@ export interface AcceptedKeep {
 }
 
 /**
- * Verifies a keep's evidence against the client's policy.
+ * Verifies a keep's evidence against the client's policy. `known`: certificates parsed and
+ * signatures checked in advance (SEV-SNP and sim evidence); it decides nothing.
  * @throws AttestationError (ERR_POLICY for an untrusted backend, ERR_REPORT_DATA, ERR_MEASUREMENT,
  *   and every code of the evidence verifiers).
  */
-export async function verifyKeep(claim: KeepClaim, policy: KeepTrustPolicy): Promise<AcceptedKeep> {
+export async function verifyKeep(claim: KeepClaim, policy: KeepTrustPolicy, known?: KnownCertificates): Promise<AcceptedKeep> {
   const ev = claim.evidence;
   if (ev.backend === 'nil') {
     if (!policy.insecureNil) {
@@ -68,20 +75,20 @@ export async function verifyKeep(claim: KeepClaim, policy: KeepTrustPolicy): Pro
     }
     return { appraisal: undefined, reference: undefined };
   }
-  if (ev.backend === 'sim' && !policy.allowSim) {
+  if (ev.backend === 'sim' && policy.sim === undefined) {
     throw new AttestationError(AttestationErrorCode.POLICY, "the keep runs on the simulated platform 'sim'; refusing (opt in with --allow-sim)");
   }
   const expected = keepReportData(claim.nonce, claim.suite.kemId, claim.publicKey);
-  const trustRoots = ev.backend === 'sim' ? (policy.simRoots ?? []) : [];
+  const trustRoots = ev.backend !== 'sim' || policy.sim === undefined ? [] : policy.sim === 'presented' ? (ev.trustRoots ?? []) : policy.sim.roots;
   // SEV-SNP's verifier takes parsed certificates as well as bytes; the same bytes, parsed before.
   // What the client has learned so far is used; learning more now would only compete.
-  policy.known?.stop();
-  const known = ev.format === 'sev-snp' ? policy.known : undefined;
-  const resolve = (der: Uint8Array): Uint8Array | Certificate => known?.resolve(der) ?? der;
+  known?.stop();
+  const cache = ev.format === 'sev-snp' ? known : undefined;
+  const resolve = (der: Uint8Array): Uint8Array | Certificate => cache?.resolve(der) ?? der;
   const appraisal = await verifyEvidence(ev.report, {
     certs: ev.certs.map(resolve),
     trustRoots: trustRoots.map(resolve),
-    ...(known ? { cache: known.signatures } : {}),
+    ...(cache ? { cache: cache.signatures } : {}),
     reportData: expected,
     ...(policy.now ? { now: policy.now } : {}),
     ...(policy.allowDebug ? { allowDebug: true } : {}),

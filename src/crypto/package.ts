@@ -3,7 +3,8 @@
  *
  *   package  = "ENXPKG01" ‖ u32be(len manifest) ‖ manifest (JSON) ‖ blobs
  *   manifest = { version: 1, wasm: { size, sha256 }, files: [{ path, size }], args: [...],
- *                env: { K: V }, fds: ["stdin" | "stdout" | "stderr" | "null", ...] }
+ *                env: { K: V }, fds: ["stdin" | "stdout" | "stderr" | "null", ...],
+ *                ttys?: ["stdin" | "stdout" | "stderr", ...], input?: true }
  *   blobs    = the wasm bytes, then each file's bytes, in manifest order
  *
  * The client resolves Enarx.toml into args, env and fds, so the keep needs no TOML parser.
@@ -11,7 +12,10 @@
  * sizes, counts and paths are bounded and checked.
  */
 import { createHash } from 'node:crypto';
-import { array, hex, int, literal, oneOf, record, string, strictObject, validate } from '../keep/validate.js';
+import { CodedError } from '../errors.js';
+import { FD_KINDS, STDIO_STREAMS } from '../protocol/names.js';
+import type { FdKind, StdioStream } from '../protocol/names.js';
+import { array, hex, int, literal, oneOf, optional, record, string, strictObject, validate } from '../protocol/validate.js';
 
 const MAGIC = Buffer.from('ENXPKG01', 'latin1');
 /** Largest package a keep accepts. */
@@ -20,9 +24,11 @@ const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 const MAX_FILES = 10_000;
 
 /** A package error (bad structure, sizes, paths or digests). */
-export class PackageError extends Error {
+export class PackageError extends CodedError<'ERR_PACKAGE'> {
   override readonly name = 'PackageError';
-  readonly code = 'ERR_PACKAGE';
+  constructor(message: string) {
+    super('ERR_PACKAGE', message);
+  }
 }
 
 /** One file of a package (relative path, no `..`). */
@@ -37,7 +43,11 @@ export interface Package {
   readonly files: readonly PackageFile[];
   readonly args: readonly string[];
   readonly env: Readonly<Record<string, string>>;
-  readonly fds: readonly ('stdin' | 'stdout' | 'stderr' | 'null')[];
+  readonly fds: readonly FdKind[];
+  /** The client's streams that are terminals (the workload's `isatty()` says so too). */
+  readonly ttys: readonly StdioStream[];
+  /** The client streams stdin (sealed input records); without it the workload's stdin is empty. */
+  readonly input?: boolean;
 }
 
 const noNul = string({ max: 65536, noNul: true });
@@ -55,7 +65,9 @@ const checkManifest = strictObject({
   files: array(strictObject({ path: safePath, size }), MAX_FILES),
   args: array(noNul, 4096),
   env: record(envName, noNul, 4096),
-  fds: array(oneOf('stdin', 'stdout', 'stderr', 'null'), 256),
+  fds: array(oneOf(...FD_KINDS), 256),
+  ttys: optional(array(oneOf(...STDIO_STREAMS), 3)),
+  input: optional(literal(true)),
 });
 
 /** Serialises a package (deterministic: same input, same bytes). */
@@ -72,6 +84,8 @@ export function encodePackageParts(pkg: Package): Uint8Array[] {
     args: [...pkg.args],
     env: Object.fromEntries(Object.entries(pkg.env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
     fds: [...pkg.fds],
+    ...(pkg.ttys.length > 0 ? { ttys: [...pkg.ttys] } : {}),
+    ...(pkg.input ? { input: true } : {}),
   };
   const parsed = validate(checkManifest, manifest);
   if (!parsed.ok) throw new PackageError(`invalid package: ${parsed.message}`);
@@ -119,5 +133,5 @@ export function decodePackage(bytes: Uint8Array): Package {
     return { path: f.path, data: take(f.size, `file '${f.path}'`) };
   });
   if (off !== b.length) throw new PackageError('trailing bytes after the last file');
-  return { wasm, files, args: man.args, env: man.env, fds: man.fds };
+  return { wasm, files, args: man.args, env: man.env, fds: man.fds, ttys: man.ttys ?? [], input: man.input === true };
 }

@@ -12,6 +12,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { CipherSuite } from '@hpke/core';
+import { CodedError } from '../errors.js';
+import { KeepFailureCode } from '../protocol/errors.js';
+import { exportSessionKeys } from './session.js';
+import type { SessionKeys } from './session.js';
 import { findSuite } from './suites.js';
 import type { SuiteRow } from './suites.js';
 
@@ -22,15 +26,12 @@ export const CHUNK_SIZE = 64 * 1024;
 const TAG = 16;
 const MAX_HEADER = 64 * 1024;
 
+/** Why a sealed package cannot be opened (a keep reports these to its host in plain text). */
+export type SealErrorCode = (typeof KeepFailureCode)['PACKAGE_FORMAT' | 'PACKAGE_SEAL' | 'PACKAGE_TOO_LARGE' | 'PACKAGE_DIGEST'];
+
 /** A sealed package that cannot be opened: malformed, tampered, truncated or not for this keep. */
-export class SealError extends Error {
+export class SealError extends CodedError<SealErrorCode> {
   override readonly name = 'SealError';
-  constructor(
-    readonly code: 'ERR_PACKAGE_FORMAT' | 'ERR_PACKAGE_SEAL' | 'ERR_PACKAGE_TOO_LARGE' | 'ERR_PACKAGE_DIGEST',
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 /** The HPKE info string binding a package to one keep and the evidence the client verified. */
@@ -50,17 +51,22 @@ function aad(index: number, last: boolean): Uint8Array {
   return a;
 }
 
-/**
- * Seals `plaintext` (an encoded package, whole or as pieces) to a keep's public key; yields the
- * wire bytes chunk by chunk, copying only one chunk of plaintext at a time.
- */
-export async function* sealPackage(
+/** A package sealed to one keep: its wire bytes, and the session that follows it. */
+export interface SealedPackage {
+  /** The sealed bytes, made chunk by chunk as they are read (one chunk of plaintext copied at a time). */
+  readonly chunks: AsyncIterable<Uint8Array>;
+  /** The keys of the records the keep and this client exchange after the package. */
+  readonly keys: SessionKeys;
+}
+
+/** Seals `plaintext` (an encoded package, whole or as pieces) to a keep's public key. */
+export async function sealPackage(
   suite: SuiteRow,
   publicKey: Uint8Array,
   keepId: string,
   evidenceDigest: Uint8Array,
   plaintext: Uint8Array | readonly Uint8Array[],
-): AsyncGenerator<Uint8Array> {
+): Promise<SealedPackage> {
   const parts = plaintext instanceof Uint8Array ? [plaintext] : plaintext;
   const size = parts.reduce((n, p) => n + p.length, 0);
   const hpke = await suite.create();
@@ -79,6 +85,16 @@ export async function* sealPackage(
       chunkSize: CHUNK_SIZE,
     }),
   );
+  const keys = await exportSessionKeys(ctx);
+  return { keys, chunks: sealedChunks(ctx, header, parts, size) };
+}
+
+async function* sealedChunks(
+  ctx: Awaited<ReturnType<CipherSuite['createSenderContext']>>,
+  header: Buffer,
+  parts: readonly Uint8Array[],
+  size: number,
+): AsyncGenerator<Uint8Array> {
   const hlen = Buffer.alloc(4);
   hlen.writeUInt32BE(header.length);
   yield Buffer.concat([MAGIC, hlen, header]);
@@ -152,8 +168,8 @@ export class PackageOpener {
     return this.busy;
   }
 
-  /** Ends the stream: returns the package plaintext. @throws SealError */
-  async finish(): Promise<Uint8Array> {
+  /** Ends the stream: returns the package plaintext and the session's keys. @throws SealError */
+  async finish(): Promise<{ plaintext: Uint8Array; keys: SessionKeys }> {
     await this.busy;
     if (!this.header || !this.out) throw new SealError('ERR_PACKAGE_FORMAT', 'the sealed package ended before its header');
     if (!this.sawLast || this.pending.length > 0 || this.written !== this.header.size) {
@@ -161,7 +177,7 @@ export class PackageOpener {
     }
     const digest = createHash('sha256').update(this.out).digest();
     if (!digest.equals(Buffer.from(this.header.packageDigest))) throw new SealError('ERR_PACKAGE_DIGEST', 'package digest mismatch');
-    return this.out;
+    return { plaintext: this.out, keys: await exportSessionKeys(this.ctx!) };
   }
 
   private async consume(bytes: Uint8Array): Promise<void> {

@@ -11,11 +11,12 @@
  * node-x25519.ts); the HPKE construction is @hpke/core's.
  */
 import type { CipherSuite } from '@hpke/core';
+import type { KemName } from '../protocol/names.js';
 
 /** One suite of the table. */
 export interface SuiteRow {
-  /** The name on the command line (`--kem`). */
-  readonly name: 'x25519' | 'x-wing';
+  /** The name on the command line (`--kem`) and on the wire. */
+  readonly name: KemName;
   /** HPKE KEM id (RFC 9180 §7.1; X-Wing from draft-connolly-cfrg-xwing-kem). */
   readonly kemId: number;
   /** Builds the HPKE suite (the HPKE libraries are loaded only when a suite is used). */
@@ -44,7 +45,9 @@ export function findSuite(name: string): SuiteRow | undefined {
   return SUITES.find((s) => s.name === name);
 }
 
-/** The row whose KEM id is `kemId`, or undefined. */
-export function suiteByKemId(kemId: number): SuiteRow | undefined {
-  return SUITES.find((s) => s.kemId === kemId);
+/** The row of a suite name (every name of protocol/names.ts has one: a test checks it). */
+export function suiteOf(name: KemName): SuiteRow {
+  const row = findSuite(name);
+  if (row === undefined) throw new TypeError(`no suite row for '${name}'`);
+  return row;
 }

@@ -4,10 +4,11 @@
  * it. For `sim` the platform is played by the host and signs with the measurement the launcher
  * recorded, never one the keep claims.
  */
-import type { Backend, Evidence, LaunchRecord } from '../backend/index.js';
+import type { Backend, LaunchRecord } from '../backend/types.js';
+import type { Evidence } from '../protocol/evidence.js';
 import type { SuiteRow } from '../crypto/suites.js';
 import type { KeepProcess } from './keep-process.js';
-import { trace } from '../client/trace.js';
+import { trace } from '../trace.js';
 
 /** What the host hands the client for verification. */
 export interface KeepAttestation {

@@ -1,101 +1,97 @@
 /**
- * The host agent's core, without HTTP: it creates attested keeps, forwards sealed packages it
- * cannot read, supervises keep processes and remembers what became of them. `enarx host serve`
- * puts it behind HTTP (http.ts); `enarx run` and `enarx deploy` without `--host` use it in
- * process.
+ * The host agent's core, without HTTP: it creates attested keeps, forwards sealed packages and
+ * input it cannot read, keeps the sealed records its keeps send (for replay), supervises keep
+ * processes and remembers what became of them. `enarx host serve` puts it behind HTTP (http.ts);
+ * `enarx run` and `enarx deploy` without `--host` use it in process (embedded.ts).
  *
- * What it sees: ids, sizes, the keep's public key and evidence (public), the sealed package
- * (ciphertext, counted and forwarded, never parsed or stored), and the keep's stdout and stderr
- * (kept in memory only, in a bounded ring per stream). What it stores (SQLite): ids, states,
- * sizes, codes and process identities.
+ * What it sees: ids, sizes, the keep's public key and evidence (public), the sealed package and
+ * the sealed records both ways (ciphertext: counted, forwarded, replayed, never opened), and when
+ * each passes. What it stores (SQLite): ids, states, sizes, failure codes, process identities.
  *
- * Supervision:
- * - a keep that never gets its package within `abandonAfterMs` is killed (`expired`);
- * - a keep process that ends without reporting an outcome is `failed` with ERR_KEEP_CRASHED;
- * - on {@link Host.close} every keep is killed (`killed`);
- * - on open, keeps a previous agent left running are `lost`, and any of their processes still
- *   alive (same boot, pid and start time) is killed, so no keep outlives its agent for long.
+ * Supervision: a keep without its whole package by its expiry is killed (`expired`); a keep
+ * process that ends without its sealed outcome is `failed` (ERR_KEEP_CRASHED, or what it
+ * reported); on {@link Host.close} every keep is killed; on open, keeps a previous agent left
+ * are `lost`, and any of their processes still alive (same boot, pid, start time) is killed.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import type { Backend, BackendName, Evidence, LaunchRecord } from '../backend/index.js';
+import type { Backend, LaunchRecord } from '../backend/types.js';
 import { defaultStateDir } from '../backend/state-dir.js';
-import type { KeepEvent } from '../keep/messages.js';
-import { keepBundleDir, runtimeMeasurement } from '../runtime/measurement.js';
-import { attestKeep } from './attest.js';
 import { codeOf } from '../errors.js';
-import { HostError, KeepFateCode } from './errors.js';
-import { checkCreateRequest, cut, toInfo, verdictOf } from './keep-records.js';
-import { trace } from '../client/trace.js';
-import { DEFAULT_OUTPUT_BYTES_PER_STREAM, EventLog } from './event-log.js';
-import type { KeepStreamEvent } from './event-log.js';
+import { KeepFailureCode, cutMessage } from '../protocol/errors.js';
+import type { KeepEventsOptions } from '../protocol/host-api.js';
+import type { CreateKeepRequest, CreatedKeep, KeepStreamEvent } from '../protocol/http.js';
+import type { Evidence } from '../protocol/evidence.js';
+import { KEEP_STATES, isTerminal } from '../protocol/names.js';
+import type { BackendName } from '../protocol/names.js';
+import { RecordSplitter } from '../protocol/records.js';
+import { trace } from '../trace.js';
+import { attestKeep } from './attest.js';
+import { DEFAULT_UPLOAD_IDLE_MS, bounded, forwardInput, forwardPackage, packageFailure } from './delivery.js';
+import type { InputSummary } from './delivery.js';
+import { HostError } from './errors.js';
+import { DEFAULT_ABANDON_AFTER_MS, DEFAULT_ATTEST_TIMEOUT_MS, DEFAULT_MAX_PACKAGE_BYTES, DEFAULT_OUTPUT_RETENTION_MS } from './host-types.js';
+import type { HostOptions } from './host-types.js';
 import { KeepProcess } from './keep-process.js';
-import { WarmPool } from './warm-pool.js';
-import { positiveInt, withTimeout } from './util.js';
+import { checkCreateRequest, toInfo } from './keep-records.js';
+import type { CheckedCreateRequest, HostKeepInfo } from './keep-records.js';
+import { LiveKeep } from './live-keep.js';
 import type { HostLogger } from './log.js';
 import { silentLogger } from './log.js';
+import { HostPlatform } from './platform.js';
 import { bootId, killIfSameProcess, processIdentity } from './proc.js';
 import type { ProcessIdentity } from './proc.js';
-import { isTerminal, openKeepStore } from './store.js';
-import type { KeepPatch, KeepRecord, KeepStore, TenantRecord } from './store.js';
+import { checkQuotas, promisedMemory } from './quotas.js';
+import type { Holding, Quotas } from './quotas.js';
+import { openKeepStore } from './store.js';
+import type { KeepRecord, KeepStore, TenantRecord } from './store.js';
+import { DEFAULT_RETAINED_OUTPUT_BYTES } from './stream-log.js';
+import { positiveInt, withTimeout } from './util.js';
+import { WarmPool } from './warm-pool.js';
 
-import { DEFAULT_ABANDON_AFTER_MS, DEFAULT_MAX_PACKAGE_BYTES, PACKAGE_SLICE_BYTES, DEFAULT_ATTEST_TIMEOUT_MS, DEFAULT_OUTPUT_RETENTION_MS } from './host-types.js';
-import type { HostOptions, CreateKeepRequest, CreatedKeep, KeepInfo, KeepEventsOptions } from './host-types.js';
-
-export { DEFAULT_ABANDON_AFTER_MS, DEFAULT_MAX_PACKAGE_BYTES, PACKAGE_SLICE_BYTES, DEFAULT_ATTEST_TIMEOUT_MS, DEFAULT_OUTPUT_RETENTION_MS };
-export type { HostOptions, CreateKeepRequest, CreatedKeep, KeepInfo, KeepEventsOptions };
-
-/** The runtime side of a keep this agent spawned. */
-interface LiveKeep {
-  readonly id: string;
-  readonly tenant: string;
-  readonly process: KeepProcess;
-  readonly log: EventLog;
-  /** Resolves once the process has ended and the record and log are final. */
-  readonly ended: Promise<void>;
-  settled: boolean;
-  /** Why the host ended it, when it did (the state was recorded then). */
-  endedBy?: 'killed' | 'expired' | 'failed';
-  delivering: boolean;
-  expiry?: NodeJS.Timeout;
-  retention?: NodeJS.Timeout;
+/** What a keep's creation has ready before it spawns or adopts a process. */
+interface Prepared {
+  readonly backend: Backend;
+  readonly launch: LaunchRecord;
+  /** A warm keep process, already asked for its key (`request`). */
+  readonly spare: KeepProcess | undefined;
+  readonly request: ReturnType<KeepProcess['attest']> | undefined;
 }
 
 /** The host agent core. */
 export class Host {
   readonly #store: KeepStore;
+  readonly #platform: HostPlatform;
   readonly #live = new Map<string, LiveKeep>();
-  readonly #backends = new Map<string, Promise<Backend>>();
-  readonly #backendStateDir: string;
-  readonly #defaultBackend: BackendName | undefined;
-  readonly #bundleDir: string;
-  #launch: Promise<LaunchRecord> | undefined;
+  /** Quota held by keeps being created (not yet in #live). */
+  readonly #reserved = new Set<Holding>();
   readonly #abandonAfterMs: number;
+  readonly #uploadIdleMs: number;
   readonly #maxPackageBytes: number;
-  readonly #stdio: 'pipe' | 'inherit';
-  readonly #outputBytes: number;
+  readonly #retainBytes: number;
   readonly #retentionMs: number;
   readonly #attestTimeoutMs: number;
+  readonly #quotas: Quotas;
   readonly #log: HostLogger;
   readonly #now: () => number;
-  #closing: Promise<void> | undefined;
   readonly #warm: WarmPool;
+  #closing: Promise<void> | undefined;
   #owner: ProcessIdentity | undefined;
 
-  private constructor(store: KeepStore, opts: HostOptions, bundleDir: string) {
+  private constructor(store: KeepStore, opts: HostOptions, platform: HostPlatform) {
     this.#store = store;
-    this.#backendStateDir = opts.backendStateDir ?? opts.stateDir ?? defaultStateDir();
-    this.#defaultBackend = opts.backend;
-    this.#bundleDir = bundleDir;
+    this.#platform = platform;
     this.#abandonAfterMs = positiveInt(opts.abandonAfterMs, DEFAULT_ABANDON_AFTER_MS, 'abandonAfterMs');
+    this.#uploadIdleMs = positiveInt(opts.uploadIdleMs, DEFAULT_UPLOAD_IDLE_MS, 'uploadIdleMs');
     this.#maxPackageBytes = positiveInt(opts.maxPackageBytes, DEFAULT_MAX_PACKAGE_BYTES, 'maxPackageBytes');
-    this.#stdio = opts.stdio ?? 'pipe';
-    this.#outputBytes = positiveInt(opts.outputBytesPerStream, DEFAULT_OUTPUT_BYTES_PER_STREAM, 'outputBytesPerStream');
+    this.#retainBytes = positiveInt(opts.retainedOutputBytes, DEFAULT_RETAINED_OUTPUT_BYTES, 'retainedOutputBytes');
     this.#retentionMs = positiveInt(opts.outputRetentionMs, DEFAULT_OUTPUT_RETENTION_MS, 'outputRetentionMs');
     this.#attestTimeoutMs = positiveInt(opts.attestTimeoutMs, DEFAULT_ATTEST_TIMEOUT_MS, 'attestTimeoutMs');
+    this.#quotas = opts.quotas ?? {};
     this.#log = opts.logger ?? silentLogger;
     this.#now = opts.now ?? Date.now;
+    const diagnostics = opts.keepDiagnostics ?? 'ignore';
     const warmKeeps = !opts.warmKeeps ? 0 : Math.min(positiveInt(opts.warmKeeps, 1, 'warmKeeps'), 64);
-    this.#warm = new WarmPool(() => new KeepProcess({ stdio: this.#stdio, bundleDir: this.#bundleDir }), warmKeeps, opts.spare ? [opts.spare] : []);
+    this.#warm = new WarmPool(() => new KeepProcess({ diagnostics, bundleDir: platform.bundleDir }), warmKeeps, opts.spare ? [opts.spare] : []);
   }
 
   /**
@@ -106,17 +102,12 @@ export class Host {
    *   database cannot be opened or the keep runtime is not built
    */
   static async open(opts: HostOptions = {}): Promise<Host> {
-    if (opts.stdio !== undefined && opts.stdio !== 'pipe' && opts.stdio !== 'inherit') throw new TypeError("stdio must be 'pipe' or 'inherit'");
-    let bundleDir: string;
-    try {
-      bundleDir = opts.bundleDir ?? keepBundleDir();
-    } catch (err) {
-      throw new HostError('ERR_INTERNAL', `the keep runtime bundle is missing (run the build): ${(err as Error).message}`, { cause: err });
-    }
+    if (opts.keepDiagnostics !== undefined && opts.keepDiagnostics !== 'inherit' && opts.keepDiagnostics !== 'ignore') throw new TypeError("keepDiagnostics must be 'inherit' or 'ignore'");
+    const platform = new HostPlatform(opts.backendStateDir ?? opts.stateDir ?? defaultStateDir(), opts.backend, opts.bundleDir ?? HostPlatform.installedBundle());
     const store = await openKeepStore(opts.stateDir);
     let host: Host;
     try {
-      host = new Host(store, opts, bundleDir);
+      host = new Host(store, opts, platform);
       const me = processIdentity(process.pid);
       if (opts.stateDir !== undefined && me !== undefined) {
         store.claimOwner(me);
@@ -127,16 +118,17 @@ export class Host {
       store.close();
       throw err;
     }
-    host.#log('host.open', { persistent: opts.stateDir !== undefined, stdio: host.#stdio });
+    host.#log('host.open', { persistent: opts.stateDir !== undefined });
     host.#warm.refill();
-    if (opts.defaultBackend) host.#rememberBackend(opts.backend ?? '', opts.defaultBackend);
+    if (opts.defaultBackend) platform.remember(opts.backend, opts.defaultBackend);
     // Prepare the default backend and the launch measurement now, while keeps boot; a failure
     // here is reported by the first createKeep (neither result is cached when it fails).
-    host.#backendFor(undefined)
+    platform
+      .backend(undefined)
       .then((b) => b.prepare?.())
       .then(() => trace('host: default backend prepared'))
       .catch(() => {});
-    host.#launchRecord().catch(() => {});
+    platform.launchRecord().catch(() => {});
     return host;
   }
 
@@ -145,12 +137,11 @@ export class Host {
     const now = this.#now();
     const boot = bootId();
     for (const rec of this.#store.live()) {
-      if (this.#live.has(rec.id)) continue;
       let killed = false;
       if (rec.pid !== undefined && rec.pidStartTime !== undefined && rec.bootId !== undefined && rec.bootId === boot) {
         killed = killIfSameProcess({ pid: rec.pid, startTime: rec.pidStartTime, bootId: rec.bootId });
       }
-      this.#store.update(rec.id, { state: 'lost', errorCode: KeepFateCode.LOST, errorMessage: 'the host agent stopped while this keep was live' }, now);
+      this.#store.update(rec.id, { state: 'lost', errorCode: KeepFailureCode.LOST, errorMessage: 'the host agent stopped while this keep was live' }, now);
       this.#log('keep.lost', { keep: rec.id, tenant: rec.tenant, previousState: rec.state, killed });
     }
   }
@@ -161,10 +152,8 @@ export class Host {
   }
 
   /** The names of the backends available on this host. */
-  async availableBackends(): Promise<BackendName[]> {
-    const { backendStatuses } = await import('../backend/select.js');
-    const statuses = await backendStatuses({ stateDir: this.#backendStateDir });
-    return statuses.filter((s) => s.available).map((s) => s.name);
+  availableBackends(): Promise<BackendName[]> {
+    return this.#platform.availableBackends();
   }
 
   /** Tenants with their token digests (for the HTTP layer's authentication). */
@@ -182,200 +171,128 @@ export class Host {
     if (this.#closing !== undefined) throw new HostError('ERR_SHUTTING_DOWN', 'the host agent is shutting down');
   }
 
-  #backendFor(name: BackendName | undefined): Promise<Backend> {
-    const wanted = name ?? this.#defaultBackend;
-    const key = wanted ?? '';
-    let p = this.#backends.get(key);
-    if (p === undefined) {
-      // Loaded on first use: the backends bring the X.509 and report code (start-up cost for
-      // in-process users such as `enarx run`).
-      p = import('../backend/select.js').then(({ selectBackend }) => selectBackend(wanted, { stateDir: this.#backendStateDir }));
-      this.#rememberBackend(key, p);
-    }
-    return p;
-  }
-
-  /** Keeps `p` as the backend for `key` while it does not fail: one unavailable now may be later. */
-  #rememberBackend(key: string, p: Promise<Backend>): void {
-    this.#backends.set(key, p);
-    p.catch(() => {
-      if (this.#backends.get(key) === p) this.#backends.delete(key);
-    });
-  }
-
-  #launchRecord(): Promise<LaunchRecord> {
-    if (this.#launch === undefined) {
-      this.#launch = runtimeMeasurement(this.#bundleDir).then((m) => ({ measurement: m.measurement }));
-      this.#launch.catch(() => (this.#launch = undefined));
-    }
-    return this.#launch;
+  /** What the live keeps, and those being created, hold of the quotas. */
+  *#holdings(): Generator<Holding> {
+    for (const k of this.#live.values()) if (!k.settled) yield k;
+    yield* this.#reserved;
   }
 
   /**
    * Spawns a keep on `req.backend`, has it make a key for `req.nonce` and attests it. The keep
    * then waits (`attested`) for its package; the client verifies the evidence before sealing.
    * @throws TypeError on a malformed request
-   * @throws HostError ERR_BACKEND_UNAVAILABLE, ERR_ATTESTATION, ERR_SHUTTING_DOWN, ERR_INTERNAL
+   * @throws HostError ERR_TOO_MANY_KEEPS, ERR_MEMORY_QUOTA, ERR_BACKEND_UNAVAILABLE,
+   *   ERR_ATTESTATION, ERR_SHUTTING_DOWN, ERR_INTERNAL
    */
   async createKeep(tenant: string, req: CreateKeepRequest): Promise<CreatedKeep> {
     this.#checkOpen();
-    const { nonce, suite, limits, preopens } = checkCreateRequest(tenant, req);
-
-    // A warm keep is asked for its key at once, while the backend and the launch measurement
-    // are made ready (its answer waits in the channel).
-    const spare = this.#warm.take();
-    const request = spare?.attest(nonce, suite.name);
-    if (spare) trace('host: warm keep asked for its key');
-    request?.catch(() => {
-      // Awaited in attestKeep; a keep that ends first is reported there.
-    });
-    let backend: Backend;
-    let launch: LaunchRecord;
+    const checked = checkCreateRequest(tenant, req);
+    const holding: Holding = { tenant, memoryBytes: promisedMemory(checked.limits.maxMemoryBytes) };
+    checkQuotas(this.#quotas, this.#holdings(), holding);
+    this.#reserved.add(holding);
+    let live: LiveKeep;
+    let prepared: Prepared;
     try {
-      [backend, launch] = await Promise.all([this.#backendFor(req.backend), this.#launchRecord()]);
+      prepared = await this.#prepare(checked, req.backend);
+      live = this.#spawn(tenant, checked, prepared.backend, prepared.spare, holding.memoryBytes);
+    } finally {
+      this.#reserved.delete(holding);
+    }
+    const { evidence, publicKey } = await this.#attest(live, prepared, checked);
+    return this.#launchKeep(live, checked, evidence, publicKey, prepared.backend);
+  }
+
+  /** The backend, the launch record and a keep process (a warm one asked for its key at once). */
+  async #prepare(checked: CheckedCreateRequest, name: BackendName | undefined): Promise<Prepared> {
+    const spare = this.#warm.take();
+    const request = spare?.attest(checked.nonce, checked.suite.name);
+    if (spare) trace('host: warm keep asked for its key');
+    // Awaited in attestKeep; a keep that ends first is reported there.
+    request?.catch(() => {});
+    try {
+      const [backend, launch] = await Promise.all([this.#platform.backend(name), this.#platform.launchRecord()]);
       this.#checkOpen();
+      return { backend, launch, spare, request };
     } catch (err) {
       spare?.kill();
       if (err instanceof TypeError || err instanceof HostError) throw err;
       if (codeOf(err) === 'ERR_BACKEND_UNAVAILABLE') throw new HostError('ERR_BACKEND_UNAVAILABLE', (err as Error).message, { cause: err });
       throw new HostError('ERR_INTERNAL', `cannot prepare a keep: ${(err as Error).message}`, { cause: err });
     }
+  }
 
+  #spawn(tenant: string, checked: CheckedCreateRequest, backend: Backend, spare: KeepProcess | undefined, memoryBytes: number): LiveKeep {
     const id = randomUUID();
     const created = this.#now();
-    this.#store.insert({ id, tenant, backend: backend.name, kem: suite.name, state: 'starting', createdAt: created, updatedAt: created });
-    this.#log('keep.create', { keep: id, tenant, backend: backend.name, kem: suite.name });
-
-    const log = new EventLog(this.#outputBytes);
-    let resolveEnded!: () => void;
-    const ended = new Promise<void>((resolve) => (resolveEnded = resolve));
-    let keepProcess: KeepProcess;
-    // Events can arrive before `live` exists only in theory (the keep needs our request first).
-    let live: LiveKeep | undefined;
+    this.#store.insert({ id, tenant, backend: backend.name, kem: checked.suite.name, state: 'starting', createdAt: created, updatedAt: created });
+    this.#log('keep.create', { keep: id, tenant, backend: backend.name, kem: checked.suite.name });
+    let process: KeepProcess;
     try {
-      const onEvent = (e: KeepEvent): void => {
-        if (live !== undefined) this.#onKeepEvent(live, e);
-      };
-      if (spare) spare.onEvent = onEvent;
-      keepProcess = spare ?? new KeepProcess({
-        stdio: this.#stdio,
-        bundleDir: this.#bundleDir,
-        onEvent,
-      });
+      process = spare ?? new KeepProcess({ diagnostics: 'ignore', bundleDir: this.#platform.bundleDir });
     } catch (err) {
-      this.#store.update(id, { state: 'failed', errorCode: 'ERR_INTERNAL', errorMessage: cut(`cannot spawn the keep: ${(err as Error).message}`) }, this.#now());
+      this.#store.update(id, { state: 'failed', errorCode: KeepFailureCode.INTERNAL, errorMessage: cutMessage(`cannot spawn the keep: ${(err as Error).message}`) }, this.#now());
       throw new HostError('ERR_INTERNAL', `cannot spawn the keep: ${(err as Error).message}`, { cause: err });
     }
-    live = { id, tenant, process: keepProcess, log, ended, settled: false, delivering: false };
+    const book = {
+      update: (patch: Parameters<KeepStore['update']>[1], from?: Parameters<KeepStore['update']>[3]) => this.#store.update(id, patch, this.#now(), from),
+      record: () => this.#store.get(tenant, id),
+      log: this.#log,
+    };
+    const live = new LiveKeep(id, tenant, process, memoryBytes, book, this.#retainBytes, (k) => this.#onSettled(k));
     this.#live.set(id, live);
-    const identity = keepProcess.pid === undefined ? undefined : processIdentity(keepProcess.pid);
+    const identity = process.pid === undefined ? undefined : processIdentity(process.pid);
     if (identity !== undefined) this.#store.update(id, { pid: identity.pid, pidStartTime: identity.startTime, bootId: identity.bootId }, this.#now());
-    keepProcess.stdout?.on('data', (b: Buffer) => log.appendOutput('stdout', b));
-    keepProcess.stderr?.on('data', (b: Buffer) => log.appendOutput('stderr', b));
-    const l = live;
-    keepProcess.done
-      .then(
-        (outcome) => this.#onKeepDone(l, outcome.event, `status ${outcome.status ?? outcome.signal ?? 'unknown'}`),
-        (err: unknown) => this.#onKeepDone(l, undefined, `spawn failed: ${(err as Error).message}`),
-      )
-      .catch((err: unknown) => this.#log('host.error', { keep: id, where: 'keep-done', code: codeOf(err) ?? 'ERR_INTERNAL' }))
-      .finally(resolveEnded);
+    return live;
+  }
 
-    let evidence: Evidence;
-    let publicKey: Uint8Array;
+  async #attest(live: LiveKeep, prepared: Prepared, checked: CheckedCreateRequest): Promise<{ evidence: Evidence; publicKey: Uint8Array }> {
     try {
-      ({ evidence, publicKey } = await withTimeout(
-        attestKeep(keepProcess, backend, launch, nonce, suite, request),
+      return await withTimeout(
+        attestKeep(live.process, prepared.backend, prepared.launch, checked.nonce, checked.suite, prepared.request),
         this.#attestTimeoutMs,
         () => Object.assign(new Error(`the keep did not attest within ${this.#attestTimeoutMs} ms`), { code: 'ERR_TIMEOUT' }),
-      ));
+      );
     } catch (err) {
       const message = `the keep could not attest: ${(err as Error).message}`;
-      this.#endKeep(l, 'failed', { errorCode: KeepFateCode.ATTESTATION, errorMessage: cut(message) });
-      this.#log('keep.attest-failed', { keep: id, code: codeOf(err) ?? 'ERR_INTERNAL' });
-      const code = codeOf(err) === 'ERR_BACKEND_UNAVAILABLE' ? 'ERR_BACKEND_UNAVAILABLE' : 'ERR_ATTESTATION';
-      throw new HostError(code, message, { cause: err });
+      live.end('failed', { errorCode: KeepFailureCode.ATTESTATION, errorMessage: cutMessage(message) });
+      this.#log('keep.attest-failed', { keep: live.id, code: codeOf(err) ?? 'ERR_INTERNAL' });
+      throw new HostError(codeOf(err) === 'ERR_BACKEND_UNAVAILABLE' ? 'ERR_BACKEND_UNAVAILABLE' : 'ERR_ATTESTATION', message, { cause: err });
     }
+  }
 
+  #launchKeep(live: LiveKeep, checked: CheckedCreateRequest, evidence: Evidence, publicKey: Uint8Array, backend: Backend): CreatedKeep {
     const evidenceDigest = new Uint8Array(createHash('sha256').update(evidence.report).digest());
     const expiresAt = this.#now() + this.#abandonAfterMs;
-    if (!this.#store.update(id, { state: 'attested', expiresAt }, this.#now(), ['starting'])) {
-      throw new HostError('ERR_ATTESTATION', `the keep ended while attesting (${this.#store.get(tenant, id)?.errorCode ?? 'ERR_KEEP_CRASHED'})`);
+    if (!this.#store.update(live.id, { state: 'attested', expiresAt }, this.#now(), ['starting'])) {
+      throw new HostError('ERR_ATTESTATION', `the keep ended while attesting (${this.#store.get(live.tenant, live.id)?.errorCode ?? KeepFailureCode.CRASHED})`);
     }
     try {
-      keepProcess.launch({ keepId: id, evidenceDigest, preopens, limits });
+      live.process.launch({ keepId: live.id, evidenceDigest, preopens: checked.preopens, limits: checked.limits });
     } catch (err) {
-      this.#endKeep(l, 'failed', { errorCode: 'ERR_INTERNAL', errorMessage: cut(`cannot send the launch request: ${(err as Error).message}`) });
+      live.end('failed', { errorCode: KeepFailureCode.INTERNAL, errorMessage: cutMessage(`cannot send the launch request: ${(err as Error).message}`) });
       throw new HostError('ERR_INTERNAL', `cannot launch the keep: ${(err as Error).message}`, { cause: err });
     }
-    log.appendEvent({ type: 'state', state: 'attested' });
-    l.expiry = setTimeout(() => this.#expire(l), this.#abandonAfterMs);
-    l.expiry.unref();
-    this.#log('keep.attested', { keep: id, evidenceBytes: evidence.report.length, publicKeyBytes: publicKey.length });
-    return Object.freeze({ id, backend: backend.name, kem: suite.name, publicKey, evidence, state: 'attested', expiresAt: new Date(expiresAt) });
-  }
-
-  #onKeepEvent(live: LiveKeep, e: KeepEvent): void {
-    if (e.type === 'started' && this.#store.update(live.id, { state: 'running', expiresAt: null }, this.#now(), ['attested'])) {
-      live.log.appendEvent({ type: 'state', state: 'running' });
-      this.#log('keep.state', { keep: live.id, state: 'running' });
-    }
-    // A keep sharing this process's stdio has written all of its output (synchronously) before
-    // it reports its outcome, so the outcome stands now, not after the process has torn itself
-    // down (~10 ms); the ending process no longer holds this one. With piped output the host
-    // waits for the process to end, and so for the last of its output.
-    if ((e.type === 'exit' || e.type === 'trap' || e.type === 'error') && this.#stdio === 'inherit' && !live.settled && live.endedBy === undefined) {
-      this.#onKeepDone(live, e, 'reported');
-      live.process.release();
-    }
-  }
-
-  /** Records a verdict of the host's (killed, expired, failed) and kills the process. */
-  #endKeep(live: LiveKeep, state: 'killed' | 'expired' | 'failed', patch: Omit<KeepPatch, 'state'> = {}): boolean {
-    clearTimeout(live.expiry);
-    const changed = this.#store.update(live.id, { ...patch, state }, this.#now());
-    if (changed) {
-      live.endedBy = state;
-      this.#log('keep.state', { keep: live.id, state, code: patch.errorCode ?? null });
-    }
-    live.process.kill();
-    return changed;
+    live.log.appendEvent({ type: 'state', state: 'attested' });
+    live.expiry = setTimeout(() => this.#expire(live), this.#abandonAfterMs);
+    live.expiry.unref();
+    this.#log('keep.attested', { keep: live.id, evidenceBytes: evidence.report.length, publicKeyBytes: publicKey.length });
+    return Object.freeze({ id: live.id, backend: backend.name, kem: checked.suite.name, publicKey, evidence, state: 'attested', expiresAt: new Date(expiresAt) });
   }
 
   #expire(live: LiveKeep): void {
-    if (live.delivering || live.settled) return;
-    if (this.#endKeep(live, 'expired', { errorCode: KeepFateCode.EXPIRED, errorMessage: `no package arrived within ${this.#abandonAfterMs} ms` })) {
-      this.#log('keep.expired', { keep: live.id });
-    }
+    if (live.settled) return;
+    const what = live.delivering ? 'its whole package did not arrive' : 'no package arrived';
+    if (live.end('expired', { errorCode: KeepFailureCode.EXPIRED, errorMessage: `${what} within ${this.#abandonAfterMs} ms` })) this.#log('keep.expired', { keep: live.id });
   }
 
-  /** The keep process ended: record the outcome (unless the host already had), finish the log. */
-  #onKeepDone(live: LiveKeep, event: KeepEvent | undefined, how: string): void {
-    if (live.settled) return;
-    clearTimeout(live.expiry);
-    live.settled = true;
-    const now = this.#now();
-    const { state, patch, events } = verdictOf(event, how);
-    const changed = this.#store.update(live.id, { ...patch, state }, now);
-    const rec = this.#store.get(live.tenant, live.id);
-    const final = rec?.state ?? live.endedBy ?? state;
-    if (changed) {
-      if (patch.errorCode !== undefined && event === undefined) events.push({ type: 'error', code: patch.errorCode, message: patch.errorMessage ?? '' });
-      this.#log('keep.state', { keep: live.id, state, code: patch.errorCode ?? null, exitCode: patch.exitCode ?? null });
-    } else if (rec?.errorCode !== undefined && (final === 'expired' || final === 'failed')) {
-      events.push({ type: 'error', code: rec.errorCode, message: rec.errorMessage ?? '' });
-    }
-    for (const e of events) live.log.appendEvent(e);
-    live.log.appendEvent({ type: 'state', state: final });
-    live.log.close();
-    this.#log('keep.ended', { keep: live.id, state: final, stdoutBytes: live.log.written('stdout'), stderrBytes: live.log.written('stderr') });
-    if (this.#closing === undefined) {
-      live.retention = setTimeout(() => {
-        live.log.discardOutput();
-        this.#live.delete(live.id);
-      }, this.#retentionMs);
-      live.retention.unref();
-    }
+  /** A keep has ended: its quota is free; its records stay replayable for a while. */
+  #onSettled(live: LiveKeep): void {
+    if (this.#closing !== undefined) return;
+    live.retention = setTimeout(() => {
+      live.log.discardRecords();
+      this.#live.delete(live.id);
+    }, this.#retentionMs);
+    live.retention.unref();
   }
 
   #liveOf(tenant: string, id: string): { rec: KeepRecord; live: LiveKeep | undefined } {
@@ -386,12 +303,12 @@ export class Host {
   }
 
   /**
-   * Forwards a sealed package to an attested keep, slice by slice (≤ 1 MiB per control frame,
-   * the last one flagged), waiting for the keep to take each slice before reading more of
-   * `body`: the package is never held whole. The bytes are counted, never parsed or stored.
-   * @throws HostError ERR_NOT_FOUND; ERR_CONFLICT when the keep is not waiting for a package
-   *   or ends while receiving it; ERR_TOO_LARGE beyond `maxPackageBytes` (the keep is then
-   *   killed); ERR_BAD_REQUEST when `body` fails (the keep is then killed)
+   * Forwards a sealed package to an attested keep, slice by slice, never holding it whole: the
+   * bytes are counted, never parsed or stored. It must arrive whole before the keep's expiry and
+   * never stall longer than the upload idle limit.
+   * @throws HostError ERR_NOT_FOUND; ERR_CONFLICT when the keep is not waiting for a package or
+   *   ends while receiving it; ERR_TOO_LARGE, ERR_REQUEST_TIMEOUT, ERR_BAD_REQUEST when the body
+   *   fails (the keep is then failed)
    */
   async deliverPackage(tenant: string, id: string, body: AsyncIterable<Uint8Array>): Promise<void> {
     this.#checkOpen();
@@ -400,82 +317,68 @@ export class Host {
       throw new HostError('ERR_CONFLICT', rec.state === 'attested' ? 'a package is already being delivered to this keep' : `the keep is ${rec.state}, not waiting for a package`);
     }
     live.delivering = true;
-    clearTimeout(live.expiry);
     this.#log('keep.package-start', { keep: id });
-    const ended = live.ended.then(() => {
-      const now = this.#store.get(tenant, id);
-      throw new HostError('ERR_CONFLICT', `the keep ended while receiving its package (${now?.state ?? 'gone'}${now?.errorCode ? `: ${now.errorCode}` : ''})`);
-    });
-    ended.catch(() => {});
-    const send = async (slice: Uint8Array, last: boolean): Promise<void> => {
-      try {
-        await Promise.race([live.process.sendPackage(slice, last), ended]);
-      } catch (err) {
-        if (err instanceof HostError) throw err;
-        // The channel broke: the keep is ending; report how it ended.
-        await ended;
-      }
-    };
     let total = 0;
-    let pending: Uint8Array | undefined;
     try {
-      for await (const chunk of body) {
-        if (!(chunk instanceof Uint8Array)) throw new TypeError('body must yield Uint8Array chunks');
-        total += chunk.length;
-        if (total > this.#maxPackageBytes) {
-          throw new HostError('ERR_TOO_LARGE', `the package is larger than this host accepts (${this.#maxPackageBytes} bytes)`);
-        }
-        for (let at = 0; at < chunk.length; at += PACKAGE_SLICE_BYTES) {
-          if (pending !== undefined) await send(pending, false);
-          pending = chunk.subarray(at, Math.min(chunk.length, at + PACKAGE_SLICE_BYTES));
-        }
-        if (live.settled || live.endedBy !== undefined) await ended;
-      }
-      await send(pending ?? new Uint8Array(0), true);
+      const timed = bounded(body, { deadline: rec.expiresAt, idleMs: this.#uploadIdleMs, now: this.#now }, 'package upload');
+      total = await forwardPackage(live, timed, this.#maxPackageBytes, (n) => (total = n));
     } catch (err) {
-      this.#store.update(id, { packageBytes: total }, this.#now(), ['attested', 'running', 'failed', 'exited', 'trapped', 'killed', 'expired']);
-      if (err instanceof HostError && err.code === 'ERR_CONFLICT') {
-        this.#log('keep.package-refused', { keep: id, bytes: total });
-        throw err;
-      }
-      if (err instanceof HostError && err.code === 'ERR_TOO_LARGE') {
-        this.#endKeep(live, 'failed', { errorCode: KeepFateCode.TOO_LARGE, errorMessage: err.message, packageBytes: total });
-        throw err;
-      }
-      if (err instanceof TypeError) {
-        this.#endKeep(live, 'failed', { errorCode: KeepFateCode.PACKAGE_INCOMPLETE, errorMessage: 'the package body was not bytes', packageBytes: total });
-        throw err;
-      }
-      this.#endKeep(live, 'failed', { errorCode: KeepFateCode.PACKAGE_INCOMPLETE, errorMessage: 'the package upload stopped before its end', packageBytes: total });
-      this.#log('keep.package-incomplete', { keep: id, bytes: total });
-      throw new HostError('ERR_BAD_REQUEST', 'the package upload stopped before its end', { cause: err });
+      this.#store.update(id, { packageBytes: total }, this.#now(), KEEP_STATES);
+      if (err instanceof HostError && err.code === 'ERR_CONFLICT') throw err;
+      const fate = packageFailure(err);
+      live.end('failed', { errorCode: fate.code, errorMessage: fate.message, packageBytes: total });
+      this.#log('keep.package-failed', { keep: id, bytes: total, code: fate.code });
+      if (err instanceof HostError) throw err;
+      throw new HostError('ERR_BAD_REQUEST', fate.message, { cause: err });
     }
-    const running = this.#store.update(id, { state: 'running', packageBytes: total, expiresAt: null }, this.#now(), ['attested']);
-    if (!running) this.#store.update(id, { packageBytes: total }, this.#now(), ['running']);
-    if (running) live.log.appendEvent({ type: 'state', state: 'running' });
+    clearTimeout(live.expiry);
+    live.markRunning(total);
     this.#log('keep.package', { keep: id, bytes: total });
   }
 
+  /**
+   * Forwards sealed input records to a running keep until the body ends (or the keep does). One
+   * input stream at a time; a record, once begun, must arrive whole within the upload idle limit.
+   * @throws HostError ERR_NOT_FOUND; ERR_CONFLICT when the keep has no package yet, has ended, or
+   *   already has an input stream; ERR_BAD_REQUEST for anything but input records;
+   *   ERR_REQUEST_TIMEOUT for a record that stalls
+   */
+  async sendInput(tenant: string, id: string, body: AsyncIterable<Uint8Array>): Promise<InputSummary> {
+    this.#checkOpen();
+    const { rec, live } = this.#liveOf(tenant, id);
+    if (rec.state !== 'running' || live === undefined || live.settled || live.inputOpen) {
+      throw new HostError('ERR_CONFLICT', live?.inputOpen ? 'this keep already has an input stream' : `the keep is ${rec.state}, not running`);
+    }
+    live.inputOpen = true;
+    const splitter = new RecordSplitter();
+    try {
+      const timed = bounded(body, { idleMs: this.#uploadIdleMs, idleApplies: () => splitter.buffered > 0, now: this.#now }, 'input record');
+      return await forwardInput(live, timed, splitter);
+    } finally {
+      live.inputOpen = false;
+    }
+  }
+
   /** A tenant's keep. @throws HostError ERR_NOT_FOUND (also for another tenant's keep) */
-  getKeep(tenant: string, id: string): KeepInfo {
+  getKeep(tenant: string, id: string): HostKeepInfo {
     return toInfo(this.#liveOf(tenant, id).rec);
   }
 
   /** A tenant's keeps, oldest first. */
-  listKeeps(tenant: string): KeepInfo[] {
+  listKeeps(tenant: string): HostKeepInfo[] {
     return this.#store.list(tenant).map(toInfo);
   }
 
   /**
    * Ends a keep: a live one is killed (`killed`, and its record stays); a finished one is
-   * forgotten (record and output). Returns the keep's info as of the call's end.
+   * forgotten (record and records). Returns the keep's info as of the call's end.
    * @throws HostError ERR_NOT_FOUND
    */
-  async killKeep(tenant: string, id: string): Promise<KeepInfo> {
+  async killKeep(tenant: string, id: string): Promise<HostKeepInfo> {
     const { rec, live } = this.#liveOf(tenant, id);
     if (!isTerminal(rec.state)) {
       if (live !== undefined) {
-        if (this.#endKeep(live, 'killed')) this.#log('keep.killed', { keep: id });
+        if (live.end('killed')) this.#log('keep.killed', { keep: id });
         await live.ended;
       } else {
         // A record without a process of ours (left by another instance): end it anyway.
@@ -489,7 +392,7 @@ export class Host {
     const info = toInfo(rec);
     if (live !== undefined) {
       clearTimeout(live.retention);
-      live.log.discardOutput();
+      live.log.discardRecords();
       this.#live.delete(id);
     }
     this.#store.delete(tenant, id);
@@ -498,44 +401,40 @@ export class Host {
   }
 
   /**
-   * A keep's stdout, stderr and lifecycle events: what was retained so far, then live, ending
-   * once the keep has ended. A keep whose output is gone (finished long ago, or from a previous
-   * run of the agent) yields its outcome and final state only.
+   * A keep's stream: the sealed records and lifecycle events retained so far, then live ones,
+   * ending once the keep has ended. A keep whose records are gone (ended long ago, or from a
+   * previous run of the agent) yields what the host recorded: its failure and final state.
    * @throws HostError ERR_NOT_FOUND
    */
   events(tenant: string, id: string, opts: KeepEventsOptions = {}): AsyncIterable<KeepStreamEvent> {
     const { rec, live } = this.#liveOf(tenant, id);
     if (live !== undefined) return live.log.read(opts.after ?? 0, opts.signal);
     const final: KeepStreamEvent[] = [];
-    if (rec.exitCode !== undefined) final.push({ type: 'exit', code: rec.exitCode });
-    if (rec.errorCode !== undefined) final.push({ type: 'error', code: rec.errorCode, message: rec.errorMessage ?? '' });
-    final.push({ type: 'state', state: rec.state });
+    if (rec.outputRecords !== undefined && rec.outputRecords > 0) final.push({ type: 'dropped', records: rec.outputRecords, bytes: rec.outputBytes ?? 0 });
+    if (rec.errorCode !== undefined) final.push({ type: 'error', seq: 0, code: rec.errorCode, message: cutMessage(rec.errorMessage ?? '') });
+    final.push({ type: 'state', seq: 0, state: rec.state });
     return (async function* () {
       yield* final;
     })();
   }
 
   /** Resolves with the keep's info once it has ended. @throws HostError ERR_NOT_FOUND */
-  async waitForExit(tenant: string, id: string): Promise<KeepInfo> {
+  async waitForExit(tenant: string, id: string): Promise<HostKeepInfo> {
     const { live } = this.#liveOf(tenant, id);
     if (live !== undefined) await live.ended;
     return this.getKeep(tenant, id);
   }
 
-  /**
-   * Stops the agent: no new keeps or packages, every live keep killed (`killed`), the
-   * database closed. Idempotent.
-   */
+  /** Stops the agent: no new keeps or uploads, every live keep killed, the database closed. Idempotent. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#warm.close();
       const waits: Promise<void>[] = [];
       let killed = 0;
       for (const live of this.#live.values()) {
-        clearTimeout(live.expiry);
         clearTimeout(live.retention);
         if (!live.settled) {
-          if (this.#endKeep(live, 'killed', { errorCode: KeepFateCode.SHUTDOWN, errorMessage: 'the host agent shut down' })) killed++;
+          if (live.end('killed', { errorCode: KeepFailureCode.SHUTDOWN, errorMessage: 'the host agent shut down' })) killed++;
           waits.push(live.ended);
         }
       }

@@ -1,19 +1,10 @@
 /**
- * The host agent's HTTP API (v1, README, "Deploy protocol") over a {@link Host}: hono on
- * @hono/node-server. Everything a request carries is untrusted: JSON bodies are at most 64 KiB
- * and validated with strict schemas (unknown fields are refused); a sealed package is streamed
- * to its keep as it arrives, counted against the host's limit, never buffered whole; errors are
- * `{ "error": { "code", "message" } }` with a stable code, and the agent stays up.
- *
- * | method | path                      | answer                                     |
- * |--------|---------------------------|--------------------------------------------|
- * | GET    | /v1/health                | 200 { ok, backends } (no authentication)   |
- * | POST   | /v1/keeps                 | 201 created keep: id, evidence, publicKey  |
- * | GET    | /v1/keeps                 | 200 { keeps: [info] } (this tenant's)      |
- * | GET    | /v1/keeps/{id}            | 200 info                                   |
- * | PUT    | /v1/keeps/{id}/package    | 202 { id, state } after the last byte      |
- * | GET    | /v1/keeps/{id}/events     | 200 text/event-stream                      |
- * | DELETE | /v1/keeps/{id}            | 200 info (killed, or forgotten if ended)   |
+ * The host agent's HTTP API (v1) over a {@link Host}: hono on @hono/node-server, with the routes,
+ * bodies and events of the wire contract (protocol/http.ts). Everything a request carries is
+ * untrusted: JSON bodies are bounded in size and time and checked strictly (unknown fields are
+ * refused); a sealed package or input stream goes to its keep as it arrives, bounded in size and
+ * time, never buffered whole; errors are `{ "error": { "code", "message" } }` with a stable code,
+ * and the agent stays up.
  */
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -21,18 +12,26 @@ import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import * as z from 'zod';
-import type { Evidence } from '../backend/index.js';
-import { HOST_ERROR_STATUS, HostError, isHostError } from './errors.js';
-import type { KeepStreamEvent } from './event-log.js';
-import type { CreatedKeep, Host, KeepInfo } from './host.js';
+import {
+  MAX_JSON_REQUEST_BYTES,
+  ROUTES,
+  SEALED_INPUT_MEDIA_TYPE,
+  SEALED_PACKAGE_MEDIA_TYPE,
+  checkCreateKeepRequest,
+  encodeCreatedKeep,
+  encodeKeepInfo,
+  encodeStreamEvent,
+} from '../protocol/http.js';
+import { isKeepId } from '../protocol/names.js';
+import { ValidationError } from '../protocol/validate.js';
+import { HostError } from './errors.js';
+import type { Host } from './host.js';
+import { bodyChunks, declaredLength, mediaType, readJson, settleBody } from './http-body.js';
 import type { HostLogger } from './log.js';
 import { silentLogger } from './log.js';
 
-/** Largest JSON request body: 64 KiB. */
-export const MAX_JSON_BYTES = 64 * 1024;
-/** Media types accepted for a sealed package. */
-export const PACKAGE_MEDIA_TYPES: readonly string[] = ['application/vnd.enarx.sealed-package', 'application/octet-stream'];
+/** Media types accepted for a sealed package (octet-stream for plain clients such as curl). */
+export const PACKAGE_MEDIA_TYPES: readonly string[] = [SEALED_PACKAGE_MEDIA_TYPE, 'application/octet-stream'];
 /** SSE comment sent this often so that idle streams stay open through proxies: 15 s. */
 export const DEFAULT_HEARTBEAT_MS = 15_000;
 
@@ -52,205 +51,48 @@ export interface HostAppOptions {
   readonly heartbeatMs?: number;
 }
 
-const int = (min: number, max: number) => z.number().int().min(min).max(max);
-
-/** `POST /v1/keeps` body. */
-export const CreateKeepBodySchema = z.strictObject({
-  nonce: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 32 bytes of hex'),
-  kem: z.enum(['x25519', 'x-wing']).optional(),
-  backend: z.enum(['nil', 'sim', 'snp', 'tdx']).optional(),
-  limits: z
-    .strictObject({
-      maxMemoryBytes: int(65536, 4 * 1024 ** 3).optional(),
-      timeoutMs: int(0, 365 * 24 * 3600 * 1000).optional(),
-      maxOutputBytes: int(0, Number.MAX_SAFE_INTEGER).optional(),
-    })
-    .optional(),
-});
-
-const KEEP_ID = /^[0-9a-f-]{1,64}$/;
-
 type Env = { Variables: { tenant: string } };
-
-function b64(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
-}
-
-/** The JSON form of evidence (bytes as base64). */
-export function evidenceJson(e: Evidence): Record<string, unknown> {
-  const out: Record<string, unknown> = { backend: e.backend, format: e.format, report: b64(e.report), certs: e.certs.map(b64) };
-  if (e.trustRoots !== undefined) out['trustRoots'] = e.trustRoots.map(b64);
-  return out;
-}
-
-/** The JSON form of a created keep. */
-export function createdKeepJson(k: CreatedKeep): Record<string, unknown> {
-  return { id: k.id, backend: k.backend, kem: k.kem, publicKey: b64(k.publicKey), evidence: evidenceJson(k.evidence), state: k.state, expiresAt: k.expiresAt.toISOString() };
-}
-
-/** The JSON form of a keep's info (no tenant, no pid: host-internal). */
-export function keepInfoJson(k: KeepInfo): Record<string, unknown> {
-  const out: Record<string, unknown> = { id: k.id, backend: k.backend, kem: k.kem, state: k.state, createdAt: k.createdAt.toISOString(), updatedAt: k.updatedAt.toISOString() };
-  if (k.expiresAt !== undefined) out['expiresAt'] = k.expiresAt.toISOString();
-  if (k.exitCode !== undefined) out['exitCode'] = k.exitCode;
-  if (k.error !== undefined) out['error'] = { code: k.error.code, message: k.error.message };
-  if (k.packageBytes !== undefined) out['packageBytes'] = k.packageBytes;
-  return out;
-}
-
-/** The SSE message of one stream event. */
-export function sseMessage(e: KeepStreamEvent): { event: string; data: string; id?: string } {
-  const id = 'seq' in e && e.seq !== undefined ? { id: String(e.seq) } : {};
-  switch (e.type) {
-    case 'stdout':
-    case 'stderr':
-      return { event: e.type, data: b64(e.data), ...id };
-    case 'state':
-      return { event: 'state', data: JSON.stringify({ state: e.state }), ...id };
-    case 'exit':
-      return { event: 'exit', data: JSON.stringify({ code: e.code }), ...id };
-    case 'trap':
-      return { event: 'trap', data: JSON.stringify(e.func === undefined ? { trap: e.trap } : { trap: e.trap, func: e.func }), ...id };
-    case 'error':
-      return { event: 'error', data: JSON.stringify({ code: e.code, message: e.message }), ...id };
-    case 'dropped':
-      return { event: 'dropped', data: JSON.stringify(e.bytes === undefined ? { stream: e.stream } : { stream: e.stream, bytes: e.bytes }) };
-  }
-}
-
-/**
- * The request body as chunks. A consumer that stops early leaves the rest unread (not
- * cancelled): the error path reads a bounded remainder so that its answer arrives intact.
- */
-async function* bodyChunks(body: ReadableStream<Uint8Array> | null): AsyncGenerator<Uint8Array, void, undefined> {
-  if (body === null) return;
-  const reader = body.getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      yield value;
-    }
-  } finally {
-    reader.releaseLock();
-  }
-}
-
-/** An error answer reads at most this much of an unread request body before it is sent. */
-const DRAIN_BYTES = 1024 * 1024;
-/** ... and waits at most this long for it. */
-const DRAIN_MS = 1000;
-
-/**
- * Before an early answer: reads and drops what is left of the request body, up to
- * {@link DRAIN_BYTES} within {@link DRAIN_MS}, so that the client (still sending) reliably
- * receives the answer; past that, the connection is closed after the answer.
- */
-async function settleBody(c: Context): Promise<void> {
-  if (c.req.method === 'GET' || c.req.method === 'HEAD') return;
-  const body = c.req.raw.body;
-  if (body === null) return;
-  if (body.locked) {
-    c.header('Connection', 'close');
-    return;
-  }
-  const reader = body.getReader();
-  const deadline = Date.now() + DRAIN_MS;
-  let read = 0;
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    for (;;) {
-      const left = deadline - Date.now();
-      const next = await Promise.race([
-        reader.read(),
-        new Promise<'timeout'>((resolve) => {
-          timer = setTimeout(() => resolve('timeout'), Math.max(0, left));
-        }),
-      ]);
-      clearTimeout(timer);
-      if (next === 'timeout') break;
-      if (next.done) return;
-      read += next.value.length;
-      if (read > DRAIN_BYTES) break;
-    }
-  } catch {
-    // The body failed (client gone): nothing to drain.
-  } finally {
-    clearTimeout(timer);
-    reader.releaseLock();
-  }
-  c.header('Connection', 'close');
-}
-
-function declaredLength(c: Context): number | undefined {
-  const v = c.req.header('content-length');
-  if (v === undefined) return undefined;
-  if (!/^\d{1,16}$/.test(v)) throw new HostError('ERR_BAD_REQUEST', 'bad Content-Length');
-  return Number(v);
-}
-
-function mediaType(c: Context): string | undefined {
-  return c.req.header('content-type')?.split(';')[0]?.trim().toLowerCase();
-}
-
-/** Reads a JSON body of at most {@link MAX_JSON_BYTES}. */
-async function readJson(c: Context): Promise<unknown> {
-  const type = mediaType(c);
-  if (type !== undefined && type !== 'application/json') throw new HostError('ERR_BAD_REQUEST', `expected application/json, got ${type}`);
-  const declared = declaredLength(c);
-  if (declared !== undefined && declared > MAX_JSON_BYTES) throw new HostError('ERR_TOO_LARGE', `JSON bodies are at most ${MAX_JSON_BYTES} bytes`);
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of bodyChunks(c.req.raw.body)) {
-    total += chunk.length;
-    if (total > MAX_JSON_BYTES) throw new HostError('ERR_TOO_LARGE', `JSON bodies are at most ${MAX_JSON_BYTES} bytes`);
-    parts.push(chunk);
-  }
-  const text = Buffer.concat(parts).toString('utf8');
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new HostError('ERR_BAD_REQUEST', 'the body is not valid JSON');
-  }
-}
-
-function badRequest(error: z.ZodError): HostError {
-  const issue = error.issues[0];
-  const where = issue === undefined || issue.path.length === 0 ? 'body' : issue.path.join('.');
-  return new HostError('ERR_BAD_REQUEST', `${where}: ${issue?.message ?? 'invalid'}`);
-}
 
 function keepId(c: Context): string {
   const id = c.req.param('id') ?? '';
-  if (!KEEP_ID.test(id)) throw new HostError('ERR_NOT_FOUND', 'no such keep');
+  if (!isKeepId(id)) throw new HostError('ERR_NOT_FOUND', 'no such keep');
   return id;
 }
 
 function errorResponse(c: Context, err: HostError): Response {
-  return c.json({ error: { code: err.code, message: err.message } }, HOST_ERROR_STATUS[err.code]);
+  return c.json({ error: { code: err.code, message: err.message } }, err.status);
+}
+
+/** Checks a streamed body's media type and declared size. */
+function checkStream(c: Context, types: readonly string[], maxBytes: number | undefined): void {
+  const type = mediaType(c);
+  if (type !== undefined && !types.includes(type)) throw new HostError('ERR_BAD_REQUEST', `expected ${types[0]}, not ${type}`);
+  const declared = declaredLength(c);
+  if (maxBytes !== undefined && declared !== undefined && declared > maxBytes) {
+    throw new HostError('ERR_TOO_LARGE', `the package is larger than this host accepts (${maxBytes} bytes)`);
+  }
 }
 
 /** The hono application of the host agent API. */
 export function createHostApp(opts: HostAppOptions): Hono<Env> {
   const { host, auth } = opts;
   const log = opts.logger ?? silentLogger;
-  const heartbeatMs = opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
   const app = new Hono<Env>();
 
   app.use('*', async (c, next) => {
     await next();
     log('http.request', { method: c.req.method, path: c.req.path.slice(0, 200), status: c.res.status });
   });
-
   app.onError(async (err, c) => {
     await settleBody(c);
-    if (isHostError(err)) return errorResponse(c, err);
+    if (err instanceof HostError) return errorResponse(c, err);
+    if (err instanceof TypeError) return errorResponse(c, new HostError('ERR_BAD_REQUEST', err.message));
     log('http.error', { method: c.req.method, path: c.req.path.slice(0, 200), error: err instanceof Error ? err.name : 'unknown' });
     return errorResponse(c, new HostError('ERR_INTERNAL', 'internal error'));
   });
   app.notFound((c) => errorResponse(c, new HostError('ERR_NOT_FOUND', 'no such resource')));
 
-  app.get('/v1/health', async (c) => c.json({ ok: true, backends: await host.availableBackends() }));
+  app.get(ROUTES.health.path, async (c) => c.json({ ok: true, backends: await host.availableBackends() }));
 
   const authenticate = async (c: Context<Env>, next: () => Promise<void>): Promise<void> => {
     const tenant = auth.authenticate(c.req.header('authorization'));
@@ -264,71 +106,76 @@ export function createHostApp(opts: HostAppOptions): Hono<Env> {
   app.use('/v1/keeps', authenticate);
   app.use('/v1/keeps/*', authenticate);
 
-  app.post('/v1/keeps', async (c) => {
-    const parsed = CreateKeepBodySchema.safeParse(await readJson(c));
-    if (!parsed.success) throw badRequest(parsed.error);
-    const body = parsed.data;
-    const keep = await host.createKeep(c.get('tenant'), {
-      nonce: new Uint8Array(Buffer.from(body.nonce, 'hex')),
-      ...(body.kem === undefined ? {} : { kem: body.kem }),
-      ...(body.backend === undefined ? {} : { backend: body.backend }),
-      ...(body.limits === undefined ? {} : { limits: body.limits }),
-    });
+  app.post(ROUTES.createKeep.path, async (c) => {
+    let req;
+    try {
+      req = checkCreateKeepRequest(await readJson(c, MAX_JSON_REQUEST_BYTES), '');
+    } catch (err) {
+      if (err instanceof ValidationError) throw new HostError('ERR_BAD_REQUEST', err.message);
+      throw err;
+    }
+    const keep = await host.createKeep(c.get('tenant'), req);
     c.header('Location', `/v1/keeps/${keep.id}`);
-    return c.json(createdKeepJson(keep), 201);
+    return c.json(encodeCreatedKeep(keep), ROUTES.createKeep.status);
   });
 
-  app.get('/v1/keeps', (c) => c.json({ keeps: host.listKeeps(c.get('tenant')).map(keepInfoJson) }));
+  app.get(ROUTES.listKeeps.path, (c) => c.json({ keeps: host.listKeeps(c.get('tenant')).map(encodeKeepInfo) }));
+  app.get(ROUTES.getKeep.path, (c) => c.json(encodeKeepInfo(host.getKeep(c.get('tenant'), keepId(c)))));
 
-  app.get('/v1/keeps/:id', (c) => c.json(keepInfoJson(host.getKeep(c.get('tenant'), keepId(c)))));
-
-  app.put('/v1/keeps/:id/package', async (c) => {
+  app.put(ROUTES.deliverPackage.path, async (c) => {
     const tenant = c.get('tenant');
     const id = keepId(c);
     // Existence first: another tenant's id is "not found" whatever the body.
     const before = host.getKeep(tenant, id);
     if (before.state !== 'attested') throw new HostError('ERR_CONFLICT', `the keep is ${before.state}, not waiting for a package`);
-    const type = mediaType(c);
-    if (type !== undefined && !PACKAGE_MEDIA_TYPES.includes(type)) {
-      throw new HostError('ERR_BAD_REQUEST', `a sealed package is ${PACKAGE_MEDIA_TYPES[0]}, not ${type}`);
-    }
-    const declared = declaredLength(c);
-    if (declared !== undefined && declared > host.maxPackageBytes) {
-      throw new HostError('ERR_TOO_LARGE', `the package is larger than this host accepts (${host.maxPackageBytes} bytes)`);
-    }
+    checkStream(c, PACKAGE_MEDIA_TYPES, host.maxPackageBytes);
     await host.deliverPackage(tenant, id, bodyChunks(c.req.raw.body));
-    return c.json({ id, state: host.getKeep(tenant, id).state }, 202);
+    return c.json({ id, state: host.getKeep(tenant, id).state }, ROUTES.deliverPackage.status);
   });
 
-  app.get('/v1/keeps/:id/events', (c) => {
+  app.put(ROUTES.sendInput.path, async (c) => {
     const tenant = c.get('tenant');
     const id = keepId(c);
-    const resume = c.req.header('last-event-id') ?? c.req.query('after');
-    if (resume !== undefined && !/^\d{1,15}$/.test(resume)) throw new HostError('ERR_BAD_REQUEST', 'Last-Event-ID must be a sequence number');
-    const abort = new AbortController();
-    // Called before the response starts so that an unknown keep is a plain 404.
-    const events = host.events(tenant, id, { after: resume === undefined ? 0 : Number(resume), signal: abort.signal });
-    c.header('Cache-Control', 'no-store');
-    return streamSSE(c, async (stream) => {
-      stream.onAbort(() => abort.abort());
-      const heartbeat = setInterval(() => {
-        stream.write(': ping\n\n').catch(() => abort.abort());
-      }, heartbeatMs);
-      try {
-        for await (const e of events) {
-          if (stream.aborted) break;
-          await stream.writeSSE(sseMessage(e));
-        }
-      } finally {
-        clearInterval(heartbeat);
-        abort.abort();
-      }
-    });
+    host.getKeep(tenant, id);
+    checkStream(c, [SEALED_INPUT_MEDIA_TYPE], undefined);
+    // Input may rest between records as long as its keep runs (the stream ends with the keep).
+    (c.env as { incoming?: { socket?: { setTimeout(ms: number): void } } } | undefined)?.incoming?.socket?.setTimeout(0);
+    const sent = await host.sendInput(tenant, id, bodyChunks(c.req.raw.body));
+    return c.json({ id, ...sent }, ROUTES.sendInput.status);
   });
 
-  app.delete('/v1/keeps/:id', async (c) => c.json(keepInfoJson(await host.killKeep(c.get('tenant'), keepId(c)))));
+  app.get(ROUTES.events.path, (c) => serveEvents(c, host, opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS));
+
+  app.delete(ROUTES.killKeep.path, async (c) => c.json(encodeKeepInfo(await host.killKeep(c.get('tenant'), keepId(c)))));
 
   return app;
+}
+
+/** `GET /v1/keeps/{id}/events`: the keep's stream as server-sent events, resumable. */
+function serveEvents(c: Context<Env>, host: Host, heartbeatMs: number): Response {
+  const tenant = c.get('tenant');
+  const id = keepId(c);
+  const resume = c.req.header('last-event-id') ?? c.req.query('after');
+  if (resume !== undefined && !/^\d{1,15}$/.test(resume)) throw new HostError('ERR_BAD_REQUEST', 'Last-Event-ID must be a sequence number');
+  const abort = new AbortController();
+  // Called before the response starts so that an unknown keep is a plain 404.
+  const events = host.events(tenant, id, { after: resume === undefined ? 0 : Number(resume), signal: abort.signal });
+  c.header('Cache-Control', 'no-store');
+  return streamSSE(c, async (stream) => {
+    stream.onAbort(() => abort.abort());
+    const heartbeat = setInterval(() => {
+      stream.write(': ping\n\n').catch(() => abort.abort());
+    }, heartbeatMs);
+    try {
+      for await (const e of events) {
+        if (stream.aborted) break;
+        await stream.writeSSE(encodeStreamEvent(e));
+      }
+    } finally {
+      clearInterval(heartbeat);
+      abort.abort();
+    }
+  });
 }
 
 /** A listening host agent API. */
@@ -364,8 +211,9 @@ export function serveHost(opts: ServeHostOptions): Promise<HostServer> {
       // No global side effects: leave the process's Request and Response alone.
       overrideGlobalObjects: false,
       serverOptions: {
-        // A 1 GiB package may take longer than Node's default 5 min request timeout; idle
-        // sockets are cut by the inactivity timeout below instead.
+        // Event streams and input streams are long by nature; uploads are bounded in time by
+        // the routes themselves (a package by its keep's expiry and an idle limit, an input
+        // record by the idle limit), and idle sockets by the inactivity timeout below.
         requestTimeout: 0,
         headersTimeout: 30_000,
       },

@@ -1,147 +1,168 @@
 /**
  * The host side of one keep process: spawn it on the pinned engine with the control channel on
- * fd 3, send it the request, and collect what it reports. Whatever the keep says is validated
- * (a keep running a hostile workload is not trusted by its host either).
+ * fd 3 (or adopt one the `enarx` launcher started), send it the protocol's messages, and hand on
+ * what it says. Whatever the keep says is validated: a keep running a stranger's workload is not
+ * trusted by its host either. The keep's own stdio carries no workload data (that travels sealed
+ * on the channel): its stderr holds the runtime's diagnostics only.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
-import type { Duplex, Readable } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
-import { keepBundleDir } from '../runtime/measurement.js';
+import { checkKeepMessage } from '../protocol/control.js';
+import type { AttestationRequest, KeepMessage } from '../protocol/control.js';
+import { KeepFailureCode } from '../protocol/errors.js';
+import { FrameDecoder, encodeFrame, writeFrame } from '../protocol/frames.js';
+import type { Limits } from '../protocol/limits.js';
+import type { KemName } from '../protocol/names.js';
+import { RecordKind, readRecordHeader } from '../protocol/records.js';
+import { validate } from '../protocol/validate.js';
 import { ENGINE_FLAGS, keepEngine } from '../runtime/engine.js';
-import { FrameDecoder, encodeFrame } from '../keep/frames.js';
-import { checkKeepEvent } from '../keep/messages.js';
-import { validate } from '../keep/validate.js';
-import type { KeepEvent } from '../keep/messages.js';
-import type { Limits } from '../runtime/limits.js';
-import { keepTraceEnv } from '../client/trace.js';
+import { keepBundleDir } from '../runtime/measurement.js';
+import { keepTraceEnv } from '../trace.js';
 
 /** How a keep process ended. */
-export interface KeepOutcome {
-  /** The last event the keep reported (exit, trap or error), if any. */
-  readonly event: KeepEvent | undefined;
-  /** The process exit status, or null when killed by a signal. */
+export interface KeepEnd {
+  /** The keep sent its sealed outcome (what it says is the client's to read). */
+  readonly sealedOutcome: boolean;
+  /** What the keep reported in plain text, or the host's verdict on a broken channel. */
+  readonly failure: { readonly code: string; readonly message: string } | undefined;
+  /** The process exit status, or null when killed by a signal (or not our child). */
   readonly status: number | null;
   readonly signal: NodeJS.Signals | null;
 }
 
-/** Options for {@link spawnKeep}. */
+/** What the keep says, as it says it. */
+export interface KeepListener {
+  /** A sealed record (output or the outcome), opaque. */
+  onRecord?(record: Uint8Array): void;
+  /** The workload started. */
+  onStarted?(): void;
+}
+
+/** Options for a keep this process spawns. */
 export interface SpawnKeepOptions {
-  /** `inherit`: the keep shares this process's stdio (the local `enarx run`); `pipe`: the caller reads it. */
-  readonly stdio: 'inherit' | 'pipe';
-  /** Called for every event the keep reports, in order. */
-  readonly onEvent?: (event: KeepEvent) => void;
+  /** Where the keep's diagnostics go: this process's stderr (`enarx run`), or discarded. */
+  readonly diagnostics: 'inherit' | 'ignore';
   /** The keep runtime bundle folder to launch (default: the installed one, symlink resolved). */
   readonly bundleDir?: string;
 }
 
-
-/**
- * Options for a keep someone else started (the `enarx` launcher, for `enarx run`): its process id
- * and its control channel, already connected. It shares this process's stdio.
- */
+/** A keep someone else started (the `enarx` launcher, for `enarx run`): its pid and its channel. */
 export interface AdoptKeepOptions {
   readonly adopt: { readonly pid: number; readonly control: Socket };
-  readonly onEvent?: (event: KeepEvent) => void;
 }
+
+/** Largest frame a keep may send: a sealed record and its header. */
+const MAX_KEEP_FRAME = 256 * 1024;
 
 /** A running keep process. */
 export class KeepProcess {
   /** The process, when this one spawned it. */
   readonly child: ChildProcess | undefined;
   readonly pid: number | undefined;
-  /** The keep's stdout and stderr when piped (`stdio: 'pipe'`). */
-  readonly stdout: Readable | null;
-  readonly stderr: Readable | null;
-  readonly done: Promise<KeepOutcome>;
+  readonly done: Promise<KeepEnd>;
   private readonly control: Duplex;
   private ended = false;
-  /** Told about every event the keep reports; may be set after construction. */
-  onEvent: ((event: KeepEvent) => void) | undefined;
-  private readonly waiters: { type: KeepEvent['type']; resolve: (e: KeepEvent) => void }[] = [];
+  private sealedOutcome = false;
+  private failure: KeepEnd['failure'];
+  /** Told what the keep says; may be set after construction. */
+  listener: KeepListener = {};
+  private readonly waiters: { type: KeepMessage['type']; resolve: (m: KeepMessage) => void }[] = [];
 
   constructor(opts: SpawnKeepOptions | AdoptKeepOptions) {
-    this.onEvent = opts.onEvent;
     if ('adopt' in opts) {
       this.child = undefined;
       this.pid = opts.adopt.pid;
-      this.stdout = null;
-      this.stderr = null;
       this.control = opts.adopt.control;
     } else {
       const engine = keepEngine();
       this.child = spawn(engine.path, [...ENGINE_FLAGS, join(opts.bundleDir ?? keepBundleDir(), 'keep.mjs')], {
-        // A deployed workload has no stdin (it reads end-of-file); `inherit` shares this process's.
-        stdio: [opts.stdio === 'pipe' ? 'ignore' : 'inherit', opts.stdio, opts.stdio, 'pipe'],
+        stdio: ['ignore', 'ignore', opts.diagnostics, 'pipe'],
         // The keep sees none of the host's environment (only a trace origin when tracing).
         env: keepTraceEnv(),
       });
       this.pid = this.child.pid;
-      this.stdout = this.child.stdout;
-      this.stderr = this.child.stderr;
       this.control = this.child.stdio[3] as Duplex;
     }
-    let last: KeepEvent | undefined;
-    const decoder = new FrameDecoder(1024 * 1024);
+    const decoder = new FrameDecoder(MAX_KEEP_FRAME);
     this.control.on('data', (chunk: Buffer) => {
-      let frames;
       try {
-        frames = decoder.push(chunk);
+        for (const f of decoder.push(chunk)) this.receive(f.header, f.payload);
       } catch (err) {
-        last = { type: 'error', code: 'ERR_PROTOCOL', message: `keep sent a malformed frame: ${(err as Error).message}` };
+        this.failure = { code: KeepFailureCode.PROTOCOL, message: `the keep broke the control protocol: ${(err as Error).message}` };
         this.kill();
-        return;
-      }
-      for (const f of frames) {
-        const parsed = validate(checkKeepEvent, f.header);
-        if (!parsed.ok) {
-          last = { type: 'error', code: 'ERR_PROTOCOL', message: 'keep sent an invalid event' };
-          this.kill();
-          return;
-        }
-        const event: KeepEvent = parsed.value;
-        if (event.type === 'exit' || event.type === 'trap' || event.type === 'error') last = event;
-        const w = this.waiters.findIndex((x) => x.type === event.type);
-        if (w !== -1) this.waiters.splice(w, 1)[0]!.resolve(event);
-        this.onEvent?.(event);
       }
     });
     this.control.on('error', () => {
-      // The keep died; 'exit' tells the rest.
+      // The keep died; its end tells the rest.
     });
+    this.done = this.watchEnd();
+  }
+
+  private watchEnd(): Promise<KeepEnd> {
     const child = this.child;
-    this.done = new Promise<KeepOutcome>((resolve, reject) => {
+    return new Promise<KeepEnd>((resolve, reject) => {
+      const end = (status: number | null, signal: NodeJS.Signals | null): void =>
+        resolve({ sealedOutcome: this.sealedOutcome, failure: this.failure, status, signal });
       if (child) {
         child.once('error', reject);
-        child.once('close', (status, signal) => resolve({ event: last, status, signal }));
+        child.once('close', end);
       } else {
         // Not our child: its channel closing is its end (it has no other way to talk to us).
-        this.control.once('close', () => resolve({ event: last, status: null, signal: null }));
+        this.control.once('close', () => end(null, null));
       }
     }).finally(() => {
       this.ended = true;
     });
   }
 
+  /** One frame from the keep. @throws Error on anything the protocol does not allow */
+  private receive(header: Readonly<Record<string, unknown>>, payload: Uint8Array): void {
+    const parsed = validate(checkKeepMessage, header);
+    if (!parsed.ok) throw new Error(`invalid message: ${parsed.message}`);
+    const msg = parsed.value;
+    if (this.sealedOutcome) throw new Error(`'${msg.type}' after the outcome`);
+    switch (msg.type) {
+      case 'record': {
+        const h = readRecordHeader(payload);
+        if (typeof h === 'string') throw new Error(`malformed record: ${h}`);
+        if (h.kind !== RecordKind.OUTPUT && h.kind !== RecordKind.OUTCOME) throw new Error(`a record of kind ${h.kind} from a keep`);
+        if (h.kind === RecordKind.OUTCOME) this.sealedOutcome = true;
+        this.listener.onRecord?.(payload);
+        break;
+      }
+      case 'started':
+        this.listener.onStarted?.();
+        break;
+      case 'failed':
+        this.failure = { code: msg.code, message: msg.message };
+        break;
+      case 'attestation-request':
+        break;
+    }
+    const w = this.waiters.findIndex((x) => x.type === msg.type);
+    if (w !== -1) this.waiters.splice(w, 1)[0]!.resolve(msg);
+  }
+
   /**
    * Asks the keep to create its key for this deploy and waits for the report data it wants its
    * platform to sign. Rejects if the keep ends first.
    */
-  async attest(nonce: Uint8Array, kem: 'x25519' | 'x-wing'): Promise<Extract<KeepEvent, { type: 'attestation-request' }>> {
+  async attest(nonce: Uint8Array, kem: KemName): Promise<AttestationRequest> {
     const reply = this.next('attestation-request');
     this.control.write(encodeFrame({ type: 'attest', nonce: Buffer.from(nonce).toString('hex'), kem }));
-    return (await reply) as Extract<KeepEvent, { type: 'attestation-request' }>;
+    return (await reply) as AttestationRequest;
   }
 
-  /** The next event of `type`, or a rejection carrying the keep's outcome if it ends first. */
-  private next(type: KeepEvent['type']): Promise<KeepEvent> {
+  /** The next message of `type`, or a rejection saying how the keep ended if it ends first. */
+  private next(type: KeepMessage['type']): Promise<KeepMessage> {
     return new Promise((resolve, reject) => {
       this.waiters.push({ type, resolve });
       void this.done.then((o) => {
-        const ev = o.event;
-        const why = ev?.type === 'error' ? `${ev.message} [${ev.code}]` : `exit status ${o.status ?? o.signal}`;
-        reject(Object.assign(new Error(`the keep ended before sending '${type}': ${why}`), { code: 'ERR_KEEP_CRASHED' }));
+        const why = o.failure ? `${o.failure.message} [${o.failure.code}]` : `exit status ${o.status ?? o.signal}`;
+        reject(Object.assign(new Error(`the keep ended before sending '${type}': ${why}`), { code: KeepFailureCode.CRASHED }));
       }, reject);
     });
   }
@@ -153,7 +174,7 @@ export class KeepProcess {
         type: 'launch',
         keepId: l.keepId,
         evidenceDigest: Buffer.from(l.evidenceDigest).toString('hex'),
-        preopens: [...l.preopens],
+        preopens: l.preopens.map((p) => ({ host: p.host, guest: p.guest })),
         limits: { ...l.limits },
       }),
     );
@@ -163,8 +184,17 @@ export class KeepProcess {
    * Forwards the next slice of the sealed package (opaque to the host). Resolves when the
    * channel can take more, so a large package streams with bounded memory.
    */
-  async sendPackage(slice: Uint8Array, last: boolean): Promise<void> {
-    if (this.control.write(encodeFrame({ type: 'package', last }, slice))) return;
+  sendPackage(slice: Uint8Array, last: boolean): Promise<void> {
+    return this.send({ type: 'package', last }, slice);
+  }
+
+  /** Forwards one sealed input record; resolves when the channel can take more. */
+  sendInput(record: Uint8Array): Promise<void> {
+    return this.send({ type: 'input' }, record);
+  }
+
+  private async send(header: Record<string, unknown>, payload: Uint8Array): Promise<void> {
+    if (writeFrame(this.control, header, payload)) return;
     await new Promise<void>((resolve, reject) => {
       const onDrain = (): void => {
         this.control.off('close', onClose);
@@ -172,11 +202,21 @@ export class KeepProcess {
       };
       const onClose = (): void => {
         this.control.off('drain', onDrain);
-        reject(Object.assign(new Error('the keep closed its channel'), { code: 'ERR_KEEP_CRASHED' }));
+        reject(Object.assign(new Error('the keep closed its channel'), { code: KeepFailureCode.CRASHED }));
       };
       this.control.once('drain', onDrain);
       this.control.once('close', onClose);
     });
+  }
+
+  /** Stops reading what the keep says (its records wait in the channel: the keep waits too). */
+  pause(): void {
+    this.control.pause();
+  }
+
+  /** Reads what the keep says again. */
+  resume(): void {
+    this.control.resume();
   }
 
   /** True until the keep process is known to have ended. */

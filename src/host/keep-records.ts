@@ -1,27 +1,18 @@
 /**
- * The host core's pure pieces (host.ts keeps the lifecycle): checking a create request, turning
- * a keep's last word into its recorded verdict, and presenting a record to API callers.
+ * The host core's pure pieces (host.ts keeps the lifecycle): checking a create request, the
+ * verdict on a keep process's end, and presenting a record to API callers.
  */
-import { findSuite } from '../crypto/suites.js';
+import { suiteOf } from '../crypto/suites.js';
 import type { SuiteRow } from '../crypto/suites.js';
-import { checkLimits } from '../keep/messages.js';
-import type { KeepEvent } from '../keep/messages.js';
-import { validate } from '../keep/validate.js';
-import { DEFAULT_LIMITS } from '../runtime/limits.js';
-import type { Limits } from '../runtime/limits.js';
-import { KeepFateCode } from './errors.js';
-import type { LifecycleEvent } from './event-log.js';
-import type { CreateKeepRequest, KeepInfo } from './host-types.js';
-import { isTerminal } from './store.js';
-import type { KeepPatch, KeepRecord, KeepState } from './store.js';
-
-/** Error messages recorded for a keep are cut to this many characters. */
-const MAX_ERROR_MESSAGE = 1024;
-
-/** `message`, cut to what a record keeps. */
-export function cut(message: string): string {
-  return message.length > MAX_ERROR_MESSAGE ? `${message.slice(0, MAX_ERROR_MESSAGE - 1)}…` : message;
-}
+import { KeepFailureCode, cutMessage } from '../protocol/errors.js';
+import type { CreateKeepRequest, KeepInfo } from '../protocol/http.js';
+import { checkLimitsRequest, resolveLimits } from '../protocol/limits.js';
+import type { Limits } from '../protocol/limits.js';
+import { DEFAULT_KEM, isKemName, isTerminal } from '../protocol/names.js';
+import type { BackendName, KemName, KeepState } from '../protocol/names.js';
+import { ValidationError } from '../protocol/validate.js';
+import type { KeepEnd } from './keep-process.js';
+import type { KeepPatch, KeepRecord } from './store.js';
 
 /** A create request, checked. */
 export interface CheckedCreateRequest {
@@ -35,59 +26,57 @@ export interface CheckedCreateRequest {
 export function checkCreateRequest(tenant: string, req: CreateKeepRequest): CheckedCreateRequest {
   if (typeof tenant !== 'string' || tenant === '') throw new TypeError('tenant must be a non-empty string');
   if (!(req.nonce instanceof Uint8Array) || req.nonce.length !== 32) throw new TypeError('nonce must be 32 bytes');
-  const suite = findSuite(req.kem ?? 'x25519');
-  if (suite === undefined) throw new TypeError(`unknown kem '${String(req.kem)}'`);
-  const asked = Object.fromEntries(Object.entries(req.limits ?? {}).filter(([, v]) => v !== undefined));
-  const limits = validate(checkLimits, { ...DEFAULT_LIMITS, ...asked });
-  if (!limits.ok) throw new TypeError(`bad limits: ${limits.message}`);
+  const kem = req.kem ?? DEFAULT_KEM;
+  if (!isKemName(kem)) throw new TypeError(`unknown kem '${String(kem)}'`);
+  let limits: Limits;
+  try {
+    limits = resolveLimits(checkLimitsRequest(req.limits ?? {}, 'limits'));
+  } catch (err) {
+    if (err instanceof ValidationError) throw new TypeError(`bad limits: ${err.message}`);
+    throw err;
+  }
   const preopens = (req.preopens ?? []).map((p) => {
     if (typeof p?.host !== 'string' || typeof p.guest !== 'string') throw new TypeError('preopens: each needs host and guest strings');
     return { host: p.host, guest: p.guest };
   });
-  return { nonce: new Uint8Array(req.nonce), suite, limits: limits.value, preopens };
+  return { nonce: new Uint8Array(req.nonce), suite: suiteOf(kem), limits, preopens };
 }
 
-/** What a keep's end means for its record and its event log. */
+/** What a keep process's end means for its record. */
 export interface Verdict {
   readonly state: KeepState;
   readonly patch: Omit<KeepPatch, 'state'>;
-  /** The outcome event the keep reported, for the log (none when it reported none). */
-  readonly events: LifecycleEvent[];
 }
 
-/** The verdict on a keep whose last word was `event` (undefined: it ended without one; `how` says how). */
-export function verdictOf(event: KeepEvent | undefined, how: string): Verdict {
-  switch (event?.type) {
-    case 'exit':
-      return { state: 'exited', patch: { exitCode: event.code }, events: [{ type: 'exit', code: event.code }] };
-    case 'trap':
-      return {
-        state: 'trapped',
-        patch: { errorCode: KeepFateCode.TRAP, errorMessage: cut(event.trap) },
-        events: [event.func === undefined ? { type: 'trap', trap: event.trap } : { type: 'trap', trap: event.trap, func: event.func }],
-      };
-    case 'error':
-      return { state: 'failed', patch: { errorCode: event.code, errorMessage: cut(event.message) }, events: [{ type: 'error', code: event.code, message: event.message }] };
-    default:
-      return { state: 'failed', patch: { errorCode: KeepFateCode.CRASHED, errorMessage: `the keep process ended without reporting an outcome (${how})` }, events: [] };
-  }
+/** The verdict on a keep that ended as `end` says (`how`: the process's exit, for the record). */
+export function verdictOf(end: KeepEnd, how: string): Verdict {
+  if (end.sealedOutcome) return { state: 'ended', patch: {} };
+  if (end.failure) return { state: 'failed', patch: { errorCode: end.failure.code, errorMessage: cutMessage(end.failure.message) } };
+  return { state: 'failed', patch: { errorCode: KeepFailureCode.CRASHED, errorMessage: `the keep process ended without sending its outcome (${how})` } };
+}
+
+/** What the host knows of a keep, and what only host-side callers see. */
+export interface HostKeepInfo extends KeepInfo {
+  readonly tenant: string;
+  /** The keep's process id while it may run (the HTTP API does not show it). */
+  readonly pid?: number;
 }
 
 /** A record as API callers see it. */
-export function toInfo(r: KeepRecord): KeepInfo {
+export function toInfo(r: KeepRecord): HostKeepInfo {
   const out: Record<string, unknown> = {
     id: r.id,
     tenant: r.tenant,
-    backend: r.backend,
-    kem: r.kem,
+    backend: r.backend as BackendName,
+    kem: r.kem as KemName,
     state: r.state,
     createdAt: new Date(r.createdAt),
     updatedAt: new Date(r.updatedAt),
   };
   if (r.expiresAt !== undefined && r.state === 'attested') out['expiresAt'] = new Date(r.expiresAt);
-  if (r.exitCode !== undefined) out['exitCode'] = r.exitCode;
-  if (r.errorCode !== undefined) out['error'] = Object.freeze({ code: r.errorCode, message: r.errorMessage ?? '' });
+  if (r.errorCode !== undefined) out['error'] = Object.freeze({ code: r.errorCode, message: cutMessage(r.errorMessage ?? '') });
   if (r.packageBytes !== undefined) out['packageBytes'] = r.packageBytes;
+  if (r.outputRecords !== undefined) out['output'] = Object.freeze({ records: r.outputRecords, bytes: r.outputBytes ?? 0 });
   if (r.pid !== undefined && !isTerminal(r.state)) out['pid'] = r.pid;
-  return Object.freeze(out) as unknown as KeepInfo;
+  return Object.freeze(out) as unknown as HostKeepInfo;
 }

@@ -5,8 +5,9 @@
  */
 import { HostError } from './errors.js';
 import type { ProcessIdentity } from './proc.js';
-import { LIVE_STATES } from './store.js';
-import type { KeepPatch, KeepRecord, KeepState, KeepStore, TenantRecord } from './store.js';
+import { LIVE_STATES } from '../protocol/names.js';
+import type { KeepState } from '../protocol/names.js';
+import type { KeepPatch, KeepRecord, KeepStore, TenantRecord } from './store.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 

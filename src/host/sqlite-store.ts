@@ -10,8 +10,9 @@ import { makeStateDir } from '../backend/state-dir.js';
 import { HostError } from './errors.js';
 import type { ProcessIdentity } from './proc.js';
 import { isSameProcessAlive } from './proc.js';
-import { LIVE_STATES } from './store.js';
-import type { KeepPatch, KeepRecord, KeepState, KeepStore, TenantRecord } from './store.js';
+import { LIVE_STATES } from '../protocol/names.js';
+import type { KeepState } from '../protocol/names.js';
+import type { KeepPatch, KeepRecord, KeepStore, TenantRecord } from './store.js';
 
 const COLUMNS: Readonly<Record<keyof KeepPatch, string>> = {
   state: 'state',
@@ -19,10 +20,11 @@ const COLUMNS: Readonly<Record<keyof KeepPatch, string>> = {
   pidStartTime: 'pid_start_time',
   bootId: 'boot_id',
   expiresAt: 'expires_at',
-  exitCode: 'exit_code',
   errorCode: 'error_code',
   errorMessage: 'error_message',
   packageBytes: 'package_bytes',
+  outputRecords: 'output_records',
+  outputBytes: 'output_bytes',
 };
 
 interface Row {
@@ -37,10 +39,11 @@ interface Row {
   created_at: number;
   updated_at: number;
   expires_at: number | null;
-  exit_code: number | null;
   error_code: string | null;
   error_message: string | null;
   package_bytes: number | null;
+  output_records: number | null;
+  output_bytes: number | null;
 }
 
 function toRecord(r: Row): KeepRecord {
@@ -49,14 +52,19 @@ function toRecord(r: Row): KeepRecord {
   if (r.pid_start_time !== null) out['pidStartTime'] = r.pid_start_time;
   if (r.boot_id !== null) out['bootId'] = r.boot_id;
   if (r.expires_at !== null) out['expiresAt'] = r.expires_at;
-  if (r.exit_code !== null) out['exitCode'] = r.exit_code;
   if (r.error_code !== null) out['errorCode'] = r.error_code;
   if (r.error_message !== null) out['errorMessage'] = r.error_message;
   if (r.package_bytes !== null) out['packageBytes'] = r.package_bytes;
+  if (r.output_records !== null) out['outputRecords'] = r.output_records;
+  if (r.output_bytes !== null) out['outputBytes'] = r.output_bytes;
   return Object.freeze(out) as unknown as KeepRecord;
 }
 
-const SCHEMA_VERSION = 1;
+/**
+ * Version 2: a keep's outcome is sealed to its client, so the agent no longer records exit codes
+ * (`exited` and `trapped` became `ended`); it counts the sealed records a keep sent instead.
+ */
+const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS keeps (
@@ -71,10 +79,11 @@ CREATE TABLE IF NOT EXISTS keeps (
   created_at     INTEGER NOT NULL,
   updated_at     INTEGER NOT NULL,
   expires_at     INTEGER,
-  exit_code      INTEGER,
   error_code     TEXT,
   error_message  TEXT,
-  package_bytes  INTEGER
+  package_bytes  INTEGER,
+  output_records INTEGER,
+  output_bytes   INTEGER
 );
 CREATE INDEX IF NOT EXISTS keeps_by_tenant ON keeps (tenant, created_at);
 CREATE INDEX IF NOT EXISTS keeps_by_state ON keeps (state);
@@ -87,6 +96,16 @@ CREATE TABLE IF NOT EXISTS meta (
   key    TEXT PRIMARY KEY,
   value  TEXT NOT NULL
 );
+`;
+
+/** From version 1: outcomes the agent knew become `ended`, and it counts records instead. */
+const MIGRATE_1_TO_2 = `
+BEGIN;
+UPDATE keeps SET state = 'ended' WHERE state IN ('exited', 'trapped');
+ALTER TABLE keeps DROP COLUMN exit_code;
+ALTER TABLE keeps ADD COLUMN output_records INTEGER;
+ALTER TABLE keeps ADD COLUMN output_bytes INTEGER;
+COMMIT;
 `;
 
 /** The file name of the database inside the state folder. */
@@ -129,6 +148,7 @@ export class SqliteKeepStore implements KeepStore {
       db.pragma('busy_timeout = 5000');
       const version = db.pragma('user_version', { simple: true }) as number;
       if (version > SCHEMA_VERSION) throw new Error(`the state database has schema version ${version}; this agent knows ${SCHEMA_VERSION}`);
+      if (version === 1) db.exec(MIGRATE_1_TO_2);
       db.exec(SCHEMA);
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
     } catch (err) {

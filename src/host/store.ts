@@ -3,44 +3,14 @@
  * tenants may use the agent. SQLite (better-sqlite3, WAL) in the state folder, or in memory.
  *
  * Only ids, states, sizes, codes and process identities are stored; never package bytes, never
- * a keep's output. Tokens are stored as their SHA-256 only.
+ * a keep's records (sealed as they are). Tokens are stored as their SHA-256 only.
  *
  * Terminal states are final: every update that ends a keep is conditional on the keep not
  * having ended yet, so the first verdict wins (a `DELETE` racing the keep's own exit, or an
  * old agent instance writing late after a new one declared its keeps `lost`).
  */
+import type { KeepState } from '../protocol/names.js';
 import type { ProcessIdentity } from './proc.js';
-
-/** Where a keep is in its life. */
-export type KeepState =
-  /** Spawned, attesting (not yet returned to its client). */
-  | 'starting'
-  /** Attested, waiting for its package. */
-  | 'attested'
-  /** Its package was delivered (or it reported it started). */
-  | 'running'
-  /** The workload exited; `exitCode` says how. */
-  | 'exited'
-  /** The workload trapped. */
-  | 'trapped'
-  /** The keep failed (bad package, crash, attestation failure...); `error` says why. */
-  | 'failed'
-  /** Killed on request, or when the agent shut down. */
-  | 'killed'
-  /** No package arrived in time. */
-  | 'expired'
-  /** The agent stopped (or died) while the keep ran. */
-  | 'lost';
-
-/** States a keep never leaves. */
-export const TERMINAL_STATES: readonly KeepState[] = Object.freeze(['exited', 'trapped', 'failed', 'killed', 'expired', 'lost']);
-/** States of a keep that may still have a process. */
-export const LIVE_STATES: readonly KeepState[] = Object.freeze(['starting', 'attested', 'running']);
-
-/** True when `state` is terminal. */
-export function isTerminal(state: KeepState): boolean {
-  return TERMINAL_STATES.includes(state);
-}
 
 /** One row of the keeps table. */
 export interface KeepRecord {
@@ -56,10 +26,12 @@ export interface KeepRecord {
   readonly createdAt: number;
   readonly updatedAt: number;
   readonly expiresAt?: number;
-  readonly exitCode?: number;
   readonly errorCode?: string;
   readonly errorMessage?: string;
   readonly packageBytes?: number;
+  /** Sealed records the keep sent (output and outcome), and their bytes. */
+  readonly outputRecords?: number;
+  readonly outputBytes?: number;
 }
 
 /** Columns an update may set. */
@@ -69,10 +41,11 @@ export interface KeepPatch {
   readonly pidStartTime?: string;
   readonly bootId?: string;
   readonly expiresAt?: number | null;
-  readonly exitCode?: number;
   readonly errorCode?: string;
   readonly errorMessage?: string;
   readonly packageBytes?: number;
+  readonly outputRecords?: number;
+  readonly outputBytes?: number;
 }
 
 /** A tenant's stored token digest. */

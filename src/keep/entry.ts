@@ -3,23 +3,21 @@
  * dist/bundle/keep.mjs. The worker thread starts from dist/bundle/keep-worker.mjs.
  *
  * Node.js bootstraps a whole environment for a worker thread (~20 ms of CPU), and the workload
- * cannot start before it is up. keepMain starts it as soon as the main thread's own code is in
- * (see keepMain): on two cores, a worker booting from the first instant slowed the main thread's
- * way to its attestation, which the client waits for, more than it gained.
+ * cannot start before it is up. The keep starts it as soon as the main thread's own code is in
+ * (see Keep.start): on two cores, a worker booting from the first instant slowed the main
+ * thread's way to its attestation, which the client waits for, more than it gained.
  */
 import { Worker } from 'node:worker_threads';
 import { openControl, parseControlArgs } from './control.js';
-import { EXIT_ERROR } from './exit-codes.js';
-import { keepTrace } from './trace.js';
-import { WorkerEvents } from './worker-events.js';
+import { keepTrace } from '../trace.js';
 
 keepTrace('keep entry');
-const startWorker = (): WorkerEvents => new WorkerEvents(new Worker(new URL('./keep-worker.mjs', import.meta.url), { env: {}, argv: [], execArgv: [], stdin: false, stdout: false, stderr: false }));
+const startWorker = (): Worker => new Worker(new URL('./keep-worker.mjs', import.meta.url), { env: {}, argv: [], execArgv: [], stdin: false, stdout: false, stderr: false });
 try {
-  const [control, { keepMain }] = await Promise.all([openControl(parseControlArgs(process.argv.slice(2))), import('./main.js')]);
-  keepMain(startWorker, control);
+  const [control, { Keep }] = await Promise.all([openControl(parseControlArgs(process.argv.slice(2))), import('./keep.js')]);
+  new Keep(control, startWorker).start();
 } catch (err) {
   // No channel, no host to report to: say why on stderr and leave.
   process.stderr.write(`enarx keep: ${(err as Error).message}\n`);
-  process.exit(EXIT_ERROR);
+  process.exit(1);
 }

@@ -54,8 +54,3 @@ export async function generateKeepKey(kem: string): Promise<KeepKey> {
 export function bindKeepKey(key: KeepKey, nonce: Uint8Array): KeepIdentity {
   return { ...key, reportData: keepReportData(nonce, key.suite.kemId, key.publicKey) };
 }
-
-/** Generates the keep's key pair for `kem` and the report data binding it to `nonce`. */
-export async function createKeepIdentity(nonce: Uint8Array, kem: string): Promise<KeepIdentity> {
-  return bindKeepKey(await generateKeepKey(kem), nonce);
-}

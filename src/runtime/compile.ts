@@ -3,32 +3,22 @@
  * compilation, and a check that every import is something we provide.
  */
 import { WASI_FUNCTIONS, WASI_MODULE, wasiType } from '../wasi/functions.js';
+import { RuntimeError, RuntimeErrorCode } from './errors.js';
 import { formatType, moduleSignatures } from './module-signatures.js';
 import { PAGE_SIZE, capMemory } from './module-info.js';
 
-/** A module we refuse to run, with a stable code. */
-export class ModuleError extends Error {
-  override readonly name = 'ModuleError';
-  constructor(
-    readonly code: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
 
 const KNOWN = new Set(WASI_FUNCTIONS);
 const SYNC_COMPILE_MAX_BYTES = 4 * 1024 * 1024;
 
-/** Compiles `bytes` with every memory capped at `maxMemoryBytes`. @throws ModuleError */
+/** Compiles `bytes` with every memory capped at `maxMemoryBytes`. @throws RuntimeError */
 export async function compileModule(bytes: Uint8Array, maxMemoryBytes: number): Promise<WebAssembly.Module> {
   let capped: Uint8Array;
   try {
     capped = capMemory(bytes, Math.floor(maxMemoryBytes / PAGE_SIZE));
   } catch (err) {
-    const code = (err as { code?: string }).code ?? 'ERR_MODULE_INVALID';
-    throw new ModuleError(code, (err as Error).message, { cause: err });
+    if (err instanceof RuntimeError) throw err;
+    throw new RuntimeError(RuntimeErrorCode.MODULE_INVALID, (err as Error).message, { cause: err });
   }
   let module: WebAssembly.Module;
   try {
@@ -37,12 +27,12 @@ export async function compileModule(bytes: Uint8Array, maxMemoryBytes: number): 
     // asynchronous API cost; a large one is compiled off this thread.
     module = capped.length <= SYNC_COMPILE_MAX_BYTES ? new WebAssembly.Module(capped) : await WebAssembly.compile(capped);
   } catch (err) {
-    throw new ModuleError('ERR_MODULE_INVALID', `invalid WebAssembly module: ${(err as Error).message}`, { cause: err });
+    throw new RuntimeError(RuntimeErrorCode.MODULE_INVALID, `invalid WebAssembly module: ${(err as Error).message}`, { cause: err });
   }
   for (const imp of WebAssembly.Module.imports(module)) {
     if (imp.module !== WASI_MODULE || imp.kind !== 'function' || !KNOWN.has(imp.name)) {
-      throw new ModuleError(
-        'ERR_MODULE_IMPORT',
+      throw new RuntimeError(
+        RuntimeErrorCode.MODULE_IMPORT,
         `module imports ${imp.kind} '${imp.module}::${imp.name}', which a keep does not provide (only ${WASI_MODULE} functions)`,
       );
     }
@@ -53,23 +43,23 @@ export async function compileModule(bytes: Uint8Array, maxMemoryBytes: number): 
     for (const imp of sigs.imports) {
       const want = wasiType(imp.name);
       if (want && formatType(want) !== formatType(imp.type)) {
-        throw new ModuleError(
-          'ERR_MODULE_IMPORT',
+        throw new RuntimeError(
+          RuntimeErrorCode.MODULE_IMPORT,
           `module imports '${imp.module}::${imp.name}' with type ${formatType(imp.type)}; WASI defines ${formatType(want)}`,
         );
       }
     }
     const start = sigs.exports.get('_start');
     if (start && (start.params.length > 0 || start.results.length > 0)) {
-      throw new ModuleError('ERR_MODULE_NO_START', `module's _start has type ${formatType(start)}; a WASI command's _start takes and returns nothing`);
+      throw new RuntimeError(RuntimeErrorCode.MODULE_NO_START, `module's _start has type ${formatType(start)}; a WASI command's _start takes and returns nothing`);
     }
   }
   const exports = WebAssembly.Module.exports(module);
   if (!exports.some((e) => e.name === '_start' && e.kind === 'function')) {
-    throw new ModuleError('ERR_MODULE_NO_START', 'module has no _start function (is it a WASI command?)');
+    throw new RuntimeError(RuntimeErrorCode.MODULE_NO_START, 'module has no _start function (is it a WASI command?)');
   }
   if (!exports.some((e) => e.name === 'memory' && e.kind === 'memory')) {
-    throw new ModuleError('ERR_MODULE_NO_MEMORY', "module does not export its memory as 'memory'");
+    throw new RuntimeError(RuntimeErrorCode.MODULE_NO_MEMORY, "module does not export its memory as 'memory'");
   }
   return module;
 }

@@ -10,6 +10,7 @@
  *   memsec   ::= vec(limits)                            (section id 5)
  *   import   ::= module:name name:name desc            (section id 2; desc 0x02 = memory limits)
  */
+import { RuntimeError, RuntimeErrorCode } from './errors.js';
 
 /** 64 KiB: the WebAssembly page size. */
 export const PAGE_SIZE = 65536;
@@ -17,15 +18,19 @@ export const PAGE_SIZE = 65536;
 export const MAX_PAGES_32 = 65536;
 
 /** A module that is not well-formed enough to inspect. */
-export class ModuleFormatError extends Error {
+export class ModuleFormatError extends RuntimeError {
   override readonly name = 'ModuleFormatError';
-  readonly code = 'ERR_MODULE_INVALID';
+  constructor(message: string) {
+    super(RuntimeErrorCode.MODULE_INVALID, message);
+  }
 }
 
 /** A module whose declared memory does not fit the cap. */
-export class MemoryLimitError extends Error {
+export class MemoryLimitError extends RuntimeError {
   override readonly name = 'MemoryLimitError';
-  readonly code = 'ERR_MEMORY_LIMIT';
+  constructor(message: string) {
+    super(RuntimeErrorCode.MEMORY_LIMIT, message);
+  }
 }
 
 /** A cursor over module bytes (shared with module-signatures.ts). */

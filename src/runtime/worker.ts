@@ -3,12 +3,16 @@
  * module and runs `_start`. It talks only to the keep's main thread.
  */
 import { parentPort } from 'node:worker_threads';
-import { HostDir, HostFile } from '../wasi/fs/hostfs.js';
+import type { FdKind, StdioStream } from '../protocol/names.js';
+import { OutputStreamId } from '../protocol/records.js';
+import { HostDir } from '../wasi/fs/hostfs.js';
 import { NullFile } from '../wasi/fs/null.js';
 import type { FileHandle } from '../wasi/fs/types.js';
 import { Wasi, WasiAbort } from '../wasi/wasi.js';
 import { CappedOutput } from './output-cap.js';
 import type { OutputBudget } from './output-cap.js';
+import { RingInput, RingOutput } from './stdio-handles.js';
+import { InputReader, OutputWriter } from './stdio-ring.js';
 import { classifyTrap } from './trap.js';
 
 /** What the keep's main thread sends to start the workload. */
@@ -17,7 +21,12 @@ export interface WorkerRun {
   readonly args: readonly string[];
   readonly env: readonly string[];
   readonly preopens: readonly { host: string; guest: string }[];
-  readonly files: readonly ('stdin' | 'stdout' | 'stderr' | 'null')[];
+  readonly files: readonly FdKind[];
+  /** The stdio rings (stdio-ring.ts): the workload's output to the main thread, its input from it. */
+  readonly output: SharedArrayBuffer;
+  readonly input: SharedArrayBuffer;
+  /** The streams that are terminals on the client's side. */
+  readonly ttys: readonly StdioStream[];
   readonly maxOutputBytes: number;
   /** Files of the workload's package: an in-memory filesystem preopened as `/`. */
   readonly packageFiles: readonly { path: string; data: Uint8Array }[];
@@ -31,27 +40,31 @@ export type WorkerResult =
   | { type: 'trap'; trap: string; func?: string }
   | { type: 'error'; code: string; message: string };
 
-function stdioHandle(
-  kind: WorkerRun['files'][number],
-  budget: OutputBudget | undefined,
-  limit: number,
-): { handle: FileHandle; read: boolean; write: boolean } {
+/** The workload's standard streams: the rings' ends in this thread. */
+interface Stdio {
+  readonly output: OutputWriter;
+  readonly input: InputReader;
+  readonly ttys: readonly StdioStream[];
+  readonly budget: OutputBudget | undefined;
+  readonly limit: number;
+}
+
+function stdioHandle(kind: FdKind, io: Stdio): { handle: FileHandle; read: boolean; write: boolean } {
   switch (kind) {
     case 'null':
       return { handle: new NullFile(), read: true, write: true };
     case 'stdin':
-      return { handle: new HostFile(0, true), read: true, write: false };
+      return { handle: new RingInput(io.input, io.ttys.includes('stdin')), read: true, write: false };
     case 'stdout':
     case 'stderr': {
-      const h = new HostFile(kind === 'stdout' ? 1 : 2, true);
-      return { handle: budget ? new CappedOutput(h, budget, limit) : h, read: false, write: true };
+      const h = new RingOutput(io.output, OutputStreamId[kind], io.ttys.includes(kind));
+      return { handle: io.budget ? new CappedOutput(h, io.budget, io.limit) : h, read: false, write: true };
     }
   }
 }
 
-function run(msg: WorkerRun, memfs: typeof import('../wasi/fs/memfs.js') | undefined): WorkerResult {
-  const budget = msg.maxOutputBytes > 0 ? { remaining: msg.maxOutputBytes } : undefined;
-  const files = msg.files.map((k) => stdioHandle(k, budget, msg.maxOutputBytes));
+function run(msg: WorkerRun, io: Stdio, memfs: typeof import('../wasi/fs/memfs.js') | undefined): WorkerResult {
+  const files = msg.files.map((k) => stdioHandle(k, io));
   const preopens: { guestPath: string; dir: import('../wasi/fs/types.js').DirHandle }[] = [];
   for (const p of msg.preopens) {
     try {
@@ -97,11 +110,24 @@ export function workerMain(): void {
   // Tell the main thread we are up: it waits for this before it changes engine flags.
   parentPort!.postMessage({ type: 'ready' });
   parentPort!.once('message', (msg: WorkerRun) => {
+    const io: Stdio = {
+      output: new OutputWriter(msg.output),
+      input: new InputReader(msg.input),
+      ttys: msg.ttys,
+      budget: msg.maxOutputBytes > 0 ? { remaining: msg.maxOutputBytes } : undefined,
+      limit: msg.maxOutputBytes,
+    };
     // The in-memory filesystem is loaded only for a package that has files (most have none).
     const memfs = msg.packageFiles.length > 0 ? import('../wasi/fs/memfs.js') : Promise.resolve(undefined);
+    const report = (result: WorkerResult): void => {
+      // Everything the workload wrote is in the ring: the main thread drains it, then reports.
+      io.output.close();
+      io.input.close();
+      parentPort!.postMessage(result);
+    };
     void memfs.then(
-      (m) => parentPort!.postMessage(run(msg, m)),
-      (err: unknown) => parentPort!.postMessage({ type: 'error', code: 'ERR_INTERNAL', message: `cannot load the in-memory filesystem: ${(err as Error).message}` } satisfies WorkerResult),
+      (m) => report(run(msg, io, m)),
+      (err: unknown) => report({ type: 'error', code: 'ERR_INTERNAL', message: `cannot load the in-memory filesystem: ${(err as Error).message}` }),
     );
   });
 }

@@ -31,9 +31,6 @@ export interface WasiContext {
   readonly sleep: (ns: bigint) => void;
 }
 
-/** A table of syscall implementations, by spec name. Each returns an errno. */
-export type SyscallTable = Record<string, (...args: never[]) => number>;
-
 /** Thrown by `proc_exit` to unwind the guest; never converted to an errno. */
 export class WasiExit extends Error {
   override readonly name = 'WasiExit';

@@ -12,9 +12,9 @@ import {
   backendStatuses,
   createBackend,
   defaultStateDir,
-  isBackendName,
   selectBackend,
 } from '../../src/backend/index.js';
+import { isBackendName } from '../../src/protocol/names.js';
 import { FakeConfigfs } from './support/fake-configfs.js';
 import { cleanupTempDirs, tempDir } from './support/sim-state.js';
 

@@ -8,7 +8,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { verifyEvidence, type VerifyEvidenceOptions } from '../../src/attestation/verify.js';
 import { BackendError } from '../../src/backend/errors.js';
-import type { Backend, BackendName, Evidence, LaunchRecord } from '../../src/backend/types.js';
+import type { Backend, LaunchRecord } from '../../src/backend/types.js';
+import type { Evidence } from '../../src/protocol/evidence.js';
+import type { BackendName } from '../../src/protocol/names.js';
 
 /** How to verify a backend's evidence. */
 export interface FixtureVerifier {

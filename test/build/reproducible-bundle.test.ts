@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 import { KEEP_ENTRY_FILES, keepBundleDir, keepBundleFiles, measureBundle, runtimeMeasurement } from '../../src/runtime/measurement.js';
-import { loadReferenceValues } from '../../src/runtime/reference-values.js';
+import { loadReferenceValues } from '../../src/attestation/reference-values.js';
 import { REPO_ROOT } from '../support/vectors.js';
 
 const sha = (b: Uint8Array): string => createHash('sha384').update(b).digest('hex');

@@ -31,9 +31,12 @@ function recordingProxy(target: URL): Promise<Server> {
   });
 }
 
+/** Where these clients keep their keeps' keys (never the user's own folder). */
+let dataHome: string;
+
 function enarx(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const c = spawn(process.execPath, [ENARX, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn(process.execPath, [ENARX, ...args], { env: { ...process.env, XDG_DATA_HOME: dataHome, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     c.stdout.on('data', (d) => (stdout += d));
@@ -51,6 +54,7 @@ function allFiles(dir: string): string[] {
 
 before(async () => {
   state = tempDir('enarx-deploy-cli-');
+  dataHome = tempDir('enarx-data-home-');
   agent = await startAgent({ backend: 'sim', stateDir: state });
   proxy = await recordingProxy(new URL(agent.url));
   const addr = proxy.address() as { port: number };
@@ -101,15 +105,33 @@ test('a pinned sim root that is not the host platform\'s is refused before sendi
   assert.equal(Buffer.concat(traffic).includes('PUT /v1/keeps'), false);
 });
 
-test('a bad token is refused, and keep ls/kill work for the right tenant', async () => {
+test('a bad token is refused; keep ls and logs work for the right tenant, logs only with the kept keys', async () => {
   const bad = await enarx(['deploy', '--host', agent.url, '--token', 'nope', '--allow-sim', pkgDir]);
   assert.match(bad.stderr, /\[ERR_UNAUTHORIZED\]/);
   const ls = await enarx(['keep', 'ls', '--json', '--host', agent.url], { ENARX_TOKEN: TOKENS.alice });
   assert.equal(ls.status, 0, ls.stderr);
   const keeps = (JSON.parse(ls.stdout) as { keeps: { id: string; state: string }[] }).keeps;
-  assert.ok(keeps.some((k) => k.state === 'exited'));
+  const ended = keeps.find((k) => k.state === 'ended');
+  assert.ok(ended);
   const bobs = await enarx(['keep', 'ls', '--json', '--host', agent.url], { ENARX_TOKEN: TOKENS.bob });
   assert.deepEqual(JSON.parse(bobs.stdout), { keeps: [] });
-  const logs = await enarx(['keep', 'logs', keeps.find((k) => k.state === 'exited')!.id, '--host', agent.url], { ENARX_TOKEN: TOKENS.alice });
-  assert.match(logs.stdout, /hello from the package/);
+  // The deploying client kept the keep's output keys (0600): it can read what the host holds.
+  const keyFile = join(dataHome, 'enarx', 'keep-keys', `${ended.id}.json`);
+  assert.equal(statSync(keyFile).mode & 0o777, 0o600);
+  const logs = await enarx(['keep', 'logs', ended.id, '--host', agent.url], { ENARX_TOKEN: TOKENS.alice });
+  assert.equal(logs.status, 0, logs.stderr);
+  assert.equal(logs.stdout, 'hello from the package\n');
+  const json = await enarx(['keep', 'logs', ended.id, '--json', '--host', agent.url], { ENARX_TOKEN: TOKENS.alice });
+  const lines = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.deepEqual(lines.at(-1), { type: 'outcome', outcome: { type: 'exit', code: 0 } });
+  assert.equal(Buffer.from(lines.find((l) => l['type'] === 'output')?.['data'] as string, 'base64').toString(), 'hello from the package\n');
+  // Another client (no keys) sees what the host knows, is told why it sees no more, and fails.
+  const stranger = await enarx(['keep', 'logs', ended.id, '--host', agent.url], { ENARX_TOKEN: TOKENS.alice, XDG_DATA_HOME: tempDir('enarx-other-home-') });
+  assert.equal(stranger.status, 1);
+  assert.equal(stranger.stdout, '');
+  assert.match(stranger.stderr, /\d+ sealed records \(\d+ bytes\) held by the host/);
+  assert.match(stranger.stderr, /sealed to the client that deployed it.*\[ERR_NO_KEYS\]/);
+  // --forget-keys keeps none.
+  const forgetful = await enarx(['deploy', '--host', agent.url, '--token', TOKENS.alice, '--allow-sim', '--forget-keys', pkgDir, '/data/public.txt'], { XDG_DATA_HOME: tempDir('enarx-forget-') });
+  assert.equal(forgetful.status, 0, forgetful.stderr);
 });

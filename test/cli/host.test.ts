@@ -63,7 +63,7 @@ test('first start creates tenant default and prints its token once; SIGTERM kill
     await fetch(`${first.url}/v1/keeps`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ nonce: nonceHex() }) }),
     201,
   );
-  await okJson(await fetch(`${first.url}/v1/keeps/${k.id}/package`, { method: 'PUT', headers: auth, body: await sealFor(k, workload('loop.wasm')) }), 202);
+  await okJson(await fetch(`${first.url}/v1/keeps/${k.id}/package`, { method: 'PUT', headers: auth, body: (await sealFor(k, workload('loop.wasm'))).body }), 202);
   assert.equal(await first.stop(), 0);
 
   const second = await serve(['--state', state, '--backend', 'nil']);

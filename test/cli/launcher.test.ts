@@ -63,3 +63,12 @@ test('the launcher works through a symlink, as npm installs it (node_modules/.bi
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('enarx run with stdin closed by the caller (<&-): the launcher goes on, the workload reads an empty stdin', { skip }, () => {
+  const cat = join(REPO_ROOT, 'test', 'workloads', 'bin', 'cat.wasm');
+  const r = spawnSync('sh', ['-c', 'exec "$0" run "$1" <&-', LAUNCHER, cat], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, '');
+  const piped = spawnSync(LAUNCHER, ['run', cat], { encoding: 'utf8', input: 'through the launcher\n' });
+  assert.equal(piped.stdout, 'through the launcher\n');
+});

@@ -16,16 +16,17 @@ interface Result {
   stderr: string;
 }
 
-function enarx(args: string[], opts: { env?: NodeJS.ProcessEnv; stdin?: string } = {}): Promise<Result> {
+/** Runs the CLI; `stdin`: its input (default empty), or `closed` for none at all. */
+function enarx(args: string[], opts: { env?: NodeJS.ProcessEnv; stdin?: string | 'closed' } = {}): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [ENARX, ...args], { env: opts.env ?? process.env });
+    const child = spawn(process.execPath, [ENARX, ...args], { env: opts.env ?? process.env, stdio: [opts.stdin === 'closed' ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
     child.on('error', reject);
     child.on('close', (status) => resolve({ status, stdout, stderr }));
-    child.stdin.end(opts.stdin ?? '');
+    child.stdin?.end(opts.stdin ?? '');
   });
 }
 
@@ -122,4 +123,22 @@ test('an attested keep whose measurement is not accepted never gets the workload
   assert.equal((await enarx(['run', '--backend', 'sim', m])).status, 7);
   const bad = write('bad-values.json', '{"version":2}');
   assert.match((await enarx(['run', '--backend', 'sim', '--reference-values', bad, m])).stderr, /\[ERR_REFERENCE_VALUES\]/);
+});
+
+test('with no attested backend usable, run says why each is unavailable instead of advising --insecure-nil', async () => {
+  const hello = join(REPO_ROOT, 'test', 'workloads', 'bin', 'hello.wasm');
+  const r = await enarx(['run', hello], { env: { ...process.env, ENARX_STATE_DIR: '/etc/passwd/x' } });
+  assert.equal(r.status, 1);
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr, /no attested backend is available here \(.*sim: cannot create the state directory \/etc\/passwd\/x\/sim: ENOTDIR/);
+  assert.match(r.stderr, /--backend nil/);
+  assert.doesNotMatch(r.stderr, /insecure-nil/);
+  assert.match(r.stderr, /\[ERR_BACKEND_UNAVAILABLE\]/);
+});
+
+test('stdin closed by the caller is an empty stdin for the workload', async () => {
+  const cat = join(REPO_ROOT, 'test', 'workloads', 'bin', 'cat.wasm');
+  const r = await enarx(['run', cat], { stdin: 'closed' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, '');
 });

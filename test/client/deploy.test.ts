@@ -3,54 +3,44 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { loadReferenceValues } from '../../src/attestation/reference-values.js';
 import { deploy } from '../../src/client/deploy.js';
-import type { HostApi } from '../../src/client/host-api.js';
-import { openEmbeddedHost } from '../../src/client/embedded-host.js';
-import type { EmbeddedHost } from '../../src/client/embedded-host.js';
+import { DeployError } from '../../src/client/errors.js';
 import type { KeepTrustPolicy } from '../../src/client/verify-keep.js';
 import type { Package } from '../../src/crypto/package.js';
-import { loadReferenceValues } from '../../src/runtime/reference-values.js';
+import { openEmbeddedHost } from '../../src/host/embedded.js';
+import type { EmbeddedHost } from '../../src/host/embedded.js';
+import type { HostApi } from '../../src/protocol/host-api.js';
 import { REPO_ROOT } from '../support/vectors.js';
 
 let stateDir: string;
 let host: EmbeddedHost;
 let trust: KeepTrustPolicy;
-let simRoots: readonly Uint8Array[] = [];
 
 const cat = readFileSync(join(REPO_ROOT, 'test', 'workloads', 'bin', 'cat.wasm'));
-const pkg = (files: Package['files'], args: string[]): Package => ({ wasm: cat, files, args: ['cat', ...args], env: {}, fds: ['stdin', 'stdout', 'stderr'] });
+const pkg = (files: Package['files'], args: string[]): Package => ({ wasm: cat, files, args: ['cat', ...args], env: {}, fds: ['stdin', 'stdout', 'stderr'], ttys: [] });
 
-/** The local host, remembering the sim root it presents (the local client trusts its own platform). */
+/** The local host, with the package upload passed through `tamper`. */
 function api(tamper?: (sealed: AsyncIterable<Uint8Array>) => AsyncIterable<Uint8Array>): HostApi {
-  return {
-    createKeep: async (r) => {
-      const k = await host.createKeep(r);
-      simRoots = k.evidence.trustRoots ?? [];
-      return k;
-    },
-    deliverPackage: (id, s) => host.deliverPackage(id, tamper ? tamper(s) : s),
-    events: (id) => host.events(id),
-    killKeep: (id) => host.killKeep(id),
-  };
+  return { ...host, deliverPackage: (id, s) => host.deliverPackage(id, tamper ? tamper(s) : s) };
+}
+
+async function* chunks(...parts: string[]): AsyncGenerator<Uint8Array> {
+  for (const p of parts) yield Buffer.from(p);
 }
 
 before(async () => {
   stateDir = mkdtempSync(join(tmpdir(), 'enarx-deploy-'));
-  host = await openEmbeddedHost({ stdio: 'pipe', backendStateDir: stateDir });
-  trust = {
-    allowSim: true,
-    get simRoots() {
-      return simRoots;
-    },
-    referenceValues: await loadReferenceValues(),
-  };
+  host = await openEmbeddedHost({ backendStateDir: stateDir });
+  // The local client trusts the root its own sim platform presents.
+  trust = { sim: 'presented', referenceValues: await loadReferenceValues() };
 });
 after(async () => {
   await host.close();
   rmSync(stateDir, { recursive: true, force: true });
 });
 
-test('a package deployed to a sim keep runs there: files from memory, output streamed back', async () => {
+test('a package deployed to a sim keep runs there: files from memory, output streamed back sealed', async () => {
   const out: Buffer[] = [];
   const r = await deploy(api(), pkg([{ path: 'secret.txt', data: Buffer.from('canary-7f3a') }], ['/secret.txt']), {
     trust,
@@ -62,7 +52,14 @@ test('a package deployed to a sim keep runs there: files from memory, output str
   assert.equal(r.accepted.appraisal?.tee, 'sim');
 });
 
-test('a tampered ciphertext is refused by the keep with a clear error', async () => {
+test('stdin is sealed to the keep: the workload reads it, and the host forwards records only', async () => {
+  const out: Buffer[] = [];
+  const r = await deploy(api(), pkg([], []), { trust, backend: 'sim', input: chunks('line one\n', 'line two\n'), onOutput: (_, d) => out.push(Buffer.from(d)) });
+  assert.deepEqual(r.outcome, { type: 'exit', code: 0 });
+  assert.equal(Buffer.concat(out).toString(), 'line one\nline two\n');
+});
+
+test('a tampered package is refused by the keep, which says so in plain text: the deploy fails', async () => {
   const flip = async function* (s: AsyncIterable<Uint8Array>) {
     let n = 0;
     for await (const p of s) {
@@ -71,9 +68,7 @@ test('a tampered ciphertext is refused by the keep with a clear error', async ()
       yield b;
     }
   };
-  const r = await deploy(api(flip), pkg([], []), { trust, backend: 'sim' });
-  assert.equal(r.outcome.type, 'error');
-  assert.equal(r.outcome.type === 'error' && r.outcome.code, 'ERR_PACKAGE_SEAL');
+  await assert.rejects(deploy(api(flip), pkg([], []), { trust, backend: 'sim' }), (e: unknown) => e instanceof DeployError && e.code === 'ERR_KEEP_FAILED' && e.hostCode === 'ERR_PACKAGE_SEAL');
 });
 
 test('a package sealed for keep A cannot be opened by keep B', async () => {
@@ -90,8 +85,7 @@ test('a package sealed for keep A cannot be opened by keep B', async () => {
     for await (const _ of s) void _;
     yield* sealedForA;
   };
-  const r = await deploy(api(replay), pkg([], []), { trust, backend: 'sim' });
-  assert.equal(r.outcome.type === 'error' && r.outcome.code, 'ERR_PACKAGE_SEAL');
+  await assert.rejects(deploy(api(replay), pkg([], []), { trust, backend: 'sim' }), (e: unknown) => e instanceof DeployError && e.hostCode === 'ERR_PACKAGE_SEAL');
   sealedForA = [];
 });
 
@@ -101,6 +95,15 @@ test('a keep whose measurement is not accepted is killed and gets nothing', asyn
     delivered = true;
     yield* s;
   };
-  await assert.rejects(deploy(api(watch), pkg([], []), { trust: { ...trust, simRoots, referenceValues: [] }, backend: 'sim' }), { code: 'ERR_MEASUREMENT' });
+  await assert.rejects(deploy(api(watch), pkg([], []), { trust: { ...trust, referenceValues: [] }, backend: 'sim' }), { code: 'ERR_MEASUREMENT' });
   assert.equal(delivered, false);
+  // A measurement given by itself is the only one accepted: not the keep's, so nothing is sent.
+  await assert.rejects(deploy(api(watch), pkg([], []), { trust: { ...trust, referenceValues: [], measurements: ['ab'.repeat(48)] }, backend: 'sim' }), { code: 'ERR_MEASUREMENT' });
+  assert.equal(delivered, false);
+});
+
+test('the trust policy may still be in the making when the deploy starts; it is read, never changed', async () => {
+  const policy = Object.freeze({ ...trust });
+  const r = await deploy(api(), pkg([], []), { trust: new Promise((r) => setTimeout(() => r(policy), 20)), backend: 'sim', input: chunks() });
+  assert.deepEqual(r.outcome, { type: 'exit', code: 0 });
 });

@@ -12,7 +12,7 @@ import type { Backend } from '../../src/backend/index.js';
 import { KnownCertificates } from '../../src/client/known-certificates.js';
 import { verifyKeep } from '../../src/client/verify-keep.js';
 import { DEFAULT_SUITE } from '../../src/crypto/suites.js';
-import type { ReferenceValue } from '../../src/runtime/reference-values.js';
+import type { ReferenceValue } from '../../src/attestation/reference-values.js';
 
 let stateDir: string;
 let sim: Backend;
@@ -71,13 +71,13 @@ test('a client with known certificates decides exactly as one without', async ()
   const { certs, trustRoots } = await sim.certificates!();
   await known.learn([...certs, ...(trustRoots ?? [])]);
   const c = await claim();
-  const base = { allowSim: true, simRoots: c.evidence.trustRoots ?? [], referenceValues: [reference] };
+  const base = { sim: { roots: c.evidence.trustRoots ?? [] }, referenceValues: [reference] };
   const plain = await verifyKeep(c, base);
-  const warm = await verifyKeep(c, { ...base, known });
+  const warm = await verifyKeep(c, base, known);
   assert.deepEqual(warm.appraisal, plain.appraisal);
   // Refusals stay refusals: a tampered report, and a root the client does not trust.
   const report = new Uint8Array(c.evidence.report);
   report[0x90]! ^= 1;
-  await assert.rejects(verifyKeep({ ...c, evidence: { ...c.evidence, report } }, { ...base, known }), (e: unknown) => e instanceof AttestationError && e.code === 'ERR_SNP_SIGNATURE');
-  await assert.rejects(verifyKeep(c, { ...base, simRoots: [], known }), (e: unknown) => e instanceof AttestationError && e.code === 'ERR_CHAIN');
+  await assert.rejects(verifyKeep({ ...c, evidence: { ...c.evidence, report } }, base, known), (e: unknown) => e instanceof AttestationError && e.code === 'ERR_SNP_SIGNATURE');
+  await assert.rejects(verifyKeep(c, { ...base, sim: { roots: [] } }, known), (e: unknown) => e instanceof AttestationError && e.code === 'ERR_CHAIN');
 });

@@ -7,11 +7,12 @@ import { after, before, test } from 'node:test';
 import { keepReportData } from '../../src/attestation/binding.js';
 import { AttestationError } from '../../src/attestation/errors.js';
 import { createBackend } from '../../src/backend/index.js';
-import type { Backend, Evidence } from '../../src/backend/index.js';
+import type { Backend } from '../../src/backend/index.js';
+import type { Evidence } from '../../src/protocol/evidence.js';
 import { verifyKeep } from '../../src/client/verify-keep.js';
 import type { KeepTrustPolicy } from '../../src/client/verify-keep.js';
 import { DEFAULT_SUITE } from '../../src/crypto/suites.js';
-import type { ReferenceValue } from '../../src/runtime/reference-values.js';
+import type { ReferenceValue } from '../../src/attestation/reference-values.js';
 import { SKIP_NO_VECTORS, readVector } from '../support/vectors.js';
 
 let stateDir: string;
@@ -33,7 +34,7 @@ async function keepClaim(opts: { launched?: Uint8Array } = {}) {
 }
 
 function policy(evidence: Evidence, extra: Partial<KeepTrustPolicy> = {}): KeepTrustPolicy {
-  return { allowSim: true, simRoots: evidence.trustRoots ?? [], referenceValues: [reference], ...extra };
+  return { sim: { roots: evidence.trustRoots ?? [] }, referenceValues: [reference], ...extra };
 }
 
 async function code(p: Promise<unknown>): Promise<string> {
@@ -56,8 +57,12 @@ test('a sim keep with a listed measurement, this nonce and this key is accepted 
 
 test('sim evidence is refused unless the client opts in, and its root must be trusted', async () => {
   const claim = await keepClaim();
-  assert.equal(await code(verifyKeep(claim, policy(claim.evidence, { allowSim: false }))), 'ERR_POLICY');
-  assert.equal(await code(verifyKeep(claim, policy(claim.evidence, { simRoots: [] }))), 'ERR_CHAIN');
+  const { sim: _, ...refusing } = policy(claim.evidence);
+  assert.equal(await code(verifyKeep(claim, refusing)), 'ERR_POLICY');
+  assert.equal(await code(verifyKeep(claim, policy(claim.evidence, { sim: { roots: [] } }))), 'ERR_CHAIN');
+  // `presented`: whichever root the evidence carries (the host's word: pin one to detect a swap).
+  assert.equal(await code(verifyKeep(claim, policy(claim.evidence, { sim: 'presented' }))), 'accepted');
+  assert.equal(await code(verifyKeep({ ...claim, evidence: { ...claim.evidence, trustRoots: [] } }, policy(claim.evidence, { sim: 'presented' }))), 'ERR_CHAIN');
 });
 
 test('a nil keep is refused unless --insecure-nil', async () => {

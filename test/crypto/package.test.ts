@@ -10,6 +10,7 @@ const pkg: Package = {
   args: ['app.wasm', '--flag'],
   env: { B: '2', A: '1' },
   fds: ['stdin', 'stdout', 'stderr'],
+  ttys: [],
 };
 
 test('packages round-trip and encode deterministically', () => {

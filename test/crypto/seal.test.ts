@@ -15,14 +15,14 @@ async function keepKey(suite: SuiteRow = DEFAULT_SUITE) {
 
 async function sealed(publicKey: Uint8Array, plaintext: Uint8Array, keepId = 'keep-a', evidence = new Uint8Array(32).fill(1), suite: SuiteRow = DEFAULT_SUITE): Promise<Buffer> {
   const parts: Uint8Array[] = [];
-  for await (const p of sealPackage(suite, publicKey, keepId, evidence, plaintext)) parts.push(p);
+  for await (const p of (await sealPackage(suite, publicKey, keepId, evidence, plaintext)).chunks) parts.push(p);
   return Buffer.concat(parts);
 }
 
 async function open(key: Awaited<ReturnType<typeof keepKey>>['key'], wire: Uint8Array, keepId = 'keep-a', evidence = new Uint8Array(32).fill(1), slice = 4096): Promise<Uint8Array> {
   const o = new PackageOpener(key, keepId, evidence, 1 << 30);
   for (let i = 0; i < wire.length; i += slice) await o.push(wire.subarray(i, i + slice));
-  return o.finish();
+  return (await o.finish()).plaintext;
 }
 
 async function code(p: Promise<unknown>): Promise<string> {
@@ -102,6 +102,21 @@ test('sealing a package given as pieces opens to their concatenation', async () 
   const { key, publicKey } = await keepKey();
   const parts = [randomBytes(10), randomBytes(CHUNK_SIZE + 3), new Uint8Array(0), randomBytes(2 * CHUNK_SIZE - 13), randomBytes(1)];
   const wire: Uint8Array[] = [];
-  for await (const p of sealPackage(DEFAULT_SUITE, publicKey, 'keep-a', new Uint8Array(32).fill(1), parts)) wire.push(p);
+  for await (const p of (await sealPackage(DEFAULT_SUITE, publicKey, 'keep-a', new Uint8Array(32).fill(1), parts)).chunks) wire.push(p);
   assert.deepEqual(Buffer.from(await open(key, Buffer.concat(wire))), Buffer.concat(parts));
+});
+
+test('sender and keep derive the same session keys, different per direction and per package', async () => {
+  const { key, publicKey } = await keepKey();
+  const a = await sealPackage(DEFAULT_SUITE, publicKey, 'keep-a', new Uint8Array(32).fill(1), randomBytes(100));
+  const wire: Uint8Array[] = [];
+  for await (const p of a.chunks) wire.push(p);
+  const o = new PackageOpener(key, 'keep-a', new Uint8Array(32).fill(1), 1 << 30);
+  await o.push(Buffer.concat(wire));
+  const { keys } = await o.finish();
+  assert.deepEqual(keys, a.keys);
+  assert.notDeepEqual(Buffer.from(keys.output.key), Buffer.from(keys.input.key));
+  assert.notDeepEqual(Buffer.from(keys.output.iv), Buffer.from(keys.input.iv));
+  const b = await sealPackage(DEFAULT_SUITE, publicKey, 'keep-a', new Uint8Array(32).fill(1), randomBytes(100));
+  assert.notDeepEqual(Buffer.from(b.keys.output.key), Buffer.from(a.keys.output.key));
 });

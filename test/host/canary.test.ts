@@ -1,13 +1,14 @@
 /**
  * The agent stores and logs ids, states, sizes and codes only: a canary in a package body (in
- * the clear, as a hostile or careless client might send it) and a canary a workload prints
- * appear nowhere under the state folder nor in the log.
+ * the clear, as a hostile or careless client might send it) appears nowhere under the state
+ * folder nor in the log; a canary a workload prints never reaches the host in any form: not in
+ * what it stores, logs or relays (only the client, with the session's keys, reads it).
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, test } from 'node:test';
 import type { CreatedJson } from './support.js';
-import { cleanup, filesUnder, nonceHex, okJson, readSse, sealFor, startAgent, streamText, tempDir, workload } from './support.js';
+import { cleanup, decodeSse, filesUnder, nonceHex, okJson, openStream, readSse, sealFor, startAgent, tempDir, workload } from './support.js';
 
 after(cleanup);
 
@@ -25,11 +26,18 @@ test('canaries in a package and in workload output are neither stored nor logged
     assert.ok(res.status === 202 || res.status === 409, String(res.status));
     await agent.host.waitForExit('alice', a.id);
 
-    // 2. A workload that prints the canary (its argument): the host relays it, and only that.
+    // 2. A workload that prints the canary (its argument): the host relays it sealed, unreadable.
     const b = await okJson<CreatedJson>(await agent.api('alice', 'POST', '/v1/keeps', { json: { nonce: nonceHex() } }), 201);
-    await okJson(await agent.api('alice', 'PUT', `/v1/keeps/${b.id}/package`, { body: await sealFor(b, workload('args_env.wasm'), ['args_env.wasm', outputCanary]) }), 202);
-    const events = await readSse(await agent.api('alice', 'GET', `/v1/keeps/${b.id}/events`));
-    assert.ok(streamText(events, 'stdout').includes(outputCanary), 'the client receives its output');
+    const sealed = await sealFor(b, workload('args_env.wasm'), ['args_env.wasm', outputCanary]);
+    await okJson(await agent.api('alice', 'PUT', `/v1/keeps/${b.id}/package`, { body: sealed.body }), 202);
+    const res2 = await agent.api('alice', 'GET', `/v1/keeps/${b.id}/events`);
+    const wire = await res2.clone().text();
+    const events = await readSse(res2);
+    for (const form of [outputCanary, Buffer.from(outputCanary).toString('base64'), Buffer.from(outputCanary).toString('hex')]) {
+      assert.equal(wire.includes(form), false, 'the canary crossed the host');
+    }
+    for (const e of events) assert.equal(Buffer.from(e.data, 'base64').includes(outputCanary), false);
+    assert.ok((await openStream(decodeSse(events), sealed.keys)).stdout.includes(outputCanary), 'the client receives its output');
 
     const scan = (): void => {
       const files = filesUnder(state);

@@ -1,11 +1,16 @@
 /**
  * The host agent's HTTP API end to end on 127.0.0.1 with the `nil` backend: real keep
- * processes, real HTTP, an in-memory database.
+ * processes, real HTTP, an in-memory database. The agent carries sealed records only: the tests
+ * open them with the session's keys, as the deploying client does.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, test } from 'node:test';
+import { HttpHost } from '../../src/client/http-host.js';
+import { sealInput } from '../../src/client/session.js';
+import { SEALED_INPUT_MEDIA_TYPE } from '../../src/protocol/http.js';
 import type { Agent, CreatedJson } from './support.js';
-import { assertError, cleanup, eventually, nonceHex, okJson, processRuns, readSse, sealFor, startAgent, streamText, workload } from './support.js';
+import { TOKENS, assertError, cleanup, decodeSse, eventually, nonceHex, okJson, openStream, processRuns, readSse, sealFor, startAgent, workload } from './support.js';
 
 let agent: Agent;
 
@@ -50,35 +55,56 @@ test('x-wing keeps have an X-Wing public key (1216 bytes)', async () => {
   await okJson(await agent.api('alice', 'DELETE', `/v1/keeps/${k.id}`));
 });
 
-test('a full deploy: sealed hello.wasm runs, its output and exit stream back over SSE', async () => {
+test('a full deploy: sealed hello.wasm runs, its sealed output and outcome stream back over SSE', async () => {
   const k = await create();
-  const sealed = await sealFor(k, workload('hello.wasm'));
+  const { body, keys } = await sealFor(k, workload('hello.wasm'));
   const put = await okJson(
-    await agent.api('alice', 'PUT', `/v1/keeps/${k.id}/package`, { body: sealed, headers: { 'content-type': 'application/vnd.enarx.sealed-package' } }),
+    await agent.api('alice', 'PUT', `/v1/keeps/${k.id}/package`, { body, headers: { 'content-type': 'application/vnd.enarx.sealed-package' } }),
     202,
   );
   assert.equal(put['id'], k.id);
   const events = await readSse(await agent.api('alice', 'GET', `/v1/keeps/${k.id}/events`));
-  assert.equal(streamText(events, 'stdout'), 'Hello, world!\n');
-  const exit = events.find((e) => e.event === 'exit');
-  assert.deepEqual(JSON.parse(exit?.data ?? 'null'), { code: 0 });
-  assert.deepEqual(JSON.parse(events.at(-1)?.data ?? 'null'), { state: 'exited' });
+  // The host sees records, states and nothing else; the client opens the records.
+  assert.deepEqual([...new Set(events.map((e) => e.event))].sort(), ['record', 'state']);
+  assert.ok(!events.some((e) => Buffer.from(e.data, 'base64').includes('Hello')), 'no plaintext on the wire');
+  const opened = await openStream(decodeSse(events), keys);
+  assert.equal(opened.stdout, 'Hello, world!\n');
+  assert.deepEqual(opened.outcome, { type: 'exit', code: 0 });
   assert.deepEqual(
     events.filter((e) => e.event === 'state').map((e) => JSON.parse(e.data).state),
-    ['attested', 'running', 'exited'],
+    ['attested', 'running', 'ended'],
   );
   // Every event with a sequence number has a larger one than the last.
   const ids = events.filter((e) => e.id !== undefined).map((e) => Number(e.id));
   assert.deepEqual(ids, [...ids].sort((a, b) => a - b));
   const info = await okJson(await agent.api('alice', 'GET', `/v1/keeps/${k.id}`));
-  assert.equal(info['state'], 'exited');
-  assert.equal(info['exitCode'], 0);
-  assert.equal(info['packageBytes'], sealed.length);
-  // Resuming after the stdout event replays only what followed it.
-  const stdoutId = events.find((e) => e.event === 'stdout')?.id;
-  const rest = await readSse(await agent.api('alice', 'GET', `/v1/keeps/${k.id}/events`, { headers: { 'last-event-id': stdoutId ?? '' } }));
-  assert.equal(streamText(rest, 'stdout'), '');
-  assert.deepEqual(rest.map((e) => e.event), ['exit', 'state']);
+  assert.equal(info['state'], 'ended');
+  assert.equal(info['exitCode'], undefined, 'the host does not know how the workload ended');
+  assert.equal(info['packageBytes'], body.length);
+  const records = events.filter((e) => e.event === 'record');
+  assert.deepEqual(info['output'], { records: records.length, bytes: records.reduce((n, e) => n + Buffer.from(e.data, 'base64').length, 0) });
+  // Resuming after the first record replays only what followed it.
+  const first = records[0]!.id!;
+  const rest = await readSse(await agent.api('alice', 'GET', `/v1/keeps/${k.id}/events`, { headers: { 'last-event-id': first } }));
+  assert.ok(rest.every((e) => e.id === undefined || Number(e.id) > Number(first)));
+  assert.deepEqual(rest.map((e) => e.event), [...Array(records.length - 1).fill('record'), 'state']);
+});
+
+test('stdin: sealed input records reach the workload; anything else is refused', async () => {
+  const k = await create();
+  const { body, keys } = await sealFor(k, workload('cat.wasm'), ['cat'], true);
+  await okJson(await agent.api('alice', 'PUT', `/v1/keeps/${k.id}/package`, { body }), 202);
+  // Not records: 400, and the keep does not get it.
+  await assertError(await agent.api('alice', 'PUT', `/v1/keeps/${k.id}/input`, { body: Buffer.from('plain text'), headers: { 'content-type': SEALED_INPUT_MEDIA_TYPE } }), 400, 'ERR_BAD_REQUEST');
+  const host = new HttpHost(agent.url, TOKENS.alice);
+  async function* lines(): AsyncGenerator<Uint8Array> {
+    yield Buffer.from('sealed ');
+    yield Buffer.from('input\n');
+  }
+  await host.sendInput(k.id, sealInput(keys.input, lines()));
+  const opened = await openStream(host.events(k.id), keys);
+  assert.equal(opened.stdout, 'sealed input\n');
+  assert.deepEqual(opened.outcome, { type: 'exit', code: 0 });
 });
 
 test('the package: delivered once only (409), bytes flow to the keep and a malformed one fails it', async () => {
@@ -97,18 +123,52 @@ test('the package: delivered once only (409), bytes flow to the keep and a malfo
   await assertError(await agent.api('alice', 'PUT', `/v1/keeps/${k.id}/package`, { body: Buffer.from('again') }), 409, 'ERR_CONFLICT');
 });
 
-test('output beyond the per-stream ring is dropped oldest first and reported to late readers', async () => {
+/** The first `n` bytes output.wasm writes. */
+function outputPattern(n: number): Buffer {
+  const letters = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01';
+  const lines: string[] = [];
+  for (let i = 0; lines.length * 64 < n; i++) lines.push(`${String(i).padStart(8, '0')} ${Array.from({ length: 54 }, (_, j) => letters[(i + j) % 54]).join('')}\n`);
+  return Buffer.from(lines.join('')).subarray(0, n);
+}
+
+test('with no one following, records beyond the retention are dropped oldest first, and late readers are told', async () => {
   const k = await create();
-  // 3 MiB of stdout with a 1 MiB ring (startAgent's default).
-  const sealed = await sealFor(k, workload('output.wasm'), ['output.wasm', '3145728']);
-  await okJson(await agent.api('alice', 'PUT', `/v1/keeps/${k.id}/package`, { body: sealed }), 202);
+  // 3 MiB of stdout, 1 MiB retained (startAgent's default); nobody reads while it runs.
+  const { body, keys } = await sealFor(k, workload('output.wasm'), ['output.wasm', '3145728']);
+  await okJson(await agent.api('alice', 'PUT', `/v1/keeps/${k.id}/package`, { body }), 202);
   await agent.host.waitForExit('alice', k.id);
   const events = await readSse(await agent.api('alice', 'GET', `/v1/keeps/${k.id}/events`));
-  const dropped = events.filter((e) => e.event === 'dropped').map((e) => JSON.parse(e.data) as { stream: string; bytes: number });
-  const out = Buffer.concat(events.filter((e) => e.event === 'stdout').map((e) => Buffer.from(e.data, 'base64')));
-  assert.equal(out.length, 1024 * 1024);
-  assert.deepEqual(dropped, [{ stream: 'stdout', bytes: 3 * 1024 * 1024 - 1024 * 1024 }]);
-  assert.equal(JSON.parse(events.at(-1)?.data ?? '{}').state, 'exited');
+  const dropped = events.filter((e) => e.event === 'dropped').map((e) => JSON.parse(e.data) as { records: number; bytes: number });
+  assert.equal(dropped.length, 1);
+  assert.equal(events.find((e) => e.event !== 'state')?.event, 'dropped', 'said before the records that are left');
+  // A strict client (a deploy) refuses the gap; a lenient one (keep logs) reads the tail.
+  assert.equal((await openStream(decodeSse(events), keys)).error?.code, 'ERR_OUTPUT_DROPPED');
+  const tail = await openStream(decodeSse(events), keys, true);
+  assert.deepEqual(tail.outcome, { type: 'exit', code: 0 });
+  const all = outputPattern(3 * 1024 * 1024).toString();
+  assert.ok(tail.stdout.length > 512 * 1024 && all.endsWith(tail.stdout), `a tail of ${tail.stdout.length} bytes`);
+  const info = await okJson(await agent.api('alice', 'GET', `/v1/keeps/${k.id}`));
+  assert.equal(JSON.parse(events.at(-1)?.data ?? '{}').state, 'ended');
+  assert.ok((info['output'] as { bytes: number }).bytes > 3 * 1024 * 1024);
+});
+
+test('a client that follows its keep loses nothing: a slow one slows the keep, the host holds a bounded amount', async () => {
+  const k = await create();
+  const size = 4 * 1024 * 1024;
+  const { body, keys } = await sealFor(k, workload('output.wasm'), ['output.wasm', String(size)]);
+  const host = new HttpHost(agent.url, TOKENS.alice);
+  const events = host.events(k.id);
+  await okJson(await agent.api('alice', 'PUT', `/v1/keeps/${k.id}/package`, { body }), 202);
+  async function* slowly(): AsyncGenerator<import('../../src/protocol/http.js').KeepStreamEvent> {
+    for await (const e of events) {
+      // A reader slower than the workload: 8 ms a record.
+      if (e.type === 'record') await new Promise((r) => setTimeout(r, 8));
+      yield e;
+    }
+  }
+  const opened = await openStream(slowly(), keys);
+  assert.equal(opened.error, undefined, String(opened.error));
+  assert.equal(createHash('sha256').update(opened.stdout).digest('hex'), createHash('sha256').update(outputPattern(size)).digest('hex'));
 });
 
 test('list shows only this tenant’s keeps; another tenant’s keep is 404 for every verb', async () => {
@@ -169,9 +229,10 @@ test('malformed requests get 4xx with a code, and the agent still answers afterw
   );
   await assertError(await agent.api('alice', 'GET', '/v1/keeps/not-an-id!'), 404, 'ERR_NOT_FOUND');
   await assertError(await agent.api('alice', 'GET', '/v1/nothing'), 404, 'ERR_NOT_FOUND');
-  await assertError(await agent.api('alice', 'GET', '/v1/keeps/1/events', { headers: { 'last-event-id': 'x' } }), 400, 'ERR_BAD_REQUEST');
+  await assertError(await agent.api('alice', 'GET', '/v1/keeps/00000000-0000-0000-0000-000000000000/events', { headers: { 'last-event-id': 'x' } }), 400, 'ERR_BAD_REQUEST');
   const k = await create();
   await assertError(await agent.api('alice', 'PUT', `/v1/keeps/${k.id}/package`, { body: 'x', headers: { 'content-type': 'application/json' } }), 400, 'ERR_BAD_REQUEST');
+  await assertError(await agent.api('alice', 'PUT', `/v1/keeps/${k.id}/input`, { body: 'x', headers: { 'content-type': SEALED_INPUT_MEDIA_TYPE } }), 409, 'ERR_CONFLICT');
   // None of that touched the keep or the agent.
   assert.equal((await okJson(await agent.api('alice', 'GET', `/v1/keeps/${k.id}`)))['state'], 'attested');
   assert.equal((await okJson(await agent.api(undefined, 'GET', '/v1/health')))['ok'], true);
@@ -204,18 +265,20 @@ test('a package larger than the host accepts is 413 (declared: keep untouched)',
 
 test('DELETE kills a live keep (state killed); DELETE of an ended keep forgets it', async () => {
   const k = await create();
-  const sealed = await sealFor(k, workload('loop.wasm'));
-  await okJson(await agent.api('alice', 'PUT', `/v1/keeps/${k.id}/package`, { body: sealed }), 202);
+  const { body, keys } = await sealFor(k, workload('loop.wasm'));
+  await okJson(await agent.api('alice', 'PUT', `/v1/keeps/${k.id}/package`, { body }), 202);
   const pid = agent.host.getKeep('alice', k.id).pid;
   assert.ok(pid !== undefined);
   // Wait until it runs (it prints, then spins).
-  for await (const e of agent.host.events('alice', k.id)) if (e.type === 'stdout') break;
+  for await (const e of agent.host.events('alice', k.id)) if (e.type === 'record') break;
   // An event stream open while the keep is killed ends with the final state.
   const streaming = agent.api('alice', 'GET', `/v1/keeps/${k.id}/events`).then(readSse);
   const killed = await okJson(await agent.api('alice', 'DELETE', `/v1/keeps/${k.id}`));
   assert.equal(killed['state'], 'killed');
   const events = await streaming;
-  assert.equal(streamText(events, 'stdout'), 'looping\n');
+  const opened = await openStream(decodeSse(events), keys);
+  assert.equal(opened.stdout, 'looping\n');
+  assert.equal(opened.error?.code, 'ERR_KEEP_KILLED', 'killed, as the host says: not an exit, not truncation');
   assert.deepEqual(JSON.parse(events.at(-1)?.data ?? '{}'), { state: 'killed' });
   assert.equal((await okJson(await agent.api('alice', 'GET', `/v1/keeps/${k.id}`)))['state'], 'killed');
   assert.ok(await eventually(() => !processRuns(pid)), 'the keep process is gone');

@@ -12,7 +12,7 @@ import { findSuite } from '../../src/crypto/suites.js';
 import { keepBundleDir, runtimeMeasurement } from '../../src/runtime/measurement.js';
 import { cleanupTempDirs, simStateCopy } from '../backend/support/sim-state.js';
 import type { Agent, CreatedJson } from './support.js';
-import { cleanup, nonceHex, okJson, readSse, sealFor, startAgent, streamText, workload } from './support.js';
+import { cleanup, decodeSse, nonceHex, okJson, openStream, readSse, sealFor, startAgent, workload } from './support.js';
 
 let agent: Agent;
 
@@ -51,21 +51,23 @@ test('sim evidence verifies against the sim ARK, with the runtime measurement an
   await assert.rejects(verifyEvidence(report, { certs, trustRoots, reportData: other }), (e) => e instanceof AttestationError);
 
   // Sealed to that key, a workload runs.
-  const sealed = await sealFor(k, workload('hello.wasm'));
-  await okJson(await agent.api('alice', 'PUT', `/v1/keeps/${k.id}/package`, { body: sealed }), 202);
+  const { body, keys } = await sealFor(k, workload('hello.wasm'));
+  await okJson(await agent.api('alice', 'PUT', `/v1/keeps/${k.id}/package`, { body }), 202);
   const events = await readSse(await agent.api('alice', 'GET', `/v1/keeps/${k.id}/events`));
-  assert.equal(streamText(events, 'stdout'), 'Hello, world!\n');
-  assert.deepEqual(JSON.parse(events.at(-1)?.data ?? '{}'), { state: 'exited' });
+  const opened = await openStream(decodeSse(events), keys);
+  assert.equal(opened.stdout, 'Hello, world!\n');
+  assert.deepEqual(opened.outcome, { type: 'exit', code: 0 });
+  assert.deepEqual(JSON.parse(events.at(-1)?.data ?? '{}'), { state: 'ended' });
 });
 
 test('a package sealed for one keep is refused by another (the keep, not the host, decides)', async () => {
   const a = await okJson<CreatedJson>(await agent.api('alice', 'POST', '/v1/keeps', { json: { nonce: nonceHex() } }), 201);
   const b = await okJson<CreatedJson>(await agent.api('alice', 'POST', '/v1/keeps', { json: { nonce: nonceHex() } }), 201);
   const sealedForA = await sealFor(a, workload('hello.wasm'));
-  const res = await agent.api('alice', 'PUT', `/v1/keeps/${b.id}/package`, { body: sealedForA });
+  const res = await agent.api('alice', 'PUT', `/v1/keeps/${b.id}/package`, { body: sealedForA.body });
   assert.ok(res.status === 202 || res.status === 409, String(res.status));
   const info = await agent.host.waitForExit('alice', b.id);
   assert.equal(info.state, 'failed');
-  assert.match(info.error?.code ?? '', /^ERR_PACKAGE/);
+  assert.equal(info.error?.code, 'ERR_PACKAGE_SEAL');
   await okJson(await agent.api('alice', 'DELETE', `/v1/keeps/${a.id}`));
 });

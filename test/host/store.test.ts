@@ -4,7 +4,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { isHostError } from '../../src/host/errors.js';
+import { HostError } from '../../src/host/errors.js';
 import { processIdentity } from '../../src/host/proc.js';
 import { MemoryKeepStore } from '../../src/host/memory-store.js';
 import { SqliteKeepStore } from '../../src/host/sqlite-store.js';
@@ -57,7 +57,7 @@ for (const [name, open] of STORES) {
     assert.deepEqual(store.list('alice').map((r) => r.id), ['c', 'a', 'b']);
     assert.deepEqual(store.live().map((r) => r.id)[0], 'z');
     assert.equal(store.live().length, 4);
-    store.update('z', { state: 'exited', exitCode: 0 }, 3);
+    store.update('z', { state: 'ended', outputRecords: 2, outputBytes: 100 }, 3);
     assert.deepEqual(store.live().map((r) => r.tenant), ['alice', 'alice', 'alice']);
     assert.equal(store.delete('alice', 'z'), false, "not alice's");
     assert.equal(store.delete('bob', 'z'), true);
@@ -103,7 +103,7 @@ test('a state folder owned by another live agent is refused; a dead owner is rep
     assert.ok(otherId);
     store.claimOwner(otherId);
     const me = processIdentity(process.pid)!;
-    assert.throws(() => store.claimOwner(me), (e) => isHostError(e) && e.code === 'ERR_CONFLICT');
+    assert.throws(() => store.claimOwner(me), (e) => e instanceof HostError && e.code === 'ERR_CONFLICT');
     store.claimOwner({ ...otherId, startTime: '1' });
     store.claimOwner(me);
     store.releaseOwner(me);
@@ -118,13 +118,35 @@ test('a database from a newer agent is refused', async () => {
   const db = new Database(join(dir, 'host.db'));
   db.pragma('user_version = 99');
   db.close();
-  await assert.rejects(SqliteKeepStore.open(dir), (e) => isHostError(e) && e.code === 'ERR_INTERNAL');
+  await assert.rejects(SqliteKeepStore.open(dir), (e) => e instanceof HostError && e.code === 'ERR_INTERNAL');
 });
 
 test('a state folder that cannot be made (below /proc) is ERR_INTERNAL saying so, not an endless mkdir', { skip: existsSync('/proc/self') ? false : 'no /proc here', timeout: 10_000 }, async () => {
   await assert.rejects(openKeepStore('/proc/nonexistent'), (e) => {
-    assert.ok(isHostError(e) && e.code === 'ERR_INTERNAL');
+    assert.ok(e instanceof HostError && e.code === 'ERR_INTERNAL');
     assert.match(e.message, /^cannot create the state directory \/proc\/nonexistent: (ENOENT|EACCES)\b/);
     return true;
   });
+});
+
+test('a version 1 database (which knew exit codes) is migrated: outcomes become `ended`', async () => {
+  const dir = tempDir();
+  const db = new Database(join(dir, 'host.db'));
+  db.exec(`CREATE TABLE keeps (id TEXT PRIMARY KEY, tenant TEXT NOT NULL, backend TEXT NOT NULL, kem TEXT NOT NULL, state TEXT NOT NULL,
+    pid INTEGER, pid_start_time TEXT, boot_id TEXT, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, expires_at INTEGER,
+    exit_code INTEGER, error_code TEXT, error_message TEXT, package_bytes INTEGER)`);
+  db.prepare("INSERT INTO keeps (id, tenant, backend, kem, state, created_at, updated_at, exit_code) VALUES ('a', 't', 'nil', 'x25519', 'exited', 1, 1, 3)").run();
+  db.prepare("INSERT INTO keeps (id, tenant, backend, kem, state, created_at, updated_at, error_code) VALUES ('b', 't', 'nil', 'x25519', 'trapped', 2, 2, 'ERR_TRAP')").run();
+  db.prepare("INSERT INTO keeps (id, tenant, backend, kem, state, created_at, updated_at) VALUES ('c', 't', 'nil', 'x25519', 'killed', 3, 3)").run();
+  db.pragma('user_version = 1');
+  db.close();
+  const store = await SqliteKeepStore.open(dir);
+  try {
+    assert.deepEqual(store.list('t').map((r) => [r.id, r.state]), [['a', 'ended'], ['b', 'ended'], ['c', 'killed']]);
+    assert.equal('exitCode' in store.get('t', 'a')!, false);
+    store.update('c', { outputRecords: 1, outputBytes: 2 }, 4, ['killed']);
+    assert.equal(store.get('t', 'c')?.outputRecords, 1);
+  } finally {
+    store.close();
+  }
 });

@@ -7,12 +7,17 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { followKeep } from '../../src/client/session.js';
 import { encodePackage } from '../../src/crypto/package.js';
 import { sealPackage } from '../../src/crypto/seal.js';
+import type { SessionKeys } from '../../src/crypto/session.js';
 import { findSuite } from '../../src/crypto/suites.js';
 import { Host } from '../../src/host/host.js';
-import type { HostOptions } from '../../src/host/host.js';
-import { createdKeepJson, serveHost } from '../../src/host/http.js';
+import type { HostOptions } from '../../src/host/host-types.js';
+import { serveHost } from '../../src/host/http.js';
+import { decodeStreamEvent, encodeCreatedKeep } from '../../src/protocol/http.js';
+import type { CreatedKeep, KeepStreamEvent } from '../../src/protocol/http.js';
+import type { Outcome } from '../../src/protocol/records.js';
 import type { HostServer } from '../../src/host/http.js';
 import { jsonLineLogger } from '../../src/host/log.js';
 import { TenantAuth, parseTokenFile } from '../../src/host/tokens.js';
@@ -137,9 +142,34 @@ export async function readSse(res: Response): Promise<SseEvent[]> {
   return out;
 }
 
-/** The decoded stdout (or stderr) of an event list. */
-export function streamText(events: readonly SseEvent[], stream: 'stdout' | 'stderr'): string {
-  return Buffer.concat(events.filter((e) => e.event === stream).map((e) => Buffer.from(e.data, 'base64'))).toString('utf8');
+/** Server-sent events as the stream events they carry (unknown ones dropped). */
+export function decodeSse(events: readonly SseEvent[]): KeepStreamEvent[] {
+  return events.flatMap((e) => decodeStreamEvent(e.event, e.data, e.id) ?? []);
+}
+
+/** What a client with the session's keys reads from a keep's stream. */
+export interface Opened {
+  readonly stdout: string;
+  readonly stderr: string;
+  /** The sealed outcome, when the stream had it. */
+  readonly outcome?: Outcome;
+  /** Why there is none (a DeployError, SessionError...). */
+  readonly error?: Error & { code?: string };
+}
+
+/** Opens a keep's stream with the session's keys, as a client would. */
+export async function openStream(events: Iterable<KeepStreamEvent> | AsyncIterable<KeepStreamEvent>, keys: SessionKeys, lenient = false): Promise<Opened> {
+  const out = { stdout: [] as Uint8Array[], stderr: [] as Uint8Array[] };
+  const source = (async function* () {
+    yield* events;
+  })();
+  const text = (s: 'stdout' | 'stderr'): string => Buffer.concat(out[s]).toString('utf8');
+  try {
+    const outcome = await followKeep(source, keys.output, { onOutput: (s, d) => void out[s].push(d), ...(lenient ? { onDropped: () => {} } : {}) });
+    return { stdout: text('stdout'), stderr: text('stderr'), outcome };
+  } catch (err) {
+    return { stdout: text('stdout'), stderr: text('stderr'), error: err as Error };
+  }
 }
 
 /** The created-keep answer. */
@@ -154,19 +184,27 @@ export interface CreatedJson {
 }
 
 /** A keep `Host.createKeep` created, as the HTTP API presents it (what a client seals to). */
-export function asJson(k: Parameters<typeof createdKeepJson>[0]): CreatedJson {
-  return createdKeepJson(k) as unknown as CreatedJson;
+export function asJson(k: CreatedKeep): CreatedJson {
+  return encodeCreatedKeep(k) as unknown as CreatedJson;
 }
 
-/** Seals `wasm` (with `args`) to a created keep, as a client would. */
-export async function sealFor(created: CreatedJson, wasm: Uint8Array, args: string[] = []): Promise<Buffer> {
-  const suite = findSuite(created.kem);
+/** A package sealed to a keep, and the session's keys. */
+export interface Sealed {
+  readonly body: Buffer;
+  readonly keys: SessionKeys;
+}
+
+/** Seals `wasm` (with `args`; `input`: the client will stream stdin) to a created keep, as a client would. */
+export async function sealFor(created: CreatedJson | CreatedKeep, wasm: Uint8Array, args: string[] = [], input = false): Promise<Sealed> {
+  const c = 'state' in created && created.publicKey instanceof Uint8Array ? asJson(created as CreatedKeep) : (created as CreatedJson);
+  const suite = findSuite(c.kem);
   assert.ok(suite);
-  const plaintext = encodePackage({ wasm, files: [], args, env: {}, fds: ['stdin', 'stdout', 'stderr'] });
-  const evidenceDigest = new Uint8Array(createHash('sha256').update(Buffer.from(created.evidence.report, 'base64')).digest());
+  const plaintext = encodePackage({ wasm, files: [], args, env: {}, fds: ['stdin', 'stdout', 'stderr'], ttys: [], input });
+  const evidenceDigest = new Uint8Array(createHash('sha256').update(Buffer.from(c.evidence.report, 'base64')).digest());
+  const sealed = await sealPackage(suite, Buffer.from(c.publicKey, 'base64'), c.id, evidenceDigest, plaintext);
   const parts: Uint8Array[] = [];
-  for await (const p of sealPackage(suite, Buffer.from(created.publicKey, 'base64'), created.id, evidenceDigest, plaintext)) parts.push(p);
-  return Buffer.concat(parts);
+  for await (const p of sealed.chunks) parts.push(p);
+  return { body: Buffer.concat(parts), keys: sealed.keys };
 }
 
 /** A workload module from test/workloads/bin. */

@@ -4,7 +4,8 @@
  */
 import { arch, platform } from 'node:process';
 import { reportDataArg } from '../args.js';
-import type { Availability, Backend, Evidence, LaunchRecord } from '../types.js';
+import type { Evidence } from '../../protocol/evidence.js';
+import type { Availability, Backend, LaunchRecord } from '../types.js';
 
 /** The `nil` backend. */
 export class NilBackend implements Backend {

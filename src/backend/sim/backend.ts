@@ -10,11 +10,12 @@ import { access, stat } from 'node:fs/promises';
 import { buildSnpReport, signSnpReport } from '../../attestation/snp/builder.js';
 import { encodeTcbVersion } from '../../attestation/snp/tcb.js';
 import { toHex } from '../../attestation/pki/fingerprint.js';
-import { trace } from '../../client/trace.js';
+import { trace } from '../../trace.js';
 import { launchMeasurementArg, reportDataArg } from '../args.js';
 import { errnoOf } from '../errors.js';
+import type { Evidence } from '../../protocol/evidence.js';
 import { makeStateDir } from '../state-dir.js';
-import type { Availability, Backend, Evidence, LaunchRecord } from '../types.js';
+import type { Availability, Backend, LaunchRecord } from '../types.js';
 import { SIM_PLATFORM } from './platform.js';
 import { loadOrCreateSimState, readSimState, simDir, type SimState } from './state.js';
 

@@ -16,8 +16,8 @@ import { createHash, createPrivateKey, createPublicKey, randomBytes, type KeyObj
 import { readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { hex, int, literal, string, strictObject, validate } from '../../keep/validate.js';
-import type { Checked } from '../../keep/validate.js';
+import { hex, int, literal, string, strictObject, validate } from '../../protocol/validate.js';
+import type { Checked } from '../../protocol/validate.js';
 import { AttestationError } from '../../attestation/errors.js';
 import { parseCertificate, type Certificate } from '../../attestation/pki/certificate.js';
 import { verifyChain } from '../../attestation/pki/chain.js';

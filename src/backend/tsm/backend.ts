@@ -4,7 +4,9 @@
  * never switches on a backend name.
  */
 import { reportDataArg } from '../args.js';
-import type { Availability, Backend, BackendName, Evidence, LaunchRecord } from '../types.js';
+import type { Evidence } from '../../protocol/evidence.js';
+import type { BackendName } from '../../protocol/names.js';
+import type { Availability, Backend, LaunchRecord } from '../types.js';
 import { probeTsm, requestTsmReport, tsmReportDir, type ConfigfsIo } from './configfs.js';
 
 /** What one hardware backend needs to know about its provider and evidence format. */

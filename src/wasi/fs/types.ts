@@ -72,8 +72,13 @@ export interface FileHandle extends Handle {
   write(src: Uint8Array, position: bigint | null): number;
   setSize(size: bigint): void;
   allocate(offset: bigint, len: bigint): void;
-  /** Whether a read/write would not block now. */
+  /** Whether a read/write would not block now (undefined: it would). */
   poll(kind: 'read' | 'write'): Readiness | undefined;
+  /**
+   * Blocks up to `timeoutMs` until a read would not block; true when it would not. Only handles
+   * whose reads can wait (a keep's stdin) have it: `poll_oneoff` waits on them instead of spinning.
+   */
+  waitReadable?(timeoutMs: number): boolean;
   /** Whether this is a terminal (for `isatty`-style rights decisions). */
   readonly isTty: boolean;
 }

@@ -10,6 +10,7 @@
 import * as C from '../constants.js';
 import { Errno, fail } from '../errno.js';
 import type { WasiContext } from '../context.js';
+import type { FileHandle } from '../fs/types.js';
 import { clockNow } from './proc.js';
 
 interface Event {
@@ -38,6 +39,7 @@ export function pollSyscalls(ctx: WasiContext) {
       mem.check(neventsPtr >>> 0, 4);
       const events: Event[] = [];
       const clocks: ClockSub[] = [];
+      const fdSubs: FdSub[] = [];
       for (let i = 0; i < nsubs; i++) {
         const s = (inPtr >>> 0) + i * 48;
         const userdata = mem.u64get(s);
@@ -57,19 +59,13 @@ export function pollSyscalls(ctx: WasiContext) {
           const rel = flags & C.SUBCLOCKFLAGS_SUBSCRIPTION_CLOCK_ABSTIME ? (timeout > now ? timeout - now : 0n) : timeout;
           clocks.push({ userdata, deadline: ctx.clocks.monotonic() + rel });
         } else if (tag === C.EVENTTYPE_FD_READ || tag === C.EVENTTYPE_FD_WRITE) {
-          const fd = mem.u32get(s + 16);
-          const ev = fdEvent(ctx, userdata, tag, fd);
-          if (ev) events.push(ev);
+          fdSubs.push({ userdata, type: tag, fd: mem.u32get(s + 16) });
         } else {
           return C.ERRNO_INVAL;
         }
       }
-      if (events.length === 0 && clocks.length > 0) {
-        let first = clocks[0]!.deadline;
-        for (const c of clocks) if (c.deadline < first) first = c.deadline;
-        const now = ctx.clocks.monotonic();
-        if (first > now) ctx.sleep(first - now);
-      }
+      collectFdEvents(ctx, fdSubs, events);
+      if (events.length === 0) waitForEvents(ctx, fdSubs, clocks, events);
       const now = ctx.clocks.monotonic();
       // Timers that are due are reported along with any ready descriptors.
       for (const c of clocks) {
@@ -88,6 +84,46 @@ export function pollSyscalls(ctx: WasiContext) {
       return C.ERRNO_SUCCESS;
     },
   };
+}
+
+interface FdSub {
+  readonly userdata: bigint;
+  readonly type: number;
+  readonly fd: number;
+}
+
+function collectFdEvents(ctx: WasiContext, subs: readonly FdSub[], events: Event[]): void {
+  for (const s of subs) {
+    const ev = fdEvent(ctx, s.userdata, s.type, s.fd);
+    if (ev) events.push(ev);
+  }
+}
+
+/**
+ * Nothing is ready: waits for the first clock, or for a descriptor that can be waited on (a
+ * keep's stdin) to become readable, whichever comes first. With several such descriptors, each
+ * is waited on in turn for a short slice.
+ */
+function waitForEvents(ctx: WasiContext, fdSubs: readonly FdSub[], clocks: readonly ClockSub[], events: Event[]): void {
+  let first: bigint | undefined;
+  for (const c of clocks) if (first === undefined || c.deadline < first) first = c.deadline;
+  const waitable: FileHandle[] = [];
+  for (const s of fdSubs) {
+    if (s.type !== C.EVENTTYPE_FD_READ) continue;
+    const h = ctx.fds.has(s.fd) ? ctx.fds.get(s.fd).handle : undefined;
+    if (h?.kind === 'file' && h.waitReadable && !waitable.includes(h)) waitable.push(h);
+  }
+  if (waitable.length === 0) {
+    const now = ctx.clocks.monotonic();
+    if (first !== undefined && first > now) ctx.sleep(first - now);
+    return;
+  }
+  const slice = waitable.length === 1 ? Infinity : 10;
+  for (let turn = 0; events.length === 0; turn++) {
+    const left = first === undefined ? Infinity : Number(first - ctx.clocks.monotonic()) / 1e6;
+    if (left <= 0) return;
+    if (waitable[turn % waitable.length]!.waitReadable!(Math.min(left, slice))) collectFdEvents(ctx, fdSubs, events);
+  }
 }
 
 function fdEvent(ctx: WasiContext, userdata: bigint, type: number, fd: number): Event | undefined {

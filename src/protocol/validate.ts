@@ -1,8 +1,10 @@
 /**
- * A small validator for the keep protocol's JSON (control messages, package manifests). The
- * protocol is our core and the keep's start-up is measured: these few combinators load in
- * well under a millisecond, where zod/mini cost the keep ~8 ms. A check returns the value with
- * its static type or throws {@link ValidationError} naming the path of the first bad field.
+ * The one validator of the wire contract (HTTP bodies and events, control messages, package
+ * manifests, reference values): client, host and keep check what they receive with these
+ * combinators. The keep's start-up is measured and these load in well under a millisecond,
+ * where zod/mini cost the keep ~8 ms. A check returns the value with its static type (decoded
+ * where the wire form differs: base64 → bytes, ISO-8601 → Date) or throws
+ * {@link ValidationError} naming the path of the first bad field.
  */
 
 /** Where and why a value was refused. */
@@ -65,6 +67,35 @@ export function string(rules: StringRules): Check<string> {
 export function hex(bytes: number): Check<string> {
   return string({ max: bytes * 2, pattern: new RegExp(`^[0-9a-f]{${bytes * 2}}$`), patternMessage: `must be ${bytes} bytes of lower-case hex` });
 }
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** Canonical base64 (padded) of at most `maxBytes` bytes, decoded. */
+export function base64Bytes(maxBytes: number): Check<Uint8Array> {
+  const maxChars = Math.ceil(maxBytes / 3) * 4;
+  return (v, path) => {
+    if (typeof v !== 'string') throw new ValidationError(path, 'expected a base64 string');
+    if (v.length > maxChars) throw new ValidationError(path, `must encode at most ${maxBytes} bytes`);
+    if (!BASE64.test(v)) throw new ValidationError(path, 'must be padded base64');
+    const bytes = new Uint8Array(Buffer.from(v, 'base64'));
+    if (bytes.length > maxBytes) throw new ValidationError(path, `must encode at most ${maxBytes} bytes`);
+    return bytes;
+  };
+}
+
+/** `bytes` bytes as lower-case hex, decoded. */
+export function hexBytes(bytes: number): Check<Uint8Array> {
+  const text = hex(bytes);
+  return (v, path) => new Uint8Array(Buffer.from(text(v, path), 'hex'));
+}
+
+/** An ISO-8601 UTC timestamp as `Date.prototype.toISOString` writes it, decoded. */
+export const isoDate: Check<Date> = (v, path) => {
+  if (typeof v !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(v)) throw new ValidationError(path, 'expected an ISO-8601 UTC timestamp');
+  const d = new Date(v);
+  if (Number.isNaN(d.getTime())) throw new ValidationError(path, 'not a valid date');
+  return d;
+};
 
 /** An integer in [min, max]. */
 export function int(min: number, max: number): Check<number> {

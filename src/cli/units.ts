@@ -1,19 +1,6 @@
 /**
- * Resource limits of a keep and the parsing of their human forms (`64MiB`, `2s`).
+ * The human forms of sizes and durations on the command line (`64MiB`, `2s`).
  */
-
-/** Limits a keep enforces on its workload. */
-export interface Limits {
-  /** Cap on linear memory, in bytes (rounded down to whole 64 KiB pages). */
-  readonly maxMemoryBytes: number;
-  /** Wall-clock limit in ms; 0 = none. */
-  readonly timeoutMs: number;
-  /** Cap on bytes written to stdout + stderr; 0 = none. */
-  readonly maxOutputBytes: number;
-}
-
-/** 2 GiB: enough for most workloads, and far below what a wasm32 guest could ask for. */
-export const DEFAULT_LIMITS: Limits = { maxMemoryBytes: 2 * 1024 ** 3, timeoutMs: 0, maxOutputBytes: 0 };
 
 const SIZE_UNITS: Readonly<Record<string, number>> = {
   '': 1,

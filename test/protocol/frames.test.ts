@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { FrameDecoder, FrameError, encodeFrame } from '../../src/keep/frames.js';
+import { FrameDecoder, FrameError, encodeFrame } from '../../src/protocol/frames.js';
 
 test('frames round-trip whatever the chunking', () => {
   fc.assert(

@@ -8,7 +8,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { packagePath } from '../paths.js';
-import { array, literal, optional, string, strictObject, validate } from '../keep/validate.js';
+import { array, literal, optional, string, strictObject, validate } from '../protocol/validate.js';
 
 /** One accepted measurement. */
 export interface ReferenceValue {

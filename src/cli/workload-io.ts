@@ -1,0 +1,97 @@
+/**
+ * The client's end of a workload's standard streams (`enarx run`, `enarx deploy`): this process's
+ * stdin read as the keep asks for nothing in particular (it is sealed and sent as it comes), the
+ * keep's authenticated output written out byte for byte, which of our streams are terminals, and
+ * how a workload's outcome becomes this process's exit status.
+ *
+ * stdin is read with plain `fs.read` on fd 0 (no stream machinery: it costs start-up); a closed
+ * or unreadable fd 0 is an empty input. A pending read keeps the process alive, so the CLI
+ * leaves with `process.exit` once the workload has ended.
+ */
+import { fstatSync, read, writeSync } from 'node:fs';
+import type { Package } from '../crypto/package.js';
+import type { StdioStream } from '../protocol/names.js';
+import type { Outcome, OutputStreamName } from '../protocol/records.js';
+import { CliError, reportError } from './errors.js';
+import type { ReportOptions } from './errors.js';
+
+const CHUNK = 64 * 1024;
+
+function readOnce(buf: Buffer): Promise<number> {
+  return new Promise((resolve, reject) => read(0, buf, 0, buf.length, null, (err, n) => (err ? reject(err) : resolve(n))));
+}
+
+/**
+ * This process's stdin, chunk by chunk, until end of file (a closed fd 0 is empty). Each chunk
+ * is valid until the next is asked for (one buffer is reused: the consumer seals it at once).
+ */
+export async function* readStdin(): AsyncGenerator<Uint8Array, void, undefined> {
+  const buf = Buffer.allocUnsafe(CHUNK);
+  for (;;) {
+    let n: number;
+    try {
+      n = await readOnce(buf);
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      // A non-blocking descriptor with nothing yet: look again shortly.
+      if (code === 'EAGAIN') {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        continue;
+      }
+      // EBADF (closed), EISDIR, EINVAL: nothing to read.
+      return;
+    }
+    if (n === 0) return;
+    yield buf.subarray(0, n);
+  }
+}
+
+/** Writes a piece of the workload's output to our stdout or stderr, whole, in order. */
+export function writeOutput(stream: OutputStreamName, data: Uint8Array): void {
+  const fd = stream === 'stdout' ? 1 : 2;
+  let at = 0;
+  while (at < data.length) {
+    try {
+      at += writeSync(fd, data, at, data.length - at);
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === 'EAGAIN') continue;
+      // EPIPE: whoever read our output is gone; like a shell pipeline, stop writing.
+      if (code === 'EPIPE') return;
+      throw err;
+    }
+  }
+}
+
+/** Which of this process's streams are terminals (the workload's `isatty()` says the same). */
+export function clientTtys(): StdioStream[] {
+  const out: StdioStream[] = [];
+  (['stdin', 'stdout', 'stderr'] as const).forEach((name, fd) => {
+    let char = false;
+    try {
+      char = fstatSync(fd).isCharacterDevice();
+    } catch {
+      return;
+    }
+    // node:tty only for a character device (it brings node:net along).
+    if (char && (process.getBuiltinModule('node:tty') as typeof import('node:tty')).isatty(fd)) out.push(name);
+  });
+  return out;
+}
+
+/** `pkg` as this client presents it: its terminals, and whether the workload has a stdin at all. */
+export function withClientStdio(pkg: Package): { pkg: Package; wantsInput: boolean } {
+  return { pkg: { ...pkg, ttys: clientTtys() }, wantsInput: pkg.fds.includes('stdin') };
+}
+
+/** Reports how the workload ended (under the session's keys) and returns the exit status. */
+export function reportOutcome(outcome: Outcome, opts: ReportOptions): number {
+  switch (outcome.type) {
+    case 'exit':
+      return outcome.code & 0xff;
+    case 'trap':
+      return reportError(new CliError('ERR_TRAP', `wasm trap: ${outcome.trap}${outcome.func ? ` in function '${outcome.func}'` : ''}`), opts);
+    case 'error':
+      return reportError(new CliError(outcome.code, outcome.message), opts);
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * The client's errors: talking to a host ({@link HostApiError}) and following a deploy
+ * ({@link DeployError}). A record that does not open is a crypto/session.ts SessionError; a keep
+ * that is not trusted is an attestation AttestationError.
+ */
+import { CodedError } from '../errors.js';
+import type { HttpErrorCode } from '../protocol/errors.js';
+
+/** Codes of a host that cannot be talked to properly. */
+export const HostApiErrorCode = {
+  /** The host cannot be reached (connection refused, DNS, TLS). */
+  UNREACHABLE: 'ERR_HOST_UNREACHABLE',
+  /** The connection to the host broke while a stream was open (the agent died, the network went). */
+  CONNECTION_LOST: 'ERR_HOST_CONNECTION_LOST',
+  /** The host answered something the protocol does not allow. */
+  PROTOCOL: 'ERR_HOST_PROTOCOL',
+} as const;
+
+/** A code of {@link HostApiError}: the agent's own (HTTP error codes), or the client's about the host. */
+export type HostApiErrorCode = HttpErrorCode | (typeof HostApiErrorCode)[keyof typeof HostApiErrorCode] | `ERR_HTTP_${number}`;
+
+/** A host agent's error answer, or a failure to talk to it. */
+export class HostApiError extends CodedError<HostApiErrorCode> {
+  override readonly name = 'HostApiError';
+  constructor(
+    code: HostApiErrorCode,
+    message: string,
+    readonly status?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, options);
+  }
+}
+
+/** Codes of a deploy that did not get its keep's authenticated outcome. */
+export const DeployErrorCode = {
+  /** The keep's stream ended without its sealed outcome: cut short by the host or the network. */
+  TRUNCATED: 'ERR_OUTPUT_TRUNCATED',
+  /** The host no longer holds records the client had not read. */
+  DROPPED: 'ERR_OUTPUT_DROPPED',
+  /** The host says it killed the keep (a host can always do that; it cannot fake an outcome). */
+  KILLED: 'ERR_KEEP_KILLED',
+  /** The host says the keep failed before its session existed; `hostCode` is its reason. */
+  FAILED: 'ERR_KEEP_FAILED',
+} as const;
+/** One of {@link DeployErrorCode}. */
+export type DeployErrorCode = (typeof DeployErrorCode)[keyof typeof DeployErrorCode];
+
+/** A deploy that ended without an authenticated outcome. */
+export class DeployError extends CodedError<DeployErrorCode> {
+  override readonly name = 'DeployError';
+  constructor(
+    code: DeployErrorCode,
+    message: string,
+    /** For ERR_KEEP_FAILED and ERR_KEEP_KILLED: the reason in the host's words (not authenticated). */
+    readonly hostCode?: string,
+  ) {
+    super(code, message);
+  }
+}

@@ -1,0 +1,285 @@
+/**
+ * The keep's main thread: the keep side of the deploy protocol, one handler per host message,
+ * in a fixed order of phases, and everything from the host validated:
+ *
+ *   waiting ─attest→ attested ─launch→ launched ─package…(last)→ running ─(outcome)→ finished
+ *                                                        input… ↗
+ *
+ * - `attest`: binds a fresh key to the client's nonce; asks the host for evidence over it.
+ * - `launch`: the keep's id, the digest of the evidence the client verified, limits, host folders.
+ * - `package`: slices of the package sealed to this keep's key; the last opens it, which makes
+ *   the session (crypto/session.ts) and starts the workload in the worker thread.
+ * - `input`: sealed stdin records from the client, opened in order into the stdin ring.
+ * Output leaves as sealed records (output-pump.ts); the outcome is the last one. Before the
+ * session exists, a failure can only be reported in plain text (`failed`), and says nothing of
+ * the workload. Exit status: 0 after a sealed outcome, 1 otherwise.
+ */
+import type { Socket } from 'node:net';
+import type { Worker } from 'node:worker_threads';
+import type { PackageOpener } from '../crypto/seal.js';
+import type { RecordOpener, RecordSealer } from '../crypto/session.js';
+import type { AttestationRequest, HostMessage, LaunchMessage } from '../protocol/control.js';
+import { checkHostMessage } from '../protocol/control.js';
+import { KeepFailureCode, cutMessage } from '../protocol/errors.js';
+import { FrameDecoder, encodeFrame, writeFrame } from '../protocol/frames.js';
+import type { Frame } from '../protocol/frames.js';
+import { DEFAULT_KEM } from '../protocol/names.js';
+import { RecordKind } from '../protocol/records.js';
+import type { Outcome } from '../protocol/records.js';
+import { validate } from '../protocol/validate.js';
+import { InputWriter, OutputReader, createRing } from '../runtime/stdio-ring.js';
+import { keepTrace } from '../trace.js';
+import type { KeepIdentity } from './identity.js';
+import { OutputPump } from './output-pump.js';
+import { loadPackageCode, runWorkload } from './workload.js';
+
+/**
+ * The key of the default suite is made as soon as this module is loaded, while the keep still
+ * waits for its host: a keep serves one deploy, so this is the key of that deploy (bound to the
+ * client's nonce on 'attest'). A request for another suite gets a key of that suite instead.
+ */
+const identityCode = import('./identity.js');
+const earlyKey = identityCode.then(async (m) => {
+  const key = await m.generateKeepKey(DEFAULT_KEM);
+  keepTrace('early key made');
+  return key;
+});
+earlyKey.catch(() => {
+  // Reported if it is used (onAttest); an unused key's failure does not matter.
+});
+
+/** A failure to report: a stable code and a message. */
+class KeepFailure extends Error {
+  constructor(
+    readonly code: KeepFailureCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+type Phase = 'waiting' | 'attested' | 'launched' | 'running' | 'finished';
+
+/** The session with the client, once the package has opened. */
+interface Session {
+  readonly sealer: RecordSealer;
+  readonly opener: RecordOpener;
+  readonly pump: OutputPump;
+  readonly input: InputWriter;
+}
+
+/** One keep's main thread. */
+export class Keep {
+  #phase: Phase = 'waiting';
+  #identity: KeepIdentity | undefined;
+  #launch: LaunchMessage | undefined;
+  #packageOpener: PackageOpener | undefined;
+  #session: Session | undefined;
+  #worker: Worker | undefined;
+  readonly #workerReady: Promise<void>;
+  #onReady!: () => void;
+  readonly #rings = { output: createRing(), input: createRing() };
+
+  /** @param startWorker starts the worker thread (called on the next turn, after this thread's start-up) */
+  constructor(
+    private readonly control: Socket,
+    private readonly startWorker: () => Worker,
+  ) {
+    this.#workerReady = new Promise((resolve) => (this.#onReady = resolve));
+  }
+
+  /** Starts serving the host. */
+  start(): void {
+    keepTrace('main thread running');
+    this.#listen();
+    // The keep lives only as long as its host holds the channel: no orphans if the host dies.
+    const hostGone = (): void => {
+      if (this.#phase === 'finished') return;
+      this.#phase = 'finished';
+      void this.#worker?.terminate();
+      process.exit(1);
+    };
+    this.control.on('end', hostGone);
+    this.control.on('close', hostGone);
+    this.control.on('error', hostGone);
+    setImmediate(() => {
+      this.#worker = this.startWorker();
+      this.#worker.on('message', (m: { type?: unknown }) => {
+        if (m?.type === 'ready') {
+          keepTrace('worker ready');
+          this.#onReady();
+        }
+      });
+    });
+  }
+
+  /** Frames are handled strictly in order; reading pauses while one is (back-pressure on input). */
+  #listen(): void {
+    let queue = Promise.resolve();
+    const decoder = new FrameDecoder();
+    this.control.on('data', (chunk: Buffer) => {
+      let frames: Frame[];
+      try {
+        frames = decoder.push(chunk);
+      } catch (err) {
+        return void this.#fail(new KeepFailure(KeepFailureCode.PROTOCOL, (err as Error).message));
+      }
+      if (frames.length === 0) return;
+      this.control.pause();
+      for (const f of frames) queue = queue.then(() => (this.#phase === 'finished' ? undefined : this.#dispatch(f)));
+      queue = queue.then(
+        () => void this.control.resume(),
+        (err: unknown) => this.#fail(err),
+      );
+    });
+  }
+
+  async #dispatch(f: Frame): Promise<void> {
+    const m = validate(checkHostMessage, f.header);
+    if (!m.ok) throw new KeepFailure(KeepFailureCode.PROTOCOL, `bad message from the host: ${m.message}`);
+    const msg: HostMessage = m.value;
+    switch (msg.type) {
+      case 'attest':
+        return this.#onAttest(msg);
+      case 'launch':
+        return this.#onLaunch(msg);
+      case 'package':
+        return this.#onPackage(msg.last, f.payload);
+      case 'input':
+        return this.#onInput(f.payload);
+    }
+  }
+
+  #expect(phase: Phase, what: string): void {
+    if (this.#phase !== phase) throw new KeepFailure(KeepFailureCode.PROTOCOL, `'${what}' is out of order (the keep is ${this.#phase})`);
+  }
+
+  async #onAttest(msg: Extract<HostMessage, { type: 'attest' }>): Promise<void> {
+    this.#expect('waiting', 'attest');
+    keepTrace('attest received');
+    const { bindKeepKey, generateKeepKey } = await identityCode;
+    const key = msg.kem === DEFAULT_KEM ? await earlyKey : await generateKeepKey(msg.kem);
+    this.#identity = bindKeepKey(key, Buffer.from(msg.nonce, 'hex'));
+    this.#phase = 'attested';
+    keepTrace('attest: key bound');
+    const request: AttestationRequest = {
+      type: 'attestation-request',
+      reportData: Buffer.from(this.#identity.reportData).toString('hex'),
+      publicKey: Buffer.from(this.#identity.publicKey).toString('hex'),
+      kem: this.#identity.suite.name,
+    };
+    this.control.write(encodeFrame(request));
+    // While the host and the client work: the opening and package code, and the key in HPKE form.
+    void import('../crypto/seal.js');
+    loadPackageCode().catch(() => {});
+    void this.#identity.opener().catch(() => {});
+  }
+
+  async #onLaunch(msg: LaunchMessage): Promise<void> {
+    this.#expect('attested', 'launch');
+    this.#launch = msg;
+    keepTrace('launch received');
+    const { PackageOpener } = await import('../crypto/seal.js');
+    // The package is held once, in this keep; its size is bounded by the memory cap plus room for files.
+    this.#packageOpener = new PackageOpener(await this.#identity!.opener(), msg.keepId, Buffer.from(msg.evidenceDigest, 'hex'), 1024 * 1024 * 1024);
+    this.#phase = 'launched';
+  }
+
+  async #onPackage(last: boolean, payload: Uint8Array): Promise<void> {
+    this.#expect('launched', 'package');
+    const opener = this.#packageOpener!;
+    await opener.push(payload);
+    if (!last) return;
+    keepTrace('package received');
+    const { plaintext, keys } = await opener.finish();
+    keepTrace('package opened');
+    const [[{ decodePackage }], { RecordOpener, RecordSealer }] = await Promise.all([loadPackageCode(), import('../crypto/session.js')]);
+    const sealer = new RecordSealer(keys.output);
+    this.#session = {
+      sealer,
+      opener: new RecordOpener(keys.input, [RecordKind.INPUT, RecordKind.INPUT_END], RecordKind.INPUT_END),
+      pump: new OutputPump(new OutputReader(this.#rings.output), sealer, (r) => this.#sendRecord(r)),
+      input: new InputWriter(this.#rings.input),
+    };
+    this.#phase = 'running';
+    let pkg;
+    try {
+      pkg = decodePackage(plaintext);
+    } catch (err) {
+      return this.#end({ type: 'error', code: 'ERR_PACKAGE', message: cutMessage((err as Error).message) });
+    }
+    // No input will come: the workload's stdin is empty.
+    if (!pkg.input) this.#session.input.close();
+    const outcome = runWorkload(pkg, this.#launch!, pkg.ttys, {
+      worker: this.#worker!,
+      workerReady: this.#workerReady,
+      output: this.#rings.output,
+      input: this.#rings.input,
+      onStarted: () => this.control.write(encodeFrame({ type: 'started' })),
+    });
+    void outcome.then((o) => this.#end(o));
+  }
+
+  async #onInput(record: Uint8Array): Promise<void> {
+    this.#expect('running', 'input');
+    const s = this.#session!;
+    let opened;
+    try {
+      opened = s.opener.open(record);
+    } catch (err) {
+      // The host altered the client's input: the client is told, under the session's keys.
+      return this.#end({ type: 'error', code: (err as { code: string }).code, message: `the host altered the input: ${(err as Error).message}` });
+    }
+    if (opened.kind === RecordKind.INPUT) await s.input.write(opened.plaintext);
+    else s.input.close();
+  }
+
+  /** Sends one sealed record, in pieces; resolves when the channel can take more. */
+  #sendRecord(record: readonly Uint8Array[]): Promise<void> {
+    if (writeFrame(this.control, { type: 'record' }, ...record)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const go = (): void => {
+        this.control.off('drain', go);
+        this.control.off('close', go);
+        resolve();
+      };
+      this.control.on('drain', go);
+      this.control.on('close', go);
+    });
+  }
+
+  /** The workload is over: its output drained and sealed, then its outcome, the last record. */
+  async #end(outcome: Outcome): Promise<void> {
+    if (this.#phase === 'finished') return;
+    this.#phase = 'finished';
+    keepTrace(`finish: ${outcome.type}`);
+    const s = this.#session!;
+    // Whatever it was doing, the workload is over; what it wrote is in the ring.
+    await this.#worker?.terminate();
+    await s.pump.finish();
+    this.#leave(encodeFrame({ type: 'record' }, s.sealer.seal(RecordKind.OUTCOME, Buffer.from(JSON.stringify(outcome)))), 0);
+  }
+
+  /** A failure: sealed when the session exists (the client is told), in plain text before. */
+  #fail(err: unknown): void {
+    const code = err instanceof KeepFailure ? err.code : KeepFailureCode.INTERNAL;
+    const raw = (err as { code?: unknown }).code;
+    // A package that does not open says why with its own (keep failure) code.
+    const failure = typeof raw === 'string' && (Object.values(KeepFailureCode) as string[]).includes(raw) ? (raw as KeepFailureCode) : code;
+    const message = cutMessage((err as Error)?.message ?? String(err));
+    if (this.#session) {
+      void this.#end({ type: 'error', code: failure, message });
+      return;
+    }
+    if (this.#phase === 'finished') return;
+    this.#phase = 'finished';
+    keepTrace(`failed: ${failure}`);
+    this.#leave(encodeFrame({ type: 'failed', code: failure, message }), 1);
+  }
+
+  #leave(lastFrame: Uint8Array, status: number): void {
+    this.control.end(lastFrame, () => process.exit(status));
+    // If the host went away, still leave.
+    setTimeout(() => process.exit(status), 1000).unref();
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * Running the opened package in the keep's worker thread: the engine flags, compilation (which
+ * validates the module and caps its memory), the worker's run message with the stdio rings, the
+ * wall-clock limit, and the worker's report turned into the outcome the client will get.
+ */
+import type { Worker } from 'node:worker_threads';
+import type { Package } from '../crypto/package.js';
+import { cutMessage } from '../protocol/errors.js';
+import type { LaunchMessage } from '../protocol/control.js';
+import type { Outcome } from '../protocol/records.js';
+import { RuntimeErrorCode } from '../runtime/errors.js';
+import { WORKLOAD_ENGINE_FLAGS } from '../runtime/engine.js';
+import type { WorkerResult, WorkerRun } from '../runtime/worker.js';
+import { keepTrace } from '../trace.js';
+
+/** The worker and what the workload needs around it. */
+export interface WorkloadSetup {
+  readonly worker: Worker;
+  /** Resolves when the worker has booted (flags must not change before). */
+  readonly workerReady: Promise<void>;
+  /** The stdio rings (runtime/stdio-ring.ts). */
+  readonly output: SharedArrayBuffer;
+  readonly input: SharedArrayBuffer;
+  /** Tells the keep the workload has started. */
+  readonly onStarted: () => void;
+}
+
+/** The code only a keep with a package needs (loaded while the host and client work). */
+let packageCode: Promise<[typeof import('../crypto/package.js'), typeof import('../runtime/compile.js'), typeof import('node:v8')]> | undefined;
+export function loadPackageCode(): NonNullable<typeof packageCode> {
+  return (packageCode ??= Promise.all([import('../crypto/package.js'), import('../runtime/compile.js'), import('node:v8')]));
+}
+
+/** The outcome of a worker's report. */
+export function outcomeOf(result: Exclude<WorkerResult, { type: 'ready' | 'started' }>): Outcome {
+  switch (result.type) {
+    case 'exit':
+      return { type: 'exit', code: result.code >>> 0 };
+    case 'trap':
+      return result.func === undefined ? { type: 'trap', trap: result.trap.slice(0, 1024) } : { type: 'trap', trap: result.trap.slice(0, 1024), func: result.func.slice(0, 1024) };
+    case 'error':
+      return { type: 'error', code: result.code, message: cutMessage(result.message) };
+  }
+}
+
+/**
+ * Compiles and runs `pkg` in the worker; resolves with its outcome (the workload's, a refusal of
+ * the module, or the time limit's). Never rejects.
+ */
+export async function runWorkload(pkg: Package, launch: LaunchMessage, ttys: WorkerRun['ttys'], setup: WorkloadSetup): Promise<Outcome> {
+  // The workload's engine flags are set once the worker has booted: a flag change makes Node
+  // reject the code cache of the built-in modules loaded after it (see runtime/engine.ts).
+  await setup.workerReady;
+  const [, { compileModule }, { setFlagsFromString }] = await loadPackageCode();
+  for (const flag of WORKLOAD_ENGINE_FLAGS) setFlagsFromString(flag);
+  keepTrace('compile');
+  let module: WebAssembly.Module;
+  try {
+    module = await compileModule(pkg.wasm, launch.limits.maxMemoryBytes);
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    return { type: 'error', code: typeof code === 'string' ? code : RuntimeErrorCode.MODULE_INVALID, message: cutMessage((err as Error).message) };
+  }
+  keepTrace('compiled');
+  const run: WorkerRun = {
+    module,
+    args: pkg.args,
+    env: Object.entries(pkg.env).map(([k, v]) => `${k}=${v}`),
+    preopens: launch.preopens,
+    files: pkg.fds,
+    output: setup.output,
+    input: setup.input,
+    ttys,
+    maxOutputBytes: launch.limits.maxOutputBytes,
+    packageFiles: pkg.files,
+  };
+  return new Promise<Outcome>((resolve) => {
+    const { worker } = setup;
+    let timer: NodeJS.Timeout | undefined;
+    let timedOut = false;
+    const done = (o: Outcome): void => {
+      clearTimeout(timer);
+      resolve(o);
+    };
+    worker.on('message', (msg: WorkerResult) => {
+      if (msg.type === 'started') {
+        keepTrace('workload started');
+        setup.onStarted();
+      } else if (msg.type !== 'ready') done(outcomeOf(msg));
+    });
+    worker.once('error', (err) => done({ type: 'error', code: RuntimeErrorCode.INTERNAL, message: cutMessage(`keep worker failed: ${err.message}`) }));
+    worker.once('exit', () => {
+      if (!timedOut) done({ type: 'error', code: RuntimeErrorCode.INTERNAL, message: 'keep worker exited unexpectedly' });
+    });
+    if (launch.limits.timeoutMs > 0) {
+      timer = setTimeout(() => {
+        timedOut = true;
+        // Terminated first: whatever it wrote before is drained, nothing after.
+        void worker.terminate().finally(() =>
+          done({ type: 'error', code: RuntimeErrorCode.TIMEOUT, message: `workload exceeded the time limit of ${launch.limits.timeoutMs} ms` }),
+        );
+      }, launch.limits.timeoutMs);
+      timer.unref();
+    }
+    // Hand the package's bytes to the worker instead of copying them (the module is compiled).
+    const buffers = [...new Set(pkg.files.map((f) => f.data.buffer))].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
+    worker.postMessage(run, buffers);
+  });
+}

@@ -1,0 +1,105 @@
+/**
+ * The workload's stdin, stdout and stderr inside the keep: descriptors backed by the stdio rings
+ * (stdio-ring.ts), whose other ends are the keep's main thread and, through sealed records, the
+ * client. They are streams (not seekable); a terminal on the client's side is a character device
+ * here too, so that `isatty()` answers as it would there; anything else is `unknown`, as wasmtime
+ * reports a pipe.
+ */
+import * as C from '../wasi/constants.js';
+import { Errno } from '../wasi/errno.js';
+import type { FileHandle, Filestat, Readiness } from '../wasi/fs/types.js';
+import type { InputReader, OutputWriter } from './stdio-ring.js';
+
+function streamStat(filetype: number): Filestat {
+  return { dev: 0n, ino: 0n, filetype, nlink: 1n, size: 0n, atim: 0n, mtim: 0n, ctim: 0n };
+}
+
+/** What every stdio handle does the same way. */
+abstract class StdioHandle implements FileHandle {
+  readonly kind = 'file' as const;
+  readonly seekable = false;
+  readonly filetype: number;
+
+  constructor(readonly isTty: boolean) {
+    this.filetype = isTty ? C.FILETYPE_CHARACTER_DEVICE : C.FILETYPE_UNKNOWN;
+  }
+
+  abstract read(dst: Uint8Array): number;
+  abstract write(src: Uint8Array): number;
+  abstract poll(kind: 'read' | 'write'): Readiness | undefined;
+
+  stat(): Filestat {
+    return streamStat(this.filetype);
+  }
+  setSize(): void {
+    throw new Errno(C.ERRNO_INVAL);
+  }
+  allocate(): void {
+    throw new Errno(C.ERRNO_SPIPE);
+  }
+  setTimes(): void {}
+  sync(): void {
+    throw new Errno(C.ERRNO_INVAL);
+  }
+  datasync(): void {
+    throw new Errno(C.ERRNO_INVAL);
+  }
+  close(): void {}
+}
+
+/** stdout or stderr: segments into the output ring. */
+export class RingOutput extends StdioHandle {
+  /** @param stream 1 for stdout, 2 for stderr (protocol/records.ts OutputStreamId) */
+  constructor(
+    private readonly ring: OutputWriter,
+    private readonly stream: number,
+    isTty: boolean,
+  ) {
+    super(isTty);
+  }
+
+  read(): number {
+    throw new Errno(C.ERRNO_BADF);
+  }
+
+  write(src: Uint8Array): number {
+    if (src.length === 0) return 0;
+    if (!this.ring.write(this.stream, src)) throw new Errno(C.ERRNO_PIPE);
+    return src.length;
+  }
+
+  poll(kind: 'read' | 'write'): Readiness | undefined {
+    if (kind === 'read') return undefined;
+    return { nbytes: 0n, hangup: this.ring.readerClosed };
+  }
+}
+
+/** stdin: bytes from the input ring; end of file once the client's input has ended. */
+export class RingInput extends StdioHandle {
+  constructor(
+    private readonly ring: InputReader,
+    isTty: boolean,
+  ) {
+    super(isTty);
+  }
+
+  read(dst: Uint8Array): number {
+    return Math.max(0, this.ring.read(dst));
+  }
+
+  write(): number {
+    throw new Errno(C.ERRNO_BADF);
+  }
+
+  poll(kind: 'read' | 'write'): Readiness | undefined {
+    if (kind === 'write') return undefined;
+    const n = this.ring.used();
+    if (n > 0) return { nbytes: BigInt(n), hangup: false };
+    return this.ring.writerClosed ? { nbytes: 0n, hangup: true } : undefined;
+  }
+
+  /** Waits up to `timeoutMs` for input (or its end); true when a read would not block. */
+  waitReadable(timeoutMs: number): boolean {
+    return this.ring.waitReadable(timeoutMs);
+  }
+}
