@@ -105,10 +105,11 @@ async function showSizes(host: HttpHost, id: string, keysFile: string, report: R
       records++;
       bytes += e.record.length;
       if (report.json) line({ type: 'record', kind: e.record[4] === 2 ? 'outcome' : 'output', bytes: e.record.length });
-    } else if (report.json) line(e.type === 'state' ? { type: 'state', state: e.state } : e.type === 'error' ? { type: 'error', code: e.code, message: e.message } : { ...e });
+    } else if (report.json) line({ ...e });
     else if (e.type === 'state') process.stderr.write(`keep ${id}: ${e.state}\n`);
     else if (e.type === 'error') process.stderr.write(`keep ${id}: the host says: ${e.message} [${e.code}]\n`);
-    else process.stderr.write(`keep ${id}: the host no longer holds ${e.records} records (${e.bytes} bytes)\n`);
+    else if (e.type === 'dropped') process.stderr.write(`keep ${id}: the host no longer holds ${e.records} records (${e.bytes} bytes)\n`);
+    else process.stderr.write(`keep ${id}: its workload asked for input\n`);
   }
   if (!report.json) process.stderr.write(`keep ${id}: ${records} sealed records (${bytes} bytes) held by the host\n`);
   return reportError(

@@ -4,14 +4,16 @@
  * keep's authenticated output written out byte for byte, which of our streams are terminals, and
  * how a workload's outcome becomes this process's exit status.
  *
- * stdin is read with plain `fs.read` on fd 0 (no stream machinery: it costs start-up); a closed
- * or unreadable fd 0 is an empty input. A pending read keeps the process alive, so the CLI
- * leaves with `process.exit` once the workload has ended.
+ * stdin is read as libuv reads it best: a pipe, socket or terminal as a stream (no thread pool:
+ * starting its threads would cost start-up), a file with `fs.read`; a closed or unreadable fd 0 is
+ * an empty input. A pending read keeps the process alive, so the CLI leaves with `process.exit`
+ * once the workload has ended.
  */
 import { fstatSync, read, writeSync } from 'node:fs';
 import type { Package } from '../crypto/package.js';
 import type { StdioStream } from '../protocol/names.js';
-import type { Outcome, OutputStreamName } from '../protocol/records.js';
+import type { Outcome } from '../protocol/outcome.js';
+import type { OutputStreamName } from '../protocol/records.js';
 import { CliError, reportError } from './errors.js';
 import type { ReportOptions } from './errors.js';
 
@@ -23,9 +25,35 @@ function readOnce(buf: Buffer): Promise<number> {
 
 /**
  * This process's stdin, chunk by chunk, until end of file (a closed fd 0 is empty). Each chunk
- * is valid until the next is asked for (one buffer is reused: the consumer seals it at once).
+ * is valid until the next is asked for (the consumer seals it at once).
  */
 export async function* readStdin(): AsyncGenerator<Uint8Array, void, undefined> {
+  let st;
+  try {
+    st = fstatSync(0);
+  } catch {
+    return;
+  }
+  if (st.isFIFO() || st.isSocket() || st.isCharacterDevice()) yield* readStream();
+  else yield* readFile();
+}
+
+/** A pipe, socket or terminal on fd 0, as libuv streams it. */
+async function* readStream(): AsyncGenerator<Uint8Array, void, undefined> {
+  const { isatty, ReadStream } = process.getBuiltinModule('node:tty') as typeof import('node:tty');
+  const { Socket } = process.getBuiltinModule('node:net') as typeof import('node:net');
+  const stream = isatty(0) ? new ReadStream(0) : new Socket({ fd: 0, readable: true, writable: false });
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) yield chunk;
+  } catch {
+    // A read error ends the input.
+  } finally {
+    stream.destroy();
+  }
+}
+
+/** A file (or anything else) on fd 0, read with fs.read, one buffer reused. */
+async function* readFile(): AsyncGenerator<Uint8Array, void, undefined> {
   const buf = Buffer.allocUnsafe(CHUNK);
   for (;;) {
     let n: number;
@@ -79,9 +107,24 @@ export function clientTtys(): StdioStream[] {
   return out;
 }
 
-/** `pkg` as this client presents it: its terminals, and whether the workload has a stdin at all. */
+/** True when this process's stdin is closed or /dev/null: there is nothing to send. */
+function stdinIsEmpty(): boolean {
+  let st;
+  try {
+    st = fstatSync(0);
+  } catch {
+    return true;
+  }
+  // /dev/null is character device 1:3 on Linux.
+  return st.isCharacterDevice() && st.rdev === ((1 << 8) | 3);
+}
+
+/**
+ * `pkg` as this client presents it: its terminals, and whether this client streams stdin to it
+ * (the workload has a stdin, and ours is not empty: an empty one needs no stream at all).
+ */
 export function withClientStdio(pkg: Package): { pkg: Package; wantsInput: boolean } {
-  return { pkg: { ...pkg, ttys: clientTtys() }, wantsInput: pkg.fds.includes('stdin') };
+  return { pkg: { ...pkg, ttys: clientTtys() }, wantsInput: pkg.fds.includes('stdin') && !stdinIsEmpty() };
 }
 
 /** Reports how the workload ended (under the session's keys) and returns the exit status. */

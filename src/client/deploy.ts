@@ -16,7 +16,8 @@ import type { SuiteRow } from '../crypto/suites.js';
 import type { HostApi } from '../protocol/host-api.js';
 import type { Limits } from '../protocol/limits.js';
 import type { BackendName } from '../protocol/names.js';
-import type { Outcome, OutputStreamName } from '../protocol/records.js';
+import type { Outcome } from '../protocol/outcome.js';
+import type { OutputStreamName } from '../protocol/records.js';
 import { trace } from '../trace.js';
 import { DeployError } from './errors.js';
 import type { KnownCertificates } from './known-certificates.js';
@@ -85,16 +86,21 @@ export async function deploy(host: HostApi, pkg: Package, opts: DeployOptions): 
   opts.onSession?.(created.id, sealed.keys);
   const stop = new AbortController();
   const events = host.events(created.id, { signal: stop.signal });
-  const following = followKeep(events, sealed.keys.output, opts.onOutput ? { onOutput: opts.onOutput } : {});
+  // Input is streamed once the keep says its workload wants it, not before: a workload that never
+  // reads stdin leaves this client's stdin untouched.
+  let inputStarted = false;
+  const startInput = (): void => {
+    if (inputStarted || !opts.input) return;
+    inputStarted = true;
+    host.sendInput(created.id, sealInput(sealed.keys.input, opts.input), stop.signal).catch(() => {
+      // The keep may end before its input does; a failure to send shows in the stream.
+    });
+  };
+  const following = followKeep(events, sealed.keys.output, { ...(opts.onOutput ? { onOutput: opts.onOutput } : {}), onInputWanted: startInput });
   following.catch(() => {});
   try {
     await host.deliverPackage(created.id, sealed.chunks).catch((err: unknown) => explainDelivery(err, following));
     trace('package delivered');
-    if (opts.input) {
-      host.sendInput(created.id, sealInput(sealed.keys.input, opts.input), stop.signal).catch(() => {
-        // The keep may end before its input does; a failure to send shows in the stream.
-      });
-    }
     const outcome = await following;
     trace('outcome');
     return { keepId: created.id, accepted, outcome };

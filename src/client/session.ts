@@ -10,8 +10,10 @@
 import { RecordOpener, RecordSealer, SessionError } from '../crypto/session.js';
 import type { DirectionKeys } from '../crypto/session.js';
 import type { KeepStreamEvent } from '../protocol/http.js';
-import { MAX_RECORD_PLAINTEXT, OUTPUT_KINDS, RecordKind, decodeOutcome, decodeSegments } from '../protocol/records.js';
-import type { Outcome, OutputStreamName } from '../protocol/records.js';
+import { decodeOutcome } from '../protocol/outcome.js';
+import type { Outcome } from '../protocol/outcome.js';
+import { MAX_RECORD_PLAINTEXT, OUTPUT_KINDS, RecordKind, decodeSegments } from '../protocol/records.js';
+import type { OutputStreamName } from '../protocol/records.js';
 import { DeployError } from './errors.js';
 
 /** Options of {@link followKeep}. */
@@ -25,6 +27,8 @@ export interface FollowOptions {
   readonly onDropped?: (records: number, bytes: number) => void;
   /** Told each state the host reports (not authenticated). */
   readonly onState?: (state: string) => void;
+  /** Told when the keep says its workload wants stdin (the host's word: it can only delay it). */
+  readonly onInputWanted?: () => void;
 }
 
 /**
@@ -67,6 +71,9 @@ export async function followKeep(events: AsyncIterable<KeepStreamEvent>, keys: D
       case 'state':
         lastState = e.state;
         opts.onState?.(e.state);
+        break;
+      case 'input-wanted':
+        opts.onInputWanted?.();
         break;
       case 'error':
         hostFailure = { code: e.code, message: e.message };

@@ -39,6 +39,8 @@ export interface KeepListener {
   onRecord?(record: Uint8Array): void;
   /** The workload started. */
   onStarted?(): void;
+  /** The workload first asked for stdin. */
+  onInputWanted?(): void;
 }
 
 /** Options for a keep this process spawns. */
@@ -135,6 +137,9 @@ export class KeepProcess {
       }
       case 'started':
         this.listener.onStarted?.();
+        break;
+      case 'input-wanted':
+        this.listener.onInputWanted?.();
         break;
       case 'failed':
         this.failure = { code: msg.code, message: msg.message };

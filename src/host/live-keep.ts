@@ -57,7 +57,7 @@ export class LiveKeep {
   ) {
     this.log = new StreamLog(retainBytes);
     this.ended = new Promise((resolve) => (this.#resolveEnded = resolve));
-    process.listener = { onRecord: (r) => this.#onRecord(r), onStarted: () => this.#onStarted() };
+    process.listener = { onRecord: (r) => this.#onRecord(r), onStarted: () => this.#onStarted(), onInputWanted: () => this.log.appendEvent({ type: 'input-wanted' }) };
     process.done.then(
       (end) => this.#settle(end, `status ${end.status ?? end.signal ?? 'unknown'}`),
       (err: unknown) => this.#settle({ sealedOutcome: false, failure: undefined, status: null, signal: null }, `spawn failed: ${(err as Error).message}`),

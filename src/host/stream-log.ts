@@ -12,7 +12,10 @@ import type { KeepStreamEvent } from '../protocol/http.js';
 import type { KeepState } from '../protocol/names.js';
 
 /** A lifecycle event to append (the log assigns its sequence number). */
-export type LifecycleEvent = { readonly type: 'state'; readonly state: KeepState } | { readonly type: 'error'; readonly code: string; readonly message: string };
+export type LifecycleEvent =
+  | { readonly type: 'state'; readonly state: KeepState }
+  | { readonly type: 'input-wanted' }
+  | { readonly type: 'error'; readonly code: string; readonly message: string };
 
 /** Default record budget per keep: 1 MiB. */
 export const DEFAULT_RETAINED_OUTPUT_BYTES = 1024 * 1024;

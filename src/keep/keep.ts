@@ -17,21 +17,21 @@
 import type { Socket } from 'node:net';
 import type { Worker } from 'node:worker_threads';
 import type { PackageOpener } from '../crypto/seal.js';
-import type { RecordOpener, RecordSealer } from '../crypto/session.js';
 import type { AttestationRequest, HostMessage, LaunchMessage } from '../protocol/control.js';
 import { checkHostMessage } from '../protocol/control.js';
 import { KeepFailureCode, cutMessage } from '../protocol/errors.js';
 import { FrameDecoder, encodeFrame, writeFrame } from '../protocol/frames.js';
 import type { Frame } from '../protocol/frames.js';
 import { DEFAULT_KEM } from '../protocol/names.js';
-import { RecordKind } from '../protocol/records.js';
-import type { Outcome } from '../protocol/records.js';
+import type { Outcome } from '../protocol/outcome.js';
 import { validate } from '../protocol/validate.js';
-import { InputWriter, OutputReader, createRing } from '../runtime/stdio-ring.js';
 import { keepTrace } from '../trace.js';
 import type { KeepIdentity } from './identity.js';
-import { OutputPump } from './output-pump.js';
-import { loadPackageCode, runWorkload } from './workload.js';
+import type { Session } from './running.js';
+
+/** What the keep needs once its package has opened: loaded after the attestation request. */
+let runningCode: Promise<typeof import('./running.js')> | undefined;
+const loadRunningCode = (): Promise<typeof import('./running.js')> => (runningCode ??= import('./running.js'));
 
 /**
  * The key of the default suite is made as soon as this module is loaded, while the keep still
@@ -60,14 +60,6 @@ class KeepFailure extends Error {
 
 type Phase = 'waiting' | 'attested' | 'launched' | 'running' | 'finished';
 
-/** The session with the client, once the package has opened. */
-interface Session {
-  readonly sealer: RecordSealer;
-  readonly opener: RecordOpener;
-  readonly pump: OutputPump;
-  readonly input: InputWriter;
-}
-
 /** One keep's main thread. */
 export class Keep {
   #phase: Phase = 'waiting';
@@ -78,7 +70,6 @@ export class Keep {
   #worker: Worker | undefined;
   readonly #workerReady: Promise<void>;
   #onReady!: () => void;
-  readonly #rings = { output: createRing(), input: createRing() };
 
   /** @param startWorker starts the worker thread (called on the next turn, after this thread's start-up) */
   constructor(
@@ -169,9 +160,9 @@ export class Keep {
       kem: this.#identity.suite.name,
     };
     this.control.write(encodeFrame(request));
-    // While the host and the client work: the opening and package code, and the key in HPKE form.
+    // While the host and the client work: the opening and running code, and the key in HPKE form.
     void import('../crypto/seal.js');
-    loadPackageCode().catch(() => {});
+    void loadRunningCode().then((m) => m.loadPackageCode());
     void this.#identity.opener().catch(() => {});
   }
 
@@ -193,45 +184,29 @@ export class Keep {
     keepTrace('package received');
     const { plaintext, keys } = await opener.finish();
     keepTrace('package opened');
-    const [[{ decodePackage }], { RecordOpener, RecordSealer }] = await Promise.all([loadPackageCode(), import('../crypto/session.js')]);
-    const sealer = new RecordSealer(keys.output);
-    this.#session = {
-      sealer,
-      opener: new RecordOpener(keys.input, [RecordKind.INPUT, RecordKind.INPUT_END], RecordKind.INPUT_END),
-      pump: new OutputPump(new OutputReader(this.#rings.output), sealer, (r) => this.#sendRecord(r)),
-      input: new InputWriter(this.#rings.input),
-    };
-    this.#phase = 'running';
-    let pkg;
-    try {
-      pkg = decodePackage(plaintext);
-    } catch (err) {
-      return this.#end({ type: 'error', code: 'ERR_PACKAGE', message: cutMessage((err as Error).message) });
-    }
-    // No input will come: the workload's stdin is empty.
-    if (!pkg.input) this.#session.input.close();
-    const outcome = runWorkload(pkg, this.#launch!, pkg.ttys, {
+    const { startRunning } = await loadRunningCode();
+    const { session, outcome } = await startRunning(keys, plaintext, {
+      launch: this.#launch!,
       worker: this.#worker!,
       workerReady: this.#workerReady,
-      output: this.#rings.output,
-      input: this.#rings.input,
+      sendRecord: (r) => this.#sendRecord(r),
       onStarted: () => this.control.write(encodeFrame({ type: 'started' })),
+      onInputWanted: () => this.#phase === 'running' && this.control.write(encodeFrame({ type: 'input-wanted' })),
     });
+    this.#session = session;
+    this.#phase = 'running';
     void outcome.then((o) => this.#end(o));
   }
 
   async #onInput(record: Uint8Array): Promise<void> {
     this.#expect('running', 'input');
-    const s = this.#session!;
-    let opened;
+    const { deliverInput } = await loadRunningCode();
     try {
-      opened = s.opener.open(record);
+      await deliverInput(this.#session!, record);
     } catch (err) {
       // The host altered the client's input: the client is told, under the session's keys.
       return this.#end({ type: 'error', code: (err as { code: string }).code, message: `the host altered the input: ${(err as Error).message}` });
     }
-    if (opened.kind === RecordKind.INPUT) await s.input.write(opened.plaintext);
-    else s.input.close();
   }
 
   /** Sends one sealed record, in pieces; resolves when the channel can take more. */
@@ -254,10 +229,12 @@ export class Keep {
     this.#phase = 'finished';
     keepTrace(`finish: ${outcome.type}`);
     const s = this.#session!;
-    // Whatever it was doing, the workload is over; what it wrote is in the ring.
-    await this.#worker?.terminate();
+    // The workload is over (its worker reported, or was stopped): what it wrote is in the ring.
+    // A worker still running (a failure of the session's) is stopped; what it writes now is not sent.
+    void this.#worker?.terminate();
     await s.pump.finish();
-    this.#leave(encodeFrame({ type: 'record' }, s.sealer.seal(RecordKind.OUTCOME, Buffer.from(JSON.stringify(outcome)))), 0);
+    const { sealOutcome } = await loadRunningCode();
+    this.#leave(encodeFrame({ type: 'record' }, Buffer.concat(sealOutcome(s, outcome))), 0);
   }
 
   /** A failure: sealed when the session exists (the client is told), in plain text before. */

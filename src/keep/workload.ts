@@ -7,7 +7,7 @@ import type { Worker } from 'node:worker_threads';
 import type { Package } from '../crypto/package.js';
 import { cutMessage } from '../protocol/errors.js';
 import type { LaunchMessage } from '../protocol/control.js';
-import type { Outcome } from '../protocol/records.js';
+import type { Outcome } from '../protocol/outcome.js';
 import { RuntimeErrorCode } from '../runtime/errors.js';
 import { WORKLOAD_ENGINE_FLAGS } from '../runtime/engine.js';
 import type { WorkerResult, WorkerRun } from '../runtime/worker.js';

@@ -10,6 +10,7 @@
  * | host → keep | `{type:"launch", keepId, evidenceDigest, preopens, limits}` | —                          |
  * | host → keep | `{type:"package", last}`                                 | the next slice of the sealed package |
  * | keep → host | `{type:"started"}`                                       | —                             |
+ * | keep → host | `{type:"input-wanted"}`: the workload first asked for stdin | —                        |
  * | host → keep | `{type:"input"}`                                         | one sealed input record       |
  * | keep → host | `{type:"record"}`                                        | one sealed output or outcome record |
  * | keep → host | `{type:"failed", code, message}`                         | —                             |
@@ -69,6 +70,7 @@ export const checkKeepMessage = taggedUnion('type', {
     kem: checkKemName,
   }),
   started: strictObject({ type: literal('started') }),
+  'input-wanted': strictObject({ type: literal('input-wanted') }),
   record: strictObject({ type: literal('record') }),
   failed: strictObject({ type: literal('failed'), code: checkFailureCode, message: checkErrorMessage }),
 });

@@ -13,7 +13,7 @@
  * | getKeep        | GET    | /v1/keeps/{id}          | —                       | 200 info                    |
  * | deliverPackage | PUT    | /v1/keeps/{id}/package  | the sealed package      | 202 {id, state}             |
  * | sendInput      | PUT    | /v1/keeps/{id}/input    | sealed input records    | 200 {id, records, bytes}    |
- * | events         | GET    | /v1/keeps/{id}/events   | — (Last-Event-ID)       | 200 text/event-stream       |
+ * | events         | GET    | /v1/keeps/{id}/events   | — (Last-Event-ID)       | 200 text/event-stream: record, state, input-wanted, error, dropped |
  * | killKeep       | DELETE | /v1/keeps/{id}          | —                       | 200 info                    |
  *
  * Errors: `{ "error": { "code", "message" } }` with the status of errors.ts.
@@ -187,12 +187,14 @@ export const checkErrorBody = strictObject({ error: strictObject({ code: checkEr
 export type KeepStreamEvent =
   | { readonly type: 'record'; readonly seq: number; readonly record: Uint8Array }
   | { readonly type: 'state'; readonly seq: number; readonly state: KeepState }
+  /** The workload first asked for stdin: a client streams it from then on (not before). */
+  | { readonly type: 'input-wanted'; readonly seq: number }
   | { readonly type: 'error'; readonly seq: number; readonly code: string; readonly message: string }
   /** The reader missed `records` records of `bytes` bytes: the host no longer holds them. */
   | { readonly type: 'dropped'; readonly records: number; readonly bytes: number };
 
 /** SSE event names, one per stream event type. */
-export const STREAM_EVENTS = ['record', 'state', 'error', 'dropped'] as const;
+export const STREAM_EVENTS = ['record', 'state', 'input-wanted', 'error', 'dropped'] as const;
 
 const checkStateData = strictObject({ state: checkKeepState });
 const checkErrorData = strictObject({ code: checkErrorCode, message: checkErrorMessage });
@@ -206,6 +208,8 @@ export function encodeStreamEvent(e: KeepStreamEvent): { event: string; data: st
       return { event: 'record', data: b64(e.record), id: String(e.seq) };
     case 'state':
       return { event: 'state', data: JSON.stringify({ state: e.state }), id: String(e.seq) };
+    case 'input-wanted':
+      return { event: 'input-wanted', data: '{}', id: String(e.seq) };
     case 'error':
       return { event: 'error', data: JSON.stringify({ code: e.code, message: e.message }), id: String(e.seq) };
     case 'dropped':
@@ -224,6 +228,8 @@ export function decodeStreamEvent(event: string, data: string, id: string | unde
       return { type: 'record', seq, record: checkRecordData(data, 'record') };
     case 'state':
       return { type: 'state', seq, state: checkStateData(parseJson(data), 'state').state };
+    case 'input-wanted':
+      return { type: 'input-wanted', seq };
     case 'error':
       return { type: 'error', seq, ...checkErrorData(parseJson(data), 'error') };
     case 'dropped':

@@ -15,16 +15,13 @@
  * | kind | direction     | plaintext                                              |
  * |------|---------------|--------------------------------------------------------|
  * | 0x01 | keep → client | output: segment+, segment = u8(stream) ‖ u32be(n) ‖ n bytes (stream 1 stdout, 2 stderr) |
- * | 0x02 | keep → client | outcome (JSON, see {@link checkOutcome}); the last record |
+ * | 0x02 | keep → client | outcome (JSON, outcome.ts); the last record           |
  * | 0x11 | client → keep | input: stdin bytes                                     |
  * | 0x12 | client → keep | end of input (empty); the last record                  |
  *
  * The host sees each record's kind, sequence number and size, and when it passes: sizes and
  * timing, never content.
  */
-import { checkErrorCode, checkErrorMessage } from './errors.js';
-import { int, literal, optional, string, strictObject, taggedUnion, validate } from './validate.js';
-import type { Checked } from './validate.js';
 
 /** Record kinds. */
 export const RecordKind = {
@@ -145,25 +142,4 @@ export function decodeSegments(plaintext: Uint8Array): OutputSegment[] | string 
   }
   if (out.length === 0) return 'an output record with no segment';
   return out;
-}
-
-/** How a workload ended: the plaintext of the outcome record. */
-export const checkOutcome = taggedUnion('type', {
-  exit: strictObject({ type: literal('exit'), code: int(0, 0xffffffff) }),
-  trap: strictObject({ type: literal('trap'), trap: string({ max: 1024 }), func: optional(string({ max: 1024 })) }),
-  error: strictObject({ type: literal('error'), code: checkErrorCode, message: checkErrorMessage }),
-});
-/** A workload's outcome. */
-export type Outcome = Checked<typeof checkOutcome>;
-
-/** The outcome in an outcome record's plaintext, or a reason it is malformed. */
-export function decodeOutcome(plaintext: Uint8Array): Outcome | string {
-  let json: unknown;
-  try {
-    json = JSON.parse(Buffer.from(plaintext.buffer, plaintext.byteOffset, plaintext.byteLength).toString('utf8'));
-  } catch {
-    return 'the outcome is not JSON';
-  }
-  const r = validate(checkOutcome, json);
-  return r.ok ? r.value : `the outcome is malformed: ${r.message}`;
 }

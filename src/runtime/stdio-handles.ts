@@ -93,6 +93,7 @@ export class RingInput extends StdioHandle {
 
   poll(kind: 'read' | 'write'): Readiness | undefined {
     if (kind === 'write') return undefined;
+    this.ring.demand();
     const n = this.ring.used();
     if (n > 0) return { nbytes: BigInt(n), hangup: false };
     return this.ring.writerClosed ? { nbytes: 0n, hangup: true } : undefined;

@@ -6,7 +6,8 @@
  *
  *   control (Int32 cells): HEAD bytes ever written · TAIL bytes ever read (both mod 2^32) ·
  *                          STATE bit 1 writer closed (end of stream), bit 2 reader closed ·
- *                          WAITING bit 1 reader waits for data, bit 2 writer waits for room
+ *                          WAITING bit 1 reader waits for data, bit 2 writer waits for room ·
+ *                          DEMAND 1 once the reader has asked for data (input only)
  *   data:                  `capacity` bytes (a power of two), written at HEAD, read at TAIL
  *
  * The worker blocks with Atomics.wait (it may: it runs nothing else); the main thread waits
@@ -22,7 +23,8 @@ const HEAD = 0;
 const TAIL = 1;
 const STATE = 2;
 const WAITING = 3;
-const CELLS = 4;
+const DEMAND = 4;
+const CELLS = 5;
 const WRITER_CLOSED = 1;
 const READER_CLOSED = 2;
 const READER_WAITS = 1;
@@ -204,6 +206,17 @@ export class OutputReader extends Ring {
 
 /** Main-thread side of the input ring: the workload's stdin, from the client's sealed records. */
 export class InputWriter extends Ring {
+  /**
+   * Resolves once the workload has first asked for input (read, waited or polled for it): until
+   * then, nothing need be fetched for it.
+   */
+  async demanded(): Promise<void> {
+    while (Atomics.load(this.ctl, DEMAND) === 0 && !this.readerClosed) {
+      const w = Atomics.waitAsync(this.ctl, DEMAND, 0);
+      if (w.async) await w.value;
+    }
+  }
+
   /** TAIL as the last {@link tryWrite} saw it. */
   #seen = 0;
 
@@ -237,12 +250,18 @@ export class InputWriter extends Ring {
 
 /** Worker side of the input ring. */
 export class InputReader extends Ring {
+  /** Tells the main thread, once, that the workload wants input. */
+  demand(): void {
+    if (Atomics.compareExchange(this.ctl, DEMAND, 0, 1) === 0) Atomics.notify(this.ctl, DEMAND);
+  }
+
   /**
    * Reads up to `dst.length` bytes, waiting until at least one is there or the input has ended
    * (then 0), or until `timeoutMs` has passed (then -1).
    */
   read(dst: Uint8Array, timeoutMs = Infinity): number {
     if (dst.length === 0) return 0;
+    this.demand();
     const deadline = timeoutMs === Infinity ? Infinity : Date.now() + timeoutMs;
     for (;;) {
       const head = Atomics.load(this.ctl, HEAD);
@@ -263,6 +282,7 @@ export class InputReader extends Ring {
 
   /** Waits until data or the end of input is there, or `timeoutMs` passes; true when ready. */
   waitReadable(timeoutMs: number): boolean {
+    this.demand();
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const head = Atomics.load(this.ctl, HEAD);
@@ -276,5 +296,6 @@ export class InputReader extends Ring {
   /** Nothing more will be read: the writer drops what it is given. */
   close(): void {
     this.closeSide(READER_CLOSED);
+    Atomics.notify(this.ctl, DEMAND);
   }
 }

@@ -17,7 +17,7 @@ import type { HostOptions } from '../../src/host/host-types.js';
 import { serveHost } from '../../src/host/http.js';
 import { decodeStreamEvent, encodeCreatedKeep } from '../../src/protocol/http.js';
 import type { CreatedKeep, KeepStreamEvent } from '../../src/protocol/http.js';
-import type { Outcome } from '../../src/protocol/records.js';
+import type { Outcome } from '../../src/protocol/outcome.js';
 import type { HostServer } from '../../src/host/http.js';
 import { jsonLineLogger } from '../../src/host/log.js';
 import { TenantAuth, parseTokenFile } from '../../src/host/tokens.js';

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { checkAttestMessage, checkHostMessage, checkKeepMessage, checkLaunchMessage, checkPackageMessage } from '../../src/protocol/control.js';
 import { checkLimits } from '../../src/protocol/limits.js';
-import { checkOutcome } from '../../src/protocol/records.js';
+import { checkOutcome } from '../../src/protocol/outcome.js';
 import { array, int, oneOf, optional, record, string, strictObject, validate } from '../../src/protocol/validate.js';
 import type { Check } from '../../src/protocol/validate.js';
 
