@@ -107,3 +107,28 @@ test('the trust policy may still be in the making when the deploy starts; it is 
   const r = await deploy(api(), pkg([], []), { trust: new Promise((r) => setTimeout(() => r(policy), 20)), backend: 'sim', input: chunks() });
   assert.deepEqual(r.outcome, { type: 'exit', code: 0 });
 });
+
+test('stdin is read only once the workload wants it: one that never reads leaves it untouched', async () => {
+  let pulled = 0;
+  async function* counted(): AsyncGenerator<Uint8Array> {
+    pulled++;
+    yield Buffer.from('not for hello\n');
+  }
+  const hello = readFileSync(join(REPO_ROOT, 'test', 'workloads', 'bin', 'hello.wasm'));
+  const r = await deploy(api(), { ...pkg([], []), wasm: hello }, { trust, backend: 'sim', input: counted() });
+  assert.deepEqual(r.outcome, { type: 'exit', code: 0 });
+  assert.equal(pulled, 0, 'the client read none of its stdin');
+  // A workload that reads gets it, after the keep has said so.
+  const events: string[] = [];
+  const watching: typeof host = { ...host, events: (id, o) => (async function* () {
+    for await (const e of host.events(id, o)) {
+      events.push(e.type);
+      yield e;
+    }
+  })() };
+  const out: Buffer[] = [];
+  const r2 = await deploy(watching, pkg([], []), { trust, backend: 'sim', input: counted(), onOutput: (_, d) => out.push(Buffer.from(d)) });
+  assert.deepEqual(r2.outcome, { type: 'exit', code: 0 });
+  assert.equal(Buffer.concat(out).toString(), 'not for hello\n');
+  assert.ok(events.indexOf('input-wanted') !== -1 && events.indexOf('input-wanted') < events.lastIndexOf('record'));
+});
