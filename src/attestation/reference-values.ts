@@ -7,6 +7,7 @@
  *                                  "release": "0.1.0", "backend": "sim", "engine": "…" } ] }
  */
 import { readFile } from 'node:fs/promises';
+import { CodedError } from '../errors.js';
 import { packagePath } from '../paths.js';
 import { array, literal, optional, string, strictObject, validate } from '../protocol/validate.js';
 
@@ -29,9 +30,11 @@ export const checkReferenceValues = strictObject({
 });
 
 /** A reference-values file that does not parse. */
-export class ReferenceValuesError extends Error {
+export class ReferenceValuesError extends CodedError<'ERR_REFERENCE_VALUES'> {
   override readonly name = 'ReferenceValuesError';
-  readonly code = 'ERR_REFERENCE_VALUES';
+  constructor(message: string) {
+    super('ERR_REFERENCE_VALUES', message);
+  }
 }
 
 /** The path of the reference values the build wrote for this installation. */

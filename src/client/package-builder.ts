@@ -7,18 +7,16 @@
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import { basename, join, relative, sep } from 'node:path';
 import type { EnarxConfig } from '../config/index.js';
+import { CodedError } from '../errors.js';
 import { MAX_PACKAGE_BYTES } from '../crypto/package.js';
 import type { Package, PackageFile } from '../crypto/package.js';
 
+/** Codes of {@link PackageBuildError}. */
+export type PackageBuildErrorCode = 'ERR_MODULE_NOT_FOUND' | 'ERR_CONFIG_NOT_FOUND' | 'ERR_PACKAGE_TOO_LARGE' | 'ERR_PACKAGE_FILE' | 'ERR_UNSUPPORTED';
+
 /** A package that cannot be built, with a stable code. */
-export class PackageBuildError extends Error {
+export class PackageBuildError extends CodedError<PackageBuildErrorCode> {
   override readonly name = 'PackageBuildError';
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 /** Without an Enarx.toml a workload gets stdin, stdout and stderr and nothing else. */

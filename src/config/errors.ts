@@ -2,6 +2,7 @@
  * Errors raised for a bad `Enarx.toml`. The file can come from an untrusted package, so every
  * rejection has a stable `code`, and names the key path and line so that a person can fix it.
  */
+import { CodedError } from '../errors.js';
 
 /** Stable codes for {@link ConfigError}. */
 export const ConfigErrorCode = {
@@ -40,9 +41,8 @@ export interface ConfigErrorWhere {
  * A rejected `Enarx.toml`. `message` reads `Enarx.toml:12: files[2].port: expected ...`;
  * `detail` is the part after the key, for callers that lay the fields out themselves.
  */
-export class ConfigError extends Error {
+export class ConfigError extends CodedError<ConfigErrorCode> {
   override readonly name = 'ConfigError';
-  readonly code: ConfigErrorCode;
   readonly detail: string;
   readonly key?: string;
   readonly line?: number;
@@ -50,8 +50,7 @@ export class ConfigError extends Error {
 
   constructor(code: ConfigErrorCode, detail: string, where: ConfigErrorWhere = {}) {
     const at = `${where.source ?? 'Enarx.toml'}${where.line === undefined ? '' : `:${where.line}`}`;
-    super(`${at}: ${where.key === undefined ? '' : `${where.key}: `}${detail}`, where.cause === undefined ? undefined : { cause: where.cause });
-    this.code = code;
+    super(code, `${at}: ${where.key === undefined ? '' : `${where.key}: `}${detail}`, where.cause === undefined ? undefined : { cause: where.cause });
     this.detail = detail;
     if (where.key !== undefined) this.key = where.key;
     if (where.line !== undefined) this.line = where.line;

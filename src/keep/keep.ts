@@ -25,6 +25,7 @@ import type { Frame } from '../protocol/frames.js';
 import { DEFAULT_KEM } from '../protocol/names.js';
 import type { Outcome } from '../protocol/outcome.js';
 import { validate } from '../protocol/validate.js';
+import { CodedError } from '../errors.js';
 import { keepTrace } from '../trace.js';
 import type { KeepIdentity } from './identity.js';
 import type { Session } from './running.js';
@@ -49,14 +50,7 @@ earlyKey.catch(() => {
 });
 
 /** A failure to report: a stable code and a message. */
-class KeepFailure extends Error {
-  constructor(
-    readonly code: KeepFailureCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+class KeepFailure extends CodedError<KeepFailureCode> {}
 
 type Phase = 'waiting' | 'attested' | 'launched' | 'running' | 'finished';
 

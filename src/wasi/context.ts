@@ -3,6 +3,7 @@
  * image (args, environment) and the outside world (clocks, randomness, sleeping), passed in so
  * that nothing here reaches for globals.
  */
+import { CodedError } from '../errors.js';
 import type { FdTable } from './fd-table.js';
 import type { GuestMemory } from './memory.js';
 
@@ -40,12 +41,6 @@ export class WasiExit extends Error {
 }
 
 /** Thrown when a limit is hit inside a syscall (e.g. the output cap); ends the guest. */
-export class WasiAbort extends Error {
+export class WasiAbort extends CodedError<string> {
   override readonly name = 'WasiAbort';
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
 }
