@@ -36,7 +36,7 @@ const keepBuild = await buildKeepBundle(esbuild, root, staging);
 const cli = {
   'dist/src/cli/main.js': 'enarx',
   'dist/src/cli/run.js': 'run',
-  'dist/src/cli/run-attest.js': 'run-attest',
+  'dist/src/cli/run-deploy.js': 'run-deploy',
   'dist/src/cli/config.js': 'config',
   'dist/src/cli/attest.js': 'attest',
   'dist/src/cli/platform.js': 'platform',

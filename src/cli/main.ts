@@ -4,11 +4,9 @@
  */
 import { trace } from '../trace.js';
 import { CliError, reportError, usageError } from './errors.js';
-import { isRunHelp, startLocalKeep } from './run-keep.js';
-import type { LocalKeep } from './run-keep.js';
 
 /** A command group: receives the arguments after its name, returns the exit status. */
-export type CommandMain = (argv: readonly string[], early?: Promise<LocalKeep>) => Promise<number>;
+export type CommandMain = (argv: readonly string[]) => Promise<number>;
 
 const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<CommandMain> }>> = {
   run: { summary: 'run a WebAssembly module in a local keep', load: async () => (await import('./run.js')).runMain },
@@ -44,24 +42,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   const command = COMMANDS[name];
   const json = rest.includes('--json');
   const verbose = rest.includes('--verbose');
-  // `enarx run` starts (or adopts) its keep first (run-keep.ts); the command owns it once handed over.
-  let early: Promise<LocalKeep> | undefined;
   try {
     if (!command) throw usageError(`unknown command '${name}'; see 'enarx --help'`);
-    // The command's code loads while `enarx run` adopts (or starts) its keep.
-    const loading = command.load();
-    loading.catch(() => {});
-    if (name === 'run' && !isRunHelp(rest)) {
-      early = startLocalKeep();
-      early.catch(() => {});
-    }
-    const run = await loading;
+    const run = await command.load();
     trace('command code loaded');
-    const handed = early;
-    early = undefined;
-    return await run(rest, handed);
+    return await run(rest);
   } catch (err) {
-    void early?.then((k) => k.process.kill(), () => {});
     return reportError(err, { json, verbose });
   }
 }

@@ -1,9 +1,9 @@
 /**
- * The keep of an `enarx run`, started before the command's own code is loaded, so that its
- * start-up overlaps with everything the CLI does before it needs the keep. The `enarx` launcher
- * (bin/enarx) starts it even before this Node.js boots and says so in ENARX_EARLY_KEEP
- * (`pid:folder:bundle`): the keep listens on `folder/control`, a UNIX socket in a private folder
- * the launcher made, and this process adopts it. Otherwise, the dispatcher spawns one.
+ * The keep of an `enarx run` (run.ts explains the whole start-up), started before the command's
+ * own code is loaded, so that its start-up overlaps with everything the CLI does before it needs
+ * the keep. The `enarx` launcher (bin/enarx) starts it even before this Node.js boots and says so
+ * in ENARX_EARLY_KEEP (`pid:folder:bundle`): the keep listens on `folder/control`, a UNIX socket in
+ * a private folder the launcher made, and this process adopts it. Otherwise, run spawns one.
  */
 import { readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -12,11 +12,6 @@ import { basename, isAbsolute, join } from 'node:path';
 import { trace } from '../trace.js';
 import { KeepProcess } from '../host/keep-process.js';
 import { keepBundleDir } from '../runtime/measurement.js';
-
-/** True when `argv` (after `run`) asks for the keep-less help text. */
-export function isRunHelp(argv: readonly string[]): boolean {
-  return argv[0] === '--help' || argv[0] === '-h';
-}
 
 /** A keep started for `enarx run`, and the bundle folder it was started from (what is measured). */
 export interface LocalKeep {

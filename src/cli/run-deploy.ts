@@ -1,7 +1,7 @@
 /**
- * `enarx run`'s deploy step, in its own module (and bundle) because it brings the X.509, HPKE,
- * host and backend code: the deploy protocol against the embedded host, with the local trust
- * decisions of `enarx run`.
+ * `enarx run`'s deploy step (run.ts explains the whole start-up), in its own module and bundle
+ * because it brings the X.509, HPKE, host and backend code: the local platform, the deploy
+ * protocol against the embedded host, and the local trust decisions of `enarx run`.
  */
 import type { SelectedBackend } from '../backend/select.js';
 import { defaultStateDir } from '../backend/state-dir.js';
@@ -15,7 +15,7 @@ import type { BackendName } from '../protocol/names.js';
 import type { OutputStreamName } from '../protocol/records.js';
 import { trace } from '../trace.js';
 import { CliError } from './errors.js';
-import type { RunPlan } from './run.js';
+import type { RunPlan } from './run-plan.js';
 import { readStdin, writeOutput } from './workload-io.js';
 import { loadAcceptedRuntimes } from './workload-options.js';
 
