@@ -51,9 +51,10 @@ export async function runWorkload(pkg: Package, launch: LaunchMessage, ttys: Wor
   // The workload's engine flags are set once the worker has booted: a flag change makes Node
   // reject the code cache of the built-in modules loaded after it (see runtime/engine.ts).
   await setup.workerReady;
-  const [, { compileModule }, { setFlagsFromString }] = await loadPackageCode();
-  for (const flag of WORKLOAD_ENGINE_FLAGS) setFlagsFromString(flag);
-  keepTrace('compile');
+  const [, { compileModule, strategyFor }, { setFlagsFromString }] = await loadPackageCode();
+  const strategy = strategyFor(pkg.wasm);
+  for (const flag of WORKLOAD_ENGINE_FLAGS[strategy]) setFlagsFromString(flag);
+  keepTrace(`compile (${strategy})`);
   let module: WebAssembly.Module;
   try {
     module = await compileModule(pkg.wasm, launch.limits.maxMemoryBytes);

@@ -5,11 +5,29 @@
 import { WASI_FUNCTIONS, WASI_MODULE, wasiType } from '../wasi/functions.js';
 import { RuntimeError, RuntimeErrorCode } from './errors.js';
 import { formatType, moduleSignatures } from './module-signatures.js';
-import { PAGE_SIZE, capMemory } from './module-info.js';
+import { type EngineStrategy, engineStrategy } from './engine.js';
+import { PAGE_SIZE, capMemory, sections } from './module-info.js';
 
 
 const KNOWN = new Set(WASI_FUNCTIONS);
 const SYNC_COMPILE_MAX_BYTES = 4 * 1024 * 1024;
+
+/** The section id of a module's code (function bodies). */
+const CODE_SECTION = 10;
+
+/**
+ * How the keep should compile `bytes`: by the size of its code (runtime/engine.ts). Bytes too
+ * malformed to size get `optimizing`; compiling them then says what is wrong.
+ */
+export function strategyFor(bytes: Uint8Array): EngineStrategy {
+  let code: { start: number; end: number } | undefined;
+  try {
+    code = sections(bytes).find((s) => s.id === CODE_SECTION);
+  } catch {
+    // Reported by compileModule.
+  }
+  return engineStrategy(code ? code.end - code.start : 0);
+}
 
 /** Compiles `bytes` with every memory capped at `maxMemoryBytes`. @throws RuntimeError */
 export async function compileModule(bytes: Uint8Array, maxMemoryBytes: number): Promise<WebAssembly.Module> {

@@ -16,23 +16,45 @@ import { packagePath } from '../paths.js';
  */
 export const ENGINE_FLAGS: readonly string[] = [];
 
+/** How the keep compiles a workload: chosen per module, from the size of its code. */
+export type EngineStrategy = 'optimizing' | 'tiered';
+
+/**
+ * Modules with at most this much code (the code section's size) run `optimizing`, larger ones
+ * `tiered`. Small programs (kernels, tools) often do their work in a loop in a function that runs
+ * once; V8 has no on-stack replacement for Wasm, so under tiering such a loop stays in Liftoff's
+ * baseline code (the sha, sieve, nbody and matmul kernels: 2.5–4× slower than with TurboFan).
+ * Large programs (interpreters, compilers, databases) call their hot functions again and again,
+ * so tiering replaces them with optimized code, inlined by the feedback Liftoff gathers; TurboFan
+ * alone compiles every function it touches, synchronously and without inlining (CPython: start-up
+ * 4× slower, a loop 1.4× slower; SQLite: 1.3–2× slower). Measured in `bench/` (compute, programs,
+ * sqlite); the kernels have 16–25 KiB of code, SQLite 1 MiB, CPython 6 MiB.
+ */
+export const OPTIMIZING_MAX_CODE_BYTES = 256 * 1024;
+
 /**
  * V8 flags the keep sets (v8.setFlagsFromString) once its worker has booted, just before it
- * compiles the workload; part of the measurement. TurboFan only: Liftoff code is replaced only
- * on the next call of a function, so a hot loop in a function that runs once (`main`) stays in
- * baseline code (the sha kernel runs 10x slower than native with Liftoff, ~1.0x with TurboFan).
- * Functions are still compiled lazily, on first call, which starts small programs faster than
- * compiling everything up front. Node.js 26's V8 aborts when Liftoff is turned off at run time
- * while its feedback-driven features are on (speculative inlining, deopts, dynamic tiering:
- * all of which need Liftoff's feedback anyway), so they are turned off with it.
+ * compiles the workload; part of the measurement. `optimizing` is TurboFan only: functions are
+ * still compiled lazily, at their first call. Node.js 26's V8 aborts when Liftoff is turned off at
+ * run time while its feedback-driven features are on (speculative inlining, deopts, dynamic
+ * tiering: all of which need Liftoff's feedback anyway), so they are turned off with it.
+ * `tiered` is V8's default (Liftoff first, hot functions recompiled by TurboFan with inlining).
  */
-export const WORKLOAD_ENGINE_FLAGS: readonly string[] = [
-  '--no-liftoff',
-  '--no-wasm-dynamic-tiering',
-  '--no-wasm-inlining',
-  '--no-wasm-inlining-call-indirect',
-  '--no-wasm-deopt',
-];
+export const WORKLOAD_ENGINE_FLAGS: Readonly<Record<EngineStrategy, readonly string[]>> = {
+  optimizing: ['--no-liftoff', '--no-wasm-dynamic-tiering', '--no-wasm-inlining', '--no-wasm-inlining-call-indirect', '--no-wasm-deopt'],
+  tiered: [],
+};
+
+/** The strategy for a module whose code section has `codeBytes` bytes. */
+export function engineStrategy(codeBytes: number): EngineStrategy {
+  return codeBytes <= OPTIMIZING_MAX_CODE_BYTES ? 'optimizing' : 'tiered';
+}
+
+/** The rule as measured: the threshold and each strategy's flags, in one line. */
+export function engineRule(): string {
+  const { optimizing, tiered } = WORKLOAD_ENGINE_FLAGS;
+  return `code<=${OPTIMIZING_MAX_CODE_BYTES}: ${optimizing.join(' ')}; else: ${tiered.join(' ') || '(V8 defaults)'}`;
+}
 
 /** The engine binary and how it was found. */
 export interface Engine {

@@ -4,7 +4,7 @@
  *
  *   measurement = SHA-384( "enarx-ts runtime v1" 0x00
  *                          ‖ u32be(len) ‖ engine identity (utf-8)
- *                          ‖ u32be(len) ‖ engine flags ‖ ' | ' ‖ workload engine flags, space-separated (utf-8)
+ *                          ‖ u32be(len) ‖ engine flags ‖ ' | ' ‖ the workload engine rule (utf-8)
  *                          ‖ for each *.mjs file of dist/bundle/, by name:
  *                              u32be(len) ‖ name (utf-8) ‖ SHA-384(file) )
  *
@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../paths.js';
-import { ENGINE_FLAGS, WORKLOAD_ENGINE_FLAGS, keepEngine } from './engine.js';
+import { ENGINE_FLAGS, engineRule, keepEngine } from './engine.js';
 
 /** The entry files of the keep runtime bundle; its chunks (keep-<hash>.mjs) sit beside them. */
 export const KEEP_ENTRY_FILES = ['keep.mjs', 'keep-worker.mjs'] as const;
@@ -91,7 +91,7 @@ export function measureBundle(engine: string, flags: string, files: readonly { r
 /** Measures the keep runtime bundle in `bundleDir` (default: the installed one). */
 export async function runtimeMeasurement(bundleDir = keepBundleDir(), root = packageRoot()): Promise<RuntimeMeasurement> {
   const engine = await engineIdentity(root);
-  const flags = [...ENGINE_FLAGS, '|', ...WORKLOAD_ENGINE_FLAGS].join(' ');
+  const flags = [...ENGINE_FLAGS, '|', engineRule()].join(' ');
   const names = keepBundleFiles(bundleDir);
   for (const entry of KEEP_ENTRY_FILES) if (!names.includes(entry)) throw new Error(`the keep bundle in ${bundleDir} has no ${entry}`);
   // Read synchronously: some twenty small files (~300 KB). As many thread-pool round trips took

@@ -142,3 +142,23 @@ test('stdin closed by the caller is an empty stdin for the workload', async () =
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout, '');
 });
+
+test('the engine strategy follows the code size, and both compute the same', async () => {
+  // $iterate(n, acc): while n: acc = $step(acc); n -= 1.  $step(x) = 3x + 1.  _start exits acc & 255.
+  const iterate = [0x02, 0x40, 0x03, 0x40, 0x20, 0, 0x45, 0x0d, 1, 0x20, 1, 0x10, 3, 0x21, 1, 0x20, 0, 0x41, 1, 0x6b, 0x21, 0, 0x0c, 0, 0x0b, 0x0b, 0x20, 1];
+  const funcs = (padBytes: number) => [
+    { name: '_start', body: [0x41, 0xc0, 0x8d, 0xb7, 0x01, 0x41, 0, 0x10, 2, 0x41, 0xff, 0x01, 0x71, 0x10, 0] }, // iterate(3000000, 0)
+    { name: 'iterate', params: 2, results: 1, body: iterate, export: false },
+    { name: 'step', params: 1, results: 1, body: [0x20, 0, 0x41, 3, 0x6c, 0x41, 1, 0x6a], export: false },
+    { name: 'pad', body: new Array<number>(padBytes).fill(0x01), export: false },
+  ];
+  let acc = 0;
+  for (let i = 0; i < 3_000_000; i++) acc = (Math.imul(acc, 3) + 1) | 0;
+  const env = { ...process.env, ENARX_TRACE: '1' };
+  for (const [pad, strategy] of [[0, 'optimizing'], [300 * 1024, 'tiered']] as const) {
+    const m = write(`strategy-${strategy}.wasm`, buildModule(funcs(pad), { memoryPages: 1, imports: [PROC_EXIT] }));
+    const r = await enarx(['run', m], { env });
+    assert.equal(r.status, acc & 255, r.stderr);
+    assert.match(r.stderr, new RegExp(`keep-trace [\\d.]+ compile \\(${strategy}\\)`));
+  }
+});

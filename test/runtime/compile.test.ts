@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { compileModule } from '../../src/runtime/compile.js';
+import { compileModule, strategyFor } from '../../src/runtime/compile.js';
+import { OPTIMIZING_MAX_CODE_BYTES, engineStrategy } from '../../src/runtime/engine.js';
 import { RuntimeError } from '../../src/runtime/errors.js';
 import { encodeU32 as leb } from '../../src/runtime/module-info.js';
+import { buildModule } from '../support/wasm.js';
 
 /** (module (memory (export "memory") 1) (func (export "_start"))), plus a custom section of `pad` bytes. */
 function command(pad = 0, breakIt = false): Uint8Array {
@@ -37,4 +39,17 @@ test('an invalid module is refused with ERR_MODULE_INVALID on both paths', async
   for (const pad of [0, 5 * 1024 * 1024]) {
     await assert.rejects(compileModule(command(pad, true), 1 << 20), (e: unknown) => e instanceof RuntimeError && e.code === 'ERR_MODULE_INVALID');
   }
+});
+
+test('the engine strategy is chosen by the size of the code section alone', () => {
+  assert.equal(engineStrategy(OPTIMIZING_MAX_CODE_BYTES), 'optimizing');
+  assert.equal(engineStrategy(OPTIMIZING_MAX_CODE_BYTES + 1), 'tiered');
+  assert.equal(strategyFor(command()), 'optimizing');
+  // A large custom section is not code.
+  assert.equal(strategyFor(command(OPTIMIZING_MAX_CODE_BYTES * 2)), 'optimizing');
+  const big = buildModule([{ name: '_start', body: new Array<number>(OPTIMIZING_MAX_CODE_BYTES).fill(0x01) }], { memoryPages: 1 });
+  assert.equal(strategyFor(big), 'tiered');
+  // Not a module, or a section running past the end: sized as no code (compiling reports it).
+  assert.equal(strategyFor(Buffer.from('hello')), 'optimizing');
+  assert.equal(strategyFor(big.subarray(0, big.length - 100)), 'optimizing');
 });

@@ -23,12 +23,12 @@ export function name(s: string): number[] {
 
 /** A section: id, size, contents. */
 export function section(id: number, contents: number[]): number[] {
-  return [id, ...leb(contents.length), ...contents];
+  return [id, ...leb(contents.length)].concat(contents);
 }
 
 /** A vector: count then items. */
 export function vec(items: number[][]): number[] {
-  return [...leb(items.length), ...items.flat()];
+  return leb(items.length).concat(...items);
 }
 
 /** One function of a hand-made module. */
@@ -62,11 +62,10 @@ export function buildModule(funcs: readonly FuncSpec[], opts: { memoryPages?: nu
     if (f.export !== false) exps.push([...name(f.name), 0, ...leb(imports.length + k)]);
   });
   out.push(...section(7, vec(exps)));
-  out.push(...section(10, vec(funcs.map((f) => {
-    const body = [0, ...f.body, 0x0b];
-    return [...leb(body.length), ...body];
-  }))));
+  const code = section(10, vec(funcs.map((f) => {
+    const body = [0].concat(f.body, [0x0b]);
+    return leb(body.length).concat(body);
+  })));
   const names = vec(funcs.map((f, k) => [...leb(imports.length + k), ...name(f.name)]));
-  out.push(...section(0, [...name('name'), 1, ...leb(names.length), ...names]));
-  return Uint8Array.from(out);
+  return Uint8Array.from(out.concat(code, section(0, [...name('name'), 1, ...leb(names.length), ...names])));
 }
