@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { compileModule, strategyFor } from '../../src/runtime/compile.js';
-import { OPTIMIZING_MAX_CODE_BYTES, engineStrategy } from '../../src/runtime/engine.js';
+import { OPTIMIZING_MAX_CODE_BYTES, WORKLOAD_ENGINE_FLAGS, engineRule, engineStrategy } from '../../src/runtime/engine.js';
 import { RuntimeError } from '../../src/runtime/errors.js';
 import { encodeU32 as leb } from '../../src/runtime/module-info.js';
 import { buildModule } from '../support/wasm.js';
@@ -52,4 +52,14 @@ test('the engine strategy is chosen by the size of the code section alone', () =
   // Not a module, or a section running past the end: sized as no code (compiling reports it).
   assert.equal(strategyFor(Buffer.from('hello')), 'optimizing');
   assert.equal(strategyFor(big.subarray(0, big.length - 100)), 'optimizing');
+});
+
+test('no strategy has a flag combination the engine aborts or hangs on', () => {
+  // Liftoff off with any feedback-driven feature on aborts V8; eager compilation of a large module hung it.
+  const needLiftoff = ['--no-wasm-dynamic-tiering', '--no-wasm-inlining', '--no-wasm-inlining-call-indirect', '--no-wasm-deopt'];
+  for (const [name, flags] of Object.entries(WORKLOAD_ENGINE_FLAGS)) {
+    if (flags.includes('--no-liftoff')) for (const f of needLiftoff) assert.ok(flags.includes(f), `${name}: --no-liftoff without ${f}`);
+    assert.ok(!flags.some((f) => /lazy-compilation|eager|liftoff-only|sync-tier/.test(f)), `${name}: ${flags.join(' ')}`);
+  }
+  assert.match(engineRule(), /^code<=262144: --no-liftoff .*; else: \(V8 defaults\)$/);
 });
