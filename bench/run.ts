@@ -9,6 +9,7 @@ import * as dcap from './dcap.bench.js';
 import * as deploy from './deploy.bench.js';
 import * as keep from './keep.bench.js';
 import * as programs from './programs.bench.js';
+import * as sqlite from './sqlite.bench.js';
 import * as startup from './startup.bench.js';
 import * as syscalls from './syscalls.bench.js';
 import type { Row } from './support.js';
@@ -29,6 +30,7 @@ const BENCHES: Record<string, () => Row[] | Promise<Row[]>> = {
   keep: () => keep.run(),
   deploy: () => deploy.run(),
   programs: () => programs.run(),
+  sqlite: () => sqlite.run(),
 };
 
 function fmt(n: number): string {
