@@ -8,6 +8,8 @@ import * as compute from './compute.bench.js';
 import * as dcap from './dcap.bench.js';
 import * as deploy from './deploy.bench.js';
 import * as keep from './keep.bench.js';
+import * as programs from './programs.bench.js';
+import * as sqlite from './sqlite.bench.js';
 import * as startup from './startup.bench.js';
 import * as syscalls from './syscalls.bench.js';
 import type { Row } from './support.js';
@@ -27,6 +29,8 @@ const BENCHES: Record<string, () => Row[] | Promise<Row[]>> = {
     (await dcap.run()).map((r) => ({ bench: 'dcap', case: r.name, values: { p50_ms: r.p50Ms, iterations: r.iterations } })),
   keep: () => keep.run(),
   deploy: () => deploy.run(),
+  programs: () => programs.run(),
+  sqlite: () => sqlite.run(),
 };
 
 function fmt(n: number): string {
@@ -46,6 +50,7 @@ for (const [name, bench] of Object.entries(BENCHES)) {
       .join(' ');
     const ratio = r.ratio === undefined ? '' : `  → ${fmt(r.ratio)}× ${r.against}${r.goal ? ` (goal ≤ ${r.goal}${r.bench === 'attestation' ? ' ms' : '×'})` : ''}`;
     const goal = r.ratio === undefined && r.goal ? `  (goal ≤ ${r.goal} ms)` : '';
-    console.log(`${r.bench.padEnd(12)} ${r.case.padEnd(34)} ${vals}${ratio}${goal}`);
+    const note = r.note ? `  [${r.note}]` : '';
+    console.log(`${r.bench.padEnd(12)} ${r.case.padEnd(34)} ${vals}${ratio}${goal}${note}`);
   }
 }

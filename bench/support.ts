@@ -3,7 +3,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -29,6 +29,8 @@ export interface Row {
   readonly ratio?: number;
   readonly against?: string;
   readonly goal?: number;
+  /** Anything the numbers do not say, e.g. whether two runtimes' outputs were identical. */
+  readonly note?: string;
 }
 
 /** Whether a command exists. */
@@ -70,6 +72,31 @@ export function run(
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
   return { stdout: r.stdout ?? '', stderr: r.stderr ?? '', ms };
+}
+
+/** What a finished process left: its status and its output, byte for byte. */
+export interface Captured {
+  /** The exit code, or 128 + the signal number when a signal ended it. */
+  readonly status: number;
+  readonly stdout: Buffer;
+  readonly stderr: Buffer;
+  /** Wall-clock time from spawn to exit. */
+  readonly ms: number;
+}
+
+/** Runs a command to completion and captures everything, whatever its exit status. */
+export function capture(cmd: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; input?: string } = {}): Captured {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, {
+    input: opts.input ?? '',
+    stdio: ['pipe', 'pipe', 'pipe'],
+    maxBuffer: 256 * 1024 * 1024,
+    ...(opts.env ? { env: opts.env } : {}),
+  });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.error) throw new Error(`${cmd}: ${r.error.message}`);
+  const signal = r.signal ? (osConstants.signals[r.signal] ?? 0) : 0;
+  return { status: r.status ?? 128 + signal, stdout: r.stdout, stderr: r.stderr, ms };
 }
 
 /** The median of a list of numbers. */
