@@ -23,7 +23,8 @@ export interface Phases {
 function marks(stderr: string): Map<string, number> {
   const found = new Map<string, number>();
   for (const m of stderr.matchAll(/^(?:enarx|keep)-trace ([\d.]+) (.*?) \[cpu [\d.]+\]$/gm)) {
-    const phase = m[2]!.startsWith('finish: ') ? 'finish' : m[2]!;
+    // `finish: exit`, `compile (tiered)`: the phase without its detail.
+    const phase = m[2]!.startsWith('finish: ') ? 'finish' : m[2]!.replace(/ \(.*\)$/, '');
     if (!found.has(phase)) found.set(phase, Number(m[1]));
   }
   return found;
