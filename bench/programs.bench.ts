@@ -70,9 +70,14 @@ function command(runtime: Runtime, task: Task, program: CorpusProgram, work: str
 /** A fresh work folder holding the task's inputs. */
 function workFolder(task: Task, made: string | undefined): string {
   const work = tempDir('enarx-programs-');
-  for (const f of task.inputs) copyFileSync(join(INPUTS, f), join(work, f));
-  for (const f of task.madeBy?.files ?? []) copyFileSync(join(made!, f), join(work, f));
-  for (const d of task.mkdirs ?? []) mkdirSync(join(work, d), { recursive: true });
+  try {
+    for (const f of task.inputs) copyFileSync(join(INPUTS, f), join(work, f));
+    for (const f of task.madeBy?.files ?? []) copyFileSync(join(made!, f), join(work, f));
+    for (const d of task.mkdirs ?? []) mkdirSync(join(work, d), { recursive: true });
+  } catch (e) {
+    rmSync(work, { recursive: true, force: true });
+    throw e;
+  }
   return work;
 }
 

@@ -226,7 +226,7 @@ function fetchProgram(program, root) {
       sh('tar', ['-xf', join(pkg, from), '-C', join(out, to), '--no-same-owner']);
     }
     for (const [from, to] of program.yowaspResources ?? []) extractYowaspResources(join(pkg, from), join(out, to));
-    checkCommand(join(out, `${program.files[0][1]}`));
+    checkCommand(join(out, program.files[0][1]));
     writeFileSync(join(out, '.integrity'), program.integrity);
     rmSync(target, { recursive: true, force: true });
     renameSync(out, target);
