@@ -48,6 +48,11 @@ export interface Package {
   readonly ttys: readonly StdioStream[];
   /** The client streams stdin (sealed input records); without it the workload's stdin is empty. */
   readonly input?: boolean;
+  /**
+   * In a decoded package: how many bytes just before `wasm` in its buffer (the package's header
+   * and manifest, parsed by then) its owner may overwrite (runtime/module-info.ts `capMemory`).
+   */
+  readonly wasmSpare?: number;
 }
 
 const noNul = string({ max: 65536, noNul: true });
@@ -124,6 +129,7 @@ export function decodePackage(bytes: Uint8Array): Package {
     off += n;
     return out;
   };
+  const wasmSpare = off;
   const wasm = take(man.wasm.size, 'the module');
   if (createHash('sha256').update(wasm).digest('hex') !== man.wasm.sha256) throw new PackageError('module digest mismatch');
   const seen = new Set<string>();
@@ -133,5 +139,5 @@ export function decodePackage(bytes: Uint8Array): Package {
     return { path: f.path, data: take(f.size, `file '${f.path}'`) };
   });
   if (off !== b.length) throw new PackageError('trailing bytes after the last file');
-  return { wasm, files, args: man.args, env: man.env, fds: man.fds, ttys: man.ttys ?? [], input: man.input === true };
+  return { wasm, files, args: man.args, env: man.env, fds: man.fds, ttys: man.ttys ?? [], input: man.input === true, wasmSpare };
 }

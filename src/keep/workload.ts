@@ -57,7 +57,7 @@ export async function runWorkload(pkg: Package, launch: LaunchMessage, ttys: Wor
   keepTrace(`compile (${strategy})`);
   let module: WebAssembly.Module;
   try {
-    module = await compileModule(pkg.wasm, launch.limits.maxMemoryBytes);
+    module = await compileModule(pkg.wasm, launch.limits.maxMemoryBytes, pkg.wasmSpare);
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     return { type: 'error', code: typeof code === 'string' ? code : RuntimeErrorCode.MODULE_INVALID, message: cutMessage((err as Error).message) };

@@ -29,11 +29,14 @@ export function strategyFor(bytes: Uint8Array): EngineStrategy {
   return engineStrategy(code ? code.end - code.start : 0);
 }
 
-/** Compiles `bytes` with every memory capped at `maxMemoryBytes`. @throws RuntimeError */
-export async function compileModule(bytes: Uint8Array, maxMemoryBytes: number): Promise<WebAssembly.Module> {
+/**
+ * Compiles `bytes` with every memory capped at `maxMemoryBytes`; `spare`: how many bytes just
+ * before `bytes` in its buffer the cap may overwrite (module-info.ts `capMemory`). @throws RuntimeError
+ */
+export async function compileModule(bytes: Uint8Array, maxMemoryBytes: number, spare = 0): Promise<WebAssembly.Module> {
   let capped: Uint8Array;
   try {
-    capped = capMemory(bytes, Math.floor(maxMemoryBytes / PAGE_SIZE));
+    capped = capMemory(bytes, Math.floor(maxMemoryBytes / PAGE_SIZE), spare);
   } catch (err) {
     if (err instanceof RuntimeError) throw err;
     throw new RuntimeError(RuntimeErrorCode.MODULE_INVALID, (err as Error).message, { cause: err });

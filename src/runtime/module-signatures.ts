@@ -45,20 +45,14 @@ export interface ModuleSignatures {
 /** Reads the signatures, or returns undefined if the module's types are beyond MVP encodings. */
 export function moduleSignatures(bytes: Uint8Array): ModuleSignatures | undefined {
   const types: FuncType[] = [];
-  const funcTypes: number[] = [];
+  const importedTypes: number[] = [];
   const imports: { module: string; name: string; type: FuncType }[] = [];
-  const exports = new Map<string, FuncType>();
+  const exported: { field: string; index: number }[] = [];
+  let functions: Reader | undefined;
   for (const s of sections(bytes)) {
     const r: Reader = { b: bytes.subarray(0, s.end), pos: s.start };
     if (s.id === 1) {
-      const n = u32(r);
-      for (let i = 0; i < n; i++) {
-        if (r.b[r.pos++] !== 0x60) return undefined;
-        const params = valtypes(r);
-        const results = params && valtypes(r);
-        if (!params || !results) return undefined;
-        types.push({ params, results });
-      }
+      if (!readTypes(r, types)) return undefined;
     } else if (s.id === 2) {
       const n = u32(r);
       for (let i = 0; i < n; i++) {
@@ -66,42 +60,90 @@ export function moduleSignatures(bytes: Uint8Array): ModuleSignatures | undefine
         const field = name(r);
         const kind = r.b[r.pos++];
         if (kind === 0) {
-          const t = types[u32(r)];
+          const index = u32(r);
+          const t = types[index];
           if (!t) throw new ModuleFormatError('import refers to a missing type');
           imports.push({ module, name: field, type: t });
-          funcTypes.push(types.indexOf(t));
-        } else if (kind === 1) {
-          r.pos++;
-          const f = u32(r);
-          u32(r);
-          if (f & 1) u32(r);
-        } else if (kind === 2) {
-          const f = u32(r);
-          u32(r);
-          if (f & 1) u32(r);
-        } else if (kind === 3) r.pos += 2;
-        else if (kind === 4) {
-          r.pos++;
-          u32(r);
-        } else return undefined;
+          importedTypes.push(index);
+        } else if (!skipImport(r, kind)) return undefined;
       }
     } else if (s.id === 3) {
-      const n = u32(r);
-      for (let i = 0; i < n; i++) funcTypes.push(u32(r));
+      functions = r;
     } else if (s.id === 7) {
       const n = u32(r);
       for (let i = 0; i < n; i++) {
         const field = name(r);
         const kind = r.b[r.pos++];
-        const idx = u32(r);
-        if (kind === 0) {
-          const t = types[funcTypes[idx] ?? -1];
-          if (t) exports.set(field, t);
-        }
+        const index = u32(r);
+        if (kind === 0) exported.push({ field, index });
       }
     }
   }
+  const typeOf = functionTypes(exported.map((e) => e.index), importedTypes, functions);
+  const exports = new Map<string, FuncType>();
+  for (const e of exported) {
+    const t = types[typeOf.get(e.index) ?? -1];
+    if (t) exports.set(e.field, t);
+  }
   return { imports, exports };
+}
+
+function readTypes(r: Reader, types: FuncType[]): boolean {
+  const n = u32(r);
+  for (let i = 0; i < n; i++) {
+    if (r.b[r.pos++] !== 0x60) return false;
+    const params = valtypes(r);
+    const results = params && valtypes(r);
+    if (!params || !results) return false;
+    types.push({ params, results });
+  }
+  return true;
+}
+
+/** Skips a table, memory, global or tag import; false for an unknown kind. */
+function skipImport(r: Reader, kind: number | undefined): boolean {
+  if (kind === 1) r.pos++;
+  else if (kind === 3) {
+    r.pos += 2;
+    return true;
+  } else if (kind === 4) {
+    r.pos++;
+    u32(r);
+    return true;
+  } else if (kind !== 2) return false;
+  const flags = u32(r);
+  u32(r);
+  if (flags & 1) u32(r);
+  return true;
+}
+
+/**
+ * The type index of each function in `wanted` (imported ones first, then the function section's
+ * entries). One pass over the section, skipping the entries not wanted without decoding them: a
+ * large program has hundreds of thousands (pandoc: 620 000).
+ */
+function functionTypes(wanted: readonly number[], importedTypes: readonly number[], functions: Reader | undefined): Map<number, number> {
+  const out = new Map<number, number>();
+  const local: number[] = [];
+  for (const index of wanted) {
+    if (index < importedTypes.length) out.set(index, importedTypes[index]!);
+    else local.push(index - importedTypes.length);
+  }
+  if (functions === undefined || local.length === 0) return out;
+  local.sort((a, b) => a - b);
+  const r = functions;
+  const n = u32(r);
+  const b = r.b;
+  let k = 0;
+  for (let i = 0; i < n && k < local.length; i++) {
+    if (i === local[k]) {
+      const t = u32(r);
+      while (local[k] === i) out.set(importedTypes.length + local[k++]!, t);
+    } else {
+      while (r.pos < b.length && b[r.pos++]! & 0x80);
+    }
+  }
+  return out;
 }
 
 /** `(i32, i64) -> (i32)` */

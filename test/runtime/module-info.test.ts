@@ -22,6 +22,32 @@ test('capMemory lowers an absent or larger maximum to the cap and keeps the modu
   }
 });
 
+test('capMemory grows the module into spare bytes before it, in place, or copies it when there are too few', () => {
+  for (const [max, cap] of [[undefined, 16], [65536, 16], [65536, 300], [1000, 16]] as const) {
+    const m = moduleWithMemory(2, max);
+    const copied = capMemory(m, cap);
+    const grow = copied.length - m.length; // negative when the new maximum is shorter
+    const buffer = new Uint8Array(64 + m.length);
+    buffer.fill(0xee, 0, 64);
+    buffer.set(m, 64);
+    const inBuffer = buffer.subarray(64);
+    const capped = capMemory(inBuffer, cap, 64);
+    assert.deepEqual(capped, copied, `max=${max} cap=${cap}: the same bytes either way`);
+    assert.equal(capped.buffer, buffer.buffer, 'a view of the same buffer');
+    assert.equal(capped.byteOffset, 64 - grow);
+    assert.ok(buffer.subarray(0, 64 - Math.max(grow, 0)).every((x) => x === 0xee), 'nothing before the spare bytes it used is touched');
+    // Without spare bytes, or with fewer than it needs: a copy, and the module left as it was.
+    for (const spare of grow > 0 ? [0, grow - 1] : [0]) {
+      const b = new Uint8Array(64 + m.length);
+      b.set(m, 64);
+      const c = capMemory(b.subarray(64), cap, spare);
+      assert.deepEqual(c, copied);
+      assert.notEqual(c.buffer, b.buffer);
+      assert.deepEqual(b.subarray(64), m);
+    }
+  }
+});
+
 test('capMemory leaves a module under the cap untouched', () => {
   const m = moduleWithMemory(1, 4);
   assert.equal(capMemory(m, 16), m);
