@@ -2,7 +2,7 @@
  * Host directories as WASI capabilities (`--dir HOST::GUEST`).
  *
  * Node.js has no `openat(2)`, so every operation is expressed relative to an already open
- * directory descriptor through Linux's `/proc/self/fd/N/<name>`: the kernel resolves the magic
+ * directory descriptor through Linux's `/proc/<pid>/fd/N/<name>`: the kernel resolves the magic
  * link to the directory that descriptor refers to, whatever has happened to its path since. Paths
  * are walked one component at a time by us, never by the kernel: `..` pops our own stack (and
  * refuses to pop past the handle), symlinks are read and expanded by us (absolute targets are
@@ -21,13 +21,20 @@ const O = fs.constants;
 /** Linux caps symlink expansions at 40 (MAXSYMLINKS); so do we. */
 const MAX_SYMLINKS = 40;
 
-function procPath(fd: number, name: string): string {
-  return `/proc/self/fd/${fd}/${name}`;
+let procFd: string | undefined;
+
+/**
+ * `/proc/<pid>/fd/`, with the pid as /proc itself counts it (`/proc/self` names it): the kernel
+ * resolves it with one lookup fewer than `/proc/self/fd/`, and another process (the `touch`
+ * helper) can use the same name.
+ */
+function procFdDir(): string {
+  return (procFd ??= `/proc/${fs.readlinkSync('/proc/self')}/fd/`);
 }
 
-/** The same, as another process (the `touch` helper) must name it. */
-function pidPath(fd: number, name?: string): string {
-  return name === undefined ? `/proc/${process.pid}/fd/${fd}` : `/proc/${process.pid}/fd/${fd}/${name}`;
+/** The host path of `name` inside the directory open as `fd` (or of `fd` itself). */
+function procPath(fd: number, name?: string): string {
+  return name === undefined ? procFdDir() + fd : `${procFdDir()}${fd}/${name}`;
 }
 
 function sleepMs(ms: number): void {
@@ -46,10 +53,14 @@ interface Walked {
   release(): void;
 }
 
+const MAX_POSITION = BigInt(Number.MAX_SAFE_INTEGER);
+
+function nothingToRelease(): void {}
+
 /** A file position as Node.js takes it; beyond 2^53 bytes is beyond any file we can hold. */
 function toPosition(position: bigint | null): number | null {
   if (position === null) return null;
-  if (position > BigInt(Number.MAX_SAFE_INTEGER)) fail(C.ERRNO_FBIG);
+  if (position > MAX_POSITION) fail(C.ERRNO_FBIG);
   return Number(position);
 }
 
@@ -124,14 +135,14 @@ export class HostFile implements FileHandle {
   }
 
   setSize(size: bigint): void {
-    if (size > BigInt(Number.MAX_SAFE_INTEGER)) fail(C.ERRNO_FBIG);
+    if (size > MAX_POSITION) fail(C.ERRNO_FBIG);
     host(() => fs.ftruncateSync(this.fd, Number(size)));
   }
 
   allocate(offset: bigint, len: bigint): void {
     // Node.js has no fallocate(2); growing the file gives the same visible result.
     const end = offset + len;
-    if (end > BigInt(Number.MAX_SAFE_INTEGER)) fail(C.ERRNO_FBIG);
+    if (end > MAX_POSITION) fail(C.ERRNO_FBIG);
     if (this.stat().size < end) host(() => fs.ftruncateSync(this.fd, Number(end)));
   }
 
@@ -139,7 +150,7 @@ export class HostFile implements FileHandle {
     const cur = times.atim === undefined || times.mtim === undefined ? this.stat() : undefined;
     const atim = times.atim ?? cur!.atim;
     const mtim = times.mtim ?? cur!.mtim;
-    host(() => setTimesExact(pidPath(this.fd), atim, mtim, true));
+    host(() => setTimesExact(procPath(this.fd), atim, mtim, true));
   }
 
   sync(): void {
@@ -160,7 +171,12 @@ export class HostFile implements FileHandle {
   }
 
   close(): void {
-    if (!this.inherited) host(() => fs.closeSync(this.fd));
+    if (this.inherited) return;
+    try {
+      fs.closeSync(this.fd);
+    } catch (err) {
+      throw new Errno(errnoFromHost(err));
+    }
   }
 }
 
@@ -185,6 +201,10 @@ export class HostDir implements DirHandle {
    */
   private walk(path: string, followFinal: boolean, slashFollows = true): Walked {
     if (path.length === 0) fail(C.ERRNO_NOENT);
+    // The usual path, one plain name in this directory: nothing to open, expand or release.
+    if (!followFinal && path.indexOf('/') === -1 && path !== '.' && path !== '..') {
+      return { dirFd: this.fd, name: path, trailingSlash: false, dotDot: false, release: nothingToRelease };
+    }
     if (path.startsWith('/')) fail(C.ERRNO_NOTCAPABLE);
     let trailingSlash = path.endsWith('/');
     const queue = path.split('/').filter((c) => c.length > 0);
@@ -342,7 +362,7 @@ export class HostDir implements DirHandle {
     this.at(path, followFinal, (w, p) => {
       const s = fs.lstatSync(p, { bigint: true });
       if (w.trailingSlash && !s.isDirectory()) fail(C.ERRNO_NOTDIR);
-      setTimesExact(pidPath(w.dirFd, w.name), times.atim ?? s.atimeNs, times.mtim ?? s.mtimeNs, false);
+      setTimesExact(procPath(w.dirFd, w.name), times.atim ?? s.atimeNs, times.mtim ?? s.mtimeNs, false);
     });
   }
 
@@ -455,7 +475,7 @@ export class HostDir implements DirHandle {
 
   setTimes(times: TimesUpdate): void {
     const cur = this.stat();
-    host(() => setTimesExact(pidPath(this.fd), times.atim ?? cur.atim, times.mtim ?? cur.mtim, true));
+    host(() => setTimesExact(procPath(this.fd), times.atim ?? cur.atim, times.mtim ?? cur.mtim, true));
   }
 
   sync(): void {

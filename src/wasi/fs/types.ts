@@ -68,7 +68,10 @@ export interface FileHandle extends Handle {
   readonly kind: 'file';
   /** Reads into `dst` at `position` (seekable) or the stream's current position (`null`). Returns bytes read, 0 at EOF. */
   read(dst: Uint8Array, position: bigint | null): number;
-  /** Writes `src` at `position` (seekable) or to the stream (`null`). Returns bytes written. */
+  /**
+   * Writes `src` at `position` (seekable) or to the stream (`null`). Returns bytes written.
+   * `src` is valid only during the call (a view of guest memory or a reused buffer).
+   */
   write(src: Uint8Array, position: bigint | null): number;
   setSize(size: bigint): void;
   allocate(offset: bigint, len: bigint): void;
