@@ -12,8 +12,8 @@
  */
 import * as C from './constants.js';
 import { fail } from './errno.js';
+import type { ByteString } from './fs/byte-string.js';
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 const utf8enc = new TextEncoder();
 const EMPTY = new ArrayBuffer(0);
 
@@ -24,6 +24,8 @@ export const IOVEC_SIZE = 8;
 export class GuestMemory {
   private u8 = new Uint8Array(EMPTY);
   private dv = new DataView(EMPTY);
+  /** The same bytes as a Buffer, for its `latin1` conversions to and from ByteStrings. */
+  private buf = Buffer.from(EMPTY);
 
   constructor(private readonly memory: () => WebAssembly.Memory) {}
 
@@ -32,6 +34,7 @@ export class GuestMemory {
     const b = this.memory().buffer as ArrayBuffer;
     this.dv = new DataView(b);
     this.u8 = new Uint8Array(b);
+    this.buf = Buffer.from(b);
   }
 
   /** Fails with EFAULT unless [ptr, ptr+len) lies inside memory (`ptr`, `len` unsigned). */
@@ -103,15 +106,24 @@ export class GuestMemory {
     this.dv.setBigUint64(ptr, BigInt.asUintN(64, v), true);
   }
 
-  /** Decodes a guest UTF-8 string; EILSEQ when it is not valid UTF-8, EINVAL on a NUL byte. */
-  string(ptr: number, len: number): string {
-    const b = this.bytes(ptr, len);
-    if (b.includes(0)) fail(C.ERRNO_INVAL);
-    try {
-      return utf8.decode(b);
-    } catch {
-      return fail(C.ERRNO_ILSEQ);
-    }
+  /**
+   * The guest bytes [ptr, ptr+len) as a ByteString (a name or path: any bytes, UTF-8 or not);
+   * EINVAL when they hold a NUL, which no name can.
+   */
+  byteString(ptr: number, len: number): ByteString {
+    ptr >>>= 0;
+    len >>>= 0;
+    this.check(ptr, len);
+    const s = this.buf.toString('latin1', ptr, ptr + len);
+    if (s.includes('\0')) fail(C.ERRNO_INVAL);
+    return s;
+  }
+
+  /** Writes the bytes of the first `n` code units of `s` (a ByteString) at `ptr`. */
+  writeByteString(ptr: number, s: ByteString, n = s.length): void {
+    ptr >>>= 0;
+    this.check(ptr, n);
+    this.buf.write(s, ptr, n, 'latin1');
   }
 
   /**

@@ -118,6 +118,21 @@ export class Guest {
     return [e, e === 0 ? this.filestat(out) : undefined];
   }
 
+  /** fd_readdir from cookie 0 with a large buffer: each name's bytes. */
+  readdirBytes(fd: number): Buffer[] {
+    const buf = this.alloc(4096);
+    const used = this.alloc(4);
+    assert.equal(this.call('fd_readdir', fd, buf, 4096, 0n, used), C.ERRNO_SUCCESS);
+    const out: Buffer[] = [];
+    const end = buf + this.u32(used);
+    for (let p = buf; p + 24 <= end; ) {
+      const len = this.u32(p + 16);
+      out.push(Buffer.from(this.bytes(p + 24, len)));
+      p += 24 + len;
+    }
+    return out;
+  }
+
   /** fd_readdir from cookie 0 with a large buffer: names and types. */
   readdir(fd: number): string[] {
     const buf = this.alloc(4096);

@@ -5,7 +5,7 @@ import * as C from '../constants.js';
 import { Errno, fail } from '../errno.js';
 import type { WasiContext } from '../context.js';
 import type { GuestMemory } from '../memory.js';
-import type { FileHandle, Filestat, TimesUpdate } from '../fs/types.js';
+import type { DirEntry, FileHandle, Filestat, TimesUpdate } from '../fs/types.js';
 import { encodeUtf8 } from '../memory.js';
 
 const MAX_I64 = (1n << 63n) - 1n;
@@ -112,6 +112,44 @@ function writev(mem: GuestMemory, scratch: GatherScratch, h: FileHandle, iovs: n
     written += n;
   }
   return written;
+}
+
+/**
+ * `dirent` (wasi_snapshot_preview1.witx), then the name's bytes:
+ *   d_next: dircookie (u64) · d_ino: inode (u64) · d_namlen: u32 · d_type: filetype (u8) · 3 bytes padding
+ */
+const DIRENT_SIZE = 24;
+
+/** The `dirent` header of entry `i` (its cookie is i + 1). */
+function direntHeader(i: number, ent: DirEntry): Uint8Array {
+  const header = new Uint8Array(DIRENT_SIZE);
+  const v = new DataView(header.buffer);
+  v.setBigUint64(0, BigInt(i + 1), true);
+  v.setBigUint64(8, ent.ino, true);
+  v.setUint32(16, ent.name.length, true);
+  v.setUint8(20, ent.filetype);
+  return header;
+}
+
+/**
+ * Writes the entries from `cookie` on into [buf, buf+bufLen), each a header and the name's
+ * bytes; the last one is cut where the buffer ends (which tells the guest to ask again with a
+ * larger buffer). Returns the bytes written.
+ */
+function writeDirents(mem: GuestMemory, buf: number, bufLen: number, entries: readonly DirEntry[], cookie: bigint): number {
+  mem.check(buf, bufLen);
+  let used = 0;
+  for (let i = cookie > BigInt(entries.length) ? entries.length : Number(cookie); i < entries.length; i++) {
+    const ent = entries[i]!;
+    const room = bufLen - used;
+    const size = DIRENT_SIZE + ent.name.length;
+    const header = direntHeader(i, ent);
+    mem.write(buf + used, room < DIRENT_SIZE ? header.subarray(0, room) : header);
+    if (room > DIRENT_SIZE) mem.writeByteString(buf + used + DIRENT_SIZE, ent.name, Math.min(ent.name.length, room - DIRENT_SIZE));
+    used += Math.min(room, size);
+    if (room <= size) break;
+  }
+  return used;
 }
 
 /** fd_* syscalls. */
@@ -274,26 +312,7 @@ export function fdSyscalls(ctx: WasiContext) {
     fd_readdir: (fd: number, buf: number, bufLen: number, cookie: bigint, bufusedPtr: number) => {
       const e = fds.dir(fd, C.RIGHTS_FD_READDIR);
       if (cookie === 0n || e.dirSnapshot === undefined) e.dirSnapshot = e.handle.readdir();
-      const entries = e.dirSnapshot;
-      const out = mem.bytes(buf, bufLen);
-      let used = 0;
-      for (let i = Number(cookie > BigInt(entries.length) ? BigInt(entries.length) : cookie); i < entries.length; i++) {
-        const ent = entries[i]!;
-        const name = encodeUtf8(ent.name);
-        const header = new Uint8Array(24);
-        const hv = new DataView(header.buffer);
-        hv.setBigUint64(0, BigInt(i + 1), true);
-        hv.setBigUint64(8, ent.ino, true);
-        hv.setUint32(16, name.length, true);
-        hv.setUint8(20, ent.filetype);
-        const record = new Uint8Array(24 + name.length);
-        record.set(header);
-        record.set(name, 24);
-        const room = out.length - used;
-        out.set(record.subarray(0, Math.min(room, record.length)), used);
-        used += Math.min(room, record.length);
-        if (room <= record.length) break;
-      }
+      const used = writeDirents(mem, buf >>> 0, bufLen >>> 0, e.dirSnapshot, cookie);
       mem.u32set(bufusedPtr, used);
       return C.ERRNO_SUCCESS;
     },
