@@ -6,13 +6,17 @@
  *
  *   control (Int32 cells): HEAD bytes ever written · TAIL bytes ever read (both mod 2^32) ·
  *                          STATE bit 1 writer closed (end of stream), bit 2 reader closed ·
- *                          WAITING bit 1 reader waits for data, bit 2 writer waits for room ·
+ *                          READER_WAITS 1 while the reader waits for data ·
+ *                          WRITER_WAITS 1 while the writer waits for room ·
  *                          DEMAND 1 once the reader has asked for data (input only)
  *   data:                  `capacity` bytes (a power of two), written at HEAD, read at TAIL
  *
  * The worker blocks with Atomics.wait (it may: it runs nothing else); the main thread waits
- * with Atomics.waitAsync (its event loop goes on). A side only notifies when the other has said
- * it waits, so a busy stream costs no wake-ups. Output carries segments, `u8(stream) ‖ u32be(n)
+ * with Atomics.waitAsync (its event loop goes on). A side waits on its own WAITS cell, set to 1
+ * before it looks at HEAD/TAIL once more; the other side, after moving HEAD/TAIL, takes that 1
+ * (exchange to 0) and only then notifies, so a wait costs one wake-up however many writes
+ * follow it, and a busy stream costs none. A wake-up cannot be lost: a waiter only sleeps while
+ * its cell still holds the 1 no one has taken. Output carries segments, `u8(stream) ‖ u32be(n)
  * ‖ n bytes`, each published whole, so stdout and stderr keep their relative order; input is
  * plain bytes.
  */
@@ -22,13 +26,14 @@ import { MAX_RECORD_PLAINTEXT } from '../protocol/records.js';
 const HEAD = 0;
 const TAIL = 1;
 const STATE = 2;
-const WAITING = 3;
-const DEMAND = 4;
-const CELLS = 5;
+const READER_WAITS = 3;
+const WRITER_WAITS = 4;
+const DEMAND = 5;
+const CELLS = 6;
 const WRITER_CLOSED = 1;
 const READER_CLOSED = 2;
-const READER_WAITS = 1;
-const WRITER_WAITS = 2;
+/** Copies up to this many bytes byte by byte rather than through a view. */
+const SMALL_COPY = 64;
 
 /** Bytes of a segment header: stream id, length. */
 export const SEGMENT_HEADER = 5;
@@ -41,6 +46,14 @@ export const DEFAULT_RING_BYTES = 256 * 1024;
 export function createRing(capacity = DEFAULT_RING_BYTES): SharedArrayBuffer {
   if (!Number.isInteger(capacity) || capacity < 64 || (capacity & (capacity - 1)) !== 0) throw new RangeError('ring capacity must be a power of two of at least 64');
   return new SharedArrayBuffer(CELLS * 4 + capacity);
+}
+
+/** Sets the length field of the segment header at `at` of `out`. */
+function putLength(out: Uint8Array, at: number, n: number): void {
+  out[at + 1] = n >>> 24;
+  out[at + 2] = n >>> 16;
+  out[at + 3] = n >>> 8;
+  out[at + 4] = n;
 }
 
 /** One side's view of a ring. */
@@ -70,70 +83,93 @@ class Ring {
     return (Atomics.load(this.ctl, STATE) & READER_CLOSED) !== 0;
   }
 
-  protected copyIn(at: number, src: Uint8Array): void {
-    const start = at & this.mask;
-    const first = Math.min(src.length, this.data.length - start);
-    this.data.set(src.subarray(0, first), start);
-    if (first < src.length) this.data.set(src.subarray(first), 0);
-  }
-
-  protected copyOut(at: number, dst: Uint8Array, n: number): void {
+  /** Copies `src[off, off+n)` into the ring at `at`; no view is made unless it wraps or is a part. */
+  protected copyIn(at: number, src: Uint8Array, off = 0, n = src.length): void {
     const start = at & this.mask;
     const first = Math.min(n, this.data.length - start);
-    dst.set(this.data.subarray(start, start + first), 0);
-    if (first < n) dst.set(this.data.subarray(0, n - first), first);
+    if (first === n && off === 0 && n === src.length) {
+      this.data.set(src, start);
+      return;
+    }
+    this.data.set(src.subarray(off, off + first), start);
+    if (first < n) this.data.set(src.subarray(off + first, off + n), 0);
+  }
+
+  /** Copies `n` bytes at `at` out of the ring into `dst` at `dstOff`. */
+  protected copyOut(at: number, dst: Uint8Array, n: number, dstOff = 0): void {
+    const data = this.data;
+    if (n <= SMALL_COPY) {
+      // A view per copy costs more than the copy itself for a few bytes.
+      for (let i = 0; i < n; i++) dst[dstOff + i] = data[(at + i) & this.mask]!;
+      return;
+    }
+    const start = at & this.mask;
+    const first = Math.min(n, data.length - start);
+    dst.set(data.subarray(start, start + first), dstOff);
+    if (first < n) dst.set(data.subarray(0, n - first), dstOff + first);
+  }
+
+  /** The length field of the segment header at `at` (u32 big-endian after the stream id). */
+  protected segmentLength(at: number): number {
+    const d = this.data;
+    const m = this.mask;
+    return ((d[(at + 1) & m]! << 24) | (d[(at + 2) & m]! << 16) | (d[(at + 3) & m]! << 8) | d[(at + 4) & m]!) >>> 0;
   }
 
   protected publishHead(head: number): void {
     Atomics.store(this.ctl, HEAD, head | 0);
-    if (Atomics.load(this.ctl, WAITING) & READER_WAITS) Atomics.notify(this.ctl, HEAD);
+    this.wake(READER_WAITS);
   }
 
   protected publishTail(tail: number): void {
     Atomics.store(this.ctl, TAIL, tail | 0);
-    if (Atomics.load(this.ctl, WAITING) & WRITER_WAITS) Atomics.notify(this.ctl, TAIL);
+    this.wake(WRITER_WAITS);
+  }
+
+  /** Wakes the side waiting on `waits`, if it waits and no one has woken it yet. */
+  private wake(waits: number): void {
+    if (Atomics.load(this.ctl, waits) !== 0 && Atomics.exchange(this.ctl, waits, 0) !== 0) Atomics.notify(this.ctl, waits);
   }
 
   protected closeSide(bit: number): void {
     Atomics.or(this.ctl, STATE, bit);
-    Atomics.notify(this.ctl, HEAD);
-    Atomics.notify(this.ctl, TAIL);
+    Atomics.store(this.ctl, READER_WAITS, 0);
+    Atomics.notify(this.ctl, READER_WAITS);
+    Atomics.store(this.ctl, WRITER_WAITS, 0);
+    Atomics.notify(this.ctl, WRITER_WAITS);
   }
 
   /**
    * Blocks this (worker) thread until `cell` moves from `seen`, the other side closes (`closed`:
-   * its STATE bit), or `timeoutMs` passes.
+   * its STATE bit), or `timeoutMs` passes. `waits`: this side's WAITS cell.
    */
-  protected block(cell: number, seen: number, flag: number, closed: number, timeoutMs: number): void {
-    Atomics.or(this.ctl, WAITING, flag);
-    if (Atomics.load(this.ctl, cell) === seen && (Atomics.load(this.ctl, STATE) & closed) === 0) Atomics.wait(this.ctl, cell, seen, timeoutMs);
-    Atomics.and(this.ctl, WAITING, ~flag);
+  protected block(cell: number, seen: number, waits: number, closed: number, timeoutMs: number): void {
+    Atomics.store(this.ctl, waits, 1);
+    if (Atomics.load(this.ctl, cell) === seen && (Atomics.load(this.ctl, STATE) & closed) === 0) Atomics.wait(this.ctl, waits, 1, timeoutMs);
+    Atomics.store(this.ctl, waits, 0);
   }
 
   /** Resolves once `cell` moves from `seen` or the other side closes (main thread). */
-  protected async await(cell: number, seen: number, flag: number, closed: number): Promise<void> {
-    Atomics.or(this.ctl, WAITING, flag);
+  protected async await(cell: number, seen: number, waits: number, closed: number): Promise<void> {
+    Atomics.store(this.ctl, waits, 1);
     try {
       if (Atomics.load(this.ctl, cell) !== seen || (Atomics.load(this.ctl, STATE) & closed) !== 0) return;
-      const w = Atomics.waitAsync(this.ctl, cell, seen);
+      const w = Atomics.waitAsync(this.ctl, waits, 1);
       if (w.async) await w.value;
     } finally {
-      Atomics.and(this.ctl, WAITING, ~flag);
+      Atomics.store(this.ctl, waits, 0);
     }
   }
 }
 
 /** Worker side of the output ring: the workload's stdout and stderr, as segments. */
 export class OutputWriter extends Ring {
-  readonly #header = new Uint8Array(SEGMENT_HEADER);
-  readonly #view = new DataView(this.#header.buffer);
-
   /**
    * Writes all of `src` to `stream` (1 stdout, 2 stderr), waiting while the ring is full.
-   * Returns false when the reader has gone (nothing more will be read).
+   * Returns false when the reader has gone (nothing more will be read). Allocates nothing
+   * unless the segment wraps around the end of the ring.
    */
   write(stream: number, src: Uint8Array): boolean {
-    const view = this.#view;
     let off = 0;
     while (off < src.length) {
       if (this.readerClosed) return false;
@@ -145,14 +181,23 @@ export class OutputWriter extends Ring {
         continue;
       }
       const n = Math.min(src.length - off, room - SEGMENT_HEADER, MAX_SEGMENT - SEGMENT_HEADER);
-      view.setUint8(0, stream);
-      view.setUint32(1, n);
-      this.copyIn(head, this.#header);
-      this.copyIn(head + SEGMENT_HEADER, src.subarray(off, off + n));
+      this.putHeader(head, stream, n);
+      this.copyIn(head + SEGMENT_HEADER, src, off, n);
       this.publishHead(head + SEGMENT_HEADER + n);
       off += n;
     }
     return true;
+  }
+
+  /** `u8(stream) ‖ u32be(n)` at `at`, byte by byte (it may wrap). */
+  private putHeader(at: number, stream: number, n: number): void {
+    const d = this.data;
+    const m = this.mask;
+    d[at & m] = stream;
+    d[(at + 1) & m] = n >>> 24;
+    d[(at + 2) & m] = n >>> 16;
+    d[(at + 3) & m] = n >>> 8;
+    d[(at + 4) & m] = n;
   }
 
   /** The stream ends: the reader drains what is left and stops. */
@@ -167,12 +212,12 @@ export class OutputReader extends Ring {
   #seen = 0;
   /** Where {@link take} copies to: one record's worth, reused. */
   readonly #scratch = new Uint8Array(MAX_SEGMENT);
-  readonly #header = new Uint8Array(SEGMENT_HEADER);
-  readonly #view = new DataView(this.#header.buffer);
 
   /**
    * Takes whole segments, at most `max` bytes of them (at least one segment, whatever its size),
-   * or undefined when none is waiting. The bytes are valid until the next call.
+   * or undefined when none is waiting. Adjacent segments of the same stream come out as one, so
+   * that a busy stream of small writes reaches the client as a few large ones. The bytes are
+   * valid until the next call.
    */
   take(max: number): Uint8Array | undefined {
     const tail = Atomics.load(this.ctl, TAIL);
@@ -182,15 +227,31 @@ export class OutputReader extends Ring {
     // Segments are published whole: walk their headers to cut at a segment boundary.
     let n = 0;
     while (n < used) {
-      this.copyOut(tail + n, this.#header, SEGMENT_HEADER);
-      const size = SEGMENT_HEADER + this.#view.getUint32(1);
+      const size = SEGMENT_HEADER + this.segmentLength(tail + n);
       if (n > 0 && n + size > max) break;
       n += size;
     }
-    const out = n <= this.#scratch.length ? this.#scratch.subarray(0, n) : new Uint8Array(n);
-    this.copyOut(tail, out, n);
+    const out = n <= this.#scratch.length ? this.#scratch : new Uint8Array(n);
+    let w = 0;
+    let run = -1;
+    let runStream = -1;
+    for (let at = 0; at < n; ) {
+      const stream = this.data[(tail + at) & this.mask]!;
+      const len = this.segmentLength(tail + at);
+      if (stream !== runStream) {
+        if (run >= 0) putLength(out, run, w - run - SEGMENT_HEADER);
+        run = w;
+        runStream = stream;
+        out[w] = stream;
+        w += SEGMENT_HEADER;
+      }
+      this.copyOut(tail + at + SEGMENT_HEADER, out, len, w);
+      w += len;
+      at += SEGMENT_HEADER + len;
+    }
+    putLength(out, run, w - run - SEGMENT_HEADER);
     this.publishTail(tail + n);
-    return out;
+    return out.subarray(0, w);
   }
 
   /** Resolves when data may have come since the last {@link take}, or the writer has closed. */

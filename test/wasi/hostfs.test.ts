@@ -7,6 +7,7 @@ import * as C from '../../src/wasi/constants.js';
 import { Errno } from '../../src/wasi/errno.js';
 import { HostDir } from '../../src/wasi/fs/hostfs.js';
 import type { OpenRequest } from '../../src/wasi/fs/types.js';
+import { runGuest } from '../support/guest.js';
 
 let base: string;
 let root: string;
@@ -111,4 +112,74 @@ test('NUL-free but odd names stay inside', () => {
   const h = dir.open('new file with spaces', { followFinal: false, oflags: C.OFLAGS_CREAT, read: true, write: true, fdflags: 0 });
   h.close();
   assert.ok(existsSync(join(root, 'new file with spaces')));
+});
+
+/** Names that are not text: Latin-1 'é', a lone 0xff, and (for contrast) UTF-8 'é'. */
+const ODD_NAMES = [Buffer.from([0x63, 0x61, 0x66, 0xe9]), Buffer.from([0x66, 0xff]), Buffer.from([0xc3, 0xa9])];
+/** A symlink whose name and target are not UTF-8. */
+const ODD_LINK = Buffer.from([0x6c, 0xfe]);
+const ODD_TARGET = Buffer.from([0x74, 0xfd, 0x2f, 0x78]);
+
+/** A fresh host directory `odd` under the root holding the odd names, made with Buffer paths. */
+function oddDir(): { host: Buffer; names: Buffer[] } {
+  const host = Buffer.from(join(root, 'odd'));
+  mkdirSync(host);
+  const inside = (name: Buffer): Buffer => Buffer.concat([host, Buffer.from('/'), name]);
+  for (const n of ODD_NAMES) writeFileSync(inside(n), n);
+  symlinkSync(ODD_TARGET, inside(ODD_LINK));
+  return { host, names: [...ODD_NAMES, ODD_LINK].map(inside) };
+}
+
+const bytes = (s: string): Buffer => Buffer.from(s, 'latin1');
+
+test('host names that are not UTF-8 are listed, opened, read as links and removed by their exact bytes', () => {
+  const { host, names } = oddDir();
+  const d = dir.open('odd', { ...READ, oflags: C.OFLAGS_DIRECTORY });
+  assert.equal(d.kind, 'dir');
+  const listed = d.kind === 'dir' ? d.readdir().map((e) => e.name).filter((n) => n !== '.' && n !== '..') : [];
+  d.close();
+  assert.deepEqual(listed.map(bytes).sort(Buffer.compare), [...ODD_NAMES, ODD_LINK].sort(Buffer.compare));
+  // Each file holds its own name: the right file is reached.
+  for (const n of ODD_NAMES) assert.equal(readAll(`odd/${n.toString('latin1')}`), n.toString());
+  assert.deepEqual(bytes(dir.readlink(`odd/${ODD_LINK.toString('latin1')}`)), ODD_TARGET);
+  assert.equal(dir.statAt(`odd/${ODD_LINK.toString('latin1')}`, false).filetype, C.FILETYPE_SYMBOLIC_LINK);
+  for (const n of listed) dir.unlink(`odd/${n}`);
+  for (const p of names) assert.equal(existsSync(p), false);
+  dir.rmdir('odd');
+  assert.equal(existsSync(host), false);
+});
+
+test('a guest lists, reads and removes host names that are not UTF-8, byte for byte', () => {
+  const { host } = oddDir();
+  const code = runGuest([{ guestPath: '/', dir: HostDir.openRoot(root) }], (g) => {
+    const [e, fd] = g.open(3, 'odd', { oflags: C.OFLAGS_DIRECTORY, rights: C.RIGHTS_DIRECTORY_BASE });
+    assert.equal(e, C.ERRNO_SUCCESS);
+    const names = g.readdirBytes(fd).filter((n) => n.toString('latin1') !== '.' && n.toString('latin1') !== '..');
+    assert.deepEqual([...names].sort(Buffer.compare), [...ODD_NAMES, ODD_LINK].sort(Buffer.compare));
+    const link = Buffer.concat([Buffer.from('odd/'), ODD_LINK]);
+    const [lp, ll] = g.str(link);
+    const out = g.alloc(64);
+    const used = g.alloc(4);
+    assert.equal(g.call('path_readlink', 3, lp, ll, out, 64, used), C.ERRNO_SUCCESS);
+    assert.deepEqual(Buffer.from(g.bytes(out, g.u32(used))), ODD_TARGET);
+    // Each name as the listing gave it reaches the same host file.
+    for (const n of names) {
+      const [p, l] = g.str(Buffer.concat([Buffer.from('odd/'), n]));
+      assert.equal(g.call('path_unlink_file', 3, p, l), C.ERRNO_SUCCESS);
+    }
+    assert.equal(g.call('fd_close', fd), C.ERRNO_SUCCESS);
+    const [dp, dl] = g.str('odd');
+    assert.equal(g.call('path_remove_directory', 3, dp, dl), C.ERRNO_SUCCESS);
+    // A guest path that is not UTF-8 names the host file with those very bytes.
+    const made = Buffer.from([0x6e, 0xff, 0xfe]);
+    const [e2, f] = g.open(3, made, { oflags: C.OFLAGS_CREAT });
+    assert.equal(e2, C.ERRNO_SUCCESS);
+    assert.equal(g.call('fd_close', f), C.ERRNO_SUCCESS);
+    assert.equal(g.statPath(3, made)[0], C.ERRNO_SUCCESS);
+  });
+  assert.equal(code, 0);
+  assert.equal(existsSync(host), false);
+  const made = Buffer.concat([Buffer.from(root), Buffer.from('/'), Buffer.from([0x6e, 0xff, 0xfe])]);
+  assert.equal(existsSync(made), true);
+  rmSync(made);
 });

@@ -2,7 +2,7 @@
  * Host directories as WASI capabilities (`--dir HOST::GUEST`).
  *
  * Node.js has no `openat(2)`, so every operation is expressed relative to an already open
- * directory descriptor through Linux's `/proc/self/fd/N/<name>`: the kernel resolves the magic
+ * directory descriptor through Linux's `/proc/<pid>/fd/N/<name>`: the kernel resolves the magic
  * link to the directory that descriptor refers to, whatever has happened to its path since. Paths
  * are walked one component at a time by us, never by the kernel: `..` pops our own stack (and
  * refuses to pop past the handle), symlinks are read and expanded by us (absolute targets are
@@ -13,6 +13,7 @@
 import * as fs from 'node:fs';
 import * as C from '../constants.js';
 import { Errno, errnoFromHost, fail, host } from '../errno.js';
+import { fsPath, type ByteString } from './byte-string.js';
 import { filestatOf, filetypeOf } from './hoststat.js';
 import { setTimesExact } from './utimens.js';
 import type { DirEntry, DirHandle, FileHandle, Filestat, OpenRequest, Readiness, TimesUpdate } from './types.js';
@@ -21,13 +22,24 @@ const O = fs.constants;
 /** Linux caps symlink expansions at 40 (MAXSYMLINKS); so do we. */
 const MAX_SYMLINKS = 40;
 
-function procPath(fd: number, name: string): string {
-  return `/proc/self/fd/${fd}/${name}`;
+let procFd: string | undefined;
+
+/**
+ * `/proc/<pid>/fd/`, the pid as /proc counts it (what `/proc/self` names): one lookup fewer for
+ * the kernel than `/proc/self/fd/`, and another process (the `touch` helper) can use it too.
+ */
+function procFdDir(): string {
+  return (procFd ??= `/proc/${fs.readlinkSync('/proc/self')}/fd/`);
 }
 
-/** The same, as another process (the `touch` helper) must name it. */
-function pidPath(fd: number, name?: string): string {
-  return name === undefined ? `/proc/${process.pid}/fd/${fd}` : `/proc/${process.pid}/fd/${fd}/${name}`;
+/** The host path of `name` inside the directory open as `fd` (or of `fd` itself), as `fs` takes it. */
+function procPath(fd: number, name?: ByteString): string | Buffer {
+  return name === undefined ? procFdDir() + fd : fsPath(`${procFdDir()}${fd}/${name}`);
+}
+
+/** A symlink's target, its bytes exactly. */
+function readlinkBytes(p: string | Buffer): ByteString {
+  return fs.readlinkSync(p, { encoding: 'latin1' });
 }
 
 function sleepMs(ms: number): void {
@@ -37,7 +49,7 @@ function sleepMs(ms: number): void {
 /** The end of a path walk: an open directory and one name inside it. */
 interface Walked {
   readonly dirFd: number;
-  readonly name: string;
+  readonly name: ByteString;
   /** The path ended in `/`: what it names must be a directory. */
   readonly trailingSlash: boolean;
   /** The last component was `..` (resolved to `.` of the directory above). */
@@ -46,16 +58,20 @@ interface Walked {
   release(): void;
 }
 
+const MAX_POSITION = BigInt(Number.MAX_SAFE_INTEGER);
+
+function nothingToRelease(): void {}
+
 /** A file position as Node.js takes it; beyond 2^53 bytes is beyond any file we can hold. */
 function toPosition(position: bigint | null): number | null {
   if (position === null) return null;
-  if (position > BigInt(Number.MAX_SAFE_INTEGER)) fail(C.ERRNO_FBIG);
+  if (position > MAX_POSITION) fail(C.ERRNO_FBIG);
   return Number(position);
 }
 
-function tryReadlink(p: string): string | undefined {
+function tryReadlink(p: string | Buffer): ByteString | undefined {
   try {
-    return fs.readlinkSync(p);
+    return readlinkBytes(p);
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code === 'EINVAL' || code === 'ENOENT') return undefined;
@@ -124,14 +140,14 @@ export class HostFile implements FileHandle {
   }
 
   setSize(size: bigint): void {
-    if (size > BigInt(Number.MAX_SAFE_INTEGER)) fail(C.ERRNO_FBIG);
+    if (size > MAX_POSITION) fail(C.ERRNO_FBIG);
     host(() => fs.ftruncateSync(this.fd, Number(size)));
   }
 
   allocate(offset: bigint, len: bigint): void {
     // Node.js has no fallocate(2); growing the file gives the same visible result.
     const end = offset + len;
-    if (end > BigInt(Number.MAX_SAFE_INTEGER)) fail(C.ERRNO_FBIG);
+    if (end > MAX_POSITION) fail(C.ERRNO_FBIG);
     if (this.stat().size < end) host(() => fs.ftruncateSync(this.fd, Number(end)));
   }
 
@@ -139,7 +155,7 @@ export class HostFile implements FileHandle {
     const cur = times.atim === undefined || times.mtim === undefined ? this.stat() : undefined;
     const atim = times.atim ?? cur!.atim;
     const mtim = times.mtim ?? cur!.mtim;
-    host(() => setTimesExact(pidPath(this.fd), atim, mtim, true));
+    host(() => setTimesExact(procPath(this.fd), atim, mtim, true));
   }
 
   sync(): void {
@@ -160,7 +176,12 @@ export class HostFile implements FileHandle {
   }
 
   close(): void {
-    if (!this.inherited) host(() => fs.closeSync(this.fd));
+    if (this.inherited) return;
+    try {
+      fs.closeSync(this.fd);
+    } catch (err) {
+      throw new Errno(errnoFromHost(err));
+    }
   }
 }
 
@@ -183,8 +204,12 @@ export class HostDir implements DirHandle {
    * final symlink be followed only when `slashFollows` (lookups such as open and stat); the
    * operations that act on a name itself (mkdir, unlink, rename…) see the link, like Linux.
    */
-  private walk(path: string, followFinal: boolean, slashFollows = true): Walked {
+  private walk(path: ByteString, followFinal: boolean, slashFollows = true): Walked {
     if (path.length === 0) fail(C.ERRNO_NOENT);
+    // The usual path, one plain name in this directory: nothing to open, expand or release.
+    if (!followFinal && path.indexOf('/') === -1 && path !== '.' && path !== '..') {
+      return { dirFd: this.fd, name: path, trailingSlash: false, dotDot: false, release: nothingToRelease };
+    }
     if (path.startsWith('/')) fail(C.ERRNO_NOTCAPABLE);
     let trailingSlash = path.endsWith('/');
     const queue = path.split('/').filter((c) => c.length > 0);
@@ -210,12 +235,12 @@ export class HostDir implements DirHandle {
         }
         if (last && !followFinal && !(trailingSlash && slashFollows)) return { dirFd: top, name: comp, trailingSlash, dotDot: false, release };
         const p = procPath(top, comp);
-        let target: string | undefined;
+        let target: ByteString | undefined;
         if (last) {
           // lstat reports a missing name without throwing, the common case for O_CREAT.
           const st = host(() => fs.lstatSync(p, { throwIfNoEntry: false }));
           if (!st?.isSymbolicLink()) return { dirFd: top, name: comp, trailingSlash, dotDot: false, release };
-          target = host(() => fs.readlinkSync(p));
+          target = host(() => readlinkBytes(p));
         } else {
           // Optimistically open the directory; only a symlink (or an error) costs more.
           try {
@@ -245,7 +270,7 @@ export class HostDir implements DirHandle {
   }
 
   /** Runs `fn` on the walked path and always releases the walk's descriptors. */
-  private at<T>(path: string, followFinal: boolean, fn: (w: Walked, p: string) => T, slashFollows = true): T {
+  private at<T>(path: ByteString, followFinal: boolean, fn: (w: Walked, p: string | Buffer) => T, slashFollows = true): T {
     const w = this.walk(path, followFinal, slashFollows);
     try {
       return host(() => fn(w, procPath(w.dirFd, w.name)));
@@ -261,7 +286,8 @@ export class HostDir implements DirHandle {
       { name: '.', ino: self.ino, filetype: C.FILETYPE_DIRECTORY },
       { name: '..', ino: parent.ino, filetype: C.FILETYPE_DIRECTORY },
     ];
-    const names = host(() => fs.readdirSync(procPath(this.fd, '.')));
+    // Names as bytes: one that is not UTF-8 must be listed as it is, or it could never be removed.
+    const names = host(() => fs.readdirSync(procPath(this.fd, '.'), { encoding: 'latin1' }));
     for (const name of names) {
       try {
         const s = fs.lstatSync(procPath(this.fd, name), { bigint: true });
@@ -273,7 +299,7 @@ export class HostDir implements DirHandle {
     return entries;
   }
 
-  open(path: string, req: OpenRequest): FileHandle | DirHandle {
+  open(path: ByteString, req: OpenRequest): FileHandle | DirHandle {
     // Linux refuses O_CREAT on `name/` before looking at what name is (EISDIR), except that an
     // existing `.`/`..` under O_EXCL is EEXIST; a final symlink is not followed for this.
     if (path.endsWith('/') && req.oflags & C.OFLAGS_CREAT) {
@@ -293,7 +319,7 @@ export class HostDir implements DirHandle {
     return this.openWalked(path, req, true);
   }
 
-  private openWalked(path: string, req: OpenRequest, followFinal: boolean): FileHandle | DirHandle {
+  private openWalked(path: ByteString, req: OpenRequest, followFinal: boolean): FileHandle | DirHandle {
     const w = this.walk(path, followFinal);
     try {
       // A slash that came from a followed symlink's target: still EISDIR under O_CREAT (newer
@@ -330,7 +356,7 @@ export class HostDir implements DirHandle {
     }
   }
 
-  statAt(path: string, followFinal: boolean): Filestat {
+  statAt(path: ByteString, followFinal: boolean): Filestat {
     return this.at(path, followFinal, (w, p) => {
       const s = fs.lstatSync(p, { bigint: true });
       if (w.trailingSlash && !s.isDirectory()) fail(C.ERRNO_NOTDIR);
@@ -338,21 +364,21 @@ export class HostDir implements DirHandle {
     });
   }
 
-  setTimesAt(path: string, followFinal: boolean, times: TimesUpdate): void {
+  setTimesAt(path: ByteString, followFinal: boolean, times: TimesUpdate): void {
     this.at(path, followFinal, (w, p) => {
       const s = fs.lstatSync(p, { bigint: true });
       if (w.trailingSlash && !s.isDirectory()) fail(C.ERRNO_NOTDIR);
-      setTimesExact(pidPath(w.dirFd, w.name), times.atim ?? s.atimeNs, times.mtim ?? s.mtimeNs, false);
+      setTimesExact(procPath(w.dirFd, w.name), times.atim ?? s.atimeNs, times.mtim ?? s.mtimeNs, false);
     });
   }
 
   // The operations below act on a name, not on what a final symlink points to; their answers
   // for trailing slashes, `.` and `..` follow Linux.
-  mkdir(path: string): void {
+  mkdir(path: ByteString): void {
     this.at(path, false, (_w, p) => fs.mkdirSync(p, 0o755), false);
   }
 
-  rmdir(path: string): void {
+  rmdir(path: ByteString): void {
     this.at(
       path,
       false,
@@ -365,7 +391,7 @@ export class HostDir implements DirHandle {
     );
   }
 
-  unlink(path: string): void {
+  unlink(path: ByteString): void {
     this.at(
       path,
       false,
@@ -377,7 +403,7 @@ export class HostDir implements DirHandle {
     );
   }
 
-  rename(path: string, target: DirHandle, targetPath: string): void {
+  rename(path: ByteString, target: DirHandle, targetPath: ByteString): void {
     if (!(target instanceof HostDir)) fail(C.ERRNO_XDEV);
     this.at(
       path,
@@ -398,7 +424,7 @@ export class HostDir implements DirHandle {
     );
   }
 
-  link(path: string, followFinal: boolean, target: DirHandle, targetPath: string): void {
+  link(path: ByteString, followFinal: boolean, target: DirHandle, targetPath: ByteString): void {
     if (!(target instanceof HostDir)) fail(C.ERRNO_XDEV);
     this.at(
       path,
@@ -425,7 +451,7 @@ export class HostDir implements DirHandle {
     );
   }
 
-  symlink(linkTarget: string, path: string): void {
+  symlink(linkTarget: ByteString, path: ByteString): void {
     // An absolute target could never be followed inside the sandbox; refuse to create one.
     if (linkTarget.startsWith('/')) fail(C.ERRNO_PERM);
     this.at(
@@ -434,19 +460,19 @@ export class HostDir implements DirHandle {
       (w, p) => {
         // A trailing slash names a directory: there is nothing to create there.
         if (w.trailingSlash) fail(fs.lstatSync(p, { throwIfNoEntry: false }) ? C.ERRNO_EXIST : C.ERRNO_NOENT);
-        fs.symlinkSync(linkTarget, p);
+        fs.symlinkSync(fsPath(linkTarget), p);
       },
       false,
     );
   }
 
-  readlink(path: string): string {
+  readlink(path: ByteString): ByteString {
     // With a trailing slash the name is looked up through the link, so it is never one.
     if (path.endsWith('/')) {
       const s = this.statAt(path, true);
       fail(s.filetype === C.FILETYPE_DIRECTORY ? C.ERRNO_INVAL : C.ERRNO_NOTDIR);
     }
-    return this.at(path, false, (_w, p) => fs.readlinkSync(p), false);
+    return this.at(path, false, (_w, p) => readlinkBytes(p), false);
   }
 
   stat(): Filestat {
@@ -455,7 +481,7 @@ export class HostDir implements DirHandle {
 
   setTimes(times: TimesUpdate): void {
     const cur = this.stat();
-    host(() => setTimesExact(pidPath(this.fd), times.atim ?? cur.atim, times.mtim ?? cur.mtim, true));
+    host(() => setTimesExact(procPath(this.fd), times.atim ?? cur.atim, times.mtim ?? cur.mtim, true));
   }
 
   sync(): void {

@@ -5,7 +5,8 @@
  * charges every byte it keeps against the filesystem's limits, so a guest cannot grow the
  * keep's memory past them (ENOSPC instead). Charged are a file's backing capacity, a symlink's
  * target and each directory entry's name plus {@link ENTRY_OVERHEAD}; every inode counts once
- * against the inode limit until it is freed (no links left and no handle open on it).
+ * against the inode limit until it is freed (no links left and no handle open on it). Names and
+ * targets are ByteStrings (byte-string.ts): their length is their size in bytes.
  *
  * Regular files keep their bytes in one buffer that grows by doubling (appends are amortized
  * O(1)). Bytes between the end of what was ever written (`used`) and the logical `size` are not
@@ -13,6 +14,7 @@
  */
 import * as C from '../constants.js';
 import { fail } from '../errno.js';
+import type { ByteString } from './byte-string.js';
 import type { Filestat } from './types.js';
 
 /** Linux NAME_MAX: longest name of one directory entry, in bytes. */
@@ -29,11 +31,6 @@ const BOGO_DIRENT_SIZE = 20;
 const SHRINK_MIN = 64 * 1024;
 /** relatime: atime is refreshed at least once a day. */
 const DAY_NS = 86_400n * 1_000_000_000n;
-
-/** Length of `s` in UTF-8 bytes. */
-export function byteLength(s: string): number {
-  return Buffer.byteLength(s, 'utf8');
-}
 
 interface NodeBase {
   readonly ino: number;
@@ -63,7 +60,7 @@ export interface FileNode extends NodeBase {
 export interface DirNode extends NodeBase {
   readonly kind: 'dir';
   /** Entries in creation order (a rename moves an entry to the end of its new directory). */
-  readonly entries: Map<string, Node>;
+  readonly entries: Map<ByteString, Node>;
   /** The directory holding this one (the root's parent is itself). */
   parent: DirNode;
 }
@@ -71,7 +68,7 @@ export interface DirNode extends NodeBase {
 /** A symbolic link. */
 export interface SymlinkNode extends NodeBase {
   readonly kind: 'symlink';
-  readonly target: string;
+  readonly target: ByteString;
   readonly targetBytes: number;
 }
 
@@ -111,7 +108,7 @@ export class FsCore {
     readonly limits: FsLimits,
   ) {
     const t = now();
-    const fields = { kind: 'dir' as const, ino: this.takeIno(), nlink: 2, open: 0, atim: t, mtim: t, ctim: t, freed: false, entries: new Map<string, Node>() };
+    const fields = { kind: 'dir' as const, ino: this.takeIno(), nlink: 2, open: 0, atim: t, mtim: t, ctim: t, freed: false, entries: new Map<ByteString, Node>() };
     // The root is its own parent: the object must exist before it can point at itself.
     const root: DirNode = Object.assign(fields, { parent: undefined as unknown as DirNode });
     root.parent = root;
@@ -140,8 +137,8 @@ export class FsCore {
   }
 
   /** What the entry `name` costs. */
-  entryCost(name: string): number {
-    return byteLength(name) + ENTRY_OVERHEAD;
+  entryCost(name: ByteString): number {
+    return name.length + ENTRY_OVERHEAD;
   }
 
   stat(n: Node): Filestat {
@@ -165,11 +162,11 @@ export class FsCore {
    * Creates an inode named `name` in `dir` (which must not hold that name). ENOENT when `dir`
    * was removed, ENOSPC over a limit; nothing changes on failure.
    */
-  create(dir: DirNode, name: string, kind: 'file' | 'dir'): FileNode | DirNode;
-  create(dir: DirNode, name: string, kind: 'symlink', target: string): SymlinkNode;
-  create(dir: DirNode, name: string, kind: Node['kind'], target = ''): Node {
+  create(dir: DirNode, name: ByteString, kind: 'file' | 'dir'): FileNode | DirNode;
+  create(dir: DirNode, name: ByteString, kind: 'symlink', target: ByteString): SymlinkNode;
+  create(dir: DirNode, name: ByteString, kind: Node['kind'], target = ''): Node {
     if (dir.nlink === 0) fail(C.ERRNO_NOENT);
-    const targetBytes = kind === 'symlink' ? byteLength(target) : 0;
+    const targetBytes = kind === 'symlink' ? target.length : 0;
     const cost = this.entryCost(name) + targetBytes;
     this.need(cost);
     const ino = this.takeIno();
@@ -191,7 +188,7 @@ export class FsCore {
   }
 
   /** Adds another name for a non-directory `node` (link). */
-  link(dir: DirNode, name: string, node: FileNode | SymlinkNode): void {
+  link(dir: DirNode, name: ByteString, node: FileNode | SymlinkNode): void {
     if (dir.nlink === 0) fail(C.ERRNO_NOENT);
     this.charge(this.entryCost(name));
     dir.entries.set(name, node);
@@ -202,7 +199,7 @@ export class FsCore {
   }
 
   /** Removes the entry `name` (naming `node`) from `dir`; a directory must be empty. */
-  remove(dir: DirNode, name: string, node: Node): void {
+  remove(dir: DirNode, name: ByteString, node: Node): void {
     dir.entries.delete(name);
     this.bytes -= this.entryCost(name);
     const t = this.now();
@@ -221,7 +218,7 @@ export class FsCore {
    * Moves `node` from `from`/`fromName` to `to`/`toName`, replacing `replaced` (already checked
    * compatible and, for a directory, empty). ENOSPC leaves everything as it was.
    */
-  move(from: DirNode, fromName: string, node: Node, to: DirNode, toName: string, replaced: Node | undefined): void {
+  move(from: DirNode, fromName: ByteString, node: Node, to: DirNode, toName: ByteString, replaced: Node | undefined): void {
     if (!replaced && to.nlink === 0) fail(C.ERRNO_NOENT);
     const delta = (replaced ? 0 : this.entryCost(toName)) - this.entryCost(fromName);
     this.need(delta);

@@ -7,11 +7,13 @@
  * Paths are resolved by {@link walk} one component at a time on a stack that starts at the
  * handle's own directory: `..` pops that stack and cannot pop past it, symlinks are expanded by
  * us (absolute targets refused, at most 40 expansions). Every operation runs to completion on
- * the JS thread, so nothing can change between a check and its use.
+ * the JS thread, so nothing can change between a check and its use. Names are ByteStrings
+ * (byte-string.ts); the package helpers of {@link MemFs} take text and store its UTF-8 bytes.
  */
 import * as C from '../constants.js';
 import { Errno, fail } from '../errno.js';
-import { FsCore, NAME_MAX, PATH_MAX, byteLength, nodeFiletype } from './memfs-node.js';
+import { byteStringFromText, type ByteString } from './byte-string.js';
+import { FsCore, NAME_MAX, PATH_MAX, nodeFiletype } from './memfs-node.js';
 import type { DirNode, FileNode, Node } from './memfs-node.js';
 import type { DirEntry, DirHandle, FileHandle, Filestat, OpenRequest, Readiness, TimesUpdate } from './types.js';
 
@@ -37,7 +39,7 @@ type Final =
 interface Walked {
   readonly dir: DirNode;
   /** The last component; `.` when it was `.` or `..` (then `dir` is what it names). */
-  readonly name: string;
+  readonly name: ByteString;
   /** Linux's LAST_NORM / LAST_DOT / LAST_DOTDOT: several calls answer `.`/`..` specially. */
   readonly last: 'norm' | 'dot' | 'dotdot';
   /** The path (or the symlink that ended it) ended in `/`: it must name a directory. */
@@ -48,7 +50,7 @@ interface Walked {
  * Walks `path` from `start` to its last component. `creating`: open with O_CREAT, where Linux
  * refuses a final component with a trailing slash (EISDIR) before looking at it.
  */
-function walk(start: DirNode, path: string, final: Final, creating = false): Walked {
+function walk(start: DirNode, path: ByteString, final: Final, creating = false): Walked {
   if (path.length === 0) fail(C.ERRNO_NOENT);
   if (path.startsWith('/')) fail(C.ERRNO_NOTCAPABLE);
   let trailingSlash = path.endsWith('/');
@@ -69,7 +71,7 @@ function walk(start: DirNode, path: string, final: Final, creating = false): Wal
       if (last) return { dir: stack[stack.length - 1]!, name: '.', last: 'dotdot', trailingSlash };
       continue;
     }
-    if (byteLength(comp) > NAME_MAX) fail(C.ERRNO_NAMETOOLONG);
+    if (comp.length > NAME_MAX) fail(C.ERRNO_NAMETOOLONG);
     if (last && creating && trailingSlash) fail(C.ERRNO_ISDIR);
     const child = top.entries.get(comp);
     if (child?.kind === 'symlink' && (!last || final === 'follow' || (final === 'nofollow' && trailingSlash))) {
@@ -232,7 +234,7 @@ export class MemDir extends MemHandle<DirNode> implements DirHandle {
     return out;
   }
 
-  open(path: string, req: OpenRequest): FileHandle | DirHandle {
+  open(path: ByteString, req: OpenRequest): FileHandle | DirHandle {
     const creat = (req.oflags & C.OFLAGS_CREAT) !== 0;
     const excl = creat && (req.oflags & C.OFLAGS_EXCL) !== 0;
     const trunc = (req.oflags & C.OFLAGS_TRUNC) !== 0;
@@ -256,21 +258,21 @@ export class MemDir extends MemHandle<DirNode> implements DirHandle {
     return new MemFile(this.core, node, req.read, req.write);
   }
 
-  statAt(path: string, followFinal: boolean): Filestat {
+  statAt(path: ByteString, followFinal: boolean): Filestat {
     return this.core.stat(existing(walk(this.node, path, followFinal ? 'follow' : 'nofollow')));
   }
 
-  setTimesAt(path: string, followFinal: boolean, times: TimesUpdate): void {
+  setTimesAt(path: ByteString, followFinal: boolean, times: TimesUpdate): void {
     setNodeTimes(this.core, existing(walk(this.node, path, followFinal ? 'follow' : 'nofollow')), times);
   }
 
-  mkdir(path: string): void {
+  mkdir(path: ByteString): void {
     const w = walk(this.node, path, 'parent');
     if (w.last !== 'norm' || w.dir.entries.has(w.name)) fail(C.ERRNO_EXIST);
     this.core.create(w.dir, w.name, 'dir');
   }
 
-  rmdir(path: string): void {
+  rmdir(path: ByteString): void {
     const w = walk(this.node, path, 'parent');
     if (w.last === 'dotdot') fail(C.ERRNO_NOTEMPTY);
     if (w.last === 'dot') fail(C.ERRNO_INVAL);
@@ -281,7 +283,7 @@ export class MemDir extends MemHandle<DirNode> implements DirHandle {
     this.core.remove(w.dir, w.name, node);
   }
 
-  unlink(path: string): void {
+  unlink(path: ByteString): void {
     const w = walk(this.node, path, 'parent');
     if (w.last !== 'norm') fail(C.ERRNO_ISDIR);
     const node = w.dir.entries.get(w.name);
@@ -291,7 +293,7 @@ export class MemDir extends MemHandle<DirNode> implements DirHandle {
     this.core.remove(w.dir, w.name, node);
   }
 
-  rename(path: string, target: DirHandle, targetPath: string): void {
+  rename(path: ByteString, target: DirHandle, targetPath: ByteString): void {
     const to = this.sameFs(target);
     const s = walk(this.node, path, 'parent');
     const t = walk(to.node, targetPath, 'parent');
@@ -312,7 +314,7 @@ export class MemDir extends MemHandle<DirNode> implements DirHandle {
     this.core.move(s.dir, s.name, src, t.dir, t.name, dst);
   }
 
-  link(path: string, followFinal: boolean, target: DirHandle, targetPath: string): void {
+  link(path: ByteString, followFinal: boolean, target: DirHandle, targetPath: ByteString): void {
     const to = this.sameFs(target);
     // Both paths are walked before either name is looked at (as HostDir and cap-std do): a
     // target outside the sandbox is ENOTCAPABLE even when the source is missing.
@@ -326,13 +328,13 @@ export class MemDir extends MemHandle<DirNode> implements DirHandle {
     this.core.link(t.dir, t.name, src);
   }
 
-  symlink(linkTarget: string, path: string): void {
+  symlink(linkTarget: ByteString, path: ByteString): void {
     // An absolute target could never be followed inside the sandbox; refuse to create one.
     if (linkTarget.startsWith('/')) fail(C.ERRNO_PERM);
     createSymlink(this.core, this.node, linkTarget, path);
   }
 
-  readlink(path: string): string {
+  readlink(path: ByteString): ByteString {
     const node = existing(walk(this.node, path, 'nofollow'));
     if (node.kind !== 'symlink') fail(C.ERRNO_INVAL);
     this.core.accessed(node);
@@ -341,10 +343,10 @@ export class MemDir extends MemHandle<DirNode> implements DirHandle {
 
 }
 
-function createSymlink(core: FsCore, start: DirNode, linkTarget: string, path: string): void {
+function createSymlink(core: FsCore, start: DirNode, linkTarget: ByteString, path: ByteString): void {
   // Linux checks the target before the path: empty is ENOENT, PATH_MAX or longer ENAMETOOLONG.
   if (linkTarget.length === 0) fail(C.ERRNO_NOENT);
-  if (byteLength(linkTarget) >= PATH_MAX) fail(C.ERRNO_NAMETOOLONG);
+  if (linkTarget.length >= PATH_MAX) fail(C.ERRNO_NAMETOOLONG);
   const w = walk(start, path, 'parent');
   if (w.last !== 'norm' || w.dir.entries.has(w.name)) fail(C.ERRNO_EXIST);
   if (w.trailingSlash) fail(C.ERRNO_NOENT);
@@ -374,10 +376,10 @@ function limit(name: string, v: number | undefined, dflt: number, min: number): 
   return v;
 }
 
-/** Package paths are relative to the root; a leading `/` is allowed. */
-function packagePath(path: string): string {
+/** A package path (text, relative to the root; a leading `/` is allowed) as its UTF-8 bytes. */
+function packagePath(path: string): ByteString {
   if (typeof path !== 'string' || path.includes('\0')) throw new TypeError('path must be a string without NUL');
-  return path.replace(/^\/+/, '');
+  return byteStringFromText(path.replace(/^\/+/, ''));
 }
 
 /**
@@ -424,7 +426,11 @@ export class MemFs {
    * the filesystem). @throws {@link Errno} EEXIST/ENOTDIR when a component is not a directory.
    */
   mkdirp(path: string): void {
-    const comps = packagePath(path).split('/').filter((c) => c.length > 0 && c !== '.');
+    this.mkdirpBytes(packagePath(path));
+  }
+
+  private mkdirpBytes(path: ByteString): void {
+    const comps = path.split('/').filter((c) => c.length > 0 && c !== '.');
     this.withRoot((root) => {
       for (let i = 1; i <= comps.length; i++) {
         const prefix = comps.slice(0, i).join('/');
@@ -445,7 +451,7 @@ export class MemFs {
    */
   writeFile(path: string, bytes: Uint8Array, times?: TimesUpdate): void {
     const p = packagePath(path);
-    this.mkdirp(parentOf(p));
+    this.mkdirpBytes(parentOf(p));
     this.withRoot((root) => {
       const existed = lookupQuiet(root, p);
       const f = root.open(p, { followFinal: false, oflags: C.OFLAGS_CREAT | C.OFLAGS_TRUNC, read: false, write: true, fdflags: 0 });
@@ -471,13 +477,13 @@ export class MemFs {
   symlink(target: string, path: string): void {
     const p = packagePath(path);
     if (typeof target !== 'string' || target.includes('\0')) throw new TypeError('target must be a string without NUL');
-    this.mkdirp(parentOf(p));
-    createSymlink(this.core, this.core.root, target, p);
+    this.mkdirpBytes(parentOf(p));
+    createSymlink(this.core, this.core.root, byteStringFromText(target), p);
   }
 }
 
 /** Whether `p` names anything (without following a final symlink). */
-function lookupQuiet(root: MemDir, p: string): boolean {
+function lookupQuiet(root: MemDir, p: ByteString): boolean {
   try {
     root.statAt(p, false);
     return true;
@@ -486,7 +492,7 @@ function lookupQuiet(root: MemDir, p: string): boolean {
   }
 }
 
-function parentOf(p: string): string {
+function parentOf(p: ByteString): ByteString {
   const trimmed = p.replace(/\/+$/, '');
   const i = trimmed.lastIndexOf('/');
   return i < 0 ? '' : trimmed.slice(0, i);

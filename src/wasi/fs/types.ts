@@ -2,11 +2,14 @@
  * The filesystem interface behind the WASI layer. Host directories (`hostfs.ts`) and the
  * in-memory filesystem (`memfs.ts`) both implement it; syscalls never know which one they use.
  *
- * Paths handed to a {@link DirHandle} are relative, already checked for NUL bytes and valid
- * UTF-8, and may contain `.`/`..`/empty components: each implementation resolves them itself,
- * so that no path can ever leave the directory handle it was given (`..` past the handle, an
- * absolute symlink or a symlink climbing out all fail with ENOTCAPABLE/EPERM).
+ * Names and paths are {@link ByteString}s, bytes one per code unit (byte-string.ts): a name that
+ * is not UTF-8 passes between guest and host exactly, never dropped or rewritten. Paths handed to
+ * a {@link DirHandle} are relative, already checked for NUL bytes, and may contain
+ * `.`/`..`/empty components: each implementation resolves them itself, so that no path can ever
+ * leave the directory handle it was given (`..` past the handle, an absolute symlink or a symlink
+ * climbing out all fail with ENOTCAPABLE/EPERM).
  */
+import type { ByteString } from './byte-string.js';
 
 /** `filestat` (WASI), all fields as u64. */
 export interface Filestat {
@@ -22,7 +25,8 @@ export interface Filestat {
 
 /** One directory entry, as `fd_readdir` reports it. */
 export interface DirEntry {
-  readonly name: string;
+  /** The name's bytes, exactly as the directory holds them. */
+  readonly name: ByteString;
   readonly ino: bigint;
   readonly filetype: number;
 }
@@ -68,7 +72,10 @@ export interface FileHandle extends Handle {
   readonly kind: 'file';
   /** Reads into `dst` at `position` (seekable) or the stream's current position (`null`). Returns bytes read, 0 at EOF. */
   read(dst: Uint8Array, position: bigint | null): number;
-  /** Writes `src` at `position` (seekable) or to the stream (`null`). Returns bytes written. */
+  /**
+   * Writes `src` at `position` (seekable) or to the stream (`null`). Returns bytes written.
+   * `src` is valid only during the call (a view of guest memory or a reused buffer).
+   */
   write(src: Uint8Array, position: bigint | null): number;
   setSize(size: bigint): void;
   allocate(offset: bigint, len: bigint): void;
@@ -88,15 +95,16 @@ export interface DirHandle extends Handle {
   readonly kind: 'dir';
   /** All entries including `.` and `..`, in a stable order for this snapshot. */
   readdir(): DirEntry[];
-  open(path: string, req: OpenRequest): FileHandle | DirHandle;
-  statAt(path: string, followFinal: boolean): Filestat;
-  setTimesAt(path: string, followFinal: boolean, times: TimesUpdate): void;
-  mkdir(path: string): void;
-  rmdir(path: string): void;
-  unlink(path: string): void;
+  open(path: ByteString, req: OpenRequest): FileHandle | DirHandle;
+  statAt(path: ByteString, followFinal: boolean): Filestat;
+  setTimesAt(path: ByteString, followFinal: boolean, times: TimesUpdate): void;
+  mkdir(path: ByteString): void;
+  rmdir(path: ByteString): void;
+  unlink(path: ByteString): void;
   /** Renames within this filesystem; `target` must be a directory of the same implementation (else EXDEV). */
-  rename(path: string, target: DirHandle, targetPath: string): void;
-  link(path: string, followFinal: boolean, target: DirHandle, targetPath: string): void;
-  symlink(linkTarget: string, path: string): void;
-  readlink(path: string): string;
+  rename(path: ByteString, target: DirHandle, targetPath: ByteString): void;
+  link(path: ByteString, followFinal: boolean, target: DirHandle, targetPath: ByteString): void;
+  symlink(linkTarget: ByteString, path: ByteString): void;
+  /** The link's target, its bytes exactly. */
+  readlink(path: ByteString): ByteString;
 }

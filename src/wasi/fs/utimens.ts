@@ -14,6 +14,7 @@ import * as fs from 'node:fs';
 const TOUCH = ['/usr/bin/touch', '/bin/touch'].find((p) => fs.existsSync(p));
 
 const NS = 1_000_000_000n;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Seconds as a double, the way fs.utimes takes them. */
 export function nsToSeconds(ns: bigint): number {
@@ -34,13 +35,25 @@ function touchStamp(ns: bigint): string {
   return `@${ns / NS}.${(ns % NS).toString().padStart(9, '0')}`;
 }
 
+/** `touch` takes the path as an argument, which Node.js passes as UTF-8: a Buffer path must be that. */
+function argvPath(path: string | Buffer): string | undefined {
+  if (typeof path === 'string') return path;
+  try {
+    return utf8.decode(path);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Sets atime/mtime of `path` (`follow`: of what a final symlink points to). Both times are
  * given (callers fill in the current value for a time the guest leaves alone).
- * `path` must name the object from any process (use /proc/<pid>/…, not /proc/self/…).
+ * `path` must name the object from any process (use /proc/<pid>/…, not /proc/self/…). A path
+ * whose bytes are not UTF-8 cannot be given to `touch`: its times are set the rounded way.
  */
-export function setTimesExact(path: string, atim: bigint, mtim: bigint, follow: boolean): void {
-  if (TOUCH === undefined || (exactAsDouble(atim) && exactAsDouble(mtim))) {
+export function setTimesExact(path: string | Buffer, atim: bigint, mtim: bigint, follow: boolean): void {
+  const arg = argvPath(path);
+  if (TOUCH === undefined || arg === undefined || (exactAsDouble(atim) && exactAsDouble(mtim))) {
     (follow ? fs.utimesSync : fs.lutimesSync)(path, nsToSeconds(atim), nsToSeconds(mtim));
     return;
   }
@@ -48,9 +61,9 @@ export function setTimesExact(path: string, atim: bigint, mtim: bigint, follow: 
   // Loaded here, on this rare path: node:child_process costs a keep's worker start-up otherwise.
   const { execFileSync } = process.getBuiltinModule('node:child_process') as typeof import('node:child_process');
   if (atim === mtim) {
-    execFileSync(TOUCH, [...noDeref, '-c', '-d', touchStamp(atim), '--', path], { stdio: 'ignore', env: {} });
+    execFileSync(TOUCH, [...noDeref, '-c', '-d', touchStamp(atim), '--', arg], { stdio: 'ignore', env: {} });
     return;
   }
-  execFileSync(TOUCH, [...noDeref, '-c', '-a', '-d', touchStamp(atim), '--', path], { stdio: 'ignore', env: {} });
-  execFileSync(TOUCH, [...noDeref, '-c', '-m', '-d', touchStamp(mtim), '--', path], { stdio: 'ignore', env: {} });
+  execFileSync(TOUCH, [...noDeref, '-c', '-a', '-d', touchStamp(atim), '--', arg], { stdio: 'ignore', env: {} });
+  execFileSync(TOUCH, [...noDeref, '-c', '-m', '-d', touchStamp(mtim), '--', arg], { stdio: 'ignore', env: {} });
 }

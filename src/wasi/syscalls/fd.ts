@@ -4,9 +4,8 @@
 import * as C from '../constants.js';
 import { Errno, fail } from '../errno.js';
 import type { WasiContext } from '../context.js';
-import type { FdEntry } from '../fd-table.js';
-import type { IoVec } from '../memory.js';
-import type { Filestat, TimesUpdate } from '../fs/types.js';
+import type { GuestMemory } from '../memory.js';
+import type { DirEntry, FileHandle, Filestat, TimesUpdate } from '../fs/types.js';
 import { encodeUtf8 } from '../memory.js';
 
 const MAX_I64 = (1n << 63n) - 1n;
@@ -37,46 +36,74 @@ export function timesFromFlags(ctx: WasiContext, atim: bigint, mtim: bigint, fst
   };
 }
 
-function totalLen(iovs: readonly IoVec[]): number {
-  let n = 0;
-  for (const v of iovs) n += v.len;
-  return n;
+/** Gathers larger than this get a buffer of their own rather than one kept for the next call. */
+const GATHER_SCRATCH_MAX = 64 * 1024;
+
+/** Where one instance gathers several iovecs into one write: reused, as no handle keeps `src`. */
+interface GatherScratch {
+  buf: Uint8Array;
 }
 
-/** Reads into the iovecs in one host call per iovec, stopping at a short read. */
-function readv(ctx: WasiContext, e: FdEntry & { handle: { kind: 'file' } }, iovs: readonly IoVec[], pos: bigint | null): number {
+/**
+ * Reads into the `count` iovecs at `iovs`, one host call per non-empty iovec, stopping at a
+ * short read. The single-iovec case (nearly every read) makes one view and nothing else.
+ */
+function readv(mem: GuestMemory, h: FileHandle, iovs: number, count: number, pos: bigint | null): number {
+  mem.checkIovecs(iovs, count);
+  if (count === 1) {
+    const len = mem.iovLen(iovs, 0);
+    return len === 0 ? 0 : h.read(mem.bytes(mem.iovBuf(iovs, 0), len), pos);
+  }
   let total = 0;
-  for (const v of iovs) {
-    if (v.len === 0) continue;
-    const n = e.handle.read(ctx.mem.bytes(v.ptr, v.len), pos === null ? null : pos + BigInt(total));
+  for (let i = 0; i < count; i++) {
+    const len = mem.iovLen(iovs, i);
+    if (len === 0) continue;
+    const n = h.read(mem.bytes(mem.iovBuf(iovs, i), len), pos === null || total === 0 ? pos : pos + BigInt(total));
     total += n;
-    if (n < v.len) break;
+    if (n < len) break;
   }
   return total;
 }
 
-function writev(ctx: WasiContext, e: FdEntry & { handle: { kind: 'file' } }, iovs: readonly IoVec[], pos: bigint | null): number {
-  // Gather small vectors into one host write: stdio line buffers arrive as several iovecs.
-  const len = totalLen(iovs);
-  if (len === 0) return 0;
-  let src: Uint8Array;
-  if (iovs.length === 1) {
-    src = ctx.mem.bytes(iovs[0]!.ptr, iovs[0]!.len);
-  } else {
-    src = new Uint8Array(len);
-    let off = 0;
-    for (const v of iovs) {
-      src.set(ctx.mem.bytes(v.ptr, v.len), off);
-      off += v.len;
-    }
+/** The bytes of `count` iovecs holding `len` bytes in all, as one view (gathered when need be). */
+function gather(mem: GuestMemory, scratch: GatherScratch, iovs: number, count: number, len: number): Uint8Array {
+  // stdio line buffers arrive as several iovecs, often all but one empty.
+  for (let i = 0; i < count; i++) {
+    const n = mem.iovLen(iovs, i);
+    if (n === len) return mem.bytes(mem.iovBuf(iovs, i), n);
+    if (n !== 0) break;
   }
+  if (len > GATHER_SCRATCH_MAX) return gatherInto(mem, iovs, count, new Uint8Array(len));
+  if (scratch.buf.length < len) scratch.buf = new Uint8Array(GATHER_SCRATCH_MAX);
+  return gatherInto(mem, iovs, count, scratch.buf).subarray(0, len);
+}
+
+function gatherInto(mem: GuestMemory, iovs: number, count: number, dst: Uint8Array): Uint8Array {
+  const u8 = mem.view;
+  let off = 0;
+  for (let i = 0; i < count; i++) {
+    const base = mem.iovBuf(iovs, i);
+    const n = mem.iovLen(iovs, i);
+    if (n === 0) continue;
+    if (n <= 16) for (let j = 0; j < n; j++) dst[off + j] = u8[base + j]!;
+    else dst.set(u8.subarray(base, base + n), off);
+    off += n;
+  }
+  return dst;
+}
+
+/** Writes the `count` iovecs at `iovs` in one host write (gathered), going on after a short one. */
+function writev(mem: GuestMemory, scratch: GatherScratch, h: FileHandle, iovs: number, count: number, pos: bigint | null): number {
+  const len = mem.checkIovecs(iovs, count);
+  if (len === 0) return 0;
+  const src = count === 1 ? mem.bytes(mem.iovBuf(iovs, 0), len) : gather(mem, scratch, iovs, count, len);
   let written = 0;
   // Streams may accept part of a write; keep going so stdout stays byte-exact. An error after
   // some bytes went out reports those bytes (like write(2)); the next call sees the error.
-  while (written < src.length) {
+  while (written < len) {
     let n: number;
     try {
-      n = e.handle.write(src.subarray(written), pos === null ? null : pos + BigInt(written));
+      n = written === 0 ? h.write(src, pos) : h.write(src.subarray(written), pos === null ? null : pos + BigInt(written));
     } catch (err) {
       if (written > 0 && err instanceof Errno) return written;
       throw err;
@@ -87,9 +114,48 @@ function writev(ctx: WasiContext, e: FdEntry & { handle: { kind: 'file' } }, iov
   return written;
 }
 
+/**
+ * `dirent` (wasi_snapshot_preview1.witx), then the name's bytes:
+ *   d_next: dircookie (u64) · d_ino: inode (u64) · d_namlen: u32 · d_type: filetype (u8) · 3 bytes padding
+ */
+const DIRENT_SIZE = 24;
+
+/** The `dirent` header of entry `i` (its cookie is i + 1). */
+function direntHeader(i: number, ent: DirEntry): Uint8Array {
+  const header = new Uint8Array(DIRENT_SIZE);
+  const v = new DataView(header.buffer);
+  v.setBigUint64(0, BigInt(i + 1), true);
+  v.setBigUint64(8, ent.ino, true);
+  v.setUint32(16, ent.name.length, true);
+  v.setUint8(20, ent.filetype);
+  return header;
+}
+
+/**
+ * Writes the entries from `cookie` on into [buf, buf+bufLen), each a header and the name's
+ * bytes; the last one is cut where the buffer ends (which tells the guest to ask again with a
+ * larger buffer). Returns the bytes written.
+ */
+function writeDirents(mem: GuestMemory, buf: number, bufLen: number, entries: readonly DirEntry[], cookie: bigint): number {
+  mem.check(buf, bufLen);
+  let used = 0;
+  for (let i = cookie > BigInt(entries.length) ? entries.length : Number(cookie); i < entries.length; i++) {
+    const ent = entries[i]!;
+    const room = bufLen - used;
+    const size = DIRENT_SIZE + ent.name.length;
+    const header = direntHeader(i, ent);
+    mem.write(buf + used, room < DIRENT_SIZE ? header.subarray(0, room) : header);
+    if (room > DIRENT_SIZE) mem.writeByteString(buf + used + DIRENT_SIZE, ent.name, Math.min(ent.name.length, room - DIRENT_SIZE));
+    used += Math.min(room, size);
+    if (room <= size) break;
+  }
+  return used;
+}
+
 /** fd_* syscalls. */
 export function fdSyscalls(ctx: WasiContext) {
   const { mem, fds } = ctx;
+  const scratch: GatherScratch = { buf: new Uint8Array(0) };
   return {
     fd_advise: (fd: number, offset: bigint, len: bigint, advice: number) => {
       const e = fds.get(fd, C.RIGHTS_FD_ADVISE);
@@ -177,7 +243,7 @@ export function fdSyscalls(ctx: WasiContext) {
       if (e.handle.kind === 'dir') return C.ERRNO_ISDIR;
       if (!e.handle.seekable) return C.ERRNO_SPIPE;
       if (offset > MAX_I64) return C.ERRNO_INVAL;
-      const n = readv(ctx, e as FdEntry & { handle: { kind: 'file' } }, mem.iovecs(iovsPtr, iovsLen), offset);
+      const n = readv(mem, e.handle, iovsPtr, iovsLen, offset);
       mem.u32set(nreadPtr, n);
       return C.ERRNO_SUCCESS;
     },
@@ -189,34 +255,37 @@ export function fdSyscalls(ctx: WasiContext) {
       if (offset > MAX_I64) return C.ERRNO_INVAL;
       // POSIX leaves pwrite on an O_APPEND descriptor to the implementation; Linux appends.
       const pos = e.fdflags & C.FDFLAGS_APPEND ? e.handle.stat().size : offset;
-      const n = writev(ctx, e as FdEntry & { handle: { kind: 'file' } }, mem.iovecs(iovsPtr, iovsLen), pos);
+      const n = writev(mem, scratch, e.handle, iovsPtr, iovsLen, pos);
       mem.u32set(nwrittenPtr, n);
       return C.ERRNO_SUCCESS;
     },
 
     fd_read: (fd: number, iovsPtr: number, iovsLen: number, nreadPtr: number) => {
       const e = fds.get(fd, C.RIGHTS_FD_READ);
-      if (e.handle.kind === 'dir') return C.ERRNO_ISDIR;
-      const iovs = mem.iovecs(iovsPtr, iovsLen);
-      const fe = e as FdEntry & { handle: { kind: 'file' } };
-      const n = readv(ctx, fe, iovs, e.handle.seekable ? e.offset : null);
-      if (e.handle.seekable) e.offset += BigInt(n);
+      const h = e.handle;
+      if (h.kind === 'dir') return C.ERRNO_ISDIR;
+      let n: number;
+      if (h.seekable) {
+        n = readv(mem, h, iovsPtr, iovsLen, e.offset);
+        if (n > 0) e.offset += BigInt(n);
+      } else {
+        n = readv(mem, h, iovsPtr, iovsLen, null);
+      }
       mem.u32set(nreadPtr, n);
       return C.ERRNO_SUCCESS;
     },
 
     fd_write: (fd: number, iovsPtr: number, iovsLen: number, nwrittenPtr: number) => {
       const e = fds.get(fd, C.RIGHTS_FD_WRITE);
-      if (e.handle.kind === 'dir') return C.ERRNO_ISDIR;
-      const iovs = mem.iovecs(iovsPtr, iovsLen);
-      const fe = e as FdEntry & { handle: { kind: 'file' } };
+      const h = e.handle;
+      if (h.kind === 'dir') return C.ERRNO_ISDIR;
       let n: number;
-      if (e.handle.seekable) {
-        if (e.fdflags & C.FDFLAGS_APPEND) e.offset = e.handle.stat().size;
-        n = writev(ctx, fe, iovs, e.offset);
-        e.offset += BigInt(n);
+      if (h.seekable) {
+        if (e.fdflags & C.FDFLAGS_APPEND) e.offset = h.stat().size;
+        n = writev(mem, scratch, h, iovsPtr, iovsLen, e.offset);
+        if (n > 0) e.offset += BigInt(n);
       } else {
-        n = writev(ctx, fe, iovs, null);
+        n = writev(mem, scratch, h, iovsPtr, iovsLen, null);
       }
       mem.u32set(nwrittenPtr, n);
       return C.ERRNO_SUCCESS;
@@ -243,26 +312,7 @@ export function fdSyscalls(ctx: WasiContext) {
     fd_readdir: (fd: number, buf: number, bufLen: number, cookie: bigint, bufusedPtr: number) => {
       const e = fds.dir(fd, C.RIGHTS_FD_READDIR);
       if (cookie === 0n || e.dirSnapshot === undefined) e.dirSnapshot = e.handle.readdir();
-      const entries = e.dirSnapshot;
-      const out = mem.bytes(buf, bufLen);
-      let used = 0;
-      for (let i = Number(cookie > BigInt(entries.length) ? BigInt(entries.length) : cookie); i < entries.length; i++) {
-        const ent = entries[i]!;
-        const name = encodeUtf8(ent.name);
-        const header = new Uint8Array(24);
-        const hv = new DataView(header.buffer);
-        hv.setBigUint64(0, BigInt(i + 1), true);
-        hv.setBigUint64(8, ent.ino, true);
-        hv.setUint32(16, name.length, true);
-        hv.setUint8(20, ent.filetype);
-        const record = new Uint8Array(24 + name.length);
-        record.set(header);
-        record.set(name, 24);
-        const room = out.length - used;
-        out.set(record.subarray(0, Math.min(room, record.length)), used);
-        used += Math.min(room, record.length);
-        if (room <= record.length) break;
-      }
+      const used = writeDirents(mem, buf >>> 0, bufLen >>> 0, e.dirSnapshot, cookie);
       mem.u32set(bufusedPtr, used);
       return C.ERRNO_SUCCESS;
     },

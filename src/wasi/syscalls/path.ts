@@ -1,11 +1,15 @@
 /**
  * path_* syscalls. Paths are resolved by the directory handle's filesystem, which guarantees
- * they stay beneath it; here we check rights, decode the guest's path and shape the result.
+ * they stay beneath it; here we check rights, take the guest's path and shape the result.
+ *
+ * A path is bytes (fs/byte-string.ts): one that is not UTF-8 reaches the host name with those
+ * very bytes, as on Linux. (wasmtime refuses such paths with EILSEQ; a guest such as CPython,
+ * which lists a directory and then removes each name it was given, needs them to work.)
  */
 import * as C from '../constants.js';
 import { fail } from '../errno.js';
 import type { WasiContext } from '../context.js';
-import { encodeUtf8 } from '../memory.js';
+import type { ByteString } from '../fs/byte-string.js';
 import { timesFromFlags, writeFilestat } from './fd.js';
 
 /** Longest path we accept from a guest (Linux PATH_MAX). */
@@ -17,9 +21,9 @@ const WRITE_RIGHTS = C.RIGHTS_FD_WRITE | C.RIGHTS_FD_ALLOCATE | C.RIGHTS_FD_FILE
 /** path_* syscalls. */
 export function pathSyscalls(ctx: WasiContext) {
   const { mem, fds } = ctx;
-  const path = (ptr: number, len: number): string => {
+  const path = (ptr: number, len: number): ByteString => {
     if (len >>> 0 > PATH_MAX) fail(C.ERRNO_NAMETOOLONG);
-    return mem.string(ptr, len);
+    return mem.byteString(ptr, len);
   };
   const follow = (lookupflags: number): boolean => {
     if (lookupflags & ~C.LOOKUPFLAGS_SYMLINK_FOLLOW) fail(C.ERRNO_INVAL);
@@ -110,9 +114,9 @@ export function pathSyscalls(ctx: WasiContext) {
     },
 
     path_readlink: (fd: number, p: number, l: number, buf: number, bufLen: number, usedPtr: number) => {
-      const target = encodeUtf8(fds.dir(fd, C.RIGHTS_PATH_READLINK).handle.readlink(path(p, l)));
+      const target = fds.dir(fd, C.RIGHTS_PATH_READLINK).handle.readlink(path(p, l));
       const n = Math.min(target.length, bufLen >>> 0);
-      mem.write(buf, target.subarray(0, n));
+      mem.writeByteString(buf, target, n);
       mem.u32set(usedPtr, n);
       return C.ERRNO_SUCCESS;
     },

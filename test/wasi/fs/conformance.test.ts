@@ -180,6 +180,19 @@ const long = (n: number): string => 'a'.repeat(n);
 /** A present-day time in ns (2023-11-14). */
 const T = 1_700_000_000_000_000_000n;
 
+/** Makes, lists, reads and removes names whose bytes are not UTF-8: what it saw, then what is left. */
+function oddNames(root: DirHandle): string {
+  const odd = (): string => ls(root).split(',').filter((n) => /[^\x00-\x7f]/.test(n)).join(',');
+  writeText(root, 'n\xff', 'x');
+  root.mkdir('d\xfe');
+  root.symlink('t\xfd/\xfb', 'l\xfc');
+  const seen = `${odd()} ${root.readlink('l\xfc')} ${readText(root, 'n\xff')}`;
+  root.unlink('n\xff');
+  root.unlink('l\xfc');
+  root.rmdir('d\xfe');
+  return `${seen} [${odd()}]`;
+}
+
 /** A symlink chain c0 → c1 → … → c{n-1} → f. */
 function chain(root: DirHandle, n: number): void {
   for (let i = 0; i < n; i++) root.symlink(i === n - 1 ? 'f' : `c${i + 1}`, `c${i}`);
@@ -273,6 +286,10 @@ const CASES: readonly Case[] = [
   ['mkdir 256-byte name', ({ root }) => root.mkdir(long(256)), 'ENAMETOOLONG'],
   ['mkdir 256-byte name in a missing dir', ({ root }) => root.mkdir(`nope/${long(256)}`), 'ENOENT'],
   ['deep path', ({ root }) => deep(root, 200), 'file'],
+  // Names are bytes (as ByteStrings, one code unit per byte): ones that are not UTF-8 work as any other.
+  ['names that are not UTF-8', ({ root }) => oddNames(root), 'd\xfe,l\xfc,n\xff t\xfd/\xfb x []'],
+  ['mkdir 255-byte name of 2-byte UTF-8 characters', ({ root }) => root.mkdir(`${'\xc3\xa9'.repeat(127)}a`), 'ok'],
+  ['mkdir 256-byte name of 2-byte UTF-8 characters', ({ root }) => root.mkdir('\xc3\xa9'.repeat(128)), 'ENAMETOOLONG'],
 
   // mkdir
   ['mkdir', ({ root }) => (root.mkdir('new'), stat(root, 'new')), 'dir'],

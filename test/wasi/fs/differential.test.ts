@@ -1,8 +1,9 @@
 /**
  * Random operation sequences run on MemFs and on a host directory side by side: every step must
  * have the same outcome (value or errno) and the trees must end up the same. Paths come from a
- * tiny name space (a, b, c, ., ..) so that collisions, symlink chains, loops and escapes are
- * frequent; an empty component gives doubled and trailing slashes.
+ * tiny name space (a, b, c, ., .., and the byte 0xff, which is not UTF-8) so that collisions,
+ * symlink chains, loops and escapes are frequent; an empty component gives doubled and trailing
+ * slashes.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -24,9 +25,9 @@ type Op =
   | { op: 'link'; p: string; q: string; follow: boolean }
   | { op: 'open'; p: string; follow: boolean; oflags: number; write: boolean };
 
-const comp = fc.constantFrom('a', 'b', 'c', '.', '..', '');
+const comp = fc.constantFrom('a', 'b', 'c', '.', '..', '', '\xff');
 const pathArb = fc.array(comp, { minLength: 1, maxLength: 3 }).map((cs) => cs.join('/'));
-const targetArb = fc.constantFrom('a', 'b', 'c', 'a/b', '../a', '.', 'c/..', 'b/c', 'a/../b', 'a/', 'b//c/');
+const targetArb = fc.constantFrom('a', 'b', 'c', 'a/b', '../a', '.', 'c/..', 'b/c', 'a/../b', 'a/', 'b//c/', '\xff', 'a/\xff');
 const oflagsArb = fc.constantFrom(
   0,
   C.OFLAGS_CREAT,

@@ -444,6 +444,26 @@ test('package helpers: writeFile, mkdirp, symlink', () => {
   r.close();
 });
 
+test('package helpers take text and store its UTF-8 bytes; the guest sees those bytes', () => {
+  const fs = new MemFs();
+  fs.writeFile('café/ñ.txt', enc.encode('x'));
+  fs.mkdirp('über');
+  fs.symlink('ñ.txt', 'café/link');
+  const r = fs.root();
+  const names = (p: string): string[] => {
+    const d = r.open(p, req({ oflags: C.OFLAGS_DIRECTORY })) as DirHandle;
+    const out = d.readdir().map((e) => e.name).slice(2);
+    d.close();
+    return out;
+  };
+  // ByteStrings: one code unit per byte of the UTF-8 encoding.
+  assert.deepEqual(names('.'), ['caf\xc3\xa9', '\xc3\xbcber']);
+  assert.deepEqual(names('caf\xc3\xa9'), ['\xc3\xb1.txt', 'link']);
+  assert.equal(r.readlink('caf\xc3\xa9/link'), '\xc3\xb1.txt');
+  assert.equal(readPath(fs, 'caf\xc3\xa9/link'), 'x');
+  r.close();
+});
+
 test('handles are the MemFs classes and report what they are', () => {
   const fs = new MemFs();
   fs.writeFile('f', new Uint8Array(0));
