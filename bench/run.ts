@@ -6,6 +6,7 @@
 import * as attestation from './attestation.bench.js';
 import * as compute from './compute.bench.js';
 import * as dcap from './dcap.bench.js';
+import * as delivery from './delivery.bench.js';
 import * as deploy from './deploy.bench.js';
 import * as keep from './keep.bench.js';
 import * as startup from './startup.bench.js';
@@ -27,6 +28,7 @@ const BENCHES: Record<string, () => Row[] | Promise<Row[]>> = {
     (await dcap.run()).map((r) => ({ bench: 'dcap', case: r.name, values: { p50_ms: r.p50Ms, iterations: r.iterations } })),
   keep: () => keep.run(),
   deploy: () => deploy.run(),
+  delivery: () => delivery.run(),
 };
 
 function fmt(n: number): string {
