@@ -5,15 +5,24 @@
  *     pieces pushed into the opener as they come), in MiB/s; the peer is a plain AES-256-GCM
  *     encryption and decryption of the same bytes, one node:crypto call each. Runs alternate;
  *     medians of `reps`.
- * (b) Whole delivery through the embedded host (src/host/embedded.ts) on `sim`: the client's
- *     `deploy()` encodes and seals the package, the host forwards it in control frames, the keep
- *     opens it. Timed with the trace marks (ENARX_TRACE=1; client and keep print on one clock)
- *     from the client's "evidence verified" (sealing comes next) to the keep's "package opened",
- *     so neither keep creation nor compiling or running the module counts. Two modules that
- *     differ only in the size of a custom section (hello.wasm + random bytes): 60 KB and 26 MB,
- *     alternating. The 26 MB module's fixed cost over the 60 KB one, in ms and per MiB; the
- *     peer is plain AES-256-GCM encrypt + decrypt of the 26 MB, measured between the deploys.
- *     Runs in a child process: tracing is switched on when the process starts.
+ * (b) Whole delivery, on `sim`, through the embedded host (src/host/embedded.ts: what `enarx run`
+ *     uses) and through a host agent in this process over HTTP on 127.0.0.1 (`enarx deploy
+ *     --host`): the client's `deploy()` encodes and seals the package, the host forwards it in
+ *     control frames, the keep opens it. Timed with the trace marks (ENARX_TRACE=1; client and
+ *     keep print on one clock, with their CPU time) from the client's "evidence verified"
+ *     (sealing comes next) to the keep's "package opened", so neither keep creation nor compiling
+ *     or running the module counts; and from the deploy's start to "package opened", which also
+ *     counts the client's encoding and hashing while its keep starts (a client prepares its
+ *     package meanwhile, and keep creation's noise mostly cancels out in the difference). Two
+ *     modules that differ only in the size of a custom section
+ *     (hello.wasm + random bytes): 60 KB and 26 MB, alternating. The 26 MB module's fixed cost
+ *     over the 60 KB one, in ms and per MiB, and the CPU it adds to the client (with its host)
+ *     and to the keep; the peers are the 60 KB module, and plain AES-256-GCM encrypt + decrypt of
+ *     the 26 MB, measured between the deploys.
+ *
+ * Both run in a child process on the keep engine, the Node.js `enarx` runs its CLI, host agent and
+ * keeps on (the runtime matters: Node.js 20 has no ArrayBuffer.prototype.transfer, see
+ * src/free-buffer.ts), with tracing on (it is switched on when a process starts).
  *
  * Runnable after a build: `node dist/bench/delivery.bench.js`.
  */
@@ -30,7 +39,13 @@ import { resolveWorkload } from '../src/client/package-builder.js';
 import type { Package } from '../src/crypto/package.js';
 import { PackageOpener, sealPackage } from '../src/crypto/seal.js';
 import { DEFAULT_SUITE } from '../src/crypto/suites.js';
+import { HttpHost } from '../src/client/http-host.js';
 import { openEmbeddedHost } from '../src/host/embedded.js';
+import { Host } from '../src/host/host.js';
+import { serveHost } from '../src/host/http.js';
+import { TenantAuth, hashToken } from '../src/host/tokens.js';
+import type { HostApi } from '../src/protocol/host-api.js';
+import { keepEngine } from '../src/runtime/engine.js';
 import { keepBundleDir, runtimeMeasurement } from '../src/runtime/measurement.js';
 import { trace } from '../src/trace.js';
 import { nowMs } from './latency.js';
@@ -64,9 +79,16 @@ function aesGcmPeer(bytes: Uint8Array): number {
   return ms;
 }
 
-/** (a): seals and opens `plaintext` once; returns ms. */
-async function sealAndOpen(plaintext: Uint8Array, key: ConstructorParameters<typeof PackageOpener>[0], publicKey: Uint8Array): Promise<number> {
+/** CPU time of this process, in ms. */
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+/** (a): seals and opens `plaintext` once; returns ms and CPU ms. */
+async function sealAndOpen(plaintext: Uint8Array, key: ConstructorParameters<typeof PackageOpener>[0], publicKey: Uint8Array): Promise<{ ms: number; cpu: number }> {
   const evidence = new Uint8Array(32).fill(7);
+  const c0 = cpuMs();
   const t0 = nowMs();
   const sealed = await sealPackage(DEFAULT_SUITE, publicKey, KEEP_ID, evidence, plaintext);
   const opener = new PackageOpener(key, KEEP_ID, evidence, 1 << 30);
@@ -74,7 +96,7 @@ async function sealAndOpen(plaintext: Uint8Array, key: ConstructorParameters<typ
   const { plaintext: opened } = await opener.finish();
   const ms = nowMs() - t0;
   if (opened.length !== plaintext.length) throw new Error('the package did not open whole');
-  return ms;
+  return { ms, cpu: cpuMs() - c0 };
 }
 
 /** (a): in-process seal + open throughput against plain AES-256-GCM. */
@@ -85,13 +107,15 @@ async function inProcessRows(reps: number): Promise<Row[]> {
   const key = { hpke, keyPair, suite: DEFAULT_SUITE };
   const plaintext = randomBytes(PACKAGE_BYTES);
   const ours: number[] = [];
+  const oursCpu: number[] = [];
   const peer: number[] = [];
   for (let i = 0; i < reps + 2; i++) {
     const a = await sealAndOpen(plaintext, key, publicKey);
     const b = aesGcmPeer(plaintext);
     // The first two of each warm up.
     if (i >= 2) {
-      ours.push(a);
+      ours.push(a.ms);
+      oursCpu.push(a.cpu);
       peer.push(b);
     }
   }
@@ -102,7 +126,7 @@ async function inProcessRows(reps: number): Promise<Row[]> {
     {
       bench: 'delivery',
       case: '26 MiB seal + open, in process',
-      values: { ms, mib_s: mibs / (ms / 1000), peer_ms: peerMs, peer_mib_s: mibs / (peerMs / 1000), runs: reps },
+      values: { ms, mib_s: mibs / (ms / 1000), cpu_ms: median(oursCpu), peer_ms: peerMs, peer_mib_s: mibs / (peerMs / 1000), runs: reps },
       ratio: ms / peerMs,
       against: 'AES-256-GCM enc+dec, one call each',
     },
@@ -134,7 +158,7 @@ export function padModule(base: Uint8Array, total: number): Uint8Array {
   throw new Error(`cannot pad a module of ${base.length} bytes to ${total}`);
 }
 
-/** One traced delivery: ms from the client's seal to the keep's open, and where they went. */
+/** One traced delivery: ms from the client's seal to the keep's open, where they went, and CPU. */
 interface Delivery {
   readonly label: string;
   /** Client: evidence verified → package delivered (the host has written the last slice). */
@@ -143,34 +167,44 @@ interface Delivery {
   readonly received: number;
   /** → keep: the package opened and its digest checked. */
   readonly opened: number;
+  /** From the deploy's start (keep creation, and the client's work meanwhile) to the package opened. */
+  readonly fromStart: number;
+  /** CPU of the client and host process from evidence verified to package delivered. */
+  readonly clientCpu: number;
+  /** CPU of the keep from its launch message to the package opened. */
+  readonly keepCpu: number;
 }
 
 /** Reads the child's stderr: the marks of each deploy, after its `bench deploy LABEL` mark. */
 export function parseDeliveries(stderr: string): Delivery[] {
   const out: Delivery[] = [];
   let label: string | undefined;
-  let marks = new Map<string, number>();
+  let start = 0;
+  let marks = new Map<string, { at: number; cpu: number }>();
   const flush = (): void => {
-    const [a, b, c, d] = ['evidence verified', 'package delivered', 'package received', 'package opened'].map((m) => marks.get(m));
-    if (label !== undefined && a !== undefined && b !== undefined && c !== undefined && d !== undefined) out.push({ label, sent: b - a, received: c - a, opened: d - a });
+    const [a, b, c, d, l] = ['evidence verified', 'package delivered', 'package received', 'package opened', 'launch received'].map((m) => marks.get(m));
+    if (label === undefined || !a || !b || !c || !d || !l) return;
+    out.push({ label, sent: b.at - a.at, received: c.at - a.at, opened: d.at - a.at, fromStart: d.at - start, clientCpu: b.cpu - a.cpu, keepCpu: d.cpu - l.cpu });
   };
   for (const line of stderr.split('\n')) {
-    const m = /^(?:enarx|keep)-trace ([\d.]+) (.*?) \[cpu/.exec(line);
+    const m = /^(?:enarx|keep)-trace ([\d.]+) (.*?) \[cpu ([\d.]+)\]/.exec(line);
     if (!m) continue;
-    const [, at, phase] = m as unknown as [string, string, string];
+    const [, at, phase, cpu] = m as unknown as [string, string, string, string];
     const bench = /^bench deploy (\S+)/.exec(phase);
     if (bench) {
       flush();
       label = bench[1];
+      start = Number(at);
       marks = new Map();
-    } else if (!marks.has(phase)) marks.set(phase, Number(at));
+    } else if (!marks.has(phase)) marks.set(phase, { at: Number(at), cpu: Number(cpu) });
   }
   flush();
   return out;
 }
 
-/** (b), in the child: deploys both modules `reps` times (after warm-ups), alternating. */
+/** In the child: (a), then (b)'s deploys of both modules `reps` times each way (after warm-ups), alternating. */
 async function childDeploys(stateDir: string, reps: number): Promise<void> {
+  const inProcess = await inProcessRows(reps);
   const measurement = (await runtimeMeasurement(keepBundleDir())).measurement;
   const first = await createBackend('sim', { stateDir }).attest(new Uint8Array(64), { measurement });
   const ark = first.trustRoots?.[0];
@@ -181,24 +215,47 @@ async function childDeploys(stateDir: string, reps: number): Promise<void> {
     ['60KB', await resolveWorkload(padModule(hello, SMALL_MODULE), 'hello.wasm', undefined, [])],
     ['26MB', await resolveWorkload(padModule(hello, BIG_MODULE), 'hello.wasm', undefined, [])],
   ];
-  const host = await openEmbeddedHost({ backend: 'sim', backendStateDir: stateDir, keepDiagnostics: 'inherit' });
+  const embedded = await openEmbeddedHost({ backend: 'sim', backendStateDir: stateDir, keepDiagnostics: 'inherit' });
+  const agent = await startAgent(stateDir);
+  const hosts: [string, HostApi][] = [
+    ['embedded', embedded],
+    ['http', agent.client],
+  ];
   const peer: number[] = [];
   try {
     for (let i = 0; i < reps + 2; i++) {
-      for (const [label, pkg] of packages) {
-        trace(`bench deploy ${i < 2 ? 'warm-up' : label}`);
-        let out = 0;
-        const r = await deploy(host, pkg, { ...opts, onOutput: (_s, d) => void (out += d.length) });
-        if (r.outcome.type !== 'exit' || r.outcome.code !== 0 || out === 0) throw new Error(`deploy ended badly: ${JSON.stringify(r.outcome)}`);
+      for (const [path, host] of hosts) {
+        for (const [size, pkg] of packages) {
+          trace(`bench deploy ${i < 2 ? 'warm-up' : `${path}/${size}`}`);
+          let out = 0;
+          const r = await deploy(host, pkg, { ...opts, onOutput: (_s, d) => void (out += d.length) });
+          if (r.outcome.type !== 'exit' || r.outcome.code !== 0 || out === 0) throw new Error(`deploy ended badly: ${JSON.stringify(r.outcome)}`);
+        }
       }
       if (i >= 2) peer.push(aesGcmPeer(packages[1]![1].wasm));
     }
   } finally {
-    await host.close();
+    await embedded.close();
+    await agent.close();
     killLeftovers();
   }
-  process.stdout.write(`${JSON.stringify({ peerMs: median(peer) })}\n`);
+  process.stdout.write(`${JSON.stringify({ peerMs: median(peer), inProcess })}\n`);
   trace(DONE);
+}
+
+/** A host agent in this process, over HTTP on 127.0.0.1 (as in deploy.bench.ts). */
+async function startAgent(stateDir: string): Promise<{ client: HostApi; close: () => Promise<void> }> {
+  const token = `bench-${randomBytes(16).toString('hex')}`;
+  const host = await Host.open({ backend: 'sim', backendStateDir: stateDir, keepDiagnostics: 'inherit' });
+  const server = await serveHost({ host, auth: new TenantAuth([{ tenant: 'bench', sha256: hashToken(token) }]), hostname: '127.0.0.1', port: 0 });
+  return {
+    client: new HttpHost(server.url, token),
+    close: async () => {
+      const closing = server.close(1000);
+      await host.close();
+      await closing;
+    },
+  };
 }
 
 /**
@@ -225,11 +282,18 @@ function killLeftovers(): void {
   }
 }
 
-/** Runs (b) in a child process with tracing on; returns its stderr and its peer figure. */
-function runChild(stateDir: string, reps: number): Promise<{ stderr: string; peerMs: number }> {
+/** What the child reports besides its marks. */
+interface ChildResult {
+  readonly stderr: string;
+  readonly peerMs: number;
+  readonly inProcess: Row[];
+}
+
+/** Runs the child on the keep engine (as `enarx` runs its CLI) with tracing on. */
+function runChild(stateDir: string, reps: number): Promise<ChildResult> {
   const self = fileURLToPath(import.meta.url);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [self, '--child', stateDir, String(reps)], { env: { ...process.env, ENARX_TRACE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(keepEngine().path, [self, '--child', stateDir, String(reps)], { env: { ...process.env, ENARX_TRACE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let status: number | null | undefined;
@@ -239,7 +303,7 @@ function runChild(stateDir: string, reps: number): Promise<{ stderr: string; pee
       if (status === undefined || (status === 0 && !stderr.includes(DONE))) return;
       child.stderr.destroy();
       if (status !== 0) return reject(new Error(`delivery bench child failed (${status}): ${stderr.split('\n').filter((l) => !l.includes('-trace ')).join('\n')}`));
-      resolve({ stderr, peerMs: (JSON.parse(stdout) as { peerMs: number }).peerMs });
+      resolve({ stderr, ...(JSON.parse(stdout) as { peerMs: number; inProcess: Row[] }) });
     };
     child.stdout.setEncoding('utf8').on('data', (s: string) => void (stdout += s));
     child.stderr.setEncoding('utf8').on('data', (s: string) => {
@@ -258,53 +322,57 @@ function runChild(stateDir: string, reps: number): Promise<{ stderr: string; pee
   });
 }
 
-/** (b): the whole delivery of a 26 MB and a 60 KB module. */
-async function deliveryRows(reps: number): Promise<Row[]> {
+/** (b)'s rows for one way to the keep: the 26 MB module's fixed cost over the 60 KB one's. */
+function pathRows(path: string, what: string, all: readonly Delivery[], reps: number, peerMs: number): Row[] {
+  const of = (size: string): Delivery[] => all.filter((d) => d.label === `${path}/${size}`);
+  const big = of('26MB');
+  const small = of('60KB');
+  if (big.length !== reps || small.length !== reps) throw new Error(`expected ${reps} traced deliveries of each module (${path}), got ${big.length} and ${small.length}`);
+  const m = (ds: readonly Delivery[], f: (d: Delivery) => number): number => median(ds.map(f));
+  const bigMs = m(big, (d) => d.opened);
+  const smallMs = m(small, (d) => d.opened);
+  const fixed = bigMs - smallMs;
+  const mibs = (BIG_MODULE - SMALL_MODULE) / MIB;
+  return [
+    {
+      bench: 'delivery',
+      case: `26 MB module over 60 KB, ${what}`,
+      values: {
+        fixed_ms: fixed,
+        ms_per_mib: fixed / mibs,
+        big_ms: bigMs,
+        small_ms: smallMs,
+        fixed_from_start_ms: m(big, (d) => d.fromStart) - m(small, (d) => d.fromStart),
+        big_sent_ms: m(big, (d) => d.sent),
+        big_received_ms: m(big, (d) => d.received),
+        client_cpu_ms: m(big, (d) => d.clientCpu) - m(small, (d) => d.clientCpu),
+        keep_cpu_ms: m(big, (d) => d.keepCpu) - m(small, (d) => d.keepCpu),
+        deploys: reps,
+      },
+      ratio: bigMs / smallMs,
+      against: '60 KB module',
+    },
+    {
+      bench: 'delivery',
+      case: `26 MB fixed cost, ${what}`,
+      values: { fixed_ms: fixed, peer_ms: peerMs },
+      ratio: fixed / peerMs,
+      against: 'AES-256-GCM enc+dec of 26 MB',
+    },
+  ];
+}
+
+/** Runs the delivery benchmark: (a) and (b) in a child process on the keep engine. */
+export async function run(reps = Number(process.env['BENCH_DELIVERY_REPS'] ?? 10)): Promise<Row[]> {
+  if (!Number.isSafeInteger(reps) || reps <= 0) throw new TypeError('BENCH_DELIVERY_REPS must be a positive integer');
   const stateDir = tempDir('enarx-bench-delivery-');
   try {
-    const { stderr, peerMs } = await runChild(stateDir, reps);
+    const { stderr, peerMs, inProcess } = await runChild(stateDir, reps);
     const all = parseDeliveries(stderr);
-    const of = (label: string): Delivery[] => all.filter((d) => d.label === label);
-    const big = of('26MB');
-    const small = of('60KB');
-    if (big.length !== reps || small.length !== reps) throw new Error(`expected ${reps} traced deliveries of each module, got ${big.length} and ${small.length}`);
-    const bigMs = median(big.map((d) => d.opened));
-    const smallMs = median(small.map((d) => d.opened));
-    const fixed = bigMs - smallMs;
-    const mibs = (BIG_MODULE - SMALL_MODULE) / MIB;
-    return [
-      {
-        bench: 'delivery',
-        case: '26 MB module over 60 KB, embedded host',
-        values: {
-          fixed_ms: fixed,
-          ms_per_mib: fixed / mibs,
-          big_ms: bigMs,
-          small_ms: smallMs,
-          big_sent_ms: median(big.map((d) => d.sent)),
-          big_received_ms: median(big.map((d) => d.received)),
-          deploys: reps,
-        },
-        ratio: bigMs / smallMs,
-        against: '60 KB module',
-      },
-      {
-        bench: 'delivery',
-        case: '26 MB fixed cost over the AES floor',
-        values: { fixed_ms: fixed, peer_ms: peerMs },
-        ratio: fixed / peerMs,
-        against: 'AES-256-GCM enc+dec of 26 MB',
-      },
-    ];
+    return [...inProcess, ...pathRows('embedded', 'embedded host', all, reps, peerMs), ...pathRows('http', 'HTTP agent', all, reps, peerMs)];
   } finally {
     rmSync(stateDir, { recursive: true, force: true });
   }
-}
-
-/** Runs the delivery benchmark. */
-export async function run(reps = Number(process.env['BENCH_DELIVERY_REPS'] ?? 10)): Promise<Row[]> {
-  if (!Number.isSafeInteger(reps) || reps <= 0) throw new TypeError('BENCH_DELIVERY_REPS must be a positive integer');
-  return [...(await inProcessRows(reps)), ...(await deliveryRows(reps))];
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
