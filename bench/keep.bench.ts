@@ -88,7 +88,7 @@ async function launchKeep(bundleDir: string, backend: Backend, launch: LaunchRec
     const sealed = Buffer.concat(parts);
     for (let at = 0; at < sealed.length; at += PACKAGE_SLICE_BYTES) {
       const end = Math.min(sealed.length, at + PACKAGE_SLICE_BYTES);
-      await keep.sendPackage(sealed.subarray(at, end), end === sealed.length);
+      await keep.sendPackage([sealed.subarray(at, end)], end === sealed.length);
     }
     const startedAt = await Promise.race([
       started,

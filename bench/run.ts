@@ -6,6 +6,7 @@
 import * as attestation from './attestation.bench.js';
 import * as compute from './compute.bench.js';
 import * as dcap from './dcap.bench.js';
+import * as delivery from './delivery.bench.js';
 import * as deploy from './deploy.bench.js';
 import * as keep from './keep.bench.js';
 import * as programs from './programs.bench.js';
@@ -31,6 +32,7 @@ const BENCHES: Record<string, () => Row[] | Promise<Row[]>> = {
   deploy: () => deploy.run(),
   programs: () => programs.run(),
   sqlite: () => sqlite.run(),
+  delivery: () => delivery.run(),
 };
 
 function fmt(n: number): string {

@@ -7,9 +7,10 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { NONCE_BYTES } from '../attestation/binding.js';
-import { encodePackageParts } from '../crypto/package.js';
+import { preparePackage } from '../crypto/package.js';
 import type { Package } from '../crypto/package.js';
 import { sealPackage } from '../crypto/seal.js';
+import type { SealedPackage } from '../crypto/seal.js';
 import type { SessionKeys } from '../crypto/session.js';
 import { DEFAULT_SUITE } from '../crypto/suites.js';
 import type { SuiteRow } from '../crypto/suites.js';
@@ -62,8 +63,11 @@ export interface DeployResult {
 export async function deploy(host: HostApi, pkg: Package, opts: DeployOptions): Promise<DeployResult> {
   const suite = opts.suite ?? DEFAULT_SUITE;
   const nonce = randomBytes(NONCE_BYTES);
-  // The HPKE code loads while the keep starts and attests (sealing needs it after that).
+  // The HPKE code loads, and the package is encoded and hashed (a MiB a turn), while the keep
+  // starts and attests: sealing needs both after that.
   suite.create().catch(() => {});
+  const prepared = preparePackage({ ...pkg, input: opts.input !== undefined });
+  prepared.catch(() => {});
   const created = await host.createKeep({
     nonce,
     kem: suite.name,
@@ -82,7 +86,15 @@ export async function deploy(host: HostApi, pkg: Package, opts: DeployOptions): 
   trace('evidence verified');
   opts.onAccepted?.(created.id, accepted);
   const evidenceDigest = new Uint8Array(createHash('sha256').update(created.evidence.report).digest());
-  const sealed = await sealPackage(suite, created.publicKey, created.id, evidenceDigest, encodePackageParts({ ...pkg, input: opts.input !== undefined }));
+  let sealed: SealedPackage;
+  try {
+    const { parts, digest } = await prepared;
+    sealed = await sealPackage(suite, created.publicKey, created.id, evidenceDigest, parts, digest);
+  } catch (err) {
+    // A package that cannot be encoded: the keep gets nothing and is not left waiting.
+    await host.killKeep(created.id).catch(() => {});
+    throw err;
+  }
   opts.onSession?.(created.id, sealed.keys);
   const stop = new AbortController();
   const events = host.events(created.id, { signal: stop.signal });

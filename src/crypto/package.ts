@@ -80,11 +80,15 @@ export function encodePackage(pkg: Package): Uint8Array {
   return Buffer.concat(encodePackageParts(pkg));
 }
 
-/** The serialised package as a list of pieces (views of the inputs, not copies). */
-export function encodePackageParts(pkg: Package): Uint8Array[] {
+/**
+ * The serialised package as a list of pieces (views of the inputs, not copies). `wasmSha256` is
+ * the module's SHA-256 when the caller has it already (see {@link preparePackage}).
+ */
+export function encodePackageParts(pkg: Package, wasmSha256?: Uint8Array): Uint8Array[] {
+  if (wasmSha256 !== undefined && wasmSha256.length !== 32) throw new TypeError('wasmSha256 must be 32 bytes');
   const manifest = {
     version: 1,
-    wasm: { size: pkg.wasm.length, sha256: createHash('sha256').update(pkg.wasm).digest('hex') },
+    wasm: { size: pkg.wasm.length, sha256: Buffer.from(wasmSha256 ?? createHash('sha256').update(pkg.wasm).digest()).toString('hex') },
     files: pkg.files.map((f) => ({ path: f.path, size: f.data.length })),
     args: [...pkg.args],
     env: Object.fromEntries(Object.entries(pkg.env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
@@ -105,6 +109,43 @@ export function encodePackageParts(pkg: Package): Uint8Array[] {
 /** SHA-256 of a serialised package. */
 export function packageDigest(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(createHash('sha256').update(bytes).digest());
+}
+
+/** A package serialised (as pieces) with its digest, ready to seal. */
+export interface PreparedPackage {
+  readonly parts: Uint8Array[];
+  /** SHA-256 of the serialised package. */
+  readonly digest: Uint8Array;
+}
+
+/**
+ * {@link encodePackageParts} and the package's digest, hashed a MiB at a time with a turn of the
+ * event loop before each: a client prepares a large package while its keep starts and attests,
+ * without holding up the I/O it waits on. @throws PackageError
+ */
+export async function preparePackage(pkg: Package): Promise<PreparedPackage> {
+  const parts = encodePackageParts(pkg, await sha256InTurns([pkg.wasm]));
+  return { parts, digest: await sha256InTurns(parts) };
+}
+
+const TURN_BYTES = 1024 * 1024;
+
+async function sha256InTurns(parts: readonly Uint8Array[]): Promise<Uint8Array> {
+  const hash = createHash('sha256');
+  let since = TURN_BYTES;
+  for (const p of parts) {
+    for (let at = 0; at < p.length; ) {
+      if (since >= TURN_BYTES) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        since = 0;
+      }
+      const k = Math.min(p.length - at, TURN_BYTES - since);
+      hash.update(p.subarray(at, at + k));
+      at += k;
+      since += k;
+    }
+  }
+  return new Uint8Array(hash.digest());
 }
 
 /** Parses a serialised package. @throws PackageError */

@@ -1,30 +1,47 @@
 /**
- * Sealing a package to a keep (README, "Sealed package"):
+ * Sealing a package to a keep (README, "Sealed package"), format version 2:
  *
- *   sealed = "ENXSEAL1" ‖ u32be(len header) ‖ header (JSON) ‖ chunk*
- *   header = { version: 1, kem, enc: base64, packageDigest: hex, size, chunkSize }
- *   chunk  = u32be(len ct) ‖ ct,  ct = HPKE context Seal(aad = u64be(index) ‖ u8(last), slice)
- *   info   = "enarx-ts package v1" 0x00 ‖ u16be(len keepId) ‖ keepId ‖ evidenceDigest ‖ packageDigest
+ *   sealed  = "ENXSEAL2" ‖ u32be(len header) ‖ header (JSON) ‖ chunk_0 ‖ … ‖ chunk_{n-1}
+ *   header  = { version: 2, kem, enc: base64, packageDigest: hex, size, chunkSize: 1048576 }
+ *   n       = max(1, ceil(size / chunkSize));  slice_i = plaintext[i·chunkSize, min(size, (i+1)·chunkSize))
+ *   chunk_i = AES-256-GCM(key, nonce = iv ⊕ u96be(i), aad = u64be(i) ‖ u8(i = n-1), slice_i) ‖ tag (16)
+ *   key     = HPKE Export("enarx-ts package key v2", 32)     iv = HPKE Export("enarx-ts package iv v2", 12)
+ *   info    = "enarx-ts package v2" 0x00 ‖ u16be(len keepId) ‖ keepId ‖ evidenceDigest (32) ‖ packageDigest (32)
  *
- * One HPKE (RFC 9180, base mode) context per package: its sequence number orders the chunks,
- * the `last` bit makes truncation detectable, and the info binds the keep, the evidence the
- * client verified and the package digest the keep recomputes after opening.
+ * One HPKE (RFC 9180, base mode) context per package; the key schedule and the KEM are the
+ * suite's (suites.ts). Its exporter gives the chunks' AES-256-GCM key and nonce base (labels of
+ * their own, apart from the session's, session.ts), so that the bulk runs on node:crypto in
+ * streaming calls over views: no chunk is copied or gathered on either side. A chunk's length is
+ * not on the wire, it follows from `size`; the index in the nonce and AAD orders the chunks, the
+ * `last` bit makes truncation (with or without a rewritten `size`) detectable, and the info binds
+ * the format version, the keep, the evidence the client verified and the package digest, which
+ * the keep recomputes as it opens. Every header field is thereby checked: `enc`, `packageDigest`
+ * or `size` altered make a chunk fail to authenticate, `kem`, `version` and `chunkSize` are compared.
  */
-import { createHash } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createSecretKey } from 'node:crypto';
+import type { DecipherGCM, KeyObject } from 'node:crypto';
 import type { CipherSuite } from '@hpke/core';
 import { CodedError } from '../errors.js';
+import { freeBuffer } from '../free-buffer.js';
 import { KeepFailureCode } from '../protocol/errors.js';
-import { exportSessionKeys } from './session.js';
-import type { SessionKeys } from './session.js';
+import { exportSessionKeys, sequenceNonce } from './session.js';
+import type { Exporter, SessionKeys } from './session.js';
 import { findSuite } from './suites.js';
 import type { SuiteRow } from './suites.js';
 
-const MAGIC = Buffer.from('ENXSEAL1', 'latin1');
-/** Plaintext bytes per chunk. */
-export const CHUNK_SIZE = 64 * 1024;
+const MAGIC = Buffer.from('ENXSEAL2', 'latin1');
+const VERSION = 2;
+/** Plaintext bytes per chunk (the last may be shorter). */
+export const CHUNK_SIZE = 1024 * 1024;
+/**
+ * node:crypto is handed at most this much per call: each call allocates its output, and below
+ * malloc's mmap threshold (128 KiB) a freed output is the next one's memory instead of fresh pages.
+ */
+const STEP = 64 * 1024;
 /** AES-256-GCM tag. */
 const TAG = 16;
 const MAX_HEADER = 64 * 1024;
+const PREAMBLE = MAGIC.length + 4;
 
 /** Why a sealed package cannot be opened (a keep reports these to its host in plain text). */
 export type SealErrorCode = (typeof KeepFailureCode)['PACKAGE_FORMAT' | 'PACKAGE_SEAL' | 'PACKAGE_TOO_LARGE' | 'PACKAGE_DIGEST'];
@@ -41,10 +58,33 @@ export function packageInfo(keepId: string, evidenceDigest: Uint8Array, packageD
   if (evidenceDigest.length !== 32 || packageDigest.length !== 32) throw new TypeError('digests must be 32 bytes');
   const len = Buffer.alloc(2);
   len.writeUInt16BE(id.length);
-  return Buffer.concat([Buffer.from('enarx-ts package v1\0', 'latin1'), len, id, evidenceDigest, packageDigest]);
+  return Buffer.concat([Buffer.from(`enarx-ts package v${VERSION}\0`, 'latin1'), len, id, evidenceDigest, packageDigest]);
 }
 
-function aad(index: number, last: boolean): Uint8Array {
+/** The chunks' key and nonce base, exported from the package's HPKE context. */
+interface ChunkKey {
+  readonly key: KeyObject;
+  readonly iv: Uint8Array;
+}
+
+async function exportChunkKey(ctx: Exporter): Promise<ChunkKey> {
+  const label = (s: string): Uint8Array => new Uint8Array(Buffer.from(`enarx-ts package ${s} v${VERSION}`, 'latin1'));
+  const [key, iv] = await Promise.all([ctx.export(label('key'), 32), ctx.export(label('iv'), 12)]);
+  const raw = new Uint8Array(key);
+  const keyObject = createSecretKey(raw);
+  raw.fill(0);
+  return { key: keyObject, iv: new Uint8Array(iv) };
+}
+
+function chunkCount(size: number): number {
+  return Math.max(1, Math.ceil(size / CHUNK_SIZE));
+}
+
+function chunkLength(size: number, index: number): number {
+  return Math.min(CHUNK_SIZE, size - index * CHUNK_SIZE);
+}
+
+function chunkAad(index: number, last: boolean): Buffer {
   const a = Buffer.alloc(9);
   a.writeBigUInt64BE(BigInt(index));
   a[8] = last ? 1 : 0;
@@ -53,31 +93,42 @@ function aad(index: number, last: boolean): Uint8Array {
 
 /** A package sealed to one keep: its wire bytes, and the session that follows it. */
 export interface SealedPackage {
-  /** The sealed bytes, made chunk by chunk as they are read (one chunk of plaintext copied at a time). */
+  /**
+   * The sealed bytes, made as they are read: the header, then each chunk's ciphertext in pieces
+   * of at most 64 KiB and its tag. Each piece is a buffer of its own; the plaintext is not copied.
+   */
   readonly chunks: AsyncIterable<Uint8Array>;
   /** The keys of the records the keep and this client exchange after the package. */
   readonly keys: SessionKeys;
 }
 
-/** Seals `plaintext` (an encoded package, whole or as pieces) to a keep's public key. */
+/**
+ * Seals `plaintext` (an encoded package, whole or as pieces) to a keep's public key. `digest`, its
+ * SHA-256, when the caller has it already (package.ts preparePackage): a wrong one makes the keep
+ * refuse the package (ERR_PACKAGE_DIGEST).
+ */
 export async function sealPackage(
   suite: SuiteRow,
   publicKey: Uint8Array,
   keepId: string,
   evidenceDigest: Uint8Array,
   plaintext: Uint8Array | readonly Uint8Array[],
+  digest?: Uint8Array,
 ): Promise<SealedPackage> {
   const parts = plaintext instanceof Uint8Array ? [plaintext] : plaintext;
   const size = parts.reduce((n, p) => n + p.length, 0);
+  if (digest !== undefined && digest.length !== 32) throw new TypeError('the package digest must be 32 bytes');
+  if (digest === undefined) {
+    const hash = createHash('sha256');
+    for (const p of parts) hash.update(p);
+    digest = new Uint8Array(hash.digest());
+  }
   const hpke = await suite.create();
-  const hash = createHash('sha256');
-  for (const p of parts) hash.update(p);
-  const digest = new Uint8Array(hash.digest());
   const recipientPublicKey = await hpke.kem.deserializePublicKey(publicKey);
   const ctx = await hpke.createSenderContext({ recipientPublicKey, info: packageInfo(keepId, evidenceDigest, digest) });
   const header = Buffer.from(
     JSON.stringify({
-      version: 1,
+      version: VERSION,
       kem: suite.name,
       enc: Buffer.from(ctx.enc).toString('base64'),
       packageDigest: Buffer.from(digest).toString('hex'),
@@ -85,44 +136,41 @@ export async function sealPackage(
       chunkSize: CHUNK_SIZE,
     }),
   );
-  const keys = await exportSessionKeys(ctx);
-  return { keys, chunks: sealedChunks(ctx, header, parts, size) };
+  const preamble = Buffer.alloc(PREAMBLE + header.length);
+  MAGIC.copy(preamble);
+  preamble.writeUInt32BE(header.length, MAGIC.length);
+  header.copy(preamble, PREAMBLE);
+  const [keys, chunkKey] = await Promise.all([exportSessionKeys(ctx), exportChunkKey(ctx)]);
+  return { keys, chunks: sealedChunks(chunkKey, preamble, parts, size) };
 }
 
-async function* sealedChunks(
-  ctx: Awaited<ReturnType<CipherSuite['createSenderContext']>>,
-  header: Buffer,
-  parts: readonly Uint8Array[],
-  size: number,
-): AsyncGenerator<Uint8Array> {
-  const hlen = Buffer.alloc(4);
-  hlen.writeUInt32BE(header.length);
-  yield Buffer.concat([MAGIC, hlen, header]);
-  const chunks = Math.max(1, Math.ceil(size / CHUNK_SIZE));
+async function* sealedChunks(k: ChunkKey, preamble: Uint8Array, parts: readonly Uint8Array[], size: number): AsyncGenerator<Uint8Array> {
+  yield preamble;
   let part = 0;
   let offset = 0;
+  /** A view of the next plaintext bytes: at most `n`, within one part. */
   const take = (n: number): Uint8Array => {
-    const out = new Uint8Array(n);
-    let filled = 0;
-    while (filled < n) {
-      const p = parts[part]!;
-      const k = Math.min(n - filled, p.length - offset);
-      out.set(p.subarray(offset, offset + k), filled);
-      filled += k;
-      offset += k;
-      if (offset === p.length) {
-        part++;
-        offset = 0;
-      }
+    while (offset === parts[part]!.length) {
+      part++;
+      offset = 0;
     }
-    return out;
+    const p = parts[part]!;
+    const view = p.subarray(offset, Math.min(p.length, offset + n));
+    offset += view.length;
+    return view;
   };
-  for (let i = 0; i < chunks; i++) {
-    const slice = take(Math.min(CHUNK_SIZE, size - i * CHUNK_SIZE));
-    const ct = new Uint8Array(await ctx.seal(slice, aad(i, i === chunks - 1)));
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(ct.length);
-    yield Buffer.concat([len, ct]);
+  const n = chunkCount(size);
+  for (let i = 0; i < n; i++) {
+    const cipher = createCipheriv('aes-256-gcm', k.key, sequenceNonce(k.iv, BigInt(i)), { authTagLength: TAG });
+    cipher.setAAD(chunkAad(i, i === n - 1));
+    for (let left = chunkLength(size, i); left > 0; ) {
+      const view = take(Math.min(left, STEP));
+      left -= view.length;
+      yield cipher.update(view);
+    }
+    // GCM holds nothing back: final() only completes the tag.
+    cipher.final();
+    yield cipher.getAuthTag();
   }
 }
 
@@ -134,25 +182,23 @@ export interface OpenerKey {
 }
 
 interface Header {
-  readonly kem: string;
   readonly enc: Uint8Array;
   readonly packageDigest: Uint8Array;
   readonly size: number;
-  readonly chunkSize: number;
 }
 
 /**
- * Keep side: opens a sealed package fed in arbitrary slices, decrypting chunk by chunk into one
- * preallocated buffer (the plaintext is held once).
+ * Keep side: opens a sealed package fed in arbitrary slices. Each slice is decrypted as it comes,
+ * straight from the caller's bytes into one preallocated buffer (the plaintext is held once), and
+ * hashed on the way; a chunk's plaintext counts only once its tag has authenticated.
  */
 export class PackageOpener {
-  private pending: Buffer = Buffer.alloc(0);
+  /** The preamble and header, gathered until whole (nothing else is buffered). */
+  private head: Uint8Array = new Uint8Array(PREAMBLE);
+  private headFill = 0;
   private header: Header | undefined;
   private ctx: Awaited<ReturnType<CipherSuite['createRecipientContext']>> | undefined;
-  private out: Uint8Array | undefined;
-  private written = 0;
-  private index = 0;
-  private sawLast = false;
+  private chunks: ChunkOpener | undefined;
   private busy: Promise<void> = Promise.resolve();
 
   constructor(
@@ -162,81 +208,157 @@ export class PackageOpener {
     private readonly maxBytes: number,
   ) {}
 
-  /** Feeds the next slice of the sealed stream (calls are serialised). */
+  /**
+   * Feeds the next slice of the sealed stream (calls are serialised). The bytes are read before
+   * the returned promise settles and not kept: the caller may reuse them after.
+   */
   push(bytes: Uint8Array): Promise<void> {
-    this.busy = this.busy.then(() => this.consume(bytes));
+    this.busy = this.busy.then(async () => {
+      const rest = this.chunks ? bytes : await this.readHeader(bytes);
+      if (rest.length > 0) this.chunks!.write(rest);
+    });
     return this.busy;
   }
 
   /** Ends the stream: returns the package plaintext and the session's keys. @throws SealError */
   async finish(): Promise<{ plaintext: Uint8Array; keys: SessionKeys }> {
     await this.busy;
-    if (!this.header || !this.out) throw new SealError('ERR_PACKAGE_FORMAT', 'the sealed package ended before its header');
-    if (!this.sawLast || this.pending.length > 0 || this.written !== this.header.size) {
-      throw new SealError('ERR_PACKAGE_FORMAT', 'the sealed package is truncated or has trailing bytes');
-    }
-    const digest = createHash('sha256').update(this.out).digest();
-    if (!digest.equals(Buffer.from(this.header.packageDigest))) throw new SealError('ERR_PACKAGE_DIGEST', 'package digest mismatch');
-    return { plaintext: this.out, keys: await exportSessionKeys(this.ctx!) };
+    if (!this.header || !this.chunks) throw new SealError('ERR_PACKAGE_FORMAT', 'the sealed package ended before its header');
+    const digest = this.chunks.finish();
+    if (!digest.equals(this.header.packageDigest)) throw new SealError('ERR_PACKAGE_DIGEST', 'package digest mismatch');
+    return { plaintext: this.chunks.out, keys: await exportSessionKeys(this.ctx!) };
   }
 
-  private async consume(bytes: Uint8Array): Promise<void> {
-    this.pending = this.pending.length ? Buffer.concat([this.pending, bytes]) : Buffer.from(bytes);
-    if (!this.header) {
-      if (this.pending.length < MAGIC.length + 4) return;
-      if (!this.pending.subarray(0, MAGIC.length).equals(MAGIC)) throw new SealError('ERR_PACKAGE_FORMAT', 'not a sealed package (bad magic)');
-      const hlen = this.pending.readUInt32BE(MAGIC.length);
+  /** Gathers the preamble and header from `bytes`; once whole, opens the HPKE context. Returns what follows them. */
+  private async readHeader(bytes: Uint8Array): Promise<Uint8Array> {
+    let at = this.gather(bytes, 0);
+    if (this.headFill < PREAMBLE) return bytes.subarray(at);
+    if (this.head.length === PREAMBLE) {
+      if (!Buffer.from(this.head.buffer, this.head.byteOffset, MAGIC.length).equals(MAGIC)) {
+        throw new SealError('ERR_PACKAGE_FORMAT', `not a sealed package of version ${VERSION} (bad magic)`);
+      }
+      const hlen = Buffer.from(this.head.buffer, this.head.byteOffset).readUInt32BE(MAGIC.length);
       if (hlen > MAX_HEADER) throw new SealError('ERR_PACKAGE_FORMAT', 'sealed package header too long');
-      if (this.pending.length < MAGIC.length + 4 + hlen) return;
-      this.header = this.parseHeader(this.pending.subarray(MAGIC.length + 4, MAGIC.length + 4 + hlen));
-      this.pending = this.pending.subarray(MAGIC.length + 4 + hlen);
-      const info = packageInfo(this.keepId, this.evidenceDigest, this.header.packageDigest);
-      try {
-        this.ctx = await this.key.hpke.createRecipientContext({ recipientKey: this.key.keyPair, enc: this.header.enc, info });
-      } catch {
-        throw new SealError('ERR_PACKAGE_SEAL', 'the package was not sealed to this keep');
-      }
-      this.out = new Uint8Array(this.header.size);
+      const grown = new Uint8Array(PREAMBLE + hlen);
+      grown.set(this.head);
+      this.head = grown;
+      at = this.gather(bytes, at);
     }
-    const h = this.header;
-    for (;;) {
-      if (this.pending.length < 4) return;
-      const len = this.pending.readUInt32BE(0);
-      if (len < TAG || len > h.chunkSize + TAG) throw new SealError('ERR_PACKAGE_FORMAT', `chunk length ${len} out of range`);
-      if (this.pending.length < 4 + len) return;
-      if (this.sawLast) throw new SealError('ERR_PACKAGE_FORMAT', 'data after the last chunk');
-      const ct = this.pending.subarray(4, 4 + len);
-      this.pending = this.pending.subarray(4 + len);
-      const expectLast = this.written + (len - TAG) >= h.size;
-      let pt: Uint8Array;
-      try {
-        pt = new Uint8Array(await this.ctx!.open(ct, aad(this.index, expectLast)));
-      } catch {
-        throw new SealError('ERR_PACKAGE_SEAL', `chunk ${this.index} does not authenticate (tampered, reordered or not for this keep)`);
-      }
-      if (this.written + pt.length > h.size) throw new SealError('ERR_PACKAGE_FORMAT', 'more plaintext than the header says');
-      this.out!.set(pt, this.written);
-      this.written += pt.length;
-      this.index++;
-      if (expectLast) this.sawLast = true;
+    if (this.headFill < this.head.length) return bytes.subarray(at);
+    const h = (this.header = this.parseHeader(this.head.subarray(PREAMBLE)));
+    const info = packageInfo(this.keepId, this.evidenceDigest, h.packageDigest);
+    try {
+      this.ctx = await this.key.hpke.createRecipientContext({ recipientKey: this.key.keyPair, enc: h.enc, info });
+    } catch {
+      throw new SealError('ERR_PACKAGE_SEAL', 'the package was not sealed to this keep');
     }
+    this.chunks = new ChunkOpener(await exportChunkKey(this.ctx), h.size);
+    return bytes.subarray(at);
+  }
+
+  /** Copies from `bytes[at..]` what the head still lacks; returns the new position in `bytes`. */
+  private gather(bytes: Uint8Array, at: number): number {
+    const k = Math.min(this.head.length - this.headFill, bytes.length - at);
+    this.head.set(bytes.subarray(at, at + k), this.headFill);
+    this.headFill += k;
+    return at + k;
   }
 
   private parseHeader(bytes: Uint8Array): Header {
     let h: Record<string, unknown>;
     try {
-      h = JSON.parse(Buffer.from(bytes).toString('utf8')) as Record<string, unknown>;
+      h = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')) as Record<string, unknown>;
     } catch {
       throw new SealError('ERR_PACKAGE_FORMAT', 'sealed package header is not JSON');
     }
+    if (typeof h !== 'object' || h === null) throw new SealError('ERR_PACKAGE_FORMAT', 'sealed package header is not an object');
     const { version, kem, enc, packageDigest, size, chunkSize } = h;
-    if (version !== 1) throw new SealError('ERR_PACKAGE_FORMAT', 'unsupported sealed package version');
+    if (version !== VERSION) throw new SealError('ERR_PACKAGE_FORMAT', 'unsupported sealed package version');
     if (typeof kem !== 'string' || findSuite(kem)?.name !== this.key.suite.name) throw new SealError('ERR_PACKAGE_SEAL', `package sealed with '${String(kem)}', this keep's key is ${this.key.suite.name}`);
     if (typeof enc !== 'string' || enc.length > 8192) throw new SealError('ERR_PACKAGE_FORMAT', 'bad enc');
     if (typeof packageDigest !== 'string' || !/^[0-9a-f]{64}$/.test(packageDigest)) throw new SealError('ERR_PACKAGE_FORMAT', 'bad package digest');
-    if (typeof size !== 'number' || !Number.isInteger(size) || size < 0) throw new SealError('ERR_PACKAGE_FORMAT', 'bad size');
+    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) throw new SealError('ERR_PACKAGE_FORMAT', 'bad size');
     if (size > this.maxBytes) throw new SealError('ERR_PACKAGE_TOO_LARGE', `package of ${size} bytes exceeds this keep's limit of ${this.maxBytes}`);
     if (chunkSize !== CHUNK_SIZE) throw new SealError('ERR_PACKAGE_FORMAT', 'unsupported chunk size');
-    return { kem, enc: new Uint8Array(Buffer.from(enc, 'base64')), packageDigest: new Uint8Array(Buffer.from(packageDigest, 'hex')), size, chunkSize };
+    return { enc: new Uint8Array(Buffer.from(enc, 'base64')), packageDigest: Buffer.from(packageDigest, 'hex'), size };
+  }
+}
+
+/** The chunks of one package, opened as their bytes arrive. */
+class ChunkOpener {
+  /** The plaintext, written as it is decrypted. */
+  readonly out: Uint8Array;
+  private readonly hash = createHash('sha256');
+  private readonly count: number;
+  private readonly tag = Buffer.alloc(TAG);
+  private index = 0;
+  /** Ciphertext bytes of the current chunk decrypted so far, and tag bytes gathered. */
+  private done = 0;
+  private tagFill = 0;
+  private written = 0;
+  private decipher: DecipherGCM | undefined;
+
+  constructor(
+    private readonly k: ChunkKey,
+    private readonly size: number,
+  ) {
+    this.out = new Uint8Array(size);
+    this.count = chunkCount(size);
+  }
+
+  /** Decrypts `bytes` into the output, checking each chunk's tag as it completes. @throws SealError */
+  write(bytes: Uint8Array): void {
+    for (let at = 0; at < bytes.length; ) {
+      if (this.index === this.count) throw new SealError('ERR_PACKAGE_FORMAT', 'data after the last chunk');
+      const d = (this.decipher ??= this.begin());
+      const len = chunkLength(this.size, this.index);
+      if (this.done < len) {
+        const k = Math.min(len - this.done, bytes.length - at, STEP);
+        const pt = d.update(bytes.subarray(at, at + k));
+        // GCM is a stream: k bytes in, k bytes out.
+        if (pt.length !== k) throw new Error(`AES-GCM gave ${pt.length} bytes for ${k}`);
+        this.out.set(pt, this.written);
+        this.hash.update(pt);
+        // Its memory is the next piece's.
+        freeBuffer(pt);
+        this.written += k;
+        this.done += k;
+        at += k;
+      } else {
+        const k = Math.min(TAG - this.tagFill, bytes.length - at);
+        this.tag.set(bytes.subarray(at, at + k), this.tagFill);
+        this.tagFill += k;
+        at += k;
+        if (this.tagFill === TAG) this.end(d);
+      }
+    }
+  }
+
+  /** Checks that every chunk arrived; returns the plaintext's SHA-256. @throws SealError */
+  finish(): Buffer {
+    if (this.index !== this.count || this.written !== this.size) throw new SealError('ERR_PACKAGE_FORMAT', 'the sealed package is truncated');
+    return this.hash.digest();
+  }
+
+  private begin(): DecipherGCM {
+    const d = createDecipheriv('aes-256-gcm', this.k.key, sequenceNonce(this.k.iv, BigInt(this.index)), { authTagLength: TAG });
+    d.setAAD(chunkAad(this.index, this.index === this.count - 1));
+    return d;
+  }
+
+  private end(d: DecipherGCM): void {
+    d.setAuthTag(this.tag);
+    try {
+      // GCM releases nothing at final(): update() gave the plaintext, final() checks the tag.
+      d.final();
+    } catch {
+      // What was decrypted from it is not kept.
+      this.out.fill(0, this.written - this.done, this.written);
+      throw new SealError('ERR_PACKAGE_SEAL', `chunk ${this.index} does not authenticate (tampered, reordered or not for this keep)`);
+    }
+    this.index++;
+    this.done = 0;
+    this.tagFill = 0;
+    this.decipher = undefined;
   }
 }

@@ -67,7 +67,8 @@ function checkKeys(keys: DirectionKeys): KeyObject {
   return createSecretKey(keys.key);
 }
 
-function nonce(iv: Uint8Array, seq: bigint): Buffer {
+/** A record's or a chunk's nonce: the 12-byte `iv` XOR the big-endian 96-bit sequence number. */
+export function sequenceNonce(iv: Uint8Array, seq: bigint): Buffer {
   const out = Buffer.from(iv);
   const hi = Number(seq >> 32n);
   const lo = Number(seq & 0xffffffffn);
@@ -108,7 +109,7 @@ export class RecordSealer {
     head.writeUInt32BE(RECORD_HEADER_BYTES - 4 + plaintext.length + RECORD_TAG_BYTES, 0);
     head.writeUInt8(kind, 4);
     head.writeBigUInt64BE(seq, 5);
-    const cipher = createCipheriv('aes-256-gcm', this.#key, nonce(this.#iv, seq));
+    const cipher = createCipheriv('aes-256-gcm', this.#key, sequenceNonce(this.#iv, seq));
     cipher.setAAD(recordAad(kind, seq));
     const ct = cipher.update(plaintext);
     // GCM holds nothing back: final() only completes the tag.
@@ -171,7 +172,7 @@ export class RecordOpener {
       throw new SessionError(SessionErrorCode.SEQUENCE, `expected record ${this.#seq}, got record ${h.seq} (${what})`);
     }
     const ct = record.subarray(RECORD_HEADER_BYTES, record.length - RECORD_TAG_BYTES);
-    const decipher = createDecipheriv('aes-256-gcm', this.#key, nonce(this.#iv, h.seq));
+    const decipher = createDecipheriv('aes-256-gcm', this.#key, sequenceNonce(this.#iv, h.seq));
     decipher.setAAD(recordAad(h.kind, h.seq));
     decipher.setAuthTag(record.subarray(record.length - RECORD_TAG_BYTES));
     // GCM releases nothing at final(): update() gives the whole plaintext, final() checks the tag.

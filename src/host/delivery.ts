@@ -54,7 +54,10 @@ export async function* bounded(body: AsyncIterable<Uint8Array>, bounds: UploadBo
 }
 
 /**
- * Forwards a sealed package to its keep slice by slice. Returns the bytes forwarded.
+ * Forwards a sealed package to its keep slice by slice: the body's pieces, as they are (views,
+ * no copies), gathered into slices of {@link PACKAGE_SLICE_BYTES}, one control frame each. One
+ * slice is in the channel while the next is gathered; a slice goes once more bytes have come
+ * (the last one is flagged). Returns the bytes forwarded.
  * @throws HostError ERR_TOO_LARGE beyond `maxBytes`, ERR_REQUEST_TIMEOUT, ERR_CONFLICT when the
  *   keep ends meanwhile; the body's own error when it fails
  */
@@ -63,7 +66,7 @@ export async function forwardPackage(live: LiveKeep, body: AsyncIterable<Uint8Ar
     throw new HostError('ERR_CONFLICT', 'the keep ended while receiving its package');
   };
   const ended = (): Promise<never> => live.ended.then(conflict);
-  const send = async (slice: Uint8Array, last: boolean): Promise<void> => {
+  const send = async (slice: readonly Uint8Array[], last: boolean): Promise<void> => {
     const sent = await live.orEnded(
       live.process.sendPackage(slice, last).then(
         () => true,
@@ -75,18 +78,32 @@ export async function forwardPackage(live: LiveKeep, body: AsyncIterable<Uint8Ar
     if (!sent) await ended();
   };
   let total = 0;
-  let pending: Uint8Array | undefined;
+  let slice: Uint8Array[] = [];
+  let sliceBytes = 0;
+  // The slice in the channel: awaited before the next one goes, so at most two are held.
+  let sending: Promise<void> = Promise.resolve();
   for await (const chunk of body) {
     total += chunk.length;
     onBytes(total);
     if (total > maxBytes) throw new HostError('ERR_TOO_LARGE', `the package is larger than this host accepts (${maxBytes} bytes)`);
-    for (let at = 0; at < chunk.length; at += PACKAGE_SLICE_BYTES) {
-      if (pending !== undefined) await send(pending, false);
-      pending = chunk.subarray(at, Math.min(chunk.length, at + PACKAGE_SLICE_BYTES));
+    for (let at = 0; at < chunk.length; ) {
+      if (sliceBytes === PACKAGE_SLICE_BYTES) {
+        await sending;
+        sending = send(slice, false);
+        // Observed now so that a failure while the next slice gathers is not unhandled; awaited later.
+        sending.catch(() => {});
+        slice = [];
+        sliceBytes = 0;
+      }
+      const k = Math.min(chunk.length - at, PACKAGE_SLICE_BYTES - sliceBytes);
+      slice.push(k === chunk.length ? chunk : chunk.subarray(at, at + k));
+      sliceBytes += k;
+      at += k;
     }
     if (live.settled || live.endedBy !== undefined) await ended();
   }
-  await send(pending ?? new Uint8Array(0), true);
+  await sending;
+  await send(slice, true);
   return total;
 }
 

@@ -74,6 +74,7 @@ export class Host {
   readonly #log: HostLogger;
   readonly #now: () => number;
   readonly #warm: WarmPool;
+  readonly #diagnostics: 'inherit' | 'ignore';
   #closing: Promise<void> | undefined;
   #owner: ProcessIdentity | undefined;
 
@@ -89,7 +90,7 @@ export class Host {
     this.#quotas = opts.quotas ?? {};
     this.#log = opts.logger ?? silentLogger;
     this.#now = opts.now ?? Date.now;
-    const diagnostics = opts.keepDiagnostics ?? 'ignore';
+    const diagnostics = (this.#diagnostics = opts.keepDiagnostics ?? 'ignore');
     const warmKeeps = !opts.warmKeeps ? 0 : Math.min(positiveInt(opts.warmKeeps, 1, 'warmKeeps'), 64);
     this.#warm = new WarmPool(() => new KeepProcess({ diagnostics, bundleDir: platform.bundleDir }), warmKeeps, opts.spare ? [opts.spare] : []);
   }
@@ -228,7 +229,7 @@ export class Host {
     this.#log('keep.create', { keep: id, tenant, backend: backend.name, kem: checked.suite.name });
     let process: KeepProcess;
     try {
-      process = spare ?? new KeepProcess({ diagnostics: 'ignore', bundleDir: this.#platform.bundleDir });
+      process = spare ?? new KeepProcess({ diagnostics: this.#diagnostics, bundleDir: this.#platform.bundleDir });
     } catch (err) {
       this.#store.update(id, { state: 'failed', errorCode: KeepFailureCode.INTERNAL, errorMessage: cutMessage(`cannot spawn the keep: ${(err as Error).message}`) }, this.#now());
       throw new HostError('ERR_INTERNAL', `cannot spawn the keep: ${(err as Error).message}`, { cause: err });

@@ -3,6 +3,7 @@
  * time, byte streams handed on chunk by chunk, and what is left of a body drained (bounded)
  * before an early answer, so that a client still sending receives it.
  */
+import { Readable } from 'node:stream';
 import type { Context } from 'hono';
 import { HostError } from './errors.js';
 
@@ -25,6 +26,22 @@ export async function* bodyChunks(body: ReadableStream<Uint8Array> | null): Asyn
   } finally {
     reader.releaseLock();
   }
+}
+
+/**
+ * A streamed request body as chunks. On @hono/node-server, the Node.js request itself: its Buffers
+ * as they come (its web-stream form copies every chunk into a new Uint8Array). Otherwise (hono's
+ * own test requests) the web stream, through {@link bodyChunks}. Either way a consumer that stops
+ * early leaves the rest unread, for the error path to drain.
+ */
+export function requestBody(c: Context): AsyncIterable<Uint8Array> {
+  const incoming = (c.env as { incoming?: unknown } | undefined)?.incoming;
+  if (incoming instanceof Readable) return nodeBody(incoming);
+  return bodyChunks(c.req.raw.body);
+}
+
+async function* nodeBody(incoming: Readable): AsyncGenerator<Uint8Array, void, undefined> {
+  for await (const chunk of incoming.iterator({ destroyOnReturn: false })) yield chunk as Uint8Array;
 }
 
 /** An error answer reads at most this much of an unread request body before it is sent. */

@@ -26,7 +26,7 @@ import { isKeepId } from '../protocol/names.js';
 import { ValidationError } from '../protocol/validate.js';
 import { HostError } from './errors.js';
 import type { Host } from './host.js';
-import { bodyChunks, declaredLength, mediaType, readJson, settleBody } from './http-body.js';
+import { declaredLength, mediaType, readJson, requestBody, settleBody } from './http-body.js';
 import type { HostLogger } from './log.js';
 import { silentLogger } from './log.js';
 
@@ -129,7 +129,7 @@ export function createHostApp(opts: HostAppOptions): Hono<Env> {
     const before = host.getKeep(tenant, id);
     if (before.state !== 'attested') throw new HostError('ERR_CONFLICT', `the keep is ${before.state}, not waiting for a package`);
     checkStream(c, PACKAGE_MEDIA_TYPES, host.maxPackageBytes);
-    await host.deliverPackage(tenant, id, bodyChunks(c.req.raw.body));
+    await host.deliverPackage(tenant, id, requestBody(c));
     return c.json({ id, state: host.getKeep(tenant, id).state }, ROUTES.deliverPackage.status);
   });
 
@@ -140,7 +140,7 @@ export function createHostApp(opts: HostAppOptions): Hono<Env> {
     checkStream(c, [SEALED_INPUT_MEDIA_TYPE], undefined);
     // Input may rest between records as long as its keep runs (the stream ends with the keep).
     (c.env as { incoming?: { socket?: { setTimeout(ms: number): void } } } | undefined)?.incoming?.socket?.setTimeout(0);
-    const sent = await host.sendInput(tenant, id, bodyChunks(c.req.raw.body));
+    const sent = await host.sendInput(tenant, id, requestBody(c));
     return c.json({ id, ...sent }, ROUTES.sendInput.status);
   });
 

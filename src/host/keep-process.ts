@@ -186,11 +186,12 @@ export class KeepProcess {
   }
 
   /**
-   * Forwards the next slice of the sealed package (opaque to the host). Resolves when the
-   * channel can take more, so a large package streams with bounded memory.
+   * Forwards the next slice of the sealed package (opaque to the host), given as pieces: one
+   * frame, its pieces written as they are. Resolves when the channel can take more, so a large
+   * package streams with bounded memory.
    */
-  sendPackage(slice: Uint8Array, last: boolean): Promise<void> {
-    return this.send({ type: 'package', last }, slice);
+  sendPackage(slice: readonly Uint8Array[], last: boolean): Promise<void> {
+    return this.send({ type: 'package', last }, ...slice);
   }
 
   /** Forwards one sealed input record; resolves when the channel can take more. */
@@ -198,8 +199,8 @@ export class KeepProcess {
     return this.send({ type: 'input' }, record);
   }
 
-  private async send(header: Record<string, unknown>, payload: Uint8Array): Promise<void> {
-    if (writeFrame(this.control, header, payload)) return;
+  private async send(header: Record<string, unknown>, ...payload: Uint8Array[]): Promise<void> {
+    if (writeFrame(this.control, header, ...payload)) return;
     await new Promise<void>((resolve, reject) => {
       const onDrain = (): void => {
         this.control.off('close', onClose);

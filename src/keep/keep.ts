@@ -26,6 +26,7 @@ import { DEFAULT_KEM } from '../protocol/names.js';
 import type { Outcome } from '../protocol/outcome.js';
 import { validate } from '../protocol/validate.js';
 import { CodedError } from '../errors.js';
+import { freeBuffer } from '../free-buffer.js';
 import { keepTrace } from '../trace.js';
 import type { KeepIdentity } from './identity.js';
 import type { Session } from './running.js';
@@ -98,10 +99,15 @@ export class Keep {
     });
   }
 
-  /** Frames are handled strictly in order; reading pauses while one is (back-pressure on input). */
+  /**
+   * Frames are handled strictly in order; reading pauses while one is (back-pressure on input).
+   * A handler reads its frame's bytes before it settles and keeps no view of them: once a batch
+   * is handled, the reads the decoder is done with are freed (a package passes through here).
+   */
   #listen(): void {
     let queue = Promise.resolve();
-    const decoder = new FrameDecoder();
+    let consumed: Buffer[] = [];
+    const decoder = new FrameDecoder(undefined, (read) => consumed.push(read));
     this.control.on('data', (chunk: Buffer) => {
       let frames: Frame[];
       try {
@@ -112,8 +118,13 @@ export class Keep {
       if (frames.length === 0) return;
       this.control.pause();
       for (const f of frames) queue = queue.then(() => (this.#phase === 'finished' ? undefined : this.#dispatch(f)));
+      const done = consumed;
+      consumed = [];
       queue = queue.then(
-        () => void this.control.resume(),
+        () => {
+          for (const read of done) freeBuffer(read);
+          this.control.resume();
+        },
         (err: unknown) => this.#fail(err),
       );
     });
@@ -129,7 +140,7 @@ export class Keep {
       case 'launch':
         return this.#onLaunch(msg);
       case 'package':
-        return this.#onPackage(msg.last, f.payload);
+        return this.#onPackage(msg.last, f.parts);
       case 'input':
         return this.#onInput(f.payload);
     }
@@ -170,10 +181,11 @@ export class Keep {
     this.#phase = 'launched';
   }
 
-  async #onPackage(last: boolean, payload: Uint8Array): Promise<void> {
+  async #onPackage(last: boolean, parts: readonly Uint8Array[]): Promise<void> {
     this.#expect('launched', 'package');
     const opener = this.#packageOpener!;
-    await opener.push(payload);
+    // The slice as it arrived, piece by piece: decrypted from the channel's own buffers.
+    for (const p of parts) await opener.push(p);
     if (!last) return;
     keepTrace('package received');
     const { plaintext, keys } = await opener.finish();

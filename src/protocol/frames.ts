@@ -13,7 +13,10 @@ import { CodedError } from '../errors.js';
 /** A decoded frame. */
 export interface Frame {
   readonly header: Readonly<Record<string, unknown>>;
+  /** The payload in one buffer: a view of the chunk it arrived in, or, when it spans chunks, a copy made on first use. */
   readonly payload: Uint8Array;
+  /** The payload as views of the chunks it arrived in, in order: never a copy (for consumers that take pieces). */
+  readonly parts: readonly Uint8Array[];
 }
 
 /** Frames larger than this are refused: a package slice or a sealed record, plus its header. */
@@ -68,8 +71,9 @@ export function writeFrame(sink: FrameSink, header: Record<string, unknown>, ...
 }
 
 /**
- * Incremental decoder: feed it chunks, get whole frames. A frame inside one chunk is a view of it
- * (no copy); one spanning chunks is copied once, into a buffer of its own size.
+ * Incremental decoder: feed it chunks, get whole frames. A frame's payload is a list of views of
+ * the chunks it arrived in (Frame.parts), copied into one buffer only if someone asks for
+ * Frame.payload; the header is copied only when it spans chunks.
  */
 export class FrameDecoder {
   private chunks: Buffer[] = [];
@@ -77,7 +81,14 @@ export class FrameDecoder {
   private offset = 0;
   private buffered = 0;
 
-  constructor(private readonly maxFrame = MAX_FRAME_BYTES) {}
+  /**
+   * @param onConsumed told of each chunk once this decoder has wholly consumed it and holds it no
+   *   more (the frames it returned may still hold views of it until they are handled)
+   */
+  constructor(
+    private readonly maxFrame = MAX_FRAME_BYTES,
+    private readonly onConsumed?: (chunk: Buffer) => void,
+  ) {}
 
   /** Adds a chunk and returns the frames it completed. @throws FrameError on a malformed frame. */
   push(chunk: Buffer): Frame[] {
@@ -89,7 +100,7 @@ export class FrameDecoder {
       const length = this.peekLength();
       if (length < 4 || length > this.maxFrame) throw new FrameError(`frame length ${length} out of range`);
       if (this.buffered < 4 + length) break;
-      frames.push(parseBody(this.take(4 + length).subarray(4)));
+      frames.push(parseBody(split(this.take(4 + length), 4)[1]));
     }
     return frames;
   }
@@ -98,64 +109,83 @@ export class FrameDecoder {
     const first = this.chunks[0]!;
     if (first.length - this.offset >= 4) return first.readUInt32LE(this.offset);
     const head = Buffer.alloc(4);
-    this.copy(head, 4, false);
+    let filled = 0;
+    for (let i = 0, offset = this.offset; filled < 4; i++, offset = 0) {
+      const c = this.chunks[i]!;
+      filled += c.copy(head, filled, offset, Math.min(c.length, offset + 4 - filled));
+    }
     return head.readUInt32LE(0);
   }
 
-  /** The next `n` bytes, consumed: a view when they lie in one chunk, else a copy. */
-  private take(n: number): Buffer {
-    const first = this.chunks[0]!;
-    let out: Buffer;
-    if (first.length - this.offset >= n) {
-      out = first.subarray(this.offset, this.offset + n);
-      this.offset += n;
+  /** The next `n` bytes, consumed, as views of the chunks they lie in. */
+  private take(n: number): Buffer[] {
+    const views: Buffer[] = [];
+    while (n > 0) {
+      const first = this.chunks[0]!;
+      const k = Math.min(n, first.length - this.offset);
+      views.push(first.subarray(this.offset, this.offset + k));
+      this.offset += k;
+      this.buffered -= k;
+      n -= k;
       if (this.offset === first.length) {
         this.chunks.shift();
         this.offset = 0;
-      }
-    } else {
-      out = Buffer.allocUnsafe(n);
-      this.copy(out, n, true);
-    }
-    this.buffered -= n;
-    return out;
-  }
-
-  /** Copies the next `n` bytes into `dst`, consuming them when `consume`. */
-  private copy(dst: Buffer, n: number, consume: boolean): void {
-    let filled = 0;
-    let i = 0;
-    let offset = this.offset;
-    while (filled < n) {
-      const c = this.chunks[i]!;
-      const k = Math.min(n - filled, c.length - offset);
-      c.copy(dst, filled, offset, offset + k);
-      filled += k;
-      offset += k;
-      if (offset === c.length) {
-        i++;
-        offset = 0;
+        this.onConsumed?.(first);
       }
     }
-    if (consume) {
-      this.chunks.splice(0, i);
-      this.offset = offset;
-    }
+    return views;
   }
 }
 
-/** A frame's body (after its length): header length, header, payload. */
-function parseBody(body: Buffer): Frame {
-  const hlen = body.readUInt32LE(0);
-  if (hlen > MAX_HEADER_BYTES || hlen > body.length - 4) throw new FrameError(`header length ${hlen} out of range`);
+/** `views` cut after `n` bytes (views of views, no copy). */
+function split(views: readonly Buffer[], n: number): [Buffer[], Buffer[]] {
+  const head: Buffer[] = [];
+  const tail: Buffer[] = [];
+  for (const v of views) {
+    if (n >= v.length) head.push(v);
+    else if (n > 0) {
+      head.push(v.subarray(0, n));
+      tail.push(v.subarray(n));
+    } else tail.push(v);
+    n = Math.max(0, n - v.length);
+  }
+  return [head, tail];
+}
+
+/** One buffer of `views`: the view itself when there is one, else a copy. */
+function joined(views: readonly Buffer[]): Buffer {
+  return views.length === 1 ? views[0]! : Buffer.concat(views);
+}
+
+/** A frame whose payload is joined only when asked for. */
+class DecodedFrame implements Frame {
+  #payload: Uint8Array | undefined;
+
+  constructor(
+    readonly header: Readonly<Record<string, unknown>>,
+    readonly parts: readonly Buffer[],
+  ) {}
+
+  get payload(): Uint8Array {
+    return (this.#payload ??= joined(this.parts));
+  }
+}
+
+/** A frame's body (after its length), as views: header length, header, payload. */
+function parseBody(body: Buffer[]): Frame {
+  const [lenViews, rest] = split(body, 4);
+  const hlen = joined(lenViews).readUInt32LE(0);
+  const size = body.reduce((n, v) => n + v.length, 0);
+  if (hlen > MAX_HEADER_BYTES || hlen > size - 4) throw new FrameError(`header length ${hlen} out of range`);
+  const [headerViews, payload] = split(rest, hlen);
   let header: unknown;
   try {
-    header = JSON.parse(body.subarray(4, 4 + hlen).toString('utf8'));
+    header = JSON.parse(joined(headerViews).toString('utf8'));
   } catch (err) {
     throw new FrameError('frame header is not JSON', { cause: err });
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) {
     throw new FrameError('frame header is not a JSON object');
   }
-  return { header: header as Record<string, unknown>, payload: body.subarray(4 + hlen) };
+  return new DecodedFrame(header as Record<string, unknown>, payload);
 }

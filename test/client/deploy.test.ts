@@ -62,11 +62,17 @@ test('stdin is sealed to the keep: the workload reads it, and the host forwards 
 test('a tampered package is refused by the keep, which says so in plain text: the deploy fails', async () => {
   const flip = async function* (s: AsyncIterable<Uint8Array>) {
     let n = 0;
+    let flipped = false;
     for await (const p of s) {
       const b = Buffer.from(p);
-      if (n++ === 1) b[10]! ^= 1; // inside the first chunk's ciphertext
+      // Inside the first chunk's ciphertext (after the header, in a piece long enough).
+      if (n++ >= 1 && !flipped && b.length > 10) {
+        b[10]! ^= 1;
+        flipped = true;
+      }
       yield b;
     }
+    assert.ok(flipped);
   };
   await assert.rejects(deploy(api(flip), pkg([], []), { trust, backend: 'sim' }), (e: unknown) => e instanceof DeployError && e.code === 'ERR_KEEP_FAILED' && e.hostCode === 'ERR_PACKAGE_SEAL');
 });

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { PackageError, decodePackage, encodePackage } from '../../src/crypto/package.js';
+import { PackageError, decodePackage, encodePackage, encodePackageParts, preparePackage } from '../../src/crypto/package.js';
 import type { Package } from '../../src/crypto/package.js';
 
 const pkg: Package = {
@@ -50,4 +51,14 @@ test('malformed packages are refused with ERR_PACKAGE, never a crash', () => {
       }
     }),
   );
+});
+
+test('a prepared package is its encoding, with the SHA-256 of the whole as its digest', async () => {
+  const big: Package = { ...pkg, wasm: new Uint8Array(3 * 1024 * 1024 + 5).fill(7) };
+  const prepared = await preparePackage(big);
+  assert.deepEqual(Buffer.concat(prepared.parts), Buffer.from(encodePackage(big)));
+  assert.deepEqual(Buffer.from(prepared.digest), createHash('sha256').update(encodePackage(big)).digest());
+  assert.deepEqual(Buffer.concat(encodePackageParts(big, createHash('sha256').update(big.wasm).digest())), Buffer.from(encodePackage(big)));
+  assert.throws(() => encodePackageParts(big, new Uint8Array(31)), TypeError);
+  await assert.rejects(preparePackage({ ...pkg, files: [{ path: '../x', data: new Uint8Array(1) }] }), PackageError);
 });

@@ -18,6 +18,7 @@ test('frames round-trip whatever the chunking', () => {
         assert.equal(got.length, headers.length);
         got.forEach((f, i) => {
           assert.deepEqual(f.header, { type: 't', ...headers[i] });
+          assert.deepEqual(new Uint8Array(Buffer.concat(f.parts)), payloads[i % payloads.length]);
           assert.deepEqual(new Uint8Array(f.payload), payloads[i % payloads.length]);
         });
       },
@@ -48,4 +49,22 @@ test('random bytes never crash the decoder', () => {
       }
     }),
   );
+});
+
+test('payload parts are views of the chunks as pushed, and each wholly consumed chunk is told once', () => {
+  const payload = Buffer.alloc(100_000, 7);
+  const wire = Buffer.concat([encodeFrame({ type: 'big' }, payload), encodeFrame({ type: 'next' }, Buffer.from('x'))]);
+  const chunks = [wire.subarray(0, 30_000), wire.subarray(30_000, 70_000), wire.subarray(70_000)].map((c) => Buffer.from(c));
+  const consumed: Buffer[] = [];
+  const dec = new FrameDecoder(undefined, (c) => consumed.push(c));
+  assert.deepEqual(dec.push(chunks[0]!), []);
+  assert.deepEqual(dec.push(chunks[1]!), []);
+  assert.deepEqual(consumed, []);
+  const [big, next] = dec.push(chunks[2]!);
+  assert.equal(big!.parts.length, 3);
+  big!.parts.forEach((p, i) => assert.equal(p.buffer, chunks[i]!.buffer));
+  assert.deepEqual(Buffer.concat(big!.parts), payload);
+  assert.deepEqual(next!.header, { type: 'next' });
+  assert.deepEqual(consumed, chunks);
+  consumed.forEach((c, i) => assert.equal(c, chunks[i]));
 });
