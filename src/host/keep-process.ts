@@ -18,7 +18,7 @@ import type { Limits } from '../protocol/limits.js';
 import type { KemName } from '../protocol/names.js';
 import { RecordKind, readRecordHeader } from '../protocol/records.js';
 import { validate } from '../protocol/validate.js';
-import { ENGINE_FLAGS, keepEngine } from '../runtime/engine.js';
+import { ENGINE_ENV, ENGINE_FLAGS, keepEngine } from '../runtime/engine.js';
 import { keepBundleDir } from '../runtime/measurement.js';
 import { keepTraceEnv } from '../trace.js';
 
@@ -82,8 +82,8 @@ export class KeepProcess {
       const engine = keepEngine();
       this.child = spawn(engine.path, [...ENGINE_FLAGS, join(opts.bundleDir ?? keepBundleDir(), 'keep.mjs')], {
         stdio: ['ignore', 'ignore', opts.diagnostics, 'pipe'],
-        // The keep sees none of the host's environment (only a trace origin when tracing).
-        env: keepTraceEnv(),
+        // The keep sees none of the host's environment: the engine's own, and a trace origin when tracing.
+        env: { ...ENGINE_ENV, ...keepTraceEnv() },
       });
       this.pid = this.child.pid;
       this.control = this.child.stdio[3] as Duplex;

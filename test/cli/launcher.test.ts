@@ -4,11 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { keepEngine } from '../../src/runtime/engine.js';
+import { ENGINE_ENV, keepEngine } from '../../src/runtime/engine.js';
 import { REPO_ROOT } from '../support/vectors.js';
 
 const LAUNCHER = join(REPO_ROOT, 'bin', 'enarx');
@@ -71,4 +71,21 @@ test('enarx run with stdin closed by the caller (<&-): the launcher goes on, the
   assert.equal(r.stdout, '');
   const piped = spawnSync(LAUNCHER, ['run', cat], { encoding: 'utf8', input: 'through the launcher\n' });
   assert.equal(piped.stdout, 'through the launcher\n');
+});
+
+test('the launcher gives the keep engine ENGINE_ENV, and adds it to the CLI\'s own environment', () => {
+  const line = /^engine_env=(\S+)$/m.exec(readFileSync(LAUNCHER, 'utf8'))?.[1];
+  assert.deepEqual(line, Object.entries(ENGINE_ENV).map(([k, v]) => `${k}=${v}`).join(' '), 'bin/enarx and src/runtime/engine.ts name the same environment');
+  const dir = mkdtempSync(join(tmpdir(), 'enarx-launcher-env-'));
+  try {
+    const fake = join(dir, 'node');
+    writeFileSync(fake, '#!/bin/sh\nprintf "%s" "$GLIBC_TUNABLES"\n');
+    chmodSync(fake, 0o755);
+    const mine = spawnSync(LAUNCHER, ['--version'], { encoding: 'utf8', env: { ...process.env, ENARX_CLI_NODE: fake, GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' } });
+    assert.equal(mine.stdout, `glibc.malloc.arena_max=2:${ENGINE_ENV.GLIBC_TUNABLES}`, 'the user\'s tunables are kept');
+    const none = spawnSync(LAUNCHER, ['--version'], { encoding: 'utf8', env: { ...process.env, ENARX_CLI_NODE: fake, GLIBC_TUNABLES: '' } });
+    assert.equal(none.stdout, ENGINE_ENV.GLIBC_TUNABLES);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
