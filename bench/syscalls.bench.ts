@@ -1,9 +1,11 @@
 /**
  * Syscall throughput: fd_write, fd_read and path_open+fd_close per-call cost of the same module
- * under `enarx run` and under node:wasi, timed inside the module. Reported as ours / node:wasi.
+ * under `enarx run` and under node:wasi on the same pinned engine (no flags), timed inside the module.
+ * Reported as ours / node:wasi.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { keepEngine } from '../src/runtime/engine.js';
 import { buildKernel, ENARX, have, median, NODE_WASI, run as exec, tempDir } from './support.js';
 import type { Row } from './support.js';
 
@@ -24,13 +26,13 @@ export function run(reps = 3): Row[] {
   const peer: Record<string, number[]> = {};
   for (let i = 0; i < reps; i++) {
     const a = perOp(exec(process.execPath, [ENARX, 'run', '--dir', `${data}::/work`, wasm], { stdout: 'ignore' }).stderr);
-    const b = perOp(exec(process.execPath, [NODE_WASI, '--dir', `${data}::/work`, wasm], { stdout: 'ignore' }).stderr);
+    const b = perOp(exec(keepEngine().path, [NODE_WASI, '--dir', `${data}::/work`, wasm], { stdout: 'ignore' }).stderr);
     for (const [k, v] of Object.entries(a)) (ours[k] ??= []).push(v);
     for (const [k, v] of Object.entries(b)) (peer[k] ??= []).push(v);
   }
   return Object.keys(ours).map((k) => {
     const o = median(ours[k]!);
     const p = median(peer[k] ?? [NaN]);
-    return { bench: 'syscalls', case: k, values: { enarx_ns_per_op: o, node_wasi_ns_per_op: p }, ratio: o / p, against: 'node:wasi' };
+    return { bench: 'syscalls', case: k, values: { enarx_ns_per_op: o, node_wasi_ns_per_op: p }, ratio: o / p, against: 'node:wasi (same engine)' };
   });
 }
