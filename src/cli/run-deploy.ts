@@ -7,7 +7,6 @@ import type { SelectedBackend } from '../backend/select.js';
 import { defaultStateDir } from '../backend/state-dir.js';
 import { deploy } from '../client/deploy.js';
 import type { DeployResult } from '../client/deploy.js';
-import { KnownCertificates } from '../client/known-certificates.js';
 import type { KeepTrustPolicy } from '../client/verify-keep.js';
 import { openEmbeddedHost } from '../host/embedded.js';
 import type { KeepProcess } from '../host/keep-process.js';
@@ -23,15 +22,12 @@ import { loadAcceptedRuntimes } from './workload-options.js';
 export interface LocalPlatform {
   /** The default backend, selected and prepared (its keys loaded). */
   readonly backend: Promise<SelectedBackend>;
-  /** Its certificate chain, parsed and checked by the client while the keep boots. */
-  readonly known: KnownCertificates;
 }
 
 /**
- * Starts selecting and preparing the backend `name` (default: the first available), and then
- * has the client learn the certificates its evidence will carry (known-certificates.ts), so that
- * the platform is ready, and verifying its evidence finds the X.509 work done, when the keep
- * attests. Never rejects by itself: a failure is reported by the keep's creation.
+ * Starts selecting and preparing the backend `name` (default: the first available), so that the
+ * platform is ready when the keep attests. Never rejects by itself: a failure is reported by the
+ * keep's creation.
  */
 export function startLocalPlatform(name: BackendName | undefined): LocalPlatform {
   const backend = import('../backend/select.js')
@@ -42,12 +38,7 @@ export function startLocalPlatform(name: BackendName | undefined): LocalPlatform
       return b;
     });
   backend.catch(() => {});
-  const known = new KnownCertificates();
-  void backend
-    .then((b) => b.certificates?.())
-    .then((c) => (c ? known.learn([...c.certs, ...(c.trustRoots ?? [])]) : undefined))
-    .then(() => trace('platform certificates known'), () => {});
-  return { backend, known };
+  return { backend };
 }
 
 /**
@@ -101,7 +92,6 @@ export async function deployLocally(plan: RunPlan, spare: { process: KeepProcess
   try {
     return await deploy(host, plan.pkg, {
       trust,
-      known: platform.known,
       suite: plan.suite,
       ...(plan.backend ? { backend: plan.backend } : {}),
       limits: plan.limits,

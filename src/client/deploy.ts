@@ -21,7 +21,6 @@ import type { Outcome } from '../protocol/outcome.js';
 import type { OutputStreamName } from '../protocol/records.js';
 import { trace } from '../trace.js';
 import { DeployError } from './errors.js';
-import type { KnownCertificates } from './known-certificates.js';
 import { followKeep, sealInput } from './session.js';
 import { verifyKeep } from './verify-keep.js';
 import type { AcceptedKeep, KeepTrustPolicy } from './verify-keep.js';
@@ -43,8 +42,6 @@ export interface DeployOptions {
   readonly onAccepted?: (keepId: string, accepted: AcceptedKeep) => void;
   /** Told the session's keys once the package is sealed (to read the keep's records later). */
   readonly onSession?: (keepId: string, keys: SessionKeys) => void;
-  /** Certificates parsed in advance (see known-certificates.ts); decides nothing. */
-  readonly known?: KnownCertificates;
 }
 
 /** How a deployed workload ended, as its keep said under the session's keys. */
@@ -78,7 +75,7 @@ export async function deploy(host: HostApi, pkg: Package, opts: DeployOptions): 
   trace('keep created (attested by its host)');
   let accepted: AcceptedKeep;
   try {
-    accepted = await verifyKeep({ nonce, suite, publicKey: created.publicKey, evidence: created.evidence }, await opts.trust, opts.known);
+    accepted = await verifyKeep({ nonce, suite, publicKey: created.publicKey, evidence: created.evidence }, await opts.trust);
   } catch (err) {
     await host.killKeep(created.id).catch(() => {});
     throw err;

@@ -8,14 +8,12 @@ import type { Appraisal } from '../attestation/appraisal.js';
 import { keepReportData } from '../attestation/binding.js';
 import { AttestationError, AttestationErrorCode } from '../attestation/errors.js';
 import { sha256Hex } from '../attestation/pki/index.js';
-import type { Certificate } from '../attestation/pki/index.js';
 import { verifyEvidence } from '../attestation/verify.js';
 import type { VerifyEvidenceOptions } from '../attestation/verify.js';
 import type { Evidence } from '../protocol/evidence.js';
 import type { SuiteRow } from '../crypto/suites.js';
 import { findReferenceValue } from '../attestation/reference-values.js';
 import type { ReferenceValue } from '../attestation/reference-values.js';
-import type { KnownCertificates } from './known-certificates.js';
 
 /**
  * Which simulated platforms the client accepts evidence from: those whose ARK (DER) is listed,
@@ -62,12 +60,11 @@ export interface AcceptedKeep {
 }
 
 /**
- * Verifies a keep's evidence against the client's policy. `known`: certificates parsed and
- * signatures checked in advance (SEV-SNP and sim evidence); it decides nothing.
+ * Verifies a keep's evidence against the client's policy.
  * @throws AttestationError (ERR_POLICY for an untrusted backend, ERR_REPORT_DATA, ERR_MEASUREMENT,
  *   and every code of the evidence verifiers).
  */
-export async function verifyKeep(claim: KeepClaim, policy: KeepTrustPolicy, known?: KnownCertificates): Promise<AcceptedKeep> {
+export async function verifyKeep(claim: KeepClaim, policy: KeepTrustPolicy): Promise<AcceptedKeep> {
   const ev = claim.evidence;
   if (ev.backend === 'nil') {
     if (!policy.insecureNil) {
@@ -80,15 +77,9 @@ export async function verifyKeep(claim: KeepClaim, policy: KeepTrustPolicy, know
   }
   const expected = keepReportData(claim.nonce, claim.suite.kemId, claim.publicKey);
   const trustRoots = ev.backend !== 'sim' || policy.sim === undefined ? [] : policy.sim === 'presented' ? (ev.trustRoots ?? []) : policy.sim.roots;
-  // SEV-SNP's verifier takes parsed certificates as well as bytes; the same bytes, parsed before.
-  // What the client has learned so far is used; learning more now would only compete.
-  known?.stop();
-  const cache = ev.format === 'sev-snp' ? known : undefined;
-  const resolve = (der: Uint8Array): Uint8Array | Certificate => cache?.resolve(der) ?? der;
   const appraisal = await verifyEvidence(ev.report, {
-    certs: ev.certs.map(resolve),
-    trustRoots: trustRoots.map(resolve),
-    ...(cache ? { cache: cache.signatures } : {}),
+    certs: ev.certs,
+    trustRoots,
     reportData: expected,
     ...(policy.now ? { now: policy.now } : {}),
     ...(policy.allowDebug ? { allowDebug: true } : {}),
