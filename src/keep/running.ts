@@ -59,7 +59,7 @@ export async function startRunning(keys: SessionKeys, plaintext: Uint8Array, ctx
   const [{ decodePackage }] = await loadPackageCode();
   let pkg;
   try {
-    pkg = decodePackage(plaintext);
+    pkg = decodePackage(plaintext, { opened: true });
   } catch (err) {
     return { session, outcome: Promise.resolve({ type: 'error', code: RuntimeErrorCode.PACKAGE, message: cutMessage((err as Error).message) }) };
   }
