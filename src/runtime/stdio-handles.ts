@@ -6,7 +6,7 @@
  * reports a pipe.
  */
 import * as C from '../wasi/constants.js';
-import { Errno } from '../wasi/errno.js';
+import { fail } from '../wasi/errno.js';
 import type { FileHandle, Filestat, Readiness } from '../wasi/fs/types.js';
 import type { InputReader, OutputWriter } from './stdio-ring.js';
 
@@ -32,17 +32,17 @@ abstract class StdioHandle implements FileHandle {
     return streamStat(this.filetype);
   }
   setSize(): void {
-    throw new Errno(C.ERRNO_INVAL);
+    return fail(C.ERRNO_INVAL);
   }
   allocate(): void {
-    throw new Errno(C.ERRNO_SPIPE);
+    return fail(C.ERRNO_SPIPE);
   }
   setTimes(): void {}
   sync(): void {
-    throw new Errno(C.ERRNO_INVAL);
+    return fail(C.ERRNO_INVAL);
   }
   datasync(): void {
-    throw new Errno(C.ERRNO_INVAL);
+    return fail(C.ERRNO_INVAL);
   }
   close(): void {}
 }
@@ -59,12 +59,12 @@ export class RingOutput extends StdioHandle {
   }
 
   read(): number {
-    throw new Errno(C.ERRNO_BADF);
+    return fail(C.ERRNO_BADF);
   }
 
   write(src: Uint8Array): number {
     if (src.length === 0) return 0;
-    if (!this.ring.write(this.stream, src)) throw new Errno(C.ERRNO_PIPE);
+    if (!this.ring.write(this.stream, src)) fail(C.ERRNO_PIPE);
     return src.length;
   }
 
@@ -88,7 +88,7 @@ export class RingInput extends StdioHandle {
   }
 
   write(): number {
-    throw new Errno(C.ERRNO_BADF);
+    return fail(C.ERRNO_BADF);
   }
 
   poll(kind: 'read' | 'write'): Readiness | undefined {

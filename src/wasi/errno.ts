@@ -5,7 +5,12 @@
  */
 import * as C from './constants.js';
 
-/** An errno raised by a handler; caught by the syscall wrapper and returned to the guest. */
+/**
+ * An errno raised by a handler; caught by the syscall wrapper and returned to the guest. Thrown
+ * only through {@link fail}, which throws one shared instance per errno: an Error captures a stack
+ * trace when made, and through a deep guest stack that cost tens of µs per failing call (SQLite
+ * asks about a lock file that is not there thousands of times a second).
+ */
 export class Errno extends Error {
   override readonly name = 'Errno';
   constructor(readonly errno: number) {
@@ -13,9 +18,11 @@ export class Errno extends Error {
   }
 }
 
-/** Throws `Errno(errno)`; the `never` return lets callers write `return fail(...)`. */
+const SHARED: Errno[] = [];
+
+/** Throws the Errno of `errno`; the `never` return lets callers write `return fail(...)`. */
 export function fail(errno: number): never {
-  throw new Errno(errno);
+  throw (SHARED[errno] ??= new Errno(errno));
 }
 
 const HOST_ERRNO: Readonly<Record<string, number>> = {
@@ -93,6 +100,6 @@ export function host<T>(fn: () => T): T {
     return fn();
   } catch (err) {
     if (err instanceof Errno) throw err;
-    throw new Errno(errnoFromHost(err));
+    return fail(errnoFromHost(err));
   }
 }

@@ -5,7 +5,7 @@
  * anything unexpected is reported and answered with EIO rather than thrown into the guest.
  */
 import * as C from './constants.js';
-import { Errno } from './errno.js';
+import { Errno, fail } from './errno.js';
 import { FdTable } from './fd-table.js';
 import { WASI_MODULE } from './functions.js';
 import { GuestMemory, encodeUtf8 } from './memory.js';
@@ -110,7 +110,7 @@ export class Wasi {
     });
     const ctx: WasiContext = {
       mem: new GuestMemory(() => {
-        if (!this.memory) throw new Errno(C.ERRNO_FAULT);
+        if (!this.memory) return fail(C.ERRNO_FAULT);
         return this.memory;
       }),
       fds: this.fds,

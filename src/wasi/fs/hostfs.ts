@@ -116,7 +116,7 @@ export class HostFile implements FileHandle {
       try {
         return fs.readSync(this.fd, dst, 0, dst.length, pos);
       } catch (err) {
-        if ((err as { code?: string }).code !== 'EAGAIN') throw new Errno(errnoFromHost(err));
+        if ((err as { code?: string }).code !== 'EAGAIN') fail(errnoFromHost(err));
         sleepMs(1);
       }
     }
@@ -129,7 +129,7 @@ export class HostFile implements FileHandle {
       try {
         return fs.writeSync(this.fd, src, 0, src.length, pos);
       } catch (err) {
-        if ((err as { code?: string }).code !== 'EAGAIN') throw new Errno(errnoFromHost(err));
+        if ((err as { code?: string }).code !== 'EAGAIN') fail(errnoFromHost(err));
         sleepMs(1);
       }
     }
@@ -180,7 +180,7 @@ export class HostFile implements FileHandle {
     try {
       fs.closeSync(this.fd);
     } catch (err) {
-      throw new Errno(errnoFromHost(err));
+      fail(errnoFromHost(err));
     }
   }
 }
@@ -248,9 +248,9 @@ export class HostDir implements DirHandle {
             continue;
           } catch (err) {
             const code = (err as { code?: string }).code;
-            if (code !== 'ELOOP' && code !== 'ENOTDIR') throw new Errno(errnoFromHost(err));
+            if (code !== 'ELOOP' && code !== 'ENOTDIR') fail(errnoFromHost(err));
             target = host(() => tryReadlink(p));
-            if (target === undefined) throw new Errno(errnoFromHost(err));
+            if (target === undefined) fail(errnoFromHost(err));
           }
         }
         if (--budget < 0) fail(C.ERRNO_LOOP);
@@ -350,7 +350,7 @@ export class HostDir implements DirHandle {
       }
     } catch (err) {
       if (err instanceof Errno) throw err;
-      throw new Errno(errnoFromHost(err));
+      fail(errnoFromHost(err));
     } finally {
       w.release();
     }
@@ -358,7 +358,10 @@ export class HostDir implements DirHandle {
 
   statAt(path: ByteString, followFinal: boolean): Filestat {
     return this.at(path, followFinal, (w, p) => {
-      const s = fs.lstatSync(p, { bigint: true });
+      // A missing name is the common answer (a program probing for a lock or a cache file):
+      // without throwIfNoEntry, Node makes an Error, and its stack trace, for each one.
+      const s = fs.lstatSync(p, { bigint: true, throwIfNoEntry: false });
+      if (s === undefined) return fail(C.ERRNO_NOENT);
       if (w.trailingSlash && !s.isDirectory()) fail(C.ERRNO_NOTDIR);
       return filestatOf(s);
     });
