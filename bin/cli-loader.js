@@ -6,8 +6,10 @@
 // `enarx run`). This cache is made when the process exits, after a first run of the command, so
 // it holds every function that run compiled; it is made once per bundle build and command.
 // V8 checks a cache against its source and flags and ignores one that does not fit (then a new
-// one is made). NODE_DISABLE_COMPILE_CACHE=1 turns it off.
-const { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } = process.getBuiltinModule('node:fs');
+// one is made). NODE_DISABLE_COMPILE_CACHE=1 turns it off. A cache file is named by its slot
+// (bundle path, command, engine) and its version (the bundle's size and time): writing a new
+// version removes the slot's older ones, so rebuilds do not pile up caches.
+const { mkdirSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } = process.getBuiltinModule('node:fs');
 const { createRequire } = process.getBuiltinModule('node:module');
 const { dirname, join } = process.getBuiltinModule('node:path');
 const vm = process.getBuiltinModule('node:vm');
@@ -17,6 +19,23 @@ function fnv1a(text) {
   let h = 0xcbf29ce484222325n;
   for (let i = 0; i < text.length; i++) h = BigInt.asUintN(64, (h ^ BigInt(text.charCodeAt(i))) * 0x100000001b3n);
   return h.toString(16).padStart(16, '0');
+}
+
+/** Removes the cache files of `cachePath`'s slot other than it (`<slot>-<version>.bin`). */
+function removeOlderVersions(cachePath) {
+  const dir = dirname(cachePath);
+  const name = cachePath.slice(dir.length + 1);
+  const slot = name.slice(0, name.indexOf('-') + 1);
+  for (const other of readdirSync(dir)) {
+    // (and the files of the earlier naming, one hash without a slot)
+    if ((other !== name && other.startsWith(slot) && other.endsWith('.bin')) || /^[0-9a-f]{16}\.bin$/.test(other)) {
+      try {
+        unlinkSync(join(dir, other));
+      } catch {
+        // another process removed it first
+      }
+    }
+  }
 }
 
 /**
@@ -35,7 +54,8 @@ export function cliLoader(cacheDir, profile) {
     let cachedData;
     if (cacheDir !== undefined) {
       const st = statSync(file);
-      cachePath = join(cacheDir, `${fnv1a([file, st.size, st.mtimeMs, process.version, process.arch, profile].join('\0'))}.bin`);
+      const slot = fnv1a([file, process.version, process.arch, profile].join('\0'));
+      cachePath = join(cacheDir, `${slot}-${fnv1a([st.size, st.mtimeMs].join('\0'))}.bin`);
       try {
         cachedData = readFileSync(cachePath);
       } catch {
@@ -61,6 +81,7 @@ export function cliLoader(cacheDir, profile) {
         const tmp = `${cachePath}.${process.pid}`;
         writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
         renameSync(tmp, cachePath);
+        removeOlderVersions(cachePath);
       } catch {
         // a cache is an optimisation: never an error
       }

@@ -70,6 +70,27 @@ test('caches are written at save, used by the next process, and remade when they
   }
 });
 
+test('a rebuilt bundle\'s cache replaces the one of the build before (caches do not pile up)', () => {
+  const dir = bundles();
+  const cache = join(dir, 'cache');
+  try {
+    const first = cliLoader(cache, 'run');
+    first.load(join(dir, 'a.cjs'));
+    first.save();
+    const made = readdirSync(cache).sort();
+    writeFileSync(join(cache, '0123456789abcdef.bin'), 'a cache named the earlier way');
+    writeFileSync(join(dir, 'b.cjs'), 'exports.twice = (n) => n + n; // rebuilt');
+    const second = cliLoader(cache, 'run');
+    assert.equal((second.load(join(dir, 'a.cjs'))['answer'] as () => number)(), 42);
+    second.save();
+    const now = readdirSync(cache).sort();
+    assert.equal(now.length, 2, now.join());
+    assert.equal(now.filter((f) => made.includes(f)).length, 1, 'a.cjs is unchanged, b.cjs has a new cache');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('the enarx command writes its code cache under XDG_CACHE_HOME, and not with NODE_DISABLE_COMPILE_CACHE=1', () => {
   const home = mkdtempSync(join(tmpdir(), 'enarx-cli-cache-'));
   try {
