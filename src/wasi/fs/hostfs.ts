@@ -8,42 +8,24 @@
  * refuses to pop past the handle), symlinks are read and expanded by us (absolute targets are
  * refused), and each intermediate directory is opened with O_NOFOLLOW. The final operation never
  * follows a symlink (lstat, lutimes, O_NOFOLLOW), so a symlink swapped in by a racing process
- * cannot redirect it outside the tree (TOCTOU).
+ * cannot redirect it outside the tree (TOCTOU). Files opened here are host-file.ts's HostFile.
  */
 import * as fs from 'node:fs';
 import * as C from '../constants.js';
 import { Errno, errnoFromHost, fail, host } from '../errno.js';
 import { fsPath, type ByteString } from './byte-string.js';
 import { filestatOf, filetypeOf } from './hoststat.js';
+import { HostFile, procPath } from './host-file.js';
 import { setTimesExact } from './utimens.js';
-import type { DirEntry, DirHandle, FileHandle, Filestat, OpenRequest, Readiness, TimesUpdate } from './types.js';
+import type { DirEntry, DirHandle, FileHandle, Filestat, OpenRequest, TimesUpdate } from './types.js';
 
 const O = fs.constants;
 /** Linux caps symlink expansions at 40 (MAXSYMLINKS); so do we. */
 const MAX_SYMLINKS = 40;
 
-let procFd: string | undefined;
-
-/**
- * `/proc/<pid>/fd/`, the pid as /proc counts it (what `/proc/self` names): one lookup fewer for
- * the kernel than `/proc/self/fd/`, and another process (the `touch` helper) can use it too.
- */
-function procFdDir(): string {
-  return (procFd ??= `/proc/${fs.readlinkSync('/proc/self')}/fd/`);
-}
-
-/** The host path of `name` inside the directory open as `fd` (or of `fd` itself), as `fs` takes it. */
-function procPath(fd: number, name?: ByteString): string | Buffer {
-  return name === undefined ? procFdDir() + fd : fsPath(`${procFdDir()}${fd}/${name}`);
-}
-
 /** A symlink's target, its bytes exactly. */
 function readlinkBytes(p: string | Buffer): ByteString {
   return fs.readlinkSync(p, { encoding: 'latin1' });
-}
-
-function sleepMs(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 /** The end of a path walk: an open directory and one name inside it. */
@@ -58,16 +40,7 @@ interface Walked {
   release(): void;
 }
 
-const MAX_POSITION = BigInt(Number.MAX_SAFE_INTEGER);
-
 function nothingToRelease(): void {}
-
-/** A file position as Node.js takes it; beyond 2^53 bytes is beyond any file we can hold. */
-function toPosition(position: bigint | null): number | null {
-  if (position === null) return null;
-  if (position > MAX_POSITION) fail(C.ERRNO_FBIG);
-  return Number(position);
-}
 
 function tryReadlink(p: string | Buffer): ByteString | undefined {
   try {
@@ -76,112 +49,6 @@ function tryReadlink(p: string | Buffer): ByteString | undefined {
     const code = (err as { code?: string }).code;
     if (code === 'EINVAL' || code === 'ENOENT') return undefined;
     throw err;
-  }
-}
-
-/** A file, pipe or character device open on the host. */
-export class HostFile implements FileHandle {
-  readonly kind = 'file' as const;
-  readonly filetype: number;
-  readonly seekable: boolean;
-  private tty: boolean | undefined;
-
-  /**
-   * `inherited`: a descriptor the keep was given (stdio). It is never closed by the guest and
-   * always used as a stream at the kernel's own file offset, even when it is a regular file:
-   * the offset is shared with the processes that passed it, and Node.js cannot lseek.
-   * `st`: the descriptor's stat, when the caller already has it.
-   */
-  constructor(
-    readonly fd: number,
-    private readonly inherited = false,
-    st?: fs.Stats,
-  ) {
-    const s = st ?? host(() => fs.fstatSync(fd));
-    this.filetype = filetypeOf(s);
-    this.seekable = !inherited && (s.isFile() || s.isBlockDevice());
-  }
-
-  get isTty(): boolean {
-    // node:tty is loaded only for a character device (it brings node:net along).
-    this.tty ??= this.filetype === C.FILETYPE_CHARACTER_DEVICE && (process.getBuiltinModule('node:tty') as typeof import('node:tty')).isatty(this.fd);
-    return this.tty;
-  }
-
-  // The hot paths: no closures, no allocation; EAGAIN (a non-blocking stdio pipe) waits.
-  read(dst: Uint8Array, position: bigint | null): number {
-    if (dst.length === 0) return 0;
-    const pos = toPosition(position);
-    for (;;) {
-      try {
-        return fs.readSync(this.fd, dst, 0, dst.length, pos);
-      } catch (err) {
-        if ((err as { code?: string }).code !== 'EAGAIN') fail(errnoFromHost(err));
-        sleepMs(1);
-      }
-    }
-  }
-
-  write(src: Uint8Array, position: bigint | null): number {
-    if (src.length === 0) return 0;
-    const pos = toPosition(position);
-    for (;;) {
-      try {
-        return fs.writeSync(this.fd, src, 0, src.length, pos);
-      } catch (err) {
-        if ((err as { code?: string }).code !== 'EAGAIN') fail(errnoFromHost(err));
-        sleepMs(1);
-      }
-    }
-  }
-
-  stat(): Filestat {
-    return filestatOf(host(() => fs.fstatSync(this.fd, { bigint: true })));
-  }
-
-  setSize(size: bigint): void {
-    if (size > MAX_POSITION) fail(C.ERRNO_FBIG);
-    host(() => fs.ftruncateSync(this.fd, Number(size)));
-  }
-
-  allocate(offset: bigint, len: bigint): void {
-    // Node.js has no fallocate(2); growing the file gives the same visible result.
-    const end = offset + len;
-    if (end > MAX_POSITION) fail(C.ERRNO_FBIG);
-    if (this.stat().size < end) host(() => fs.ftruncateSync(this.fd, Number(end)));
-  }
-
-  setTimes(times: TimesUpdate): void {
-    const cur = times.atim === undefined || times.mtim === undefined ? this.stat() : undefined;
-    const atim = times.atim ?? cur!.atim;
-    const mtim = times.mtim ?? cur!.mtim;
-    host(() => setTimesExact(procPath(this.fd), atim, mtim, true));
-  }
-
-  sync(): void {
-    host(() => fs.fsyncSync(this.fd));
-  }
-
-  datasync(): void {
-    host(() => fs.fdatasyncSync(this.fd));
-  }
-
-  poll(kind: 'read' | 'write'): Readiness | undefined {
-    if (this.filetype === C.FILETYPE_REGULAR_FILE && kind === 'read') {
-      return { nbytes: this.stat().size, hangup: false };
-    }
-    // Pipes and terminals: report ready; a following read blocks until data arrives, which is
-    // what a poll-then-read loop expects.
-    return { nbytes: 0n, hangup: false };
-  }
-
-  close(): void {
-    if (this.inherited) return;
-    try {
-      fs.closeSync(this.fd);
-    } catch (err) {
-      fail(errnoFromHost(err));
-    }
   }
 }
 
@@ -358,8 +225,7 @@ export class HostDir implements DirHandle {
 
   statAt(path: ByteString, followFinal: boolean): Filestat {
     return this.at(path, followFinal, (w, p) => {
-      // A missing name is the common answer (a program probing for a lock or a cache file):
-      // without throwIfNoEntry, Node makes an Error, and its stack trace, for each one.
+      // A missing name is common (a probe for a lock file): without throwIfNoEntry, an Error each.
       const s = fs.lstatSync(p, { bigint: true, throwIfNoEntry: false });
       if (s === undefined) return fail(C.ERRNO_NOENT);
       if (w.trailingSlash && !s.isDirectory()) fail(C.ERRNO_NOTDIR);

@@ -1,0 +1,146 @@
+/**
+ * A file, pipe or character device open on the host (what a host directory's `path_open` gives,
+ * and the keep's inherited stdio), and the `/proc/<pid>/fd/N` paths through which the WASI layer
+ * reaches what a host descriptor refers to (Node.js has no `openat`; see hostfs.ts).
+ */
+import * as fs from 'node:fs';
+import * as C from '../constants.js';
+import { errnoFromHost, fail, host } from '../errno.js';
+import { fsPath, type ByteString } from './byte-string.js';
+import { filestatOf, filetypeOf } from './hoststat.js';
+import { setTimesExact } from './utimens.js';
+import type { FileHandle, Filestat, Readiness, TimesUpdate } from './types.js';
+
+let procFd: string | undefined;
+
+/**
+ * `/proc/<pid>/fd/`, the pid as /proc counts it (what `/proc/self` names): one lookup fewer for
+ * the kernel than `/proc/self/fd/`, and another process (the `touch` helper) can use it too.
+ */
+function procFdDir(): string {
+  return (procFd ??= `/proc/${fs.readlinkSync('/proc/self')}/fd/`);
+}
+
+/** The host path of `name` inside the directory open as `fd` (or of `fd` itself), as `fs` takes it. */
+export function procPath(fd: number, name?: ByteString): string | Buffer {
+  return name === undefined ? procFdDir() + fd : fsPath(`${procFdDir()}${fd}/${name}`);
+}
+
+function sleepMs(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+const MAX_POSITION = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** A file position as Node.js takes it; beyond 2^53 bytes is beyond any file we can hold. */
+function toPosition(position: bigint | null): number | null {
+  if (position === null) return null;
+  if (position > MAX_POSITION) fail(C.ERRNO_FBIG);
+  return Number(position);
+}
+
+/** A file, pipe or character device open on the host. */
+export class HostFile implements FileHandle {
+  readonly kind = 'file' as const;
+  readonly filetype: number;
+  readonly seekable: boolean;
+  private tty: boolean | undefined;
+
+  /**
+   * `inherited`: a descriptor the keep was given (stdio). It is never closed by the guest and
+   * always used as a stream at the kernel's own file offset, even when it is a regular file:
+   * the offset is shared with the processes that passed it, and Node.js cannot lseek.
+   * `st`: the descriptor's stat, when the caller already has it.
+   */
+  constructor(
+    readonly fd: number,
+    private readonly inherited = false,
+    st?: fs.Stats,
+  ) {
+    const s = st ?? host(() => fs.fstatSync(fd));
+    this.filetype = filetypeOf(s);
+    this.seekable = !inherited && (s.isFile() || s.isBlockDevice());
+  }
+
+  get isTty(): boolean {
+    // node:tty is loaded only for a character device (it brings node:net along).
+    this.tty ??= this.filetype === C.FILETYPE_CHARACTER_DEVICE && (process.getBuiltinModule('node:tty') as typeof import('node:tty')).isatty(this.fd);
+    return this.tty;
+  }
+
+  // The hot paths: no closures, no allocation; EAGAIN (a non-blocking stdio pipe) waits.
+  read(dst: Uint8Array, position: bigint | null): number {
+    if (dst.length === 0) return 0;
+    const pos = toPosition(position);
+    for (;;) {
+      try {
+        return fs.readSync(this.fd, dst, 0, dst.length, pos);
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'EAGAIN') fail(errnoFromHost(err));
+        sleepMs(1);
+      }
+    }
+  }
+
+  write(src: Uint8Array, position: bigint | null): number {
+    if (src.length === 0) return 0;
+    const pos = toPosition(position);
+    for (;;) {
+      try {
+        return fs.writeSync(this.fd, src, 0, src.length, pos);
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'EAGAIN') fail(errnoFromHost(err));
+        sleepMs(1);
+      }
+    }
+  }
+
+  stat(): Filestat {
+    return filestatOf(host(() => fs.fstatSync(this.fd, { bigint: true })));
+  }
+
+  setSize(size: bigint): void {
+    if (size > MAX_POSITION) fail(C.ERRNO_FBIG);
+    host(() => fs.ftruncateSync(this.fd, Number(size)));
+  }
+
+  allocate(offset: bigint, len: bigint): void {
+    // Node.js has no fallocate(2); growing the file gives the same visible result.
+    const end = offset + len;
+    if (end > MAX_POSITION) fail(C.ERRNO_FBIG);
+    if (this.stat().size < end) host(() => fs.ftruncateSync(this.fd, Number(end)));
+  }
+
+  setTimes(times: TimesUpdate): void {
+    const cur = times.atim === undefined || times.mtim === undefined ? this.stat() : undefined;
+    const atim = times.atim ?? cur!.atim;
+    const mtim = times.mtim ?? cur!.mtim;
+    host(() => setTimesExact(procPath(this.fd), atim, mtim, true));
+  }
+
+  sync(): void {
+    host(() => fs.fsyncSync(this.fd));
+  }
+
+  datasync(): void {
+    host(() => fs.fdatasyncSync(this.fd));
+  }
+
+  poll(kind: 'read' | 'write'): Readiness | undefined {
+    if (this.filetype === C.FILETYPE_REGULAR_FILE && kind === 'read') {
+      return { nbytes: this.stat().size, hangup: false };
+    }
+    // Pipes and terminals: report ready; a following read blocks until data arrives, which is
+    // what a poll-then-read loop expects.
+    return { nbytes: 0n, hangup: false };
+  }
+
+  close(): void {
+    if (this.inherited) return;
+    try {
+      fs.closeSync(this.fd);
+    } catch (err) {
+      fail(errnoFromHost(err));
+    }
+  }
+}
