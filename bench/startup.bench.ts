@@ -7,9 +7,11 @@
  * machine this was written on sets it), where the engine the `enarx` command runs on reads it
  * only when TLS needs it. So the comparison is made twice: in this environment as it is, and
  * with NODE_EXTRA_CA_CERTS removed for both. A third row runs the CLI on this Node.js instead
- * (`node bin/enarx.js run`), to show what the launcher's choice of engine is worth.
+ * (`node bin/enarx.js run`), to show what the launcher's choice of engine is worth. The last row
+ * takes node:wasi on the pinned engine, the peer of the other benchmarks (same engine, same start).
  */
 import { join } from 'node:path';
+import { keepEngine } from '../src/runtime/engine.js';
 import { ENARX, ENARX_COMMAND, median, NODE_WASI, REPO, run as exec } from './support.js';
 import type { Row } from './support.js';
 
@@ -38,11 +40,15 @@ export function run(reps = 20): Row[] {
   delete noExtraCa['NODE_EXTRA_CA_CERTS'];
   const ca = process.env['NODE_EXTRA_CA_CERTS'] ? 'NODE_EXTRA_CA_CERTS set' : 'NODE_EXTRA_CA_CERTS unset';
   const rows: Row[] = [];
-  const row = (what: string, r: { ours: number; peer: number }, goal?: number): void => {
-    rows.push({ bench: 'startup', case: what, values: { enarx_ms: r.ours, node_wasi_ms: r.peer }, ratio: r.ours / r.peer, against: 'node:wasi', ...(goal ? { goal } : {}) });
+  const row = (what: string, r: { ours: number; peer: number }, goal?: number, against = 'node:wasi'): void => {
+    rows.push({ bench: 'startup', case: what, values: { enarx_ms: r.ours, node_wasi_ms: r.peer }, ratio: r.ours / r.peer, against, ...(goal ? { goal } : {}) });
   };
   row(`enarx run hello.wasm, whole process (${ca})`, race(command, peer, here, reps), 1.5);
   if (process.env['NODE_EXTRA_CA_CERTS']) row('same, NODE_EXTRA_CA_CERTS unset for both', race(command, peer, noExtraCa, reps));
   row(`same, CLI on this Node.js ${process.version} (node bin/enarx.js run)`, race(onThisNode, peer, here, Math.ceil(reps / 2)));
+  const engine = keepEngine();
+  if (engine.source === 'pinned') {
+    row(`enarx run hello.wasm (${ca})`, race(command, [engine.path, ['--no-warnings', NODE_WASI, hello]], here, reps), 1.5, 'node:wasi on the same engine');
+  }
   return rows;
 }
