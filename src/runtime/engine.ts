@@ -23,7 +23,7 @@ export const ENGINE_FLAGS: readonly string[] = [];
  * is then ~13 faults instead of ~6,700, which cost 10–15 µs each in a VM. Measured on this
  * machine: filling a fresh 26 MiB buffer 70 → 40 ms (10 ms once reused); `enarx run` of CPython
  * (26 MB) 1.0 → 0.75 s; `enarx run hello.wasm` unchanged (1.00×); an idle keep's RSS unchanged
- * (53 MB; small blocks stay in 4 KiB pages). It changes no result, only
+ * (53 MB at rest). It changes no result, only
  * where memory comes from. bin/enarx sets the same for the keep it starts early and for the CLI
  * (test/cli/launcher.test.ts holds them equal).
  */
