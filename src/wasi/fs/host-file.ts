@@ -39,6 +39,18 @@ function toPosition(position: bigint | null): number | null {
   return Number(position);
 }
 
+/** `fs.readSync` or `fs.writeSync` over `bytes` at `position` (null: the file's own offset); EAGAIN (a non-blocking stdio pipe) waits. */
+function transfer(op: (fd: number, bytes: Uint8Array, offset: number, length: number, position: number | null) => number, fd: number, bytes: Uint8Array, position: number | null): number {
+  for (;;) {
+    try {
+      return op(fd, bytes, 0, bytes.length, position);
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'EAGAIN') fail(errnoFromHost(err));
+      sleepMs(1);
+    }
+  }
+}
+
 /** A file, pipe or character device open on the host. */
 export class HostFile implements FileHandle {
   readonly kind = 'file' as const;
@@ -68,31 +80,13 @@ export class HostFile implements FileHandle {
     return this.tty;
   }
 
-  // The hot paths: no closures, no allocation; EAGAIN (a non-blocking stdio pipe) waits.
+  // The hot paths: no closures, no allocation.
   read(dst: Uint8Array, position: bigint | null): number {
-    if (dst.length === 0) return 0;
-    const pos = toPosition(position);
-    for (;;) {
-      try {
-        return fs.readSync(this.fd, dst, 0, dst.length, pos);
-      } catch (err) {
-        if ((err as { code?: string }).code !== 'EAGAIN') fail(errnoFromHost(err));
-        sleepMs(1);
-      }
-    }
+    return dst.length === 0 ? 0 : transfer(fs.readSync, this.fd, dst, toPosition(position));
   }
 
   write(src: Uint8Array, position: bigint | null): number {
-    if (src.length === 0) return 0;
-    const pos = toPosition(position);
-    for (;;) {
-      try {
-        return fs.writeSync(this.fd, src, 0, src.length, pos);
-      } catch (err) {
-        if ((err as { code?: string }).code !== 'EAGAIN') fail(errnoFromHost(err));
-        sleepMs(1);
-      }
-    }
+    return src.length === 0 ? 0 : transfer(fs.writeSync, this.fd, src, toPosition(position));
   }
 
   stat(): Filestat {
