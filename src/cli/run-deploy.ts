@@ -18,7 +18,10 @@ import type { RunPlan } from './run-plan.js';
 import { readStdin, writeOutput } from './workload-io.js';
 import { loadAcceptedRuntimes } from './workload-options.js';
 
-/** The local platform of an `enarx run`, started as soon as this module is loaded. */
+/**
+ * The local platform of an `enarx run`, started as soon as this module is loaded. An object, not
+ * the promise itself: `deployCode.then(startLocalPlatform)` must not wait for the backend.
+ */
 export interface LocalPlatform {
   /** The default backend, selected and prepared (its keys loaded). */
   readonly backend: Promise<SelectedBackend>;

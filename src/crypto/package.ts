@@ -106,11 +106,6 @@ export function encodePackageParts(pkg: Package, wasmSha256?: Uint8Array): Uint8
   return [MAGIC, len, m, pkg.wasm, ...pkg.files.map((f) => f.data)];
 }
 
-/** SHA-256 of a serialised package. */
-export function packageDigest(bytes: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(bytes).digest());
-}
-
 /** A package serialised (as pieces) with its digest, ready to seal. */
 export interface PreparedPackage {
   readonly parts: Uint8Array[];
