@@ -4,7 +4,7 @@
  * resources, after reading and checking the files they name).
  */
 import { readFile, stat } from 'node:fs/promises';
-import { basename, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { readConfig, resolveWorkload } from '../client/package-builder.js';
 import type { Package } from '../crypto/package.js';
 import { DEFAULT_SUITE, SUITES, findSuite } from '../crypto/suites.js';
@@ -161,7 +161,11 @@ export async function planRun(a: RunArgs): Promise<RunPlan> {
     throw new CliError('ERR_MODULE_NOT_FOUND', `cannot read module '${modulePath}': ${(err as Error).message}`, { cause: err });
   }
   trace('module read');
-  const { pkg, wantsInput } = withClientStdio(await resolveWorkload(wasm, basename(modulePath), config, [], { args: a.workloadArgs, env: a.env }));
+  const { pkg, wantsInput } = withClientStdio(await resolveWorkload(wasm, basename(modulePath), config, [], {
+      args: a.workloadArgs,
+      env: a.env,
+      ...(a.configPath === undefined ? {} : { configDir: dirname(a.configPath) }),
+    }));
   return {
     modulePath,
     pkg,

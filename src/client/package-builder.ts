@@ -4,9 +4,11 @@
  * from the keep's memory). Enarx.toml is resolved here, on the client, into the arguments,
  * environment and descriptors the keep provides.
  */
-import { lstat, readdir, readFile } from 'node:fs/promises';
-import { basename, join, relative, sep } from 'node:path';
-import type { EnarxConfig } from '../config/index.js';
+import { lstat, readdir, readFile, stat } from 'node:fs/promises';
+import { basename, join, relative, resolve, sep } from 'node:path';
+import type { EnarxConfig, FileEntry } from '../config/index.js';
+import { MAX_PEM_CHARS, MAX_TRUST_ANCHORS } from '../protocol/sockets.js';
+import type { SocketSpec } from '../protocol/sockets.js';
 import { CodedError } from '../errors.js';
 import { MAX_PACKAGE_BYTES } from '../crypto/package.js';
 import type { Package, PackageFile } from '../crypto/package.js';
@@ -27,6 +29,44 @@ const MAX_FILES = 10_000;
 export interface WorkloadExtras {
   readonly args?: readonly string[];
   readonly env?: Readonly<Record<string, string>>;
+  /** Where the config's relative paths (TLS trust anchors) start; default: the working directory. */
+  readonly configDir?: string;
+}
+
+type SocketEntry = Extract<FileEntry, { kind: 'listen' | 'connect' }>;
+
+/** A socket entry of Enarx.toml as the package carries it: its trust anchors read into PEM text. */
+async function socketSpec(f: SocketEntry, dir: string): Promise<SocketSpec> {
+  if (f.kind === 'listen') {
+    const base = { kind: 'listen', prot: f.prot, addr: f.addr, port: f.port } as const;
+    if (!f.tls) return base;
+    return { ...base, tls: { clientAuth: f.tls.clientAuth, trustAnchors: await readAnchors(f.tls.trustAnchors, dir, f.name), alpn: f.tls.alpn } };
+  }
+  const base = { kind: 'connect', prot: f.prot, host: f.host, port: f.port } as const;
+  if (!f.tls) return base;
+  const anchors = f.tls.trustAnchors ? { trustAnchors: await readAnchors(f.tls.trustAnchors, dir, f.name) } : {};
+  return { ...base, tls: { ...anchors, presentCertificate: f.tls.clientCert, alpn: f.tls.alpn } };
+}
+
+/** Reads trust-anchor PEM files: each must hold at least one certificate; each certificate becomes one anchor. */
+async function readAnchors(paths: readonly string[], dir: string, name: string): Promise<string[]> {
+  const anchors: string[] = [];
+  for (const p of paths) {
+    const path = resolve(dir, p);
+    let text: string;
+    try {
+      const st = await stat(path);
+      if (st.size > MAX_PEM_CHARS * MAX_TRUST_ANCHORS) throw new Error('file too large');
+      text = await readFile(path, 'utf8');
+    } catch (err) {
+      throw new PackageBuildError('ERR_PACKAGE_FILE', `Enarx.toml file '${name}': cannot read trust anchor '${p}': ${(err as Error).message}`);
+    }
+    const certs = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+    if (certs.length === 0) throw new PackageBuildError('ERR_PACKAGE_FILE', `Enarx.toml file '${name}': trust anchor '${p}' holds no PEM certificate`);
+    anchors.push(...certs.map((c) => `${c}\n`));
+  }
+  if (anchors.length > MAX_TRUST_ANCHORS) throw new PackageBuildError('ERR_PACKAGE_FILE', `Enarx.toml file '${name}': more than ${MAX_TRUST_ANCHORS} trust anchors`);
+  return anchors;
 }
 
 /** Combines a module, an optional Enarx.toml, files and extras into a package. */
@@ -45,12 +85,8 @@ export async function resolveWorkload(
     const fdEnv = fdEnvironment(config);
     env['FD_COUNT'] = fdEnv.FD_COUNT;
     env['FD_NAMES'] = fdEnv.FD_NAMES;
-    fds = config.files.map((f) => {
-      if (f.kind === 'listen' || f.kind === 'connect') {
-        throw new PackageBuildError('ERR_UNSUPPORTED', `Enarx.toml file '${f.name}': ${f.kind} sockets are not supported by this keep runtime yet`);
-      }
-      return f.kind;
-    });
+    const dir = extras.configDir ?? process.cwd();
+    fds = await Promise.all(config.files.map((f) => (f.kind === 'listen' || f.kind === 'connect' ? socketSpec(f, dir) : f.kind)));
   }
   return { wasm, files, args: [argv0, ...(config?.args ?? []), ...(extras.args ?? [])], env, fds, ttys: [] };
 }

@@ -45,6 +45,7 @@ function fileEntry(raw: RawFileEntry): FileEntry {
         prot: raw.prot,
         addr: raw.addr ?? DEFAULT_LISTEN_ADDR,
         port: raw.port === undefined ? DEFAULT_PORTS[raw.prot] : Number(raw.port),
+        ...(raw.prot === 'tls' ? { tls: { clientAuth: raw.client_auth ?? 'none', trustAnchors: [...(raw.trust_anchors ?? [])], alpn: [...(raw.alpn ?? [])] } } : {}),
       };
     case 'connect':
       return {
@@ -53,6 +54,9 @@ function fileEntry(raw: RawFileEntry): FileEntry {
         prot: raw.prot,
         host: raw.host,
         port: raw.port === undefined ? DEFAULT_PORTS[raw.prot] : Number(raw.port),
+        ...(raw.prot === 'tls'
+          ? { tls: { ...(raw.trust_anchors ? { trustAnchors: [...raw.trust_anchors] } : {}), clientCert: raw.client_cert ?? false, alpn: [...(raw.alpn ?? [])] } }
+          : {}),
       };
   }
 }

@@ -65,6 +65,30 @@ const env = z
     }
   });
 
+// TLS options (ours; Enarx has none): they apply only to prot = "tls".
+const TLS_ONLY = 'only allowed when prot = "tls"';
+const ALPN = 'expected an array of ALPN protocol names (1-255 printable ASCII characters each)';
+const alpn = z
+  .array(z.string({ error: ALPN }).min(1, { error: ALPN }).max(255, { error: ALPN }).regex(/^[\x21-\x7e]+$/, { error: ALPN }), { error: ALPN })
+  .max(16, { error: 'at most 16 ALPN protocol names' });
+const ANCHORS = 'expected an array of PEM certificate file paths (relative to Enarx.toml)';
+const trustAnchors = z
+  .array(z.string({ error: ANCHORS }).min(1, { error: ANCHORS }).refine((s) => !hasNul(s), { error: ANCHORS }), { error: ANCHORS })
+  .min(1, { error: 'must name at least one file' })
+  .max(64, { error: 'at most 64 files' });
+const clientAuth = z.enum(['none', 'optional', 'required'], { error: 'expected "none", "optional" or "required"' });
+
+/** Refuses TLS options on a tcp entry, and client authentication without trust anchors. */
+function tlsRules(keys: readonly string[]) {
+  return (entry: Record<string, unknown>, ctx: z.RefinementCtx): void => {
+    if (entry['prot'] !== 'tls') {
+      for (const k of keys) if (entry[k] !== undefined) ctx.addIssue({ code: 'custom', path: [k], message: TLS_ONLY, input: entry[k] });
+    } else if ((entry['client_auth'] === 'optional' || entry['client_auth'] === 'required') && entry['trust_anchors'] === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['trust_anchors'], message: `required when client_auth is "${String(entry['client_auth'])}"`, input: undefined });
+    }
+  };
+}
+
 /** Entries whose only option is a name (`null` and the three stdio kinds). */
 const plain = <K extends 'null' | 'stdin' | 'stdout' | 'stderr'>(kind: K) =>
   z.strictObject({ kind: z.literal(kind), name: name.optional() });
@@ -77,8 +101,30 @@ export const fileEntrySchema = z.discriminatedUnion(
     plain('stdin'),
     plain('stdout'),
     plain('stderr'),
-    z.strictObject({ kind: z.literal('listen'), name, prot, addr: host.optional(), port: port.optional() }),
-    z.strictObject({ kind: z.literal('connect'), name: name.optional(), prot, host, port: port.optional() }),
+    z
+      .strictObject({
+        kind: z.literal('listen'),
+        name,
+        prot,
+        addr: host.optional(),
+        port: port.optional(),
+        client_auth: clientAuth.optional(),
+        trust_anchors: trustAnchors.optional(),
+        alpn: alpn.optional(),
+      })
+      .superRefine(tlsRules(['client_auth', 'trust_anchors', 'alpn'])),
+    z
+      .strictObject({
+        kind: z.literal('connect'),
+        name: name.optional(),
+        prot,
+        host,
+        port: port.optional(),
+        trust_anchors: trustAnchors.optional(),
+        client_cert: z.boolean({ error: 'expected true or false' }).optional(),
+        alpn: alpn.optional(),
+      })
+      .superRefine(tlsRules(['trust_anchors', 'client_cert', 'alpn'])),
   ],
   { error: 'expected a table with a "kind" key' },
 );

@@ -17,8 +17,30 @@ export type FileKind = 'null' | 'stdin' | 'stdout' | 'stderr' | 'listen' | 'conn
 export type FileEntry =
   | { readonly kind: 'null'; readonly name: string }
   | { readonly kind: 'stdin' | 'stdout' | 'stderr'; readonly name: string }
-  | { readonly kind: 'listen'; readonly name: string; readonly prot: Protocol; readonly addr: string; readonly port: number }
-  | { readonly kind: 'connect'; readonly name: string; readonly prot: Protocol; readonly host: string; readonly port: number };
+  | { readonly kind: 'listen'; readonly name: string; readonly prot: Protocol; readonly addr: string; readonly port: number; readonly tls?: ListenTlsConfig }
+  | { readonly kind: 'connect'; readonly name: string; readonly prot: Protocol; readonly host: string; readonly port: number; readonly tls?: ConnectTlsConfig };
+
+/**
+ * TLS options of a listen entry (`prot = "tls"`; ours, Enarx has none): `client_auth` (default
+ * "none"), `trust_anchors` (PEM files, relative to Enarx.toml, that client certificates must chain
+ * to), `alpn` (protocols offered, in preference order).
+ */
+export interface ListenTlsConfig {
+  readonly clientAuth: 'none' | 'optional' | 'required';
+  readonly trustAnchors: readonly string[];
+  readonly alpn: readonly string[];
+}
+
+/**
+ * TLS options of a connect entry: `trust_anchors` (PEM files the server must chain to; default:
+ * the keep engine's root store), `client_cert` (present the keep's certificate; default false),
+ * `alpn`.
+ */
+export interface ConnectTlsConfig {
+  readonly trustAnchors?: readonly string[];
+  readonly clientCert: boolean;
+  readonly alpn: readonly string[];
+}
 
 /** A workload's configuration: what `Enarx.toml` says, with Enarx's defaults filled in. */
 export interface EnarxConfig {

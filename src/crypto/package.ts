@@ -3,11 +3,12 @@
  *
  *   package  = "ENXPKG01" ‖ u32be(len manifest) ‖ manifest (JSON) ‖ blobs
  *   manifest = { version: 1, wasm: { size, sha256 }, files: [{ path, size }], args: [...],
- *                env: { K: V }, fds: ["stdin" | "stdout" | "stderr" | "null", ...],
+ *                env: { K: V }, fds: ["stdin" | "stdout" | "stderr" | "null" | socket, ...],
  *                ttys?: ["stdin" | "stdout" | "stderr", ...], input?: true }
  *   blobs    = the wasm bytes, then each file's bytes, in manifest order
  *
- * The client resolves Enarx.toml into args, env and fds, so the keep needs no TOML parser.
+ * The client resolves Enarx.toml into args, env and fds, so the keep needs no TOML parser; a
+ * socket descriptor is protocol/sockets.ts's `SocketSpec` (its trust anchors as PEM text).
  * A package arrives authenticated (AEAD) from the client, but is still parsed as untrusted:
  * sizes, counts and paths are bounded and checked.
  */
@@ -15,7 +16,10 @@ import { createHash } from 'node:crypto';
 import { CodedError } from '../errors.js';
 import { FD_KINDS, STDIO_STREAMS } from '../protocol/names.js';
 import type { FdKind, StdioStream } from '../protocol/names.js';
-import { array, hex, int, literal, oneOf, optional, record, string, strictObject, validate } from '../protocol/validate.js';
+import { checkSocketSpec, MAX_SOCKETS } from '../protocol/sockets.js';
+import type { SocketSpec } from '../protocol/sockets.js';
+import { array, hex, int, literal, oneOf, optional, record, string, strictObject, validate, ValidationError } from '../protocol/validate.js';
+import type { Check } from '../protocol/validate.js';
 
 const MAGIC = Buffer.from('ENXPKG01', 'latin1');
 /** Largest package a keep accepts. */
@@ -37,13 +41,24 @@ export interface PackageFile {
   readonly data: Uint8Array;
 }
 
+/** One pre-opened descriptor of a package: a stdio kind, null, or a socket. */
+export type PackageFd = FdKind | SocketSpec;
+
+const checkFdKind = oneOf(...FD_KINDS);
+const checkFd: Check<PackageFd> = (v, path) => (typeof v === 'string' ? checkFdKind(v, path) : checkSocketSpec(v, path));
+const checkFds: Check<PackageFd[]> = (v, path) => {
+  const fds = array(checkFd, 256)(v, path);
+  if (fds.filter((f) => typeof f !== 'string').length > MAX_SOCKETS) throw new ValidationError(path, `must have at most ${MAX_SOCKETS} sockets`);
+  return fds;
+};
+
 /** A decoded package. */
 export interface Package {
   readonly wasm: Uint8Array;
   readonly files: readonly PackageFile[];
   readonly args: readonly string[];
   readonly env: Readonly<Record<string, string>>;
-  readonly fds: readonly FdKind[];
+  readonly fds: readonly PackageFd[];
   /** The client's streams that are terminals (the workload's `isatty()` says so too). */
   readonly ttys: readonly StdioStream[];
   /** The client streams stdin (sealed input records); without it the workload's stdin is empty. */
@@ -70,7 +85,7 @@ const checkManifest = strictObject({
   files: array(strictObject({ path: safePath, size }), MAX_FILES),
   args: array(noNul, 4096),
   env: record(envName, noNul, 4096),
-  fds: array(oneOf(...FD_KINDS), 256),
+  fds: checkFds,
   ttys: optional(array(oneOf(...STDIO_STREAMS), 3)),
   input: optional(literal(true)),
 });

@@ -12,7 +12,9 @@ import { cutMessage } from '../protocol/errors.js';
 import type { Outcome } from '../protocol/outcome.js';
 import { RecordKind } from '../protocol/records.js';
 import { RuntimeErrorCode } from '../runtime/errors.js';
+import { Doorbell } from '../runtime/doorbell.js';
 import { InputWriter, OutputReader, createRing } from '../runtime/stdio-ring.js';
+import type { BoundPort } from './network.js';
 import { OutputPump } from './output-pump.js';
 import type { SendRecord } from './output-pump.js';
 import { loadPackageCode, runWorkload } from './workload.js';
@@ -41,6 +43,8 @@ export interface RunContext {
   readonly onStarted: () => void;
   /** Tells the host the workload asked for its input (the client streams it from then on). */
   readonly onInputWanted: () => void;
+  /** Tells the host which ports the workload's listen sockets are bound to. */
+  readonly onListening?: (ports: readonly BoundPort[]) => void;
 }
 
 /**
@@ -49,12 +53,13 @@ export interface RunContext {
  */
 export async function startRunning(keys: SessionKeys, plaintext: Uint8Array, ctx: RunContext): Promise<{ session: Session; outcome: Promise<Outcome> }> {
   const rings = { output: createRing(), input: createRing() };
+  const bell = new Doorbell(Doorbell.memory());
   const sealer = new RecordSealer(keys.output);
   const session: Session = {
     sealer,
     opener: new RecordOpener(keys.input, [RecordKind.INPUT, RecordKind.INPUT_END], RecordKind.INPUT_END),
     pump: new OutputPump(new OutputReader(rings.output), sealer, ctx.sendRecord),
-    input: new InputWriter(rings.input),
+    input: new InputWriter(rings.input, bell),
   };
   const [{ decodePackage }] = await loadPackageCode();
   let pkg;
@@ -68,7 +73,15 @@ export async function startRunning(keys: SessionKeys, plaintext: Uint8Array, ctx
   // never reads (its next reader gets it all).
   if (!pkg.input) session.input.close();
   else void session.input.demanded().then(() => session.input.readerClosed || ctx.onInputWanted());
-  const outcome = runWorkload(pkg, ctx.launch, pkg.ttys, { worker: ctx.worker, workerReady: ctx.workerReady, output: rings.output, input: rings.input, onStarted: ctx.onStarted });
+  const outcome = runWorkload(pkg, ctx.launch, pkg.ttys, {
+    worker: ctx.worker,
+    workerReady: ctx.workerReady,
+    output: rings.output,
+    input: rings.input,
+    bell,
+    onStarted: ctx.onStarted,
+    ...(ctx.onListening ? { onListening: ctx.onListening } : {}),
+  });
   return { session, outcome };
 }
 

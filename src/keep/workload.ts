@@ -10,8 +10,10 @@ import type { LaunchMessage } from '../protocol/control.js';
 import type { Outcome } from '../protocol/outcome.js';
 import { RuntimeErrorCode } from '../runtime/errors.js';
 import { WORKLOAD_ENGINE_FLAGS } from '../runtime/engine.js';
+import type { Doorbell } from '../runtime/doorbell.js';
 import type { WorkerResult, WorkerRun } from '../runtime/worker.js';
 import { keepTrace } from '../trace.js';
+import type { BoundPort, Network } from './network.js';
 
 /** The worker and what the workload needs around it. */
 export interface WorkloadSetup {
@@ -21,8 +23,12 @@ export interface WorkloadSetup {
   /** The stdio rings (runtime/stdio-ring.ts). */
   readonly output: SharedArrayBuffer;
   readonly input: SharedArrayBuffer;
+  /** Rung by the main thread for stdin and sockets (runtime/doorbell.ts). */
+  readonly bell: Doorbell;
   /** Tells the keep the workload has started. */
   readonly onStarted: () => void;
+  /** Tells the keep which ports its listen sockets are bound to. */
+  readonly onListening?: (ports: readonly BoundPort[]) => void;
 }
 
 /** The code only a keep with a package needs (loaded while the host and client work). */
@@ -51,6 +57,8 @@ export async function runWorkload(pkg: Package, launch: LaunchMessage, ttys: Wor
   // The workload's engine flags are set once the worker has booted: a flag change makes Node
   // reject the code cache of the built-in modules loaded after it (see runtime/engine.ts).
   await setup.workerReady;
+  const network = openSockets(pkg, setup.bell);
+  network.catch(() => {});
   const [, { compileModule, strategyFor }, { setFlagsFromString }] = await loadPackageCode();
   const strategy = strategyFor(pkg.wasm);
   for (const flag of WORKLOAD_ENGINE_FLAGS[strategy]) setFlagsFromString(flag);
@@ -59,18 +67,48 @@ export async function runWorkload(pkg: Package, launch: LaunchMessage, ttys: Wor
   try {
     module = await compileModule(pkg.wasm, launch.limits.maxMemoryBytes, pkg.wasmSpare);
   } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    return { type: 'error', code: typeof code === 'string' ? code : RuntimeErrorCode.MODULE_INVALID, message: cutMessage((err as Error).message) };
+    return errorOutcome(err, RuntimeErrorCode.MODULE_INVALID);
   }
   keepTrace('compiled');
+  let net: Network | undefined;
+  try {
+    net = await network;
+  } catch (err) {
+    return errorOutcome(err, RuntimeErrorCode.INTERNAL);
+  }
+  if (net) setup.onListening?.(net.bound);
+  const outcome = await runInWorker(pkg, launch, ttys, setup, module, net);
+  await net?.stop();
+  return outcome;
+}
+
+/** The outcome of an error with a code (a RuntimeError), or of `fallback`. */
+function errorOutcome(err: unknown, fallback: RuntimeErrorCode): Outcome {
+  const code = (err as { code?: unknown }).code;
+  return { type: 'error', code: typeof code === 'string' ? code : fallback, message: cutMessage((err as Error).message) };
+}
+
+/** Opens the package's sockets, if it has any (keep/network.ts, loaded only then). */
+async function openSockets(pkg: Package, bell: Doorbell): Promise<Network | undefined> {
+  const specs = pkg.fds.map((f) => (typeof f === 'string' ? undefined : f));
+  if (specs.every((s) => s === undefined)) return undefined;
+  const [{ openNetwork }, { createSelfSignedIdentity }] = await Promise.all([import('./network.js'), import('./tls-identity.js')]);
+  let identity: ReturnType<typeof createSelfSignedIdentity> | undefined;
+  return openNetwork(specs, { bell, identity: () => (identity ??= createSelfSignedIdentity()) });
+}
+
+/** Runs the compiled module in the worker; resolves with its outcome. */
+function runInWorker(pkg: Package, launch: LaunchMessage, ttys: WorkerRun['ttys'], setup: WorkloadSetup, module: WebAssembly.Module, net: Network | undefined): Promise<Outcome> {
   const run: WorkerRun = {
     module,
     args: pkg.args,
     env: Object.entries(pkg.env).map(([k, v]) => `${k}=${v}`),
     preopens: launch.preopens,
-    files: pkg.fds,
+    files: pkg.fds.map((f, fd) => (typeof f === 'string' ? f : net!.sockets[fd]!)),
     output: setup.output,
     input: setup.input,
+    bell: setup.bell.buffer,
+    ...(net ? { network: { port: net.port, pending: net.pending } } : {}),
     ttys,
     maxOutputBytes: launch.limits.maxOutputBytes,
     packageFiles: pkg.files,
@@ -105,6 +143,6 @@ export async function runWorkload(pkg: Package, launch: LaunchMessage, ttys: Wor
     }
     // Hand the package's bytes to the worker instead of copying them (the module is compiled).
     const buffers = [...new Set(pkg.files.map((f) => f.data.buffer))].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
-    worker.postMessage(run, buffers);
+    worker.postMessage(run, net ? [...buffers, net.port] : buffers);
   });
 }

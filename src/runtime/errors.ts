@@ -26,6 +26,18 @@ export const RuntimeErrorCode = {
   DIR: 'ERR_DIR',
   /** The package (authenticated, but still checked) is malformed or its files cannot be placed. */
   PACKAGE: 'ERR_PACKAGE',
+  /** A listen socket's port is below 1024 and the keep may not bind it. */
+  PORT_PRIVILEGED: 'ERR_PORT_PRIVILEGED',
+  /** A listen socket's address and port are taken. */
+  PORT_IN_USE: 'ERR_PORT_IN_USE',
+  /** A listen socket's address is not one of this machine's. */
+  ADDRESS_UNAVAILABLE: 'ERR_ADDRESS_UNAVAILABLE',
+  /** A connect socket's host name does not resolve. */
+  HOST_NOT_FOUND: 'ERR_HOST_NOT_FOUND',
+  /** A connect socket could not connect (refused, unreachable, timed out). */
+  CONNECT: 'ERR_CONNECT',
+  /** A connect socket's TLS handshake failed (the server's certificate did not verify, or no common parameters). */
+  TLS_HANDSHAKE: 'ERR_TLS_HANDSHAKE',
   /** The keep itself failed. */
   INTERNAL: 'ERR_INTERNAL',
 } as const;

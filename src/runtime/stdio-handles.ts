@@ -7,7 +7,7 @@
  */
 import * as C from '../wasi/constants.js';
 import { fail } from '../wasi/errno.js';
-import type { FileHandle, Filestat, Readiness } from '../wasi/fs/types.js';
+import type { FileHandle, Filestat, Readiness, Waiter } from '../wasi/fs/types.js';
 import type { InputReader, OutputWriter } from './stdio-ring.js';
 
 function streamStat(filetype: number): Filestat {
@@ -76,15 +76,24 @@ export class RingOutput extends StdioHandle {
 
 /** stdin: bytes from the input ring; end of file once the client's input has ended. */
 export class RingInput extends StdioHandle {
+  #nonblocking = false;
+
+  /** @param waiter the keep's doorbell, which its main thread rings for stdin too (poll waits on it) */
   constructor(
     private readonly ring: InputReader,
     isTty: boolean,
+    readonly waiter?: Waiter,
   ) {
     super(isTty);
   }
 
+  setNonblocking(on: boolean): void {
+    this.#nonblocking = on;
+  }
+
   read(dst: Uint8Array): number {
-    return Math.max(0, this.ring.read(dst));
+    const n = this.ring.read(dst, this.#nonblocking ? 0 : Infinity);
+    return n < 0 ? fail(C.ERRNO_AGAIN) : n;
   }
 
   write(): number {

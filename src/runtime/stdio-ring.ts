@@ -4,162 +4,27 @@
  * that crosses it): a single-producer, single-consumer byte ring in a SharedArrayBuffer per
  * direction, so a `fd_write` is a copy into shared memory, not a message or a system call.
  *
- *   control (Int32 cells): HEAD bytes ever written · TAIL bytes ever read (both mod 2^32) ·
- *                          STATE bit 1 writer closed (end of stream), bit 2 reader closed ·
- *                          READER_WAITS 1 while the reader waits for data ·
- *                          WRITER_WAITS 1 while the writer waits for room ·
- *                          DEMAND 1 once the reader has asked for data (input only)
- *   data:                  `capacity` bytes (a power of two), written at HEAD, read at TAIL
- *
- * The worker blocks with Atomics.wait (it may: it runs nothing else); the main thread waits
- * with Atomics.waitAsync (its event loop goes on). A side waits on its own WAITS cell, set to 1
- * before it looks at HEAD/TAIL once more; the other side, after moving HEAD/TAIL, takes that 1
- * (exchange to 0) and only then notifies, so a wait costs one wake-up however many writes
- * follow it, and a busy stream costs none. A wake-up cannot be lost: a waiter only sleeps while
- * its cell still holds the 1 no one has taken. Output carries segments, `u8(stream) ‖ u32be(n)
- * ‖ n bytes`, each published whole, so stdout and stderr keep their relative order; input is
- * plain bytes.
+ * The ring itself (layout, waiting, waking) is ring.ts's. Output carries segments,
+ * `u8(stream) ‖ u32be(n) ‖ n bytes`, each published whole, so stdout and stderr keep their
+ * relative order; input is plain bytes, and DEMAND is 1 once the reader has asked for data.
  */
 
 import { MAX_RECORD_PLAINTEXT } from '../protocol/records.js';
+import type { Doorbell } from './doorbell.js';
+import { DEMAND, HEAD, READER_CLOSED, READER_WAITS, Ring, TAIL, WRITER_CLOSED, WRITER_WAITS } from './ring.js';
 
-const HEAD = 0;
-const TAIL = 1;
-const STATE = 2;
-const READER_WAITS = 3;
-const WRITER_WAITS = 4;
-const DEMAND = 5;
-const CELLS = 6;
-const WRITER_CLOSED = 1;
-const READER_CLOSED = 2;
-/** Copies up to this many bytes byte by byte rather than through a view. */
-const SMALL_COPY = 64;
+export { createRing, DEFAULT_RING_BYTES } from './ring.js';
 
 /** Bytes of a segment header: stream id, length. */
 export const SEGMENT_HEADER = 5;
 /** Largest segment (header included): one fills a sealed record. */
 export const MAX_SEGMENT = MAX_RECORD_PLAINTEXT;
-/** Default ring size: 256 KiB each way. */
-export const DEFAULT_RING_BYTES = 256 * 1024;
-
-/** Shared memory for one ring of `capacity` bytes (a power of two, at least 64). */
-export function createRing(capacity = DEFAULT_RING_BYTES): SharedArrayBuffer {
-  if (!Number.isInteger(capacity) || capacity < 64 || (capacity & (capacity - 1)) !== 0) throw new RangeError('ring capacity must be a power of two of at least 64');
-  return new SharedArrayBuffer(CELLS * 4 + capacity);
-}
-
 /** Sets the length field of the segment header at `at` of `out`. */
 function putLength(out: Uint8Array, at: number, n: number): void {
   out[at + 1] = n >>> 24;
   out[at + 2] = n >>> 16;
   out[at + 3] = n >>> 8;
   out[at + 4] = n;
-}
-
-/** One side's view of a ring. */
-class Ring {
-  protected readonly ctl: Int32Array;
-  protected readonly data: Uint8Array;
-  protected readonly mask: number;
-
-  constructor(buffer: SharedArrayBuffer) {
-    this.ctl = new Int32Array(buffer, 0, CELLS);
-    this.data = new Uint8Array(buffer, CELLS * 4);
-    this.mask = this.data.length - 1;
-  }
-
-  /** Bytes written and not yet read. */
-  used(): number {
-    return (Atomics.load(this.ctl, HEAD) - Atomics.load(this.ctl, TAIL)) >>> 0;
-  }
-
-  /** True once the writer has closed (no more data will come). */
-  get writerClosed(): boolean {
-    return (Atomics.load(this.ctl, STATE) & WRITER_CLOSED) !== 0;
-  }
-
-  /** True once the reader has closed (nothing written will be read). */
-  get readerClosed(): boolean {
-    return (Atomics.load(this.ctl, STATE) & READER_CLOSED) !== 0;
-  }
-
-  /** Copies `src[off, off+n)` into the ring at `at`; no view is made unless it wraps or is a part. */
-  protected copyIn(at: number, src: Uint8Array, off = 0, n = src.length): void {
-    const start = at & this.mask;
-    const first = Math.min(n, this.data.length - start);
-    if (first === n && off === 0 && n === src.length) {
-      this.data.set(src, start);
-      return;
-    }
-    this.data.set(src.subarray(off, off + first), start);
-    if (first < n) this.data.set(src.subarray(off + first, off + n), 0);
-  }
-
-  /** Copies `n` bytes at `at` out of the ring into `dst` at `dstOff`. */
-  protected copyOut(at: number, dst: Uint8Array, n: number, dstOff = 0): void {
-    const data = this.data;
-    if (n <= SMALL_COPY) {
-      // A view per copy costs more than the copy itself for a few bytes.
-      for (let i = 0; i < n; i++) dst[dstOff + i] = data[(at + i) & this.mask]!;
-      return;
-    }
-    const start = at & this.mask;
-    const first = Math.min(n, data.length - start);
-    dst.set(data.subarray(start, start + first), dstOff);
-    if (first < n) dst.set(data.subarray(0, n - first), dstOff + first);
-  }
-
-  /** The length field of the segment header at `at` (u32 big-endian after the stream id). */
-  protected segmentLength(at: number): number {
-    const d = this.data;
-    const m = this.mask;
-    return ((d[(at + 1) & m]! << 24) | (d[(at + 2) & m]! << 16) | (d[(at + 3) & m]! << 8) | d[(at + 4) & m]!) >>> 0;
-  }
-
-  protected publishHead(head: number): void {
-    Atomics.store(this.ctl, HEAD, head | 0);
-    this.wake(READER_WAITS);
-  }
-
-  protected publishTail(tail: number): void {
-    Atomics.store(this.ctl, TAIL, tail | 0);
-    this.wake(WRITER_WAITS);
-  }
-
-  /** Wakes the side waiting on `waits`, if it waits and no one has woken it yet. */
-  private wake(waits: number): void {
-    if (Atomics.load(this.ctl, waits) !== 0 && Atomics.exchange(this.ctl, waits, 0) !== 0) Atomics.notify(this.ctl, waits);
-  }
-
-  protected closeSide(bit: number): void {
-    Atomics.or(this.ctl, STATE, bit);
-    Atomics.store(this.ctl, READER_WAITS, 0);
-    Atomics.notify(this.ctl, READER_WAITS);
-    Atomics.store(this.ctl, WRITER_WAITS, 0);
-    Atomics.notify(this.ctl, WRITER_WAITS);
-  }
-
-  /**
-   * Blocks this (worker) thread until `cell` moves from `seen`, the other side closes (`closed`:
-   * its STATE bit), or `timeoutMs` passes. `waits`: this side's WAITS cell.
-   */
-  protected block(cell: number, seen: number, waits: number, closed: number, timeoutMs: number): void {
-    Atomics.store(this.ctl, waits, 1);
-    if (Atomics.load(this.ctl, cell) === seen && (Atomics.load(this.ctl, STATE) & closed) === 0) Atomics.wait(this.ctl, waits, 1, timeoutMs);
-    Atomics.store(this.ctl, waits, 0);
-  }
-
-  /** Resolves once `cell` moves from `seen` or the other side closes (main thread). */
-  protected async await(cell: number, seen: number, waits: number, closed: number): Promise<void> {
-    Atomics.store(this.ctl, waits, 1);
-    try {
-      if (Atomics.load(this.ctl, cell) !== seen || (Atomics.load(this.ctl, STATE) & closed) !== 0) return;
-      const w = Atomics.waitAsync(this.ctl, waits, 1);
-      if (w.async) await w.value;
-    } finally {
-      Atomics.store(this.ctl, waits, 0);
-    }
-  }
 }
 
 /** Worker side of the output ring: the workload's stdout and stderr, as segments. */
@@ -208,6 +73,13 @@ export class OutputWriter extends Ring {
 
 /** Main-thread side of the output ring. */
 export class OutputReader extends Ring {
+  /** The length field of the segment header at `at` (u32 big-endian after the stream id). */
+  protected segmentLength(at: number): number {
+    const d = this.data;
+    const m = this.mask;
+    return ((d[(at + 1) & m]! << 24) | (d[(at + 2) & m]! << 16) | (d[(at + 3) & m]! << 8) | d[(at + 4) & m]!) >>> 0;
+  }
+
   /** HEAD as the last {@link take} saw it: {@link wait} waits for it to move. */
   #seen = 0;
   /** Where {@link take} copies to: one record's worth, reused. */
@@ -267,6 +139,14 @@ export class OutputReader extends Ring {
 
 /** Main-thread side of the input ring: the workload's stdin, from the client's sealed records. */
 export class InputWriter extends Ring {
+  /** @param bell rung with each change, for a worker that polls stdin with its sockets */
+  constructor(
+    buffer: SharedArrayBuffer,
+    private readonly bell?: Doorbell,
+  ) {
+    super(buffer);
+  }
+
   /**
    * Resolves once the workload has first asked for input (read, waited or polled for it): until
    * then, nothing need be fetched for it.
@@ -290,6 +170,7 @@ export class InputWriter extends Ring {
     if (n === 0) return 0;
     this.copyIn(head, src.subarray(0, n));
     this.publishHead(head + n);
+    this.bell?.ring();
     return n;
   }
 
@@ -306,6 +187,7 @@ export class InputWriter extends Ring {
   /** End of input: the reader sees end of file once it has read the rest. */
   close(): void {
     this.closeSide(WRITER_CLOSED);
+    this.bell?.ring();
   }
 }
 

@@ -3,6 +3,7 @@
  * module and runs `_start`. It talks only to the keep's main thread.
  */
 import { parentPort } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 import type { FdKind, StdioStream } from '../protocol/names.js';
 import { OutputStreamId } from '../protocol/records.js';
 import { HostDir } from '../wasi/fs/hostfs.js';
@@ -11,6 +12,8 @@ import type { FileHandle } from '../wasi/fs/types.js';
 import { Wasi, WasiAbort } from '../wasi/wasi.js';
 import { CappedOutput } from './output-cap.js';
 import type { OutputBudget } from './output-cap.js';
+import { Doorbell } from './doorbell.js';
+import { AcceptQueue, ListenerSocket, StreamSocket } from './socket-handles.js';
 import { RingInput, RingOutput } from './stdio-handles.js';
 import { InputReader, OutputWriter } from './stdio-ring.js';
 import { classifyTrap } from './trap.js';
@@ -21,16 +24,24 @@ export interface WorkerRun {
   readonly args: readonly string[];
   readonly env: readonly string[];
   readonly preopens: readonly { host: string; guest: string }[];
-  readonly files: readonly FdKind[];
+  /** Per descriptor: a stdio kind, null, or a socket the main thread opened (keep/network.ts). */
+  readonly files: readonly (FdKind | WorkerSocket)[];
   /** The stdio rings (stdio-ring.ts): the workload's output to the main thread, its input from it. */
   readonly output: SharedArrayBuffer;
   readonly input: SharedArrayBuffer;
+  /** The doorbell (doorbell.ts) the main thread rings for stdin and the sockets. */
+  readonly bell: SharedArrayBuffer;
+  /** With sockets: where accepted connections arrive, and the listeners' backlog counts. */
+  readonly network?: { readonly port: MessagePort; readonly pending: SharedArrayBuffer };
   /** The streams that are terminals on the client's side. */
   readonly ttys: readonly StdioStream[];
   readonly maxOutputBytes: number;
   /** Files of the workload's package: an in-memory filesystem preopened as `/`. */
   readonly packageFiles: readonly { path: string; data: Uint8Array }[];
 }
+
+/** A socket descriptor as the main thread hands it over. */
+export type WorkerSocket = { readonly kind: 'listener' } | { readonly kind: 'stream'; readonly memory: SharedArrayBuffer };
 
 /** What the worker reports back (the same events the keep forwards to its host). */
 export type WorkerResult =
@@ -47,14 +58,21 @@ interface Stdio {
   readonly ttys: readonly StdioStream[];
   readonly budget: OutputBudget | undefined;
   readonly limit: number;
+  readonly bell: Doorbell;
+  readonly accepts: AcceptQueue | undefined;
 }
 
-function stdioHandle(kind: FdKind, io: Stdio): { handle: FileHandle; read: boolean; write: boolean } {
+function fdHandle(kind: FdKind | WorkerSocket, fd: number, io: Stdio): { handle: FileHandle; read: boolean; write: boolean } {
+  if (typeof kind !== 'string') {
+    if (kind.kind === 'stream') return { handle: new StreamSocket(kind.memory, io.bell), read: true, write: true };
+    if (!io.accepts) throw new Error('a listen socket without the network');
+    return { handle: new ListenerSocket(fd, io.accepts, io.bell), read: true, write: true };
+  }
   switch (kind) {
     case 'null':
       return { handle: new NullFile(), read: true, write: true };
     case 'stdin':
-      return { handle: new RingInput(io.input, io.ttys.includes('stdin')), read: true, write: false };
+      return { handle: new RingInput(io.input, io.ttys.includes('stdin'), io.bell), read: true, write: false };
     case 'stdout':
     case 'stderr': {
       const h = new RingOutput(io.output, OutputStreamId[kind], io.ttys.includes(kind));
@@ -64,7 +82,7 @@ function stdioHandle(kind: FdKind, io: Stdio): { handle: FileHandle; read: boole
 }
 
 function run(msg: WorkerRun, io: Stdio, memfs: typeof import('../wasi/fs/memfs.js') | undefined): WorkerResult {
-  const files = msg.files.map((k) => stdioHandle(k, io));
+  const files = msg.files.map((k, fd) => fdHandle(k, fd, io));
   const preopens: { guestPath: string; dir: import('../wasi/fs/types.js').DirHandle }[] = [];
   for (const p of msg.preopens) {
     try {
@@ -110,7 +128,10 @@ export function workerMain(): void {
   // Tell the main thread we are up: it waits for this before it changes engine flags.
   parentPort!.postMessage({ type: 'ready' });
   parentPort!.once('message', (msg: WorkerRun) => {
+    const bell = new Doorbell(msg.bell);
     const io: Stdio = {
+      bell,
+      accepts: msg.network ? new AcceptQueue(msg.network.port, bell, new Int32Array(msg.network.pending)) : undefined,
       output: new OutputWriter(msg.output),
       input: new InputReader(msg.input),
       ttys: msg.ttys,

@@ -94,6 +94,7 @@ export class Wasi {
     opts.files.forEach((f, i) => {
       const h = 'handle' in f ? f.handle : f;
       let base = h.filetype === C.FILETYPE_REGULAR_FILE && h.seekable ? C.RIGHTS_REGULAR_FILE_BASE : C.RIGHTS_CHARACTER_DEVICE_BASE;
+      if (h.kind === 'file' && h.socket) base = h.socket.listening ? C.RIGHTS_SOCKET_BASE | C.RIGHTS_SOCK_ACCEPT : C.RIGHTS_SOCKET_BASE;
       if ('handle' in f && !f.read) base &= ~(C.RIGHTS_FD_READ | C.RIGHTS_FD_SEEK | C.RIGHTS_FD_TELL);
       if ('handle' in f && !f.write) base &= ~(C.RIGHTS_FD_WRITE | C.RIGHTS_FD_ALLOCATE | C.RIGHTS_FD_FILESTAT_SET_SIZE);
       this.fds.set(i, { handle: h, rightsBase: base, rightsInheriting: 0n, fdflags: 0, offset: 0n });

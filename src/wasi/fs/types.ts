@@ -86,8 +86,39 @@ export interface FileHandle extends Handle {
    * whose reads can wait (a keep's stdin) have it: `poll_oneoff` waits on them instead of spinning.
    */
   waitReadable?(timeoutMs: number): boolean;
+  /**
+   * What `poll_oneoff` sleeps on while this handle is not ready (sockets: the keep's doorbell).
+   * Handles that share one waiter are waited on together.
+   */
+  readonly waiter?: Waiter;
+  /**
+   * Turns O_NONBLOCK on or off for handles whose reads and writes can wait (for others it is only
+   * a flag). WASI has no dup, so the descriptor's flag and its handle's are one.
+   */
+  setNonblocking?(on: boolean): void;
+  /** The socket operations, on a socket. */
+  readonly socket?: SocketOps;
   /** Whether this is a terminal (for `isatty`-style rights decisions). */
   readonly isTty: boolean;
+}
+
+/** An epoch that moves whenever the readiness of the handles that share it may have changed. */
+export interface Waiter {
+  epoch(): number;
+  /** Blocks until the epoch is no longer `seen`, or `timeoutMs` passes. */
+  wait(seen: number, timeoutMs: number): void;
+}
+
+/** What a socket descriptor does beyond reads and writes (`sock_*`). Errors are thrown as Errno. */
+export interface SocketOps {
+  /** A listening socket accepts; a connected one does not (EINVAL). */
+  readonly listening: boolean;
+  /** The next connection (EAGAIN when none is waiting and this socket is non-blocking). */
+  accept(): FileHandle;
+  /** Reads like `read`, leaving the bytes queued when `peek`, filling all of `dst` when `waitall`. */
+  recv(dst: Uint8Array, peek: boolean, waitall: boolean): number;
+  /** Shuts down the read side, the write side, or both. */
+  shutdown(read: boolean, write: boolean): void;
 }
 
 /** A directory handle: the capability to reach what is beneath it, and nothing else. */

@@ -40,7 +40,7 @@ export function timesFromFlags(ctx: WasiContext, atim: bigint, mtim: bigint, fst
 const GATHER_SCRATCH_MAX = 64 * 1024;
 
 /** Where one instance gathers several iovecs into one write: reused, as no handle keeps `src`. */
-interface GatherScratch {
+export interface GatherScratch {
   buf: Uint8Array;
 }
 
@@ -58,6 +58,8 @@ function readv(mem: GuestMemory, h: FileHandle, iovs: number, count: number, pos
   for (let i = 0; i < count; i++) {
     const len = mem.iovLen(iovs, i);
     if (len === 0) continue;
+    // A stream reads what is there: past the first bytes, the next iovec must not wait.
+    if (total > 0 && pos === null && !h.seekable && h.poll('read') === undefined) break;
     const n = h.read(mem.bytes(mem.iovBuf(iovs, i), len), pos === null || total === 0 ? pos : pos + BigInt(total));
     total += n;
     if (n < len) break;
@@ -93,7 +95,7 @@ function gatherInto(mem: GuestMemory, iovs: number, count: number, dst: Uint8Arr
 }
 
 /** Writes the `count` iovecs at `iovs` in one host write (gathered), going on after a short one. */
-function writev(mem: GuestMemory, scratch: GatherScratch, h: FileHandle, iovs: number, count: number, pos: bigint | null): number {
+export function writev(mem: GuestMemory, scratch: GatherScratch, h: FileHandle, iovs: number, count: number, pos: bigint | null): number {
   const len = mem.checkIovecs(iovs, count);
   if (len === 0) return 0;
   const src = count === 1 ? mem.bytes(mem.iovBuf(iovs, 0), len) : gather(mem, scratch, iovs, count, len);
@@ -206,6 +208,7 @@ export function fdSyscalls(ctx: WasiContext) {
       // Only APPEND and NONBLOCK can change after open (like Linux fcntl F_SETFL).
       const changeable = C.FDFLAGS_APPEND | C.FDFLAGS_NONBLOCK;
       if ((flags & ~changeable) !== (e.fdflags & ~changeable)) return C.ERRNO_NOTSUP;
+      if (e.handle.kind === 'file') e.handle.setNonblocking?.((flags & C.FDFLAGS_NONBLOCK) !== 0);
       e.fdflags = flags;
       return C.ERRNO_SUCCESS;
     },

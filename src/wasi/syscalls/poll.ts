@@ -10,7 +10,7 @@
 import * as C from '../constants.js';
 import { Errno, fail } from '../errno.js';
 import type { WasiContext } from '../context.js';
-import type { FileHandle } from '../fs/types.js';
+import type { FileHandle, Waiter } from '../fs/types.js';
 import { clockNow } from './proc.js';
 
 interface Event {
@@ -100,30 +100,52 @@ function collectFdEvents(ctx: WasiContext, subs: readonly FdSub[], events: Event
 }
 
 /**
- * Nothing is ready: waits for the first clock, or for a descriptor that can be waited on (a
- * keep's stdin) to become readable, whichever comes first. With several such descriptors, each
- * is waited on in turn for a short slice.
+ * Nothing is ready: waits for the first clock, or for a descriptor that can be waited on to
+ * become ready, whichever comes first. Descriptors that share one waiter (a keep's sockets and
+ * stdin share its doorbell) are waited on at once, without spinning; a lone stdin of its own
+ * waits on its ring. With several such sources, each is waited on in turn for a short slice.
  */
 function waitForEvents(ctx: WasiContext, fdSubs: readonly FdSub[], clocks: readonly ClockSub[], events: Event[]): void {
   let first: bigint | undefined;
   for (const c of clocks) if (first === undefined || c.deadline < first) first = c.deadline;
-  const waitable: FileHandle[] = [];
-  for (const s of fdSubs) {
-    if (s.type !== C.EVENTTYPE_FD_READ) continue;
-    const h = ctx.fds.has(s.fd) ? ctx.fds.get(s.fd).handle : undefined;
-    if (h?.kind === 'file' && h.waitReadable && !waitable.includes(h)) waitable.push(h);
-  }
-  if (waitable.length === 0) {
+  const sources = waitSources(ctx, fdSubs);
+  if (sources.length === 0) {
     const now = ctx.clocks.monotonic();
     if (first !== undefined && first > now) ctx.sleep(first - now);
     return;
   }
-  const slice = waitable.length === 1 ? Infinity : 10;
+  const slice = sources.length === 1 ? Infinity : 10;
   for (let turn = 0; events.length === 0; turn++) {
     const left = first === undefined ? Infinity : Number(first - ctx.clocks.monotonic()) / 1e6;
     if (left <= 0) return;
-    if (waitable[turn % waitable.length]!.waitReadable!(Math.min(left, slice))) collectFdEvents(ctx, fdSubs, events);
+    const source = sources[turn % sources.length]!;
+    if (source.kind === 'waiter') {
+      const seen = source.waiter.epoch();
+      collectFdEvents(ctx, fdSubs, events);
+      if (events.length > 0) return;
+      source.waiter.wait(seen, Math.min(left, slice));
+      collectFdEvents(ctx, fdSubs, events);
+    } else if (source.handle.waitReadable!(Math.min(left, slice))) {
+      collectFdEvents(ctx, fdSubs, events);
+    }
   }
+}
+
+type WaitSource = { readonly kind: 'waiter'; readonly waiter: Waiter } | { readonly kind: 'handle'; readonly handle: FileHandle };
+
+/** What the subscribed descriptors can be waited on with, each once. */
+function waitSources(ctx: WasiContext, fdSubs: readonly FdSub[]): WaitSource[] {
+  const sources: WaitSource[] = [];
+  for (const s of fdSubs) {
+    const h = ctx.fds.has(s.fd) ? ctx.fds.get(s.fd).handle : undefined;
+    if (h?.kind !== 'file') continue;
+    if (h.waiter !== undefined) {
+      if (!sources.some((x) => x.kind === 'waiter' && x.waiter === h.waiter)) sources.push({ kind: 'waiter', waiter: h.waiter });
+    } else if (s.type === C.EVENTTYPE_FD_READ && h.waitReadable && !sources.some((x) => x.kind === 'handle' && x.handle === h)) {
+      sources.push({ kind: 'handle', handle: h });
+    }
+  }
+  return sources;
 }
 
 function fdEvent(ctx: WasiContext, userdata: bigint, type: number, fd: number): Event | undefined {

@@ -1,0 +1,249 @@
+/**
+ * The workload's sockets inside the keep's worker: descriptors over the socket rings
+ * (socket-ring.ts) whose other ends are the keep's main thread, which owns the real sockets and
+ * their TLS (keep/network.ts). A connected socket reads and writes its rings; a listening socket
+ * takes the connections the main thread has accepted for it, which arrive on a MessagePort with
+ * their shared memory. Every wait is on the keep's doorbell or a ring's own cell: nothing spins.
+ */
+import { receiveMessageOnPort } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
+import * as C from '../wasi/constants.js';
+import { fail } from '../wasi/errno.js';
+import type { FileHandle, Filestat, Readiness, SocketOps } from '../wasi/fs/types.js';
+import type { Doorbell } from './doorbell.js';
+import { BROKEN_PIPE, CONNECTION_RESET, InboundReader, OutboundWriter, WOULD_BLOCK } from './socket-ring.js';
+
+/** A connection the main thread accepted for listener `listener` (by its descriptor number). */
+export interface AcceptedConnection {
+  readonly type: 'accepted';
+  readonly listener: number;
+  readonly memory: SharedArrayBuffer;
+}
+
+/** What the worker tells the main thread: the workload closed a listener. */
+export interface ListenerClosed {
+  readonly type: 'close-listener';
+  readonly listener: number;
+}
+
+function socketStat(): Filestat {
+  return { dev: 0n, ino: 0n, filetype: C.FILETYPE_SOCKET_STREAM, nlink: 1n, size: 0n, atim: 0n, mtim: 0n, ctim: 0n };
+}
+
+/** What both kinds of socket do the same way. */
+abstract class SocketHandle implements FileHandle, SocketOps {
+  readonly kind = 'file' as const;
+  readonly seekable = false;
+  readonly isTty = false;
+  readonly filetype = C.FILETYPE_SOCKET_STREAM;
+  abstract readonly listening: boolean;
+  protected nonblocking = false;
+
+  constructor(readonly waiter: Doorbell) {}
+
+  get socket(): SocketOps {
+    return this;
+  }
+
+  setNonblocking(on: boolean): void {
+    this.nonblocking = on;
+  }
+
+  abstract read(dst: Uint8Array): number;
+  abstract write(src: Uint8Array): number;
+  abstract poll(kind: 'read' | 'write'): Readiness | undefined;
+  abstract accept(): FileHandle;
+  abstract recv(dst: Uint8Array, peek: boolean, waitall: boolean): number;
+  abstract shutdown(read: boolean, write: boolean): void;
+  abstract close(): void;
+
+  stat(): Filestat {
+    return socketStat();
+  }
+  setSize(): void {
+    return fail(C.ERRNO_INVAL);
+  }
+  allocate(): void {
+    return fail(C.ERRNO_SPIPE);
+  }
+  setTimes(): void {}
+  sync(): void {
+    return fail(C.ERRNO_INVAL);
+  }
+  datasync(): void {
+    return fail(C.ERRNO_INVAL);
+  }
+}
+
+/** A connected stream socket (accepted, or connected out by the keep). */
+export class StreamSocket extends SocketHandle {
+  readonly listening = false;
+  readonly #in: InboundReader;
+  readonly #out: OutboundWriter;
+
+  constructor(memory: SharedArrayBuffer, bell: Doorbell) {
+    super(bell);
+    this.#in = new InboundReader(memory);
+    this.#out = new OutboundWriter(memory);
+  }
+
+  read(dst: Uint8Array): number {
+    return this.recv(dst, false, false);
+  }
+
+  recv(dst: Uint8Array, peek: boolean, waitall: boolean): number {
+    if (dst.length === 0) return 0;
+    let n = this.#check(this.#in.read(dst, peek, !this.nonblocking));
+    // MSG_WAITALL: until the buffer is full, the stream ends or breaks (a peek never waits for more).
+    while (waitall && !peek && n < dst.length) {
+      const more = this.#in.read(dst.subarray(n), false, true);
+      if (more <= 0) break;
+      n += more;
+    }
+    return n;
+  }
+
+  #check(n: number): number {
+    if (n === WOULD_BLOCK) return fail(C.ERRNO_AGAIN);
+    if (n === CONNECTION_RESET) return fail(C.ERRNO_CONNRESET);
+    return n;
+  }
+
+  write(src: Uint8Array): number {
+    if (this.#out.writerClosed) return fail(C.ERRNO_PIPE);
+    if (src.length === 0) return 0;
+    const n = this.#out.write(src, !this.nonblocking);
+    if (n === WOULD_BLOCK) return fail(C.ERRNO_AGAIN);
+    if (n === BROKEN_PIPE) return fail(this.#in.reset ? C.ERRNO_CONNRESET : C.ERRNO_PIPE);
+    return n;
+  }
+
+  poll(kind: 'read' | 'write'): Readiness | undefined {
+    if (kind === 'read') {
+      const n = this.#in.used();
+      if (n > 0) return { nbytes: BigInt(n), hangup: false };
+      if (this.#in.writerClosed || this.#in.readerClosed) return { nbytes: 0n, hangup: this.#in.writerClosed };
+      return undefined;
+    }
+    if (this.#out.readerClosed) return { nbytes: 0n, hangup: true };
+    if (this.#out.writerClosed) return { nbytes: 0n, hangup: false };
+    const room = this.#out.room();
+    return room > 0 ? { nbytes: BigInt(room), hangup: false } : undefined;
+  }
+
+  accept(): FileHandle {
+    return fail(C.ERRNO_INVAL);
+  }
+
+  shutdown(read: boolean, write: boolean): void {
+    if (read) this.#in.close();
+    if (write) this.#out.close();
+  }
+
+  close(): void {
+    this.shutdown(true, true);
+  }
+}
+
+/** The connections the main thread has accepted, by listener, as they arrive on the port. */
+export class AcceptQueue {
+  readonly #queues = new Map<number, SharedArrayBuffer[]>();
+
+  constructor(
+    private readonly port: MessagePort,
+    private readonly bell: Doorbell,
+    /** Per listener: connections sent and not yet taken (the main thread bounds its backlog with it). */
+    private readonly pending: Int32Array,
+  ) {}
+
+  /** Listener `fd` starts with an empty queue. */
+  open(fd: number): void {
+    this.#queues.set(fd, []);
+  }
+
+  #drain(): void {
+    for (let m = receiveMessageOnPort(this.port); m !== undefined; m = receiveMessageOnPort(this.port)) {
+      const msg = m.message as AcceptedConnection;
+      const q = this.#queues.get(msg.listener);
+      if (q) q.push(msg.memory);
+      else refuse(msg.memory);
+    }
+  }
+
+  /** Connections waiting for listener `fd`. */
+  waiting(fd: number): number {
+    this.#drain();
+    return this.#queues.get(fd)?.length ?? 0;
+  }
+
+  /** The next connection for listener `fd`, waiting for one when `block`. */
+  take(fd: number, block: boolean): SharedArrayBuffer | undefined {
+    for (;;) {
+      const seen = this.bell.epoch();
+      this.#drain();
+      const memory = this.#queues.get(fd)?.shift();
+      if (memory) {
+        Atomics.sub(this.pending, fd, 1);
+        return memory;
+      }
+      if (!block) return undefined;
+      this.bell.wait(seen, Infinity);
+    }
+  }
+
+  /** Listener `fd` is closed: the main thread stops it; connections still queued are closed. */
+  close(fd: number): void {
+    this.#drain();
+    for (const memory of this.#queues.get(fd) ?? []) refuse(memory);
+    this.#queues.delete(fd);
+    this.port.postMessage({ type: 'close-listener', listener: fd } satisfies ListenerClosed);
+  }
+}
+
+/** Closes both directions of a connection no one will accept. */
+function refuse(memory: SharedArrayBuffer): void {
+  new InboundReader(memory).close();
+  new OutboundWriter(memory).close();
+}
+
+/** A listening socket: its connections come from the keep's main thread. */
+export class ListenerSocket extends SocketHandle {
+  readonly listening = true;
+
+  constructor(
+    private readonly fd: number,
+    private readonly queue: AcceptQueue,
+    bell: Doorbell,
+  ) {
+    super(bell);
+    queue.open(fd);
+  }
+
+  accept(): FileHandle {
+    const memory = this.queue.take(this.fd, !this.nonblocking);
+    if (memory === undefined) return fail(C.ERRNO_AGAIN);
+    return new StreamSocket(memory, this.waiter);
+  }
+
+  poll(kind: 'read' | 'write'): Readiness | undefined {
+    if (kind === 'write') return undefined;
+    const n = this.queue.waiting(this.fd);
+    return n > 0 ? { nbytes: BigInt(n), hangup: false } : undefined;
+  }
+
+  read(): number {
+    return fail(C.ERRNO_NOTCONN);
+  }
+  write(): number {
+    return fail(C.ERRNO_NOTCONN);
+  }
+  recv(): number {
+    return fail(C.ERRNO_NOTCONN);
+  }
+  shutdown(): void {
+    return fail(C.ERRNO_NOTCONN);
+  }
+  close(): void {
+    this.queue.close(this.fd);
+  }
+}

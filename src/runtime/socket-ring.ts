@@ -1,0 +1,224 @@
+/**
+ * One connection's bytes between the keep's main thread (which owns the socket and its TLS) and
+ * its worker (where the workload's syscalls run): two rings (ring.ts) in one SharedArrayBuffer,
+ *
+ *   inbound  (peer → workload): the main thread writes, the worker reads
+ *   outbound (workload → peer): the worker writes, the main thread reads
+ *
+ * Each ring is bounded, so back-pressure runs both ways: a full inbound ring pauses the socket
+ * (the peer's TCP window closes), a full outbound ring blocks the workload's send (or gives it
+ * EAGAIN). The main thread hands outbound bytes to the socket as views of the ring and frees
+ * them only when the socket has taken them: nothing is copied on the way out but into TLS.
+ *
+ * States: inbound WRITER_CLOSED = the peer's end of stream; inbound RESET = the connection broke
+ * (reset, error); inbound READER_CLOSED = the workload will read no more (shutdown RD, close);
+ * outbound WRITER_CLOSED = the workload will write no more (shutdown WR, close); outbound
+ * READER_CLOSED = nothing written will reach the peer any more.
+ */
+import type { Doorbell } from './doorbell.js';
+import { CELLS, HEAD, READER_CLOSED, READER_WAITS, Ring, ringBytes, STATE, TAIL, WRITER_CLOSED, WRITER_WAITS } from './ring.js';
+
+/** Each direction's ring: 64 KiB (four full TLS records). */
+export const SOCKET_RING_BYTES = 64 * 1024;
+/** Inbound STATE bit: the connection was reset or failed. */
+const RESET = 4;
+
+/** What a read or write gives besides a byte count. */
+export const WOULD_BLOCK = -1;
+export const CONNECTION_RESET = -2;
+export const BROKEN_PIPE = -3;
+
+/** Shared memory for one connection. */
+export function connectionMemory(capacity = SOCKET_RING_BYTES): SharedArrayBuffer {
+  return new SharedArrayBuffer(2 * ringBytes(capacity));
+}
+
+/** Where the outbound ring starts, and each ring's capacity. */
+const half = (memory: SharedArrayBuffer): number => memory.byteLength / 2;
+const capacity = (memory: SharedArrayBuffer): number => half(memory) - CELLS * 4;
+
+/** Worker side of the inbound ring. */
+export class InboundReader extends Ring {
+  constructor(memory: SharedArrayBuffer) {
+    super(memory, 0, capacity(memory));
+  }
+
+  /** True once the connection was reset. */
+  get reset(): boolean {
+    return (Atomics.load(this.ctl, STATE) & RESET) !== 0;
+  }
+
+  /**
+   * Reads up to `dst.length` bytes (left in the ring when `peek`): a byte count, 0 at the end of
+   * the stream, {@link CONNECTION_RESET}, or {@link WOULD_BLOCK} when nothing is there and
+   * `block` is false.
+   */
+  read(dst: Uint8Array, peek: boolean, block: boolean): number {
+    for (;;) {
+      const head = Atomics.load(this.ctl, HEAD);
+      const tail = Atomics.load(this.ctl, TAIL);
+      const used = (head - tail) >>> 0;
+      if (used > 0) {
+        const n = Math.min(used, dst.length);
+        this.copyOut(tail, dst, n);
+        if (!peek) this.publishTail(tail + n);
+        return n;
+      }
+      const state = Atomics.load(this.ctl, STATE);
+      if (state & RESET) return CONNECTION_RESET;
+      if (state & WRITER_CLOSED) return 0;
+      if (!block) return WOULD_BLOCK;
+      this.block(HEAD, head, READER_WAITS, WRITER_CLOSED | RESET, Infinity);
+    }
+  }
+
+  /** The workload reads no more: what comes is dropped. */
+  close(): void {
+    this.closeSide(READER_CLOSED);
+  }
+}
+
+/** Worker side of the outbound ring. */
+export class OutboundWriter extends Ring {
+  constructor(memory: SharedArrayBuffer) {
+    super(memory, half(memory), capacity(memory));
+  }
+
+  /** Bytes that fit now. */
+  room(): number {
+    return this.data.length - this.used();
+  }
+
+  /**
+   * Writes `src`: all of it when `block`, else what fits now. Returns the count written (at
+   * least 1 unless `src` is empty), {@link WOULD_BLOCK}, or {@link BROKEN_PIPE} when nothing
+   * written would reach the peer any more.
+   */
+  write(src: Uint8Array, block: boolean): number {
+    let off = 0;
+    while (off < src.length) {
+      if (this.readerClosed) return off > 0 ? off : BROKEN_PIPE;
+      const head = Atomics.load(this.ctl, HEAD);
+      const tail = Atomics.load(this.ctl, TAIL);
+      const room = this.data.length - ((head - tail) >>> 0);
+      if (room === 0) {
+        if (!block) return off > 0 ? off : WOULD_BLOCK;
+        this.block(TAIL, tail, WRITER_WAITS, READER_CLOSED, Infinity);
+        continue;
+      }
+      const n = Math.min(room, src.length - off);
+      this.copyIn(head, src, off, n);
+      this.publishHead(head + n);
+      off += n;
+    }
+    return off;
+  }
+
+  /** The workload writes no more: the peer gets the end of the stream after the rest. */
+  close(): void {
+    this.closeSide(WRITER_CLOSED);
+  }
+}
+
+/** Main-thread side of the inbound ring. */
+export class InboundWriter extends Ring {
+  /** TAIL as the last {@link offer} saw it. */
+  #seen = 0;
+
+  constructor(
+    memory: SharedArrayBuffer,
+    private readonly bell: Doorbell,
+  ) {
+    super(memory, 0, capacity(memory));
+  }
+
+  /** Copies as much of `src` as fits now; returns how many bytes (all of it once the reader is gone). */
+  offer(src: Uint8Array): number {
+    if (this.readerClosed) return src.length;
+    const head = Atomics.load(this.ctl, HEAD);
+    this.#seen = Atomics.load(this.ctl, TAIL);
+    const n = Math.min(src.length, this.data.length - ((head - this.#seen) >>> 0));
+    if (n === 0) return 0;
+    this.copyIn(head, src, 0, n);
+    this.publishHead(head + n);
+    this.bell.ring();
+    return n;
+  }
+
+  /** Resolves once the reader has made room since the last {@link offer}, or has gone. */
+  room(): Promise<void> {
+    return this.await(TAIL, this.#seen, WRITER_WAITS, READER_CLOSED);
+  }
+
+  /** The peer's end of stream: the reader sees 0 once it has read the rest. */
+  end(): void {
+    this.closeSide(WRITER_CLOSED);
+    this.bell.ring();
+  }
+
+  /** The reader is gone (the worker ended): what comes is dropped. */
+  readerGone(): void {
+    this.closeSide(READER_CLOSED);
+  }
+
+  /** The connection broke: the reader sees ECONNRESET once it has read the rest. */
+  reset(): void {
+    this.closeSide(WRITER_CLOSED | RESET);
+    this.bell.ring();
+  }
+}
+
+/** Main-thread side of the outbound ring: views handed to the socket, freed when it took them. */
+export class OutboundReader extends Ring {
+  /** Bytes past TAIL already handed out by {@link take}. */
+  #taken = 0;
+  /** HEAD as the last {@link take} saw it. */
+  #seen = 0;
+
+  constructor(
+    memory: SharedArrayBuffer,
+    private readonly bell: Doorbell,
+  ) {
+    super(memory, half(memory), capacity(memory));
+  }
+
+  /** The next bytes not yet handed out, as one view of the ring (up to its end), or undefined. */
+  take(): Uint8Array | undefined {
+    const tail = Atomics.load(this.ctl, TAIL);
+    this.#seen = Atomics.load(this.ctl, HEAD);
+    const left = ((this.#seen - tail) >>> 0) - this.#taken;
+    if (left <= 0) return undefined;
+    const start = (tail + this.#taken) & this.mask;
+    const n = Math.min(left, this.data.length - start);
+    this.#taken += n;
+    return this.data.subarray(start, start + n);
+  }
+
+  /** Frees the oldest `n` bytes handed out (the socket has taken them). */
+  release(n: number): void {
+    this.#taken -= n;
+    this.publishTail(Atomics.load(this.ctl, TAIL) + n);
+    this.bell.ring();
+  }
+
+  /** True when everything written has been handed out and freed. */
+  get drained(): boolean {
+    return this.used() === 0;
+  }
+
+  /** Resolves once the writer has written since the last {@link take}, or closed. */
+  wait(): Promise<void> {
+    return this.await(HEAD, this.#seen, READER_WAITS, WRITER_CLOSED);
+  }
+
+  /** The writer is gone (the worker ended): what it wrote is sent, then the stream ends. */
+  writerGone(): void {
+    this.closeSide(WRITER_CLOSED);
+  }
+
+  /** Nothing more will reach the peer: a blocked writer gets EPIPE. */
+  close(): void {
+    this.closeSide(READER_CLOSED);
+    this.bell.ring();
+  }
+}
