@@ -362,12 +362,13 @@ export class Host {
 
   /** A tenant's keep. @throws HostError ERR_NOT_FOUND (also for another tenant's keep) */
   getKeep(tenant: string, id: string): HostKeepInfo {
-    return toInfo(this.#liveOf(tenant, id).rec);
+    const { rec, live } = this.#liveOf(tenant, id);
+    return toInfo(rec, live?.ports);
   }
 
   /** A tenant's keeps, oldest first. */
   listKeeps(tenant: string): HostKeepInfo[] {
-    return this.#store.list(tenant).map(toInfo);
+    return this.#store.list(tenant).map((r) => toInfo(r, this.#live.get(r.id)?.ports));
   }
 
   /**

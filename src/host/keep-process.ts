@@ -5,6 +5,7 @@
  * trusted by its host either. The keep's own stdio carries no workload data (that travels sealed
  * on the channel): its stderr holds the runtime's diagnostics only.
  */
+import type { BoundPort } from '../protocol/sockets.js';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
@@ -41,6 +42,8 @@ export interface KeepListener {
   onStarted?(): void;
   /** The workload first asked for stdin. */
   onInputWanted?(): void;
+  /** The keep's listen sockets are bound to these addresses. */
+  onListening?(ports: readonly BoundPort[]): void;
 }
 
 /** Options for a keep this process spawns. */
@@ -140,6 +143,9 @@ export class KeepProcess {
         break;
       case 'input-wanted':
         this.listener.onInputWanted?.();
+        break;
+      case 'listening':
+        this.listener.onListening?.(msg.ports);
         break;
       case 'failed':
         this.failure = { code: msg.code, message: msg.message };

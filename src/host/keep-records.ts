@@ -6,6 +6,7 @@ import { suiteOf } from '../crypto/suites.js';
 import type { SuiteRow } from '../crypto/suites.js';
 import { KeepFailureCode, cutMessage } from '../protocol/errors.js';
 import type { CreateKeepRequest, KeepInfo } from '../protocol/http.js';
+import type { BoundPort } from '../protocol/sockets.js';
 import { checkLimitsRequest, resolveLimits } from '../protocol/limits.js';
 import type { Limits } from '../protocol/limits.js';
 import { DEFAULT_KEM, isKemName, isTerminal } from '../protocol/names.js';
@@ -62,8 +63,8 @@ export interface HostKeepInfo extends KeepInfo {
   readonly pid?: number;
 }
 
-/** A record as API callers see it. */
-export function toInfo(r: KeepRecord): HostKeepInfo {
+/** A record as API callers see it (with the ports its live keep reported, while it runs). */
+export function toInfo(r: KeepRecord, ports?: readonly BoundPort[]): HostKeepInfo {
   const out: Record<string, unknown> = {
     id: r.id,
     tenant: r.tenant,
@@ -78,5 +79,6 @@ export function toInfo(r: KeepRecord): HostKeepInfo {
   if (r.packageBytes !== undefined) out['packageBytes'] = r.packageBytes;
   if (r.outputRecords !== undefined) out['output'] = Object.freeze({ records: r.outputRecords, bytes: r.outputBytes ?? 0 });
   if (r.pid !== undefined && !isTerminal(r.state)) out['pid'] = r.pid;
+  if (ports !== undefined && !isTerminal(r.state)) out['ports'] = ports;
   return Object.freeze(out) as unknown as HostKeepInfo;
 }

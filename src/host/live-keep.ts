@@ -5,6 +5,7 @@
  * `expired`, `failed`) kill the process. Whatever comes first is final: the store's updates are
  * conditional on the keep being live.
  */
+import type { BoundPort } from '../protocol/sockets.js';
 import type { HostLogValue } from './log.js';
 import type { KeepEnd, KeepProcess } from './keep-process.js';
 import { verdictOf } from './keep-records.js';
@@ -39,6 +40,8 @@ export class LiveKeep {
   /** A package (or an input stream) is being forwarded. */
   delivering = false;
   inputOpen = false;
+  /** The addresses its listen sockets are bound to, once the keep has said. */
+  ports: readonly BoundPort[] | undefined;
   expiry: NodeJS.Timeout | undefined;
   retention: NodeJS.Timeout | undefined;
 
@@ -57,7 +60,12 @@ export class LiveKeep {
   ) {
     this.log = new StreamLog(retainBytes);
     this.ended = new Promise((resolve) => (this.#resolveEnded = resolve));
-    process.listener = { onRecord: (r) => this.#onRecord(r), onStarted: () => this.#onStarted(), onInputWanted: () => this.log.appendEvent({ type: 'input-wanted' }) };
+    process.listener = { onRecord: (r) => this.#onRecord(r), onStarted: () => this.#onStarted(), onInputWanted: () => this.log.appendEvent({ type: 'input-wanted' }),
+      onListening: (ports) => {
+        this.ports = Object.freeze(ports.map((p) => Object.freeze({ address: p.address, port: p.port })));
+        this.book.log('keep.listening', { keep: this.id, ports: this.ports.map((p) => `${p.address}:${p.port}`).join(' ') });
+      },
+    };
     process.done.then(
       (end) => this.#settle(end, `status ${end.status ?? end.signal ?? 'unknown'}`),
       (err: unknown) => this.#settle({ sealedOutcome: false, failure: undefined, status: null, signal: null }, `spawn failed: ${(err as Error).message}`),

@@ -198,6 +198,7 @@ export class Keep {
       sendRecord: (r) => this.#sendRecord(r),
       onStarted: () => this.control.write(encodeFrame({ type: 'started' })),
       onInputWanted: () => this.#phase === 'running' && this.control.write(encodeFrame({ type: 'input-wanted' })),
+      onListening: (ports) => this.control.write(encodeFrame({ type: 'listening', ports: ports.map((p) => ({ address: p.address, port: p.port })) })),
     });
     this.#session = session;
     this.#phase = 'running';

@@ -11,7 +11,7 @@ import { createServer as createTcpServer, isIP } from 'node:net';
 import type { Server as TcpServer, Socket } from 'node:net';
 import { MessageChannel } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
-import type { ConnectSpec, ListenSpec, SocketSpec } from '../protocol/sockets.js';
+import type { BoundPort, ConnectSpec, ListenSpec, SocketSpec } from '../protocol/sockets.js';
 import type { Doorbell } from '../runtime/doorbell.js';
 import { RuntimeError, RuntimeErrorCode } from '../runtime/errors.js';
 import type { AcceptedConnection, ListenerClosed } from '../runtime/socket-handles.js';
@@ -29,13 +29,6 @@ export const MAX_CONNECTIONS = 16_384;
 export const CONNECT_TIMEOUT_MS = 15_000;
 /** How long the keep flushes its connections when the workload has ended. */
 export const STOP_FLUSH_MS = 5_000;
-
-/** An address a listen socket is bound to (what the host may learn). */
-export interface BoundPort {
-  readonly fd: number;
-  readonly address: string;
-  readonly port: number;
-}
 
 /** The workload's network, open. */
 export interface Network {
@@ -70,7 +63,7 @@ export async function openNetwork(specs: readonly (SocketSpec | undefined)[], op
       else if (spec.kind === 'listen') {
         const server = await listen(fd, spec, state, opts);
         const a = server.address();
-        if (a !== null && typeof a === 'object') bound.push({ fd, address: a.address, port: a.port });
+        if (a !== null && typeof a === 'object') bound.push({ address: a.address, port: a.port });
         sockets.push({ kind: 'listener' });
       } else {
         const socket = await connect(spec, opts);

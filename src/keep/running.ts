@@ -14,7 +14,7 @@ import { RecordKind } from '../protocol/records.js';
 import { RuntimeErrorCode } from '../runtime/errors.js';
 import { Doorbell } from '../runtime/doorbell.js';
 import { InputWriter, OutputReader, createRing } from '../runtime/stdio-ring.js';
-import type { BoundPort } from './network.js';
+import type { BoundPort } from '../protocol/sockets.js';
 import { OutputPump } from './output-pump.js';
 import type { SendRecord } from './output-pump.js';
 import { loadPackageCode, runWorkload } from './workload.js';

@@ -13,7 +13,8 @@ import { WORKLOAD_ENGINE_FLAGS } from '../runtime/engine.js';
 import type { Doorbell } from '../runtime/doorbell.js';
 import type { WorkerResult, WorkerRun } from '../runtime/worker.js';
 import { keepTrace } from '../trace.js';
-import type { BoundPort, Network } from './network.js';
+import type { BoundPort } from '../protocol/sockets.js';
+import type { Network } from './network.js';
 
 /** The worker and what the workload needs around it. */
 export interface WorkloadSetup {

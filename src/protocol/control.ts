@@ -11,6 +11,7 @@
  * | host → keep | `{type:"package", last}`                                 | the next slice of the sealed package |
  * | keep → host | `{type:"started"}`                                       | —                             |
  * | keep → host | `{type:"input-wanted"}`: the workload first asked for stdin | —                        |
+ * | keep → host | `{type:"listening", ports:[{address, port}]}`: its listen sockets are bound | —     |
  * | host → keep | `{type:"input"}`                                         | one sealed input record       |
  * | keep → host | `{type:"record"}`                                        | one sealed output or outcome record |
  * | keep → host | `{type:"failed", code, message}`                         | —                             |
@@ -22,6 +23,7 @@
 import { checkErrorMessage, KeepFailureCode } from './errors.js';
 import { checkLimits } from './limits.js';
 import { checkKemName, checkKeepId } from './names.js';
+import { checkBoundPort, MAX_SOCKETS } from './sockets.js';
 import { array, boolean, hex, literal, oneOf, string, strictObject, taggedUnion } from './validate.js';
 import type { Check, Checked } from './validate.js';
 
@@ -71,6 +73,7 @@ export const checkKeepMessage = taggedUnion('type', {
   }),
   started: strictObject({ type: literal('started') }),
   'input-wanted': strictObject({ type: literal('input-wanted') }),
+  listening: strictObject({ type: literal('listening'), ports: array(checkBoundPort, MAX_SOCKETS) }),
   record: strictObject({ type: literal('record') }),
   failed: strictObject({ type: literal('failed'), code: checkFailureCode, message: checkErrorMessage }),
 });

@@ -18,6 +18,8 @@
  *
  * Errors: `{ "error": { "code", "message" } }` with the status of errors.ts.
  */
+import { checkBoundPort, MAX_SOCKETS } from './sockets.js';
+import type { BoundPort } from './sockets.js';
 import { checkErrorCode, checkErrorMessage } from './errors.js';
 import { checkEvidence, encodeEvidence, b64 } from './evidence.js';
 import type { Evidence } from './evidence.js';
@@ -136,6 +138,8 @@ export interface KeepInfo {
   readonly packageBytes?: number;
   /** Sealed records (and their bytes) the keep sent: output and outcome. */
   readonly output?: { readonly records: number; readonly bytes: number };
+  /** While it runs: the addresses its listen sockets are bound to, as the keep reported them. */
+  readonly ports?: readonly BoundPort[];
 }
 
 const count = int(0, Number.MAX_SAFE_INTEGER);
@@ -152,6 +156,7 @@ export const checkKeepInfo: Check<KeepInfo> = strictObject({
   error: optional(strictObject({ code: checkErrorCode, message: checkErrorMessage })),
   packageBytes: optional(count),
   output: optional(strictObject({ records: count, bytes: count })),
+  ports: optional(array(checkBoundPort, MAX_SOCKETS)),
 });
 
 /** The JSON of a keep's info. */
@@ -161,6 +166,7 @@ export function encodeKeepInfo(k: KeepInfo): Record<string, unknown> {
   if (k.error !== undefined) out['error'] = { code: k.error.code, message: k.error.message };
   if (k.packageBytes !== undefined) out['packageBytes'] = k.packageBytes;
   if (k.output !== undefined) out['output'] = { records: k.output.records, bytes: k.output.bytes };
+  if (k.ports !== undefined) out['ports'] = k.ports.map((p) => ({ address: p.address, port: p.port }));
   return out;
 }
 

@@ -106,6 +106,19 @@ export const checkSocketSpec: Check<SocketSpec> = taggedUnion('kind', {
   connect: withTls(strictObject({ kind: literal('connect'), prot: oneOf(...SOCKET_PROTOCOLS), host, port, tls: optional(checkConnectTls) })),
 }) as Check<SocketSpec>;
 
+/**
+ * An address a keep's listen socket is bound to: all its host learns of the keep's network
+ * (reported by the keep, so only as true as the keep's host lets it be; the host can see its own
+ * sockets anyway).
+ */
+export interface BoundPort {
+  readonly address: string;
+  readonly port: number;
+}
+
+/** Checks a bound port. */
+export const checkBoundPort: Check<BoundPort> = strictObject({ address: string({ min: 1, max: 64, refine: [(s) => isIP(s) !== 0, 'expected an IP address'] }), port });
+
 /** True when a manifest `fds` item is a socket. */
 export function isSocketSpec(fd: unknown): fd is SocketSpec {
   return typeof fd === 'object' && fd !== null && ((fd as { kind?: unknown }).kind === 'listen' || (fd as { kind?: unknown }).kind === 'connect');
