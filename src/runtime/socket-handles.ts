@@ -94,8 +94,9 @@ export class StreamSocket extends SocketHandle {
   recv(dst: Uint8Array, peek: boolean, waitall: boolean): number {
     if (dst.length === 0) return 0;
     let n = this.#check(this.#in.read(dst, peek, !this.nonblocking));
-    // MSG_WAITALL: until the buffer is full, the stream ends or breaks (a peek never waits for more).
-    while (waitall && !peek && n < dst.length) {
+    // MSG_WAITALL: until the buffer is full, the stream ends or breaks (a peek never waits for
+    // more, and a non-blocking socket never waits, as on Linux).
+    while (waitall && !peek && !this.nonblocking && n < dst.length) {
       const more = this.#in.read(dst.subarray(n), false, true);
       if (more <= 0) break;
       n += more;

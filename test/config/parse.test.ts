@@ -86,7 +86,7 @@ describe('parseEnarxToml: file kinds', () => {
       '[[files]]', 'kind = "listen"', 'name = "c"', 'prot = "tcp"', 'addr = "127.0.0.1"', 'port = 9000',
     ));
     assert.deepEqual(c.files, [
-      { kind: 'listen', name: 'a', prot: 'tls', addr: '::', port: 443 },
+      { kind: 'listen', name: 'a', prot: 'tls', addr: '::', port: 443, tls: { clientAuth: 'none', trustAnchors: [], alpn: [] } },
       { kind: 'listen', name: 'b', prot: 'tcp', addr: '::', port: 80 },
       { kind: 'listen', name: 'c', prot: 'tcp', addr: '127.0.0.1', port: 9000 },
     ]);
@@ -99,10 +99,30 @@ describe('parseEnarxToml: file kinds', () => {
       '[[files]]', 'kind = "connect"', 'prot = "tcp"', 'host = "::1"', 'name = "v6"',
     ));
     assert.deepEqual(c.files, [
-      { kind: 'connect', name: 'example.com', prot: 'tls', host: 'example.com', port: 443 },
+      { kind: 'connect', name: 'example.com', prot: 'tls', host: 'example.com', port: 443, tls: { clientCert: false, alpn: [] } },
       { kind: 'connect', name: '10.0.0.1', prot: 'tcp', host: '10.0.0.1', port: 65535 },
       { kind: 'connect', name: 'v6', prot: 'tcp', host: '::1', port: 80 },
     ]);
+  });
+
+  it('listen and connect over tls take client_auth, trust_anchors, client_cert and alpn', () => {
+    const c = parseEnarxToml(lines(
+      '[[files]]', 'kind = "listen"', 'name = "a"', 'prot = "tls"', 'client_auth = "required"', 'trust_anchors = ["ca.pem"]', 'alpn = ["h2", "http/1.1"]',
+      '[[files]]', 'kind = "connect"', 'prot = "tls"', 'host = "db"', 'trust_anchors = ["db-ca.pem"]', 'client_cert = true',
+    ));
+    assert.deepEqual(c.files, [
+      { kind: 'listen', name: 'a', prot: 'tls', addr: '::', port: 443, tls: { clientAuth: 'required', trustAnchors: ['ca.pem'], alpn: ['h2', 'http/1.1'] } },
+      { kind: 'connect', name: 'db', prot: 'tls', host: 'db', port: 443, tls: { trustAnchors: ['db-ca.pem'], clientCert: true, alpn: [] } },
+    ]);
+  });
+
+  it('refuses TLS options on tcp entries, and client authentication without trust anchors', () => {
+    rejects(lines('[[files]]', 'kind = "listen"', 'name = "a"', 'prot = "tcp"', 'alpn = ["h2"]'), 'ERR_CONFIG_VALUE', 'files[0].alpn', 5);
+    rejects(lines('[[files]]', 'kind = "connect"', 'prot = "tcp"', 'host = "h"', 'client_cert = true'), 'ERR_CONFIG_VALUE', 'files[0].client_cert', 5);
+    rejects(lines('[[files]]', 'kind = "listen"', 'name = "a"', 'prot = "tls"', 'client_auth = "optional"'), 'ERR_CONFIG_MISSING', 'files[0].trust_anchors', 1);
+    rejects(lines('[[files]]', 'kind = "listen"', 'name = "a"', 'prot = "tls"', 'client_auth = "sometimes"'), 'ERR_CONFIG_VALUE', 'files[0].client_auth', 5);
+    rejects(lines('[[files]]', 'kind = "listen"', 'name = "a"', 'prot = "tls"', 'alpn = [""]'), 'ERR_CONFIG_VALUE', 'files[0].alpn[0]', 5);
+    rejects(lines('[[files]]', 'kind = "connect"', 'prot = "tls"', 'host = "h"', 'trust_anchors = []'), 'ERR_CONFIG_VALUE', 'files[0].trust_anchors', 5);
   });
 
   it('accepts inline tables', () => {

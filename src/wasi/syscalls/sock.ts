@@ -34,9 +34,10 @@ export function sockSyscalls(ctx: WasiContext) {
   const scratch: GatherScratch = { buf: new Uint8Array(0) };
   return {
     sock_accept: (fd: number, flags: number, outPtr: number) => {
-      const e = socketAt(ctx, fd, C.RIGHTS_SOCK_ACCEPT);
+      const e = socketAt(ctx, fd, 0n);
       if (flags & ~C.FDFLAGS_NONBLOCK) return C.ERRNO_INVAL;
       if (!e.handle.socket.listening) return C.ERRNO_INVAL;
+      fds.get(fd, C.RIGHTS_SOCK_ACCEPT);
       mem.check(outPtr >>> 0, 4);
       fds.checkRoom();
       const conn = e.handle.socket.accept();

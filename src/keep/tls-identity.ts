@@ -1,0 +1,207 @@
+/**
+ * The keep's TLS identity until a steward issues one: a key pair made here, in the keep, and a
+ * self-signed X.509 v3 certificate for it (RFC 5280), which the keep's TLS servers present and
+ * its TLS clients offer.
+ *
+ * The private key (ECDSA P-256) is generated in this process and leaves it only as the PEM
+ * handed to Node.js's `tls` in this same process. Peers cannot trust a self-signed certificate by
+ * itself: they pin it (by {@link TlsIdentity.fingerprintSha256}, or as their `ca`), until the
+ * certificate carries the keep's evidence (see the seam below).
+ *
+ * The certificate (RFC 5280 §4.1, §4.2.1):
+ *
+ *   version 3, serialNumber: 16 random octets, positive (top bit clear, first octet non-zero)
+ *   signature: ecdsa-with-SHA256; issuer = subject = CN=enarx-ts keep
+ *   validity: notBefore = now − 5 min (clock skew), notAfter = now + lifetime (default 24 h)
+ *   extensions:
+ *     basicConstraints  (critical)  cA FALSE
+ *     keyUsage          (critical)  digitalSignature
+ *     extKeyUsage                   id-kp-serverAuth, id-kp-clientAuth
+ *     subjectAltName                dNSName localhost + given names,
+ *                                   iPAddress 127.0.0.1, ::1 + given addresses
+ *
+ * Built with @peculiar/x509 over WebCrypto. That library resolves its algorithms through
+ * tsyringe, which needs the `reflect-metadata` polyfill loaded first (it installs
+ * `Reflect.getMetadata` globally); both are loaded with the first identity, never at import.
+ * Measured on the pinned engine (Node.js 26.10), bundled as the keep bundles its code: loading
+ * them ~75 ms (a 740 KB chunk), the first identity ~25 ms more, each later one 6–10 ms; a keep
+ * without TLS pays none of it.
+ *
+ * Seam for the next issue — an attested identity, and later a steward-issued one:
+ *
+ *   createAttestedIdentity(opts: SelfSignedIdentityOptions & {
+ *     evidence: (spkiSha256: Uint8Array) => Promise<Uint8Array>;   // report data binds the key
+ *   }): Promise<TlsIdentity>
+ *
+ * makes the key pair as here, obtains evidence whose report data binds SHA-256 of the
+ * certificate's SubjectPublicKeyInfo, and passes it to {@link buildCertificate} as one more
+ * extension; a steward-issued identity sends a CSR for the same key pair instead and returns
+ * the steward's chain in `certPem`. Callers only use {@link TlsIdentity}, which stays as it is.
+ */
+import { createHash, webcrypto } from 'node:crypto';
+import { isIP } from 'node:net';
+import type * as X509Types from '@peculiar/x509';
+import { encodePem } from '../attestation/pki/pem.js';
+
+/** Options of {@link createSelfSignedIdentity}. */
+export interface SelfSignedIdentityOptions {
+  /** DNS names for the subjectAltName, besides `localhost`. */
+  readonly dnsNames?: readonly string[];
+  /** IPv4 or IPv6 addresses for the subjectAltName, besides 127.0.0.1 and ::1. */
+  readonly ipAddresses?: readonly string[];
+  /** How long the certificate is valid from now, in milliseconds. Default: 24 hours. */
+  readonly lifetimeMs?: number;
+  /** The current time. Default: the clock. */
+  readonly now?: Date;
+}
+
+/** A TLS identity: what `tls.createServer({ key, cert })` and `tls.connect({ key, cert })` take. */
+export interface TlsIdentity {
+  /** The private key, PKCS #8 PEM (`PRIVATE KEY`). For this process's `tls` only. */
+  readonly keyPem: string;
+  /** The certificate, PEM. */
+  readonly certPem: string;
+  /** The certificate, DER. */
+  readonly certDer: Uint8Array;
+  /** SHA-256 of `certDer`, lower-case hex: what a peer pins. */
+  readonly fingerprintSha256: string;
+}
+
+/** The subject (and issuer) of a keep's certificate. */
+export const KEEP_SUBJECT = 'CN=enarx-ts keep';
+/** Names every keep certificate carries, for connections on the same machine. */
+export const DEFAULT_DNS_NAMES: readonly string[] = Object.freeze(['localhost']);
+export const DEFAULT_IP_ADDRESSES: readonly string[] = Object.freeze(['127.0.0.1', '::1']);
+/** The default lifetime: 24 hours. */
+export const DEFAULT_LIFETIME_MS = 24 * 60 * 60 * 1000;
+/** How far notBefore lies before now, for peers whose clocks run behind. */
+export const CLOCK_SKEW_MS = 5 * 60 * 1000;
+
+const KEY_ALGORITHM: webcrypto.EcKeyGenParams = { name: 'ECDSA', namedCurve: 'P-256' };
+const SIGNING_ALGORITHM: webcrypto.EcdsaParams = { name: 'ECDSA', hash: 'SHA-256' };
+
+/** The library as loaded (its `module.exports`). */
+type X509 = typeof X509Types;
+
+let library: Promise<X509> | undefined;
+
+/**
+ * @peculiar/x509, loaded on first use (reflect-metadata before it: tsyringe checks at load).
+ * Taken as `default` (its `module.exports`): a CommonJS package, which Node.js gives named
+ * exports too, but which an esbuild bundle exports as `default` only.
+ */
+function x509Library(): Promise<X509> {
+  library ??= (async () => {
+    await import('reflect-metadata');
+    // (TypeScript types a CommonJS package's `default` apart from its `import type`: the same module.)
+    return (await import('@peculiar/x509')).default as unknown as X509;
+  })().catch((err: unknown) => {
+    library = undefined;
+    throw err;
+  });
+  return library;
+}
+
+// RFC 1034 §3.5 preferred name syntax (letters, digits, hyphens; labels ≤ 63 octets), with an
+// optional leftmost wildcard label (RFC 6125 §6.4.3).
+const DNS_NAME = /^(\*\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+
+/** A DNS name for the subjectAltName. @throws TypeError when it is not one. */
+function dnsName(name: unknown): string {
+  if (typeof name !== 'string' || name.length > 253 || !DNS_NAME.test(name) || isIP(name) !== 0) throw new TypeError(`not a DNS name: ${JSON.stringify(name)}`);
+  return name.toLowerCase();
+}
+
+/**
+ * An IP address as @peculiar/asn1-x509 can encode it: its IPv6 parser reads hex groups only,
+ * so an embedded IPv4 suffix (`::ffff:192.0.2.1`) is rewritten as two hex groups.
+ * @throws TypeError when it is not an IP address, or carries a zone (`fe80::1%eth0`).
+ */
+function ipAddress(address: unknown): string {
+  if (typeof address !== 'string' || isIP(address) === 0 || address.includes('%')) throw new TypeError(`not an IP address: ${JSON.stringify(address)}`);
+  if (isIP(address) === 4) return address;
+  const v4 = /^(.*:)(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(address);
+  if (v4 === null) return address.toLowerCase();
+  const [a, b, c, d] = v4.slice(2).map(Number) as [number, number, number, number];
+  return `${v4[1]!}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`.toLowerCase();
+}
+
+/** Each value once, in first-seen order. */
+function unique(values: readonly string[]): string[] {
+  return [...new Set(values)];
+}
+
+/** 16 random octets that DER encodes as a positive INTEGER of exactly 16 octets, as hex. */
+function serialNumberHex(): string {
+  const b = webcrypto.getRandomValues(new Uint8Array(16));
+  b[0] = (b[0]! & 0x7f) || 0x01;
+  return Buffer.from(b).toString('hex');
+}
+
+/** What goes into a keep certificate besides its key. */
+interface CertificateSpec {
+  readonly dnsNames: readonly string[];
+  readonly ipAddresses: readonly string[];
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  /** More extensions (the next issue's evidence), already built. */
+  readonly extraExtensions?: readonly X509Types.Extension[];
+}
+
+/** Signs a keep certificate for `keys` with its own private key. */
+async function buildCertificate(x509: X509, keys: webcrypto.CryptoKeyPair, spec: CertificateSpec): Promise<X509Types.X509Certificate> {
+  const names: X509Types.JsonGeneralName[] = [
+    ...spec.dnsNames.map((value) => ({ type: 'dns' as const, value })),
+    ...spec.ipAddresses.map((value) => ({ type: 'ip' as const, value })),
+  ];
+  return x509.X509CertificateGenerator.createSelfSigned(
+    {
+      serialNumber: serialNumberHex(),
+      name: KEEP_SUBJECT,
+      notBefore: spec.notBefore,
+      notAfter: spec.notAfter,
+      keys,
+      signingAlgorithm: SIGNING_ALGORITHM,
+      extensions: [
+        new x509.BasicConstraintsExtension(false, undefined, true),
+        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth], false),
+        new x509.SubjectAlternativeNameExtension(names, false),
+        ...(spec.extraExtensions ?? []),
+      ],
+    },
+    webcrypto as unknown as Parameters<X509['X509CertificateGenerator']['createSelfSigned']>[1],
+  );
+}
+
+/**
+ * Makes a fresh ECDSA P-256 key pair and a self-signed certificate for it (see the file header).
+ * @throws TypeError when a DNS name or IP address is malformed, or the lifetime is not a
+ *   positive number of milliseconds.
+ */
+export async function createSelfSignedIdentity(opts: SelfSignedIdentityOptions = {}): Promise<TlsIdentity> {
+  const lifetimeMs = opts.lifetimeMs ?? DEFAULT_LIFETIME_MS;
+  if (!Number.isSafeInteger(lifetimeMs) || lifetimeMs <= 0) throw new TypeError(`lifetimeMs: expected a positive integer, got ${String(lifetimeMs)}`);
+  const dnsNames = unique([...DEFAULT_DNS_NAMES, ...(opts.dnsNames ?? []).map(dnsName)]);
+  const ipAddresses = unique([...DEFAULT_IP_ADDRESSES, ...(opts.ipAddresses ?? []).map(ipAddress)]);
+  const now = (opts.now ?? new Date()).getTime();
+  if (!Number.isFinite(now)) throw new TypeError('now: an invalid Date');
+
+  const x509 = await x509Library();
+  // Extractable: Node.js's tls takes the key as PEM (in this process only).
+  const keys = (await webcrypto.subtle.generateKey(KEY_ALGORITHM, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const cert = await buildCertificate(x509, keys, {
+    dnsNames,
+    ipAddresses,
+    notBefore: new Date(now - CLOCK_SKEW_MS),
+    notAfter: new Date(now + lifetimeMs),
+  });
+  const certDer = new Uint8Array(cert.rawData);
+  const pkcs8 = new Uint8Array(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
+  return Object.freeze({
+    keyPem: encodePem('PRIVATE KEY', pkcs8),
+    certPem: encodePem('CERTIFICATE', certDer),
+    certDer,
+    fingerprintSha256: createHash('sha256').update(certDer).digest('hex'),
+  });
+}
