@@ -9,6 +9,7 @@ import * as dcap from './dcap.bench.js';
 import * as delivery from './delivery.bench.js';
 import * as deploy from './deploy.bench.js';
 import * as keep from './keep.bench.js';
+import * as network from './network.bench.js';
 import * as programs from './programs.bench.js';
 import * as sqlite from './sqlite.bench.js';
 import * as startup from './startup.bench.js';
@@ -33,6 +34,7 @@ const BENCHES: Record<string, () => Row[] | Promise<Row[]>> = {
   programs: () => programs.run(),
   sqlite: () => sqlite.run(),
   delivery: () => delivery.run(),
+  network: () => network.runNetwork(),
 };
 
 function fmt(n: number): string {
@@ -50,7 +52,8 @@ for (const [name, bench] of Object.entries(BENCHES)) {
       .filter(([, v]) => typeof v === 'number')
       .map(([k, v]) => `${k}=${fmt(v)}`)
       .join(' ');
-    const ratio = r.ratio === undefined ? '' : `  → ${fmt(r.ratio)}× ${r.against}${r.goal ? ` (goal ≤ ${r.goal}${r.bench === 'attestation' ? ' ms' : '×'})` : ''}`;
+    const bound = r.goalAtLeast ? ` (goal ≥ ${r.goalAtLeast}×)` : r.goal ? ` (goal ≤ ${r.goal}${r.bench === 'attestation' ? ' ms' : '×'})` : '';
+    const ratio = r.ratio === undefined ? '' : `  → ${fmt(r.ratio)}× ${r.against}${bound}`;
     const goal = r.ratio === undefined && r.goal ? `  (goal ≤ ${r.goal} ms)` : '';
     const note = r.note ? `  [${r.note}]` : '';
     console.log(`${r.bench.padEnd(12)} ${r.case.padEnd(34)} ${vals}${ratio}${goal}${note}`);

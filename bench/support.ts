@@ -29,6 +29,8 @@ export interface Row {
   readonly ratio?: number;
   readonly against?: string;
   readonly goal?: number;
+  /** A goal the ratio must reach or pass (throughput against a peer), where `goal` is a ceiling. */
+  readonly goalAtLeast?: number;
   /** Anything the numbers do not say, e.g. whether two runtimes' outputs were identical. */
   readonly note?: string;
 }

@@ -70,13 +70,16 @@ export class Connection {
   async #sendLoop(): Promise<void> {
     const socket = this.socket;
     while (!socket.destroyed) {
+      // Read before the take: the workload closes after its last write, so once this is true
+      // the take sees every byte (read after it, the last write could be missed).
+      const closed = this.#out.writerClosed;
       const view = this.#out.take();
       if (view !== undefined) {
         this.#inFlight++;
         socket.write(view, (err) => this.#written(err ? 0 : view.length));
         continue;
       }
-      if (!this.#out.writerClosed) await this.#out.wait();
+      if (!closed) await this.#out.wait();
       else if (this.#inFlight > 0) await new Promise<void>((resolve) => (this.#allWritten = resolve));
       else break;
     }

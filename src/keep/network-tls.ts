@@ -24,7 +24,9 @@ export function tlsServer(spec: ListenTls, identity: TlsIdentity, accepted: (soc
       ...tlsOptions(),
       key: identity.keyPem,
       cert: identity.certPem,
-      allowHalfOpen: true,
+      // Not half-open during the handshake: a client that ends its side mid-handshake can never
+      // finish it and is dropped at once, not held until the timeout. Half-open once secure.
+      allowHalfOpen: false,
       noDelay: true,
       handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
       requestCert: spec.clientAuth !== 'none',
@@ -39,6 +41,7 @@ export function tlsServer(spec: ListenTls, identity: TlsIdentity, accepted: (soc
         socket.destroy();
         return;
       }
+      socket.allowHalfOpen = true;
       accepted(socket);
     },
   );

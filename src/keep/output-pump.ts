@@ -30,13 +30,16 @@ export class OutputPump {
 
   async #run(): Promise<void> {
     for (;;) {
+      // Read before the take: the writer closes after its last write, so once this is true the
+      // take sees everything (read after it, a write and the close could fall in between).
+      const ended = this.ring.writerClosed || this.#stopping;
       // Sealed at once: the batch is the ring's scratch space, valid until the next take.
       const batch = this.ring.take(MAX_RECORD_PLAINTEXT);
       if (batch !== undefined) {
         await this.send(this.sealer.sealParts(RecordKind.OUTPUT, batch));
         continue;
       }
-      if (this.ring.writerClosed || this.#stopping) return;
+      if (ended) return;
       // Woken by new output, or by finish(): one wait at a time, nothing left behind.
       await new Promise<void>((resolve) => {
         this.#wake = resolve;

@@ -121,9 +121,10 @@ export class StreamSocket extends SocketHandle {
 
   poll(kind: 'read' | 'write'): Readiness | undefined {
     if (kind === 'read') {
+      const ended = this.#in.writerClosed; // before used(): see InboundReader.read
       const n = this.#in.used();
       if (n > 0) return { nbytes: BigInt(n), hangup: false };
-      if (this.#in.writerClosed || this.#in.readerClosed) return { nbytes: 0n, hangup: this.#in.writerClosed };
+      if (ended || this.#in.readerClosed) return { nbytes: 0n, hangup: ended };
       return undefined;
     }
     if (this.#out.readerClosed) return { nbytes: 0n, hangup: true };

@@ -55,6 +55,9 @@ export class InboundReader extends Ring {
    */
   read(dst: Uint8Array, peek: boolean, block: boolean): number {
     for (;;) {
+      // The state is read before HEAD: the writer ends the stream after its last write, so an
+      // end seen here means HEAD below holds every byte (the other order could lose the last).
+      const state = Atomics.load(this.ctl, STATE);
       const head = Atomics.load(this.ctl, HEAD);
       const tail = Atomics.load(this.ctl, TAIL);
       const used = (head - tail) >>> 0;
@@ -64,7 +67,6 @@ export class InboundReader extends Ring {
         if (!peek) this.publishTail(tail + n);
         return n;
       }
-      const state = Atomics.load(this.ctl, STATE);
       if (state & RESET) return CONNECTION_RESET;
       if (state & WRITER_CLOSED) return 0;
       if (!block) return WOULD_BLOCK;

@@ -103,9 +103,10 @@ export class RingInput extends StdioHandle {
   poll(kind: 'read' | 'write'): Readiness | undefined {
     if (kind === 'write') return undefined;
     this.ring.demand();
+    const closed = this.ring.writerClosed; // before used(): see InputReader.read
     const n = this.ring.used();
     if (n > 0) return { nbytes: BigInt(n), hangup: false };
-    return this.ring.writerClosed ? { nbytes: 0n, hangup: true } : undefined;
+    return closed ? { nbytes: 0n, hangup: true } : undefined;
   }
 
   /** Waits up to `timeoutMs` for input (or its end); true when a read would not block. */

@@ -207,6 +207,9 @@ export class InputReader extends Ring {
     this.demand();
     const deadline = timeoutMs === Infinity ? Infinity : Date.now() + timeoutMs;
     for (;;) {
+      // Closed is read before HEAD: the writer closes after its last write, so a close seen
+      // here means HEAD below holds every byte (the other order could miss the last write).
+      const closed = this.writerClosed;
       const head = Atomics.load(this.ctl, HEAD);
       const tail = Atomics.load(this.ctl, TAIL);
       const used = (head - tail) >>> 0;
@@ -216,7 +219,7 @@ export class InputReader extends Ring {
         this.publishTail(tail + n);
         return n;
       }
-      if (this.writerClosed) return 0;
+      if (closed) return 0;
       const left = deadline - Date.now();
       if (left <= 0) return -1;
       this.block(HEAD, head, READER_WAITS, WRITER_CLOSED, left);
@@ -229,7 +232,7 @@ export class InputReader extends Ring {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const head = Atomics.load(this.ctl, HEAD);
-      if (this.used() > 0 || this.writerClosed) return true;
+      if (this.writerClosed || this.used() > 0) return true;
       const left = deadline - Date.now();
       if (left <= 0) return false;
       this.block(HEAD, head, READER_WAITS, WRITER_CLOSED, left);

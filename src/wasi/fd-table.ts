@@ -19,12 +19,18 @@ export interface FdEntry {
   dirSnapshot?: DirEntry[];
 }
 
-/** Upper bound on open descriptors, like RLIMIT_NOFILE: a guest cannot exhaust the keep's fds. */
-export const MAX_FDS = 1024;
+/**
+ * Upper bound on open descriptors, like RLIMIT_NOFILE: a guest cannot exhaust the keep's fds.
+ * A keep serving many connections holds one per connection (keep/network.ts holds at most
+ * 16 384 connections).
+ */
+export const MAX_FDS = 16_384;
 
 /** The descriptor table. */
 export class FdTable {
   private readonly entries = new Map<number, FdEntry>();
+  /** Every descriptor below this one is taken: the lowest free one is here or above. */
+  private lowestFree = 0;
 
   /** Installs `entry` at exactly `fd` (used for stdio and preopens at start). */
   set(fd: number, entry: FdEntry): void {
@@ -42,9 +48,10 @@ export class FdTable {
   /** Installs `entry` at the lowest free descriptor number (EMFILE when the table is full). */
   insert(entry: FdEntry): number {
     this.checkRoom();
-    let fd = 0;
+    let fd = this.lowestFree;
     while (this.entries.has(fd)) fd++;
     this.entries.set(fd, entry);
+    this.lowestFree = fd + 1;
     return fd;
   }
 
@@ -82,6 +89,7 @@ export class FdTable {
   take(fd: number): FdEntry {
     const e = this.get(fd);
     this.entries.delete(fd >>> 0);
+    if (fd >>> 0 < this.lowestFree) this.lowestFree = fd >>> 0;
     return e;
   }
 
@@ -95,5 +103,6 @@ export class FdTable {
       }
     }
     this.entries.clear();
+    this.lowestFree = 0;
   }
 }
