@@ -108,6 +108,7 @@ test('a worker writing through a small ring and a main thread reading it wait fo
   let n = 0;
   let sum = 0;
   for (;;) {
+    const closed = r.writerClosed; // before the take: the close follows the last write
     const b = r.take(1 << 20);
     if (b !== undefined) {
       const s = decodeSegments(b);
@@ -121,7 +122,7 @@ test('a worker writing through a small ring and a main thread reading it wait fo
       }
       continue;
     }
-    if (r.writerClosed) break;
+    if (closed) break;
     await r.wait();
   }
   assert.equal(sum, await done);
@@ -156,4 +157,30 @@ test('input: a main thread writing and a worker reading through a small ring los
   // The reader closing its side is what a stopped workload does: a writer then never waits.
   new InputReader(ring).close();
   await w.write(new Uint8Array(10_000));
+});
+
+test('stdin: an end of input never hides the bytes written just before it (many short inputs, two threads)', async () => {
+  const inputs = 300;
+  const rings = Array.from({ length: inputs }, () => createRing(64));
+  const sizes = rings.map((_, i) => 1 + ((i * 29) % 60));
+  const done = inWorker(
+    `({ InputReader }, { rings, sizes }) => {
+      const short = [];
+      rings.forEach((ring, i) => {
+        const r = new InputReader(ring);
+        const dst = new Uint8Array(64);
+        let got = 0;
+        for (let n; (n = r.read(dst)) > 0; ) got += n;
+        if (got !== sizes[i]) short.push(i + ': ' + got + ' of ' + sizes[i]);
+      });
+      return short;
+    }`,
+    { rings, sizes },
+  );
+  for (const [i, ring] of rings.entries()) {
+    const w = new InputWriter(ring);
+    await w.write(new Uint8Array(sizes[i]!).fill(i & 0xff));
+    w.close();
+  }
+  assert.deepEqual(await done, []);
 });
