@@ -24,6 +24,8 @@ export class Connection {
   /** Resolves when the socket has closed. */
   readonly closed: Promise<void>;
   #flowing = true;
+  /** Settles when the rest of a chunk that did not fit is in the ring. */
+  #offering: Promise<void> = Promise.resolve();
   #ended = false;
   /** Writes handed to the socket and not yet completed. */
   #inFlight = 0;
@@ -38,11 +40,15 @@ export class Connection {
     this.#out = new OutboundReader(memory, bell);
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.on('data', (chunk: Buffer) => this.#receive(chunk));
-    socket.once('end', () => this.#in.end());
+    // The end of the stream, or its breaking, reaches the workload after every byte received
+    // before it: a chunk may still be waiting for room in the ring when the socket ends.
+    socket.once('end', () => void this.#offering.then(() => this.#in.end()));
     socket.on('error', () => {});
     socket.once('close', () => {
       // Whatever did not end cleanly was broken: the workload sees a reset, its writes EPIPE.
-      if (!this.#in.writerClosed) this.#in.reset();
+      void this.#offering.then(() => {
+        if (!this.#in.writerClosed) this.#in.reset();
+      });
       this.#out.close();
     });
     void this.#sendLoop();
@@ -54,17 +60,17 @@ export class Connection {
     // The ring is full: hold the rest, stop reading until the workload makes room.
     this.socket.pause();
     this.#flowing = false;
-    void this.#offerRest(chunk.subarray(n));
+    this.#offering = this.#offerRest(chunk.subarray(n));
   }
 
   async #offerRest(rest: Uint8Array): Promise<void> {
     while (rest.length > 0) {
+      // Offered even once the socket is gone: these bytes arrived before its end.
       await this.#in.room();
-      if (this.socket.destroyed) return;
       rest = rest.subarray(this.#in.offer(rest));
     }
     this.#flowing = true;
-    this.socket.resume();
+    if (!this.socket.destroyed) this.socket.resume();
   }
 
   async #sendLoop(): Promise<void> {
