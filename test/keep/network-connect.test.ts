@@ -122,6 +122,32 @@ describe('a plain TCP connect socket', () => {
   });
 });
 
+/** Whether this machine has IPv6 loopback (CI containers may not). */
+async function hasIpv6(): Promise<boolean> {
+  const s = tcpServer();
+  return new Promise((resolve) => {
+    s.once('error', () => resolve(false));
+    s.listen(0, '::1', () => s.close(() => resolve(true)));
+  });
+}
+
+describe('IPv6', () => {
+  test('a connect socket to ::1, and a name that resolves to it (localhost6 or ip6-localhost)', T, async (t) => {
+    if (!(await hasIpv6())) return t.skip('no IPv6 loopback on this machine');
+    const server = await serve('v6', reply('v6'), { host: '::1' });
+    try {
+      const r = await runClient([connectEntry('tcp', '::1', server.port, 'name = "v6"')], { stdin: 'over IPv6\n' });
+      assert.deepEqual(r, { code: 0, stdout: reply('v6')('over IPv6\n'), stderr: '' });
+      const v6name = (await Promise.all(['localhost6', 'ip6-localhost'].map((n) => lookup(n, { family: 6 }).then(() => n, () => undefined)))).find((n) => n !== undefined);
+      if (v6name === undefined) return;
+      const byName = await runClient([connectEntry('tcp', v6name, server.port)], { stdin: 'by name\n' });
+      assert.deepEqual(byName, { code: 0, stdout: reply('v6')('by name\n'), stderr: '' });
+    } finally {
+      server.close();
+    }
+  });
+});
+
 describe('a TLS connect socket', () => {
   const work = mkdtempSync(join(tmpdir(), 'enarx-connect-test-'));
   let caEc: TestCert;

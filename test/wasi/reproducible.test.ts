@@ -3,7 +3,8 @@
  * makes from their sources with Debian's packages (what .ci/run installs), and nothing else on
  * the machine can change that: rebuilds into a temporary directory and compares bytes, once
  * plainly and once with a hostile environment (a `wasm-opt` on PATH, which clang's driver would
- * run, and include paths holding a bogus header). Skipped when the packages are not installed.
+ * run, include paths holding a bogus header, a `rustc` and `rust-lld` on PATH ahead of Debian's,
+ * RUSTFLAGS, RUSTC). Skipped when the packages are not installed.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -14,12 +15,16 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const WORKLOADS = fileURLToPath(new URL('../../../test/workloads/', import.meta.url));
-const PACKAGES = 'apt-get install clang-19 lld-19 wasi-libc libclang-rt-19-dev-wasm32 wabt';
+const PACKAGES = 'apt-get install clang-19 lld-19 wasi-libc libclang-rt-19-dev-wasm32 wabt rustc libstd-rust-dev-wasm32 lld-14';
+/** Debian's wasm32-wasi std for its rustc (libstd-rust-dev-wasm32). */
+const RUST_WASI_STD = '/usr/lib/rustlib/wasm32-wasi/lib';
 
 function missingTool(): string | false {
-  for (const file of ['/usr/bin/clang-19', '/usr/bin/wasm-ld-19', '/usr/include/wasm32-wasi/stdio.h', '/usr/bin/wat2wasm']) {
+  // /usr/bin/rust-lld (rustc's) links to lld-14: existsSync follows the link.
+  for (const file of ['/usr/bin/clang-19', '/usr/bin/wasm-ld-19', '/usr/include/wasm32-wasi/stdio.h', '/usr/bin/wat2wasm', '/usr/bin/rustc', '/usr/bin/rust-lld']) {
     if (!existsSync(file)) return `${file} is not installed (${PACKAGES})`;
   }
+  if (!existsSync(RUST_WASI_STD) || !readdirSync(RUST_WASI_STD).some((f) => f.startsWith('libstd-'))) return `${RUST_WASI_STD} has no std (${PACKAGES})`;
   return false;
 }
 
@@ -46,7 +51,7 @@ describe('committed workloads', { skip: missingTool() }, () => {
     }
   });
 
-  it('rebuild the same with a wasm-opt on PATH and hostile include paths', { timeout: 300_000 }, () => {
+  it('rebuild the same with a wasm-opt, rustc and rust-lld on PATH, hostile include paths and RUSTFLAGS', { timeout: 300_000 }, () => {
     const trap = mkdtempSync(join(tmpdir(), 'enarx-hostile-env-'));
     try {
       mkdirSync(join(trap, 'bin'));
@@ -55,12 +60,19 @@ describe('committed workloads', { skip: missingTool() }, () => {
       writeFileSync(join(trap, 'bin', 'wasm-opt'), '#!/bin/sh\nfor a; do last=$a; done\nprintf broken > "$last"\n');
       chmodSync(join(trap, 'bin', 'wasm-opt'), 0o755);
       writeFileSync(join(trap, 'include', 'stdio.h'), '#error hostile header\n');
+      // A rustc and a rust-lld (what rustc runs by name) that fail, ahead of any other on PATH.
+      for (const tool of ['rustc', 'rust-lld']) {
+        writeFileSync(join(trap, 'bin', tool), '#!/bin/sh\necho hostile >&2\nexit 1\n');
+        chmodSync(join(trap, 'bin', tool), 0o755);
+      }
       const env = {
         ...process.env,
         PATH: `${join(trap, 'bin')}:${process.env['PATH'] ?? '/usr/bin:/bin'}`,
         CPATH: join(trap, 'include'),
         C_INCLUDE_PATH: join(trap, 'include'),
         CFLAGS: '-O0',
+        RUSTFLAGS: '-C opt-level=0 -C debuginfo=2',
+        RUSTC: join(trap, 'bin', 'rustc'),
       };
       const { out, modules } = rebuild(env);
       try {
