@@ -19,10 +19,10 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { keepEngine } from '../src/runtime/engine.js';
-import { freePort, listening } from '../test/support/keep-net.js';
+import { freePort, listening, treeRss } from '../test/support/keep-net.js';
 import { ENARX_COMMAND, have, median, REPO, run, tempDir } from './support.js';
 import type { Row } from './support.js';
 
@@ -141,30 +141,6 @@ async function httpRows(dir: string): Promise<Row[]> {
   }
   const [keep, nat] = [median(ours), median(peer)];
   return [{ bench: 'network', case: 'http GET / (wrk -t2 -c64)', values: { keep_req_s: keep, native_req_s: nat }, ratio: keep / nat, against: 'the same C program, native (clang -O2)' }];
-}
-
-/** Resident memory of `pid` and all its descendants, in bytes. */
-function treeRss(pid: number): number {
-  const children = new Map<number, number[]>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
-    } catch {
-      // gone
-    }
-  }
-  let total = 0;
-  const stack = [pid];
-  while (stack.length > 0) {
-    const p = stack.pop()!;
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
-    total += m ? Number(m[1]) * 1024 : 0;
-    stack.push(...(children.get(p) ?? []));
-  }
-  return total;
 }
 
 /** Holds `n` echoed connections to `port` (bench/net/hold.mjs) and measures `pid`'s tree meanwhile. */

@@ -9,7 +9,8 @@ import { receiveMessageOnPort } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import * as C from '../wasi/constants.js';
 import { fail } from '../wasi/errno.js';
-import type { FileHandle, Filestat, Readiness, SocketOps } from '../wasi/fs/types.js';
+import { StreamBase } from '../wasi/fs/stream.js';
+import type { FileHandle, Readiness, SocketOps } from '../wasi/fs/types.js';
 import type { Doorbell } from './doorbell.js';
 import { BROKEN_PIPE, CONNECTION_RESET, InboundReader, OutboundWriter, WOULD_BLOCK } from './socket-ring.js';
 
@@ -26,20 +27,16 @@ export interface ListenerClosed {
   readonly listener: number;
 }
 
-function socketStat(): Filestat {
-  return { dev: 0n, ino: 0n, filetype: C.FILETYPE_SOCKET_STREAM, nlink: 1n, size: 0n, atim: 0n, mtim: 0n, ctim: 0n };
-}
-
 /** What both kinds of socket do the same way. */
-abstract class SocketHandle implements FileHandle, SocketOps {
-  readonly kind = 'file' as const;
-  readonly seekable = false;
+abstract class SocketHandle extends StreamBase implements FileHandle, SocketOps {
   readonly isTty = false;
   readonly filetype = C.FILETYPE_SOCKET_STREAM;
   abstract readonly listening: boolean;
   protected nonblocking = false;
 
-  constructor(readonly waiter: Doorbell) {}
+  constructor(readonly waiter: Doorbell) {
+    super();
+  }
 
   get socket(): SocketOps {
     return this;
@@ -56,23 +53,6 @@ abstract class SocketHandle implements FileHandle, SocketOps {
   abstract recv(dst: Uint8Array, peek: boolean, waitall: boolean): number;
   abstract shutdown(read: boolean, write: boolean): void;
   abstract close(): void;
-
-  stat(): Filestat {
-    return socketStat();
-  }
-  setSize(): void {
-    return fail(C.ERRNO_INVAL);
-  }
-  allocate(): void {
-    return fail(C.ERRNO_SPIPE);
-  }
-  setTimes(): void {}
-  sync(): void {
-    return fail(C.ERRNO_INVAL);
-  }
-  datasync(): void {
-    return fail(C.ERRNO_INVAL);
-  }
 }
 
 /** A connected stream socket (accepted, or connected out by the keep). */

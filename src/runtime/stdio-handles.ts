@@ -7,20 +7,16 @@
  */
 import * as C from '../wasi/constants.js';
 import { fail } from '../wasi/errno.js';
-import type { FileHandle, Filestat, Readiness, Waiter } from '../wasi/fs/types.js';
+import { StreamBase } from '../wasi/fs/stream.js';
+import type { FileHandle, Readiness, Waiter } from '../wasi/fs/types.js';
 import type { InputReader, OutputWriter } from './stdio-ring.js';
 
-function streamStat(filetype: number): Filestat {
-  return { dev: 0n, ino: 0n, filetype, nlink: 1n, size: 0n, atim: 0n, mtim: 0n, ctim: 0n };
-}
-
 /** What every stdio handle does the same way. */
-abstract class StdioHandle implements FileHandle {
-  readonly kind = 'file' as const;
-  readonly seekable = false;
+abstract class StdioHandle extends StreamBase implements FileHandle {
   readonly filetype: number;
 
   constructor(readonly isTty: boolean) {
+    super();
     this.filetype = isTty ? C.FILETYPE_CHARACTER_DEVICE : C.FILETYPE_UNKNOWN;
   }
 
@@ -28,22 +24,6 @@ abstract class StdioHandle implements FileHandle {
   abstract write(src: Uint8Array): number;
   abstract poll(kind: 'read' | 'write'): Readiness | undefined;
 
-  stat(): Filestat {
-    return streamStat(this.filetype);
-  }
-  setSize(): void {
-    return fail(C.ERRNO_INVAL);
-  }
-  allocate(): void {
-    return fail(C.ERRNO_SPIPE);
-  }
-  setTimes(): void {}
-  sync(): void {
-    return fail(C.ERRNO_INVAL);
-  }
-  datasync(): void {
-    return fail(C.ERRNO_INVAL);
-  }
   close(): void {}
 }
 
