@@ -62,6 +62,9 @@ export interface AdoptKeepOptions {
 /** Largest frame a keep may send: a sealed record and its header. */
 const MAX_KEEP_FRAME = 256 * 1024;
 
+/** How long a keep that sent its outcome has to end before its host kills it. */
+export const RELEASE_GRACE_MS = 5_000;
+
 /** A running keep process. */
 export class KeepProcess {
   /** The process, when this one spawned it. */
@@ -75,6 +78,7 @@ export class KeepProcess {
   /** Told what the keep says; may be set after construction. */
   listener: KeepListener = {};
   private readonly waiters: { type: KeepMessage['type']; resolve: (m: KeepMessage) => void }[] = [];
+  #released = false;
 
   constructor(opts: SpawnKeepOptions | AdoptKeepOptions) {
     if ('adopt' in opts) {
@@ -236,10 +240,29 @@ export class KeepProcess {
     return this.child ? this.child.exitCode === null && this.child.signalCode === null : !this.ended;
   }
 
-  /** Lets this process exit without waiting for the keep's (after its outcome is known). */
+  /**
+   * Lets this process exit without waiting for the keep's (after its outcome is known). A keep
+   * that has not ended by then, or within {@link RELEASE_GRACE_MS} in a host that lives on, is
+   * killed: its work is done, and a keep stuck in its own exit (the pinned engine can hang in
+   * process.exit while a background compile job waits) would otherwise live on as an orphan,
+   * holding the stderr it shares with this process.
+   */
   release(): void {
     this.child?.unref();
     (this.control as Duplex & { unref?: () => void }).unref?.();
+    if (this.#released) return;
+    this.#released = true;
+    const kill = (): void => {
+      if (this.alive) this.kill();
+    };
+    process.once('exit', kill);
+    const timer = setTimeout(kill, RELEASE_GRACE_MS);
+    timer.unref();
+    const ended = (): void => {
+      clearTimeout(timer);
+      process.off('exit', kill);
+    };
+    void this.done.then(ended, ended);
   }
 
   /** Kills the keep process. */

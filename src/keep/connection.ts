@@ -13,6 +13,7 @@
 import type { Duplex } from 'node:stream';
 import type { Doorbell } from '../runtime/doorbell.js';
 import { InboundWriter, OutboundReader } from '../runtime/socket-ring.js';
+import type { ConnectionSlot } from '../runtime/socket-ring.js';
 
 /** How long a connection the workload has closed may take to flush before it is destroyed. */
 export const CLOSE_LINGER_MS = 10_000;
@@ -21,7 +22,11 @@ export const CLOSE_LINGER_MS = 10_000;
 export class Connection {
   readonly #in: InboundWriter;
   readonly #out: OutboundReader;
-  /** Resolves when the socket has closed. */
+  /**
+   * Resolves once the socket has closed and this side will never touch the slot again (what
+   * came before the close is in the ring, the end or reset is marked, the send loop has
+   * stopped): only then may the slot be lent to another connection.
+   */
   readonly closed: Promise<void>;
   #flowing = true;
   /** Settles when the rest of a chunk that did not fit is in the ring. */
@@ -33,25 +38,30 @@ export class Connection {
 
   constructor(
     readonly socket: Duplex,
-    readonly memory: SharedArrayBuffer,
+    readonly slot: ConnectionSlot,
     bell: Doorbell,
   ) {
-    this.#in = new InboundWriter(memory, bell);
-    this.#out = new OutboundReader(memory, bell);
-    this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
+    this.#in = new InboundWriter(slot, bell);
+    this.#out = new OutboundReader(slot, bell);
     socket.on('data', (chunk: Buffer) => this.#receive(chunk));
     // The end of the stream, or its breaking, reaches the workload after every byte received
     // before it: a chunk may still be waiting for room in the ring when the socket ends.
     socket.once('end', () => void this.#offering.then(() => this.#in.end()));
     socket.on('error', () => {});
-    socket.once('close', () => {
-      // Whatever did not end cleanly was broken: the workload sees a reset, its writes EPIPE.
-      void this.#offering.then(() => {
-        if (!this.#in.writerClosed) this.#in.reset();
-      });
-      this.#out.close();
-    });
-    void this.#sendLoop();
+    const sending = this.#sendLoop();
+    this.closed = new Promise<void>((resolve) =>
+      socket.once('close', () => {
+        // Nothing written reaches the peer now: a blocked writer gets EPIPE, the send loop stops.
+        this.#out.close();
+        void this.#offering
+          .then(() => {
+            // Whatever did not end cleanly was broken: the workload sees a reset.
+            if (!this.#in.writerClosed) this.#in.reset();
+            return sending;
+          })
+          .then(() => resolve());
+      }),
+    );
   }
 
   #receive(chunk: Buffer): void {
@@ -73,6 +83,7 @@ export class Connection {
     if (!this.socket.destroyed) this.socket.resume();
   }
 
+  /** Sends what the workload writes until it ends its side or the socket is gone. Never rejects. */
   async #sendLoop(): Promise<void> {
     const socket = this.socket;
     while (!socket.destroyed) {
@@ -86,10 +97,17 @@ export class Connection {
         continue;
       }
       if (!closed) await this.#out.wait();
-      else if (this.#inFlight > 0) await new Promise<void>((resolve) => (this.#allWritten = resolve));
+      else if (this.#inFlight > 0) await this.#writesDone();
       else break;
     }
     this.#end();
+    // A destroyed socket still calls back its pending writes (with an error): wait for them,
+    // so that none frees ring bytes after the slot has gone to another connection.
+    if (this.#inFlight > 0) await this.#writesDone();
+  }
+
+  #writesDone(): Promise<void> {
+    return new Promise<void>((resolve) => (this.#allWritten = resolve));
   }
 
   /** A write completed: its bytes leave the ring. */

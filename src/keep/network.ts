@@ -14,9 +14,10 @@ import type { MessagePort } from 'node:worker_threads';
 import type { BoundPort, ConnectSpec, ListenSpec, SocketSpec } from '../protocol/sockets.js';
 import type { Doorbell } from '../runtime/doorbell.js';
 import { RuntimeError, RuntimeErrorCode } from '../runtime/errors.js';
-import type { AcceptedConnection, ListenerClosed } from '../runtime/socket-handles.js';
+import type { AcceptedConnection, WorkerNetMessage } from '../runtime/socket-handles.js';
 import type { WorkerSocket } from '../runtime/worker.js';
-import { connectionMemory } from '../runtime/socket-ring.js';
+import { SlotPool } from '../runtime/socket-ring.js';
+import type { ConnectionSlot } from '../runtime/socket-ring.js';
 import { Connection } from './connection.js';
 import { connectOut, tlsServer } from './network-tls.js';
 import type { TlsIdentity } from './tls-identity.js';
@@ -54,7 +55,15 @@ export interface NetworkOptions {
 export async function openNetwork(specs: readonly (SocketSpec | undefined)[], opts: NetworkOptions): Promise<Network> {
   const channel = new MessageChannel();
   const pending = new SharedArrayBuffer(4 * Math.max(1, specs.length));
-  const state: NetState = { bell: opts.bell, port: channel.port1, pending: new Int32Array(pending), connections: new Set(), servers: new Map() };
+  const state: NetState = {
+    bell: opts.bell,
+    port: channel.port1,
+    pending: new Int32Array(pending),
+    connections: new Set(),
+    servers: new Map(),
+    slots: new SlotPool(),
+    done: new Map(),
+  };
   const sockets: (WorkerSocket | undefined)[] = [];
   const bound: BoundPort[] = [];
   try {
@@ -67,15 +76,16 @@ export async function openNetwork(specs: readonly (SocketSpec | undefined)[], op
         sockets.push({ kind: 'listener' });
       } else {
         const socket = await connect(spec, opts);
-        sockets.push({ kind: 'stream', memory: track(state, socket) });
+        sockets.push({ kind: 'stream', slot: track(state, socket) });
       }
     }
   } catch (err) {
     await stopAll(state);
     throw err;
   }
-  channel.port1.on('message', (msg: ListenerClosed) => {
+  channel.port1.on('message', (msg: WorkerNetMessage) => {
     if (msg?.type === 'close-listener') state.servers.get(msg.listener)?.close();
+    else if (msg?.type === 'slot-done') slotDone(state, msg.id, 'worker');
   });
   channel.port1.unref();
   return { sockets, port: channel.port2, pending, bound, stop: () => stopAll(state) };
@@ -87,15 +97,35 @@ interface NetState {
   readonly pending: Int32Array;
   readonly connections: Set<Connection>;
   readonly servers: Map<number, TcpServer>;
+  readonly slots: SlotPool;
+  /** Slots one side is done with, by id: which side, and the slot (known to the main side). */
+  readonly done: Map<number, { readonly side: 'main' | 'worker'; readonly slot?: ConnectionSlot }>;
 }
 
-/** Pumps `socket` to a new connection's memory, tracked until it closes. */
-function track(state: NetState, socket: Socket): SharedArrayBuffer {
-  const memory = connectionMemory();
-  const conn = new Connection(socket, memory, state.bell);
+/** Pumps `socket` through a slot of its own, tracked until it closes. */
+function track(state: NetState, socket: Socket): ConnectionSlot {
+  const slot = state.slots.acquire();
+  const conn = new Connection(socket, slot, state.bell);
   state.connections.add(conn);
-  void conn.closed.then(() => state.connections.delete(conn));
-  return memory;
+  void conn.closed.then(() => {
+    state.connections.delete(conn);
+    slotDone(state, slot.id, 'main', slot);
+  });
+  return slot;
+}
+
+/**
+ * One side is done with a slot: the socket closed here, or the descriptor in the worker. Once
+ * both are, the slot is lent again, never while the workload could still read or write through it.
+ */
+function slotDone(state: NetState, id: number, side: 'main' | 'worker', slot?: ConnectionSlot): void {
+  const other = state.done.get(id);
+  if (other === undefined || other.side === side) {
+    state.done.set(id, { side, ...(slot ? { slot } : {}) });
+    return;
+  }
+  state.done.delete(id);
+  state.slots.release((slot ?? other.slot)!);
 }
 
 async function listen(fd: number, spec: ListenSpec, state: NetState, opts: NetworkOptions): Promise<TcpServer> {
@@ -104,9 +134,9 @@ async function listen(fd: number, spec: ListenSpec, state: NetState, opts: Netwo
       socket.destroy();
       return;
     }
-    const memory = track(state, socket);
+    const slot = track(state, socket);
     Atomics.add(state.pending, fd, 1);
-    state.port.postMessage({ type: 'accepted', listener: fd, memory } satisfies AcceptedConnection);
+    state.port.postMessage({ type: 'accepted', listener: fd, slot } satisfies AcceptedConnection);
     state.bell.ring();
   };
   const server = spec.tls ? tlsServer(spec.tls, await opts.identity(), accepted) : createTcpServer({ allowHalfOpen: true, noDelay: true }, accepted);

@@ -13,19 +13,20 @@ import { StreamBase } from '../wasi/fs/stream.js';
 import type { FileHandle, Readiness, SocketOps } from '../wasi/fs/types.js';
 import type { Doorbell } from './doorbell.js';
 import { BROKEN_PIPE, CONNECTION_RESET, InboundReader, OutboundWriter, WOULD_BLOCK } from './socket-ring.js';
+import type { ConnectionSlot } from './socket-ring.js';
 
 /** A connection the main thread accepted for listener `listener` (by its descriptor number). */
 export interface AcceptedConnection {
   readonly type: 'accepted';
   readonly listener: number;
-  readonly memory: SharedArrayBuffer;
+  readonly slot: ConnectionSlot;
 }
 
-/** What the worker tells the main thread: the workload closed a listener. */
-export interface ListenerClosed {
-  readonly type: 'close-listener';
-  readonly listener: number;
-}
+/**
+ * What the worker tells the main thread: the workload closed a listener, or is done with a
+ * connection's slot (closed its descriptor, or will never accept it).
+ */
+export type WorkerNetMessage = { readonly type: 'close-listener'; readonly listener: number } | { readonly type: 'slot-done'; readonly id: number };
 
 /** What both kinds of socket do the same way. */
 abstract class SocketHandle extends StreamBase implements FileHandle, SocketOps {
@@ -61,10 +62,14 @@ export class StreamSocket extends SocketHandle {
   readonly #in: InboundReader;
   readonly #out: OutboundWriter;
 
-  constructor(memory: SharedArrayBuffer, bell: Doorbell) {
+  #onClose: (() => void) | undefined;
+
+  /** @param onClose told once, when the descriptor closes (its slot may then be lent again) */
+  constructor(slot: ConnectionSlot, bell: Doorbell, onClose?: () => void) {
     super(bell);
-    this.#in = new InboundReader(memory);
-    this.#out = new OutboundWriter(memory);
+    this.#in = new InboundReader(slot);
+    this.#out = new OutboundWriter(slot);
+    this.#onClose = onClose;
   }
 
   read(dst: Uint8Array): number {
@@ -124,12 +129,15 @@ export class StreamSocket extends SocketHandle {
 
   close(): void {
     this.shutdown(true, true);
+    const done = this.#onClose;
+    this.#onClose = undefined;
+    done?.();
   }
 }
 
 /** The connections the main thread has accepted, by listener, as they arrive on the port. */
 export class AcceptQueue {
-  readonly #queues = new Map<number, SharedArrayBuffer[]>();
+  readonly #queues = new Map<number, ConnectionSlot[]>();
 
   constructor(
     private readonly port: MessagePort,
@@ -147,8 +155,8 @@ export class AcceptQueue {
     for (let m = receiveMessageOnPort(this.port); m !== undefined; m = receiveMessageOnPort(this.port)) {
       const msg = m.message as AcceptedConnection;
       const q = this.#queues.get(msg.listener);
-      if (q) q.push(msg.memory);
-      else refuse(msg.memory);
+      if (q) q.push(msg.slot);
+      else this.socket(msg.slot).close();
     }
   }
 
@@ -159,14 +167,14 @@ export class AcceptQueue {
   }
 
   /** The next connection for listener `fd`, waiting for one when `block`. */
-  take(fd: number, block: boolean): SharedArrayBuffer | undefined {
+  take(fd: number, block: boolean): StreamSocket | undefined {
     for (;;) {
       const seen = this.bell.epoch();
       this.#drain();
-      const memory = this.#queues.get(fd)?.shift();
-      if (memory) {
+      const slot = this.#queues.get(fd)?.shift();
+      if (slot) {
         Atomics.sub(this.pending, fd, 1);
-        return memory;
+        return this.socket(slot);
       }
       if (!block) return undefined;
       this.bell.wait(seen, Infinity);
@@ -176,16 +184,16 @@ export class AcceptQueue {
   /** Listener `fd` is closed: the main thread stops it; connections still queued are closed. */
   close(fd: number): void {
     this.#drain();
-    for (const memory of this.#queues.get(fd) ?? []) refuse(memory);
+    // Connections no one will accept: both directions closed, their slots given back.
+    for (const slot of this.#queues.get(fd) ?? []) this.socket(slot).close();
     this.#queues.delete(fd);
-    this.port.postMessage({ type: 'close-listener', listener: fd } satisfies ListenerClosed);
+    this.port.postMessage({ type: 'close-listener', listener: fd } satisfies WorkerNetMessage);
   }
-}
 
-/** Closes both directions of a connection no one will accept. */
-function refuse(memory: SharedArrayBuffer): void {
-  new InboundReader(memory).close();
-  new OutboundWriter(memory).close();
+  /** The workload's descriptor for the connection in `slot`; the main thread hears when it closes. */
+  socket(slot: ConnectionSlot): StreamSocket {
+    return new StreamSocket(slot, this.bell, () => this.port.postMessage({ type: 'slot-done', id: slot.id } satisfies WorkerNetMessage));
+  }
 }
 
 /** A listening socket: its connections come from the keep's main thread. */
@@ -202,9 +210,7 @@ export class ListenerSocket extends SocketHandle {
   }
 
   accept(): FileHandle {
-    const memory = this.queue.take(this.fd, !this.nonblocking);
-    if (memory === undefined) return fail(C.ERRNO_AGAIN);
-    return new StreamSocket(memory, this.waiter);
+    return this.queue.take(this.fd, !this.nonblocking) ?? fail(C.ERRNO_AGAIN);
   }
 
   poll(kind: 'read' | 'write'): Readiness | undefined {

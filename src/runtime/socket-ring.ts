@@ -1,6 +1,7 @@
 /**
  * One connection's bytes between the keep's main thread (which owns the socket and its TLS) and
- * its worker (where the workload's syscalls run): two rings (ring.ts) in one SharedArrayBuffer,
+ * its worker (where the workload's syscalls run): two rings (ring.ts) in the connection's slot of
+ * shared memory ({@link SlotPool}),
  *
  *   inbound  (peer → workload): the main thread writes, the worker reads
  *   outbound (workload → peer): the worker writes, the main thread reads
@@ -28,19 +29,76 @@ export const WOULD_BLOCK = -1;
 export const CONNECTION_RESET = -2;
 export const BROKEN_PIPE = -3;
 
-/** Shared memory for one connection. */
-export function connectionMemory(capacity = SOCKET_RING_BYTES): SharedArrayBuffer {
-  return new SharedArrayBuffer(2 * ringBytes(capacity));
+/**
+ * Where one connection's rings live: `capacity` bytes each way, the inbound ring at `offset` of
+ * `memory`, the outbound ring right after it. `id` names the slot to the pool that lent it.
+ */
+export interface ConnectionSlot {
+  readonly memory: SharedArrayBuffer;
+  readonly offset: number;
+  readonly capacity: number;
+  readonly id: number;
 }
 
-/** Where the outbound ring starts, and each ring's capacity. */
-const half = (memory: SharedArrayBuffer): number => memory.byteLength / 2;
-const capacity = (memory: SharedArrayBuffer): number => half(memory) - CELLS * 4;
+/** Shared memory for one connection of its own (not from a pool). */
+export function connectionMemory(capacity = SOCKET_RING_BYTES): ConnectionSlot {
+  return { memory: new SharedArrayBuffer(2 * ringBytes(capacity)), offset: 0, capacity, id: -1 };
+}
+
+const outbound = (slot: ConnectionSlot): number => slot.offset + ringBytes(slot.capacity);
+
+/** Connections per slab. */
+export const SLAB_SLOTS = 256;
+
+/**
+ * Shared memory that costs only the pages touched: a shared WebAssembly.Memory's buffer, which
+ * the engine maps itself. A `new SharedArrayBuffer` of a connection's size comes from malloc's
+ * heap instead, zeroed and so resident from the start: 128 KiB a connection, measured (keep
+ * process /proc/PID/smaps: the heap grew by 260 MB for 2000 held connections).
+ */
+function slabMemory(bytes: number): SharedArrayBuffer {
+  const pages = Math.ceil(bytes / 65536);
+  try {
+    return new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true }).buffer as unknown as SharedArrayBuffer;
+  } catch {
+    return new SharedArrayBuffer(bytes); // the engine would not map another one: the heap, then
+  }
+}
+
+/**
+ * The slots a keep's main thread lends its connections, cut from slabs of {@link SLAB_SLOTS} made
+ * as they are needed (slabMemory: an idle connection costs the few pages it touched). A slot
+ * returns to the pool only once both threads are done with it (keep/network.ts), its ring
+ * states cleared for the next connection.
+ */
+export class SlotPool {
+  #slabs = 0;
+  readonly #free: ConnectionSlot[] = [];
+
+  constructor(readonly capacity = SOCKET_RING_BYTES) {}
+
+  acquire(): ConnectionSlot {
+    const free = this.#free.pop();
+    if (free) return free;
+    const bytes = 2 * ringBytes(this.capacity);
+    const memory = slabMemory(SLAB_SLOTS * bytes);
+    const base = this.#slabs++ * SLAB_SLOTS;
+    for (let i = SLAB_SLOTS - 1; i > 0; i--) this.#free.push({ memory, offset: i * bytes, capacity: this.capacity, id: base + i });
+    return { memory, offset: 0, capacity: this.capacity, id: base };
+  }
+
+  /** `slot` is free again: both rings start over, empty and open. */
+  release(slot: ConnectionSlot): void {
+    new Int32Array(slot.memory, slot.offset, CELLS).fill(0);
+    new Int32Array(slot.memory, outbound(slot), CELLS).fill(0);
+    this.#free.push(slot);
+  }
+}
 
 /** Worker side of the inbound ring. */
 export class InboundReader extends Ring {
-  constructor(memory: SharedArrayBuffer) {
-    super(memory, 0, capacity(memory));
+  constructor(slot: ConnectionSlot) {
+    super(slot.memory, slot.offset, slot.capacity);
   }
 
   /** True once the connection was reset. */
@@ -82,8 +140,8 @@ export class InboundReader extends Ring {
 
 /** Worker side of the outbound ring. */
 export class OutboundWriter extends Ring {
-  constructor(memory: SharedArrayBuffer) {
-    super(memory, half(memory), capacity(memory));
+  constructor(slot: ConnectionSlot) {
+    super(slot.memory, outbound(slot), slot.capacity);
   }
 
   /** Bytes that fit now. */
@@ -128,10 +186,10 @@ export class InboundWriter extends Ring {
   #seen = 0;
 
   constructor(
-    memory: SharedArrayBuffer,
+    slot: ConnectionSlot,
     private readonly bell: Doorbell,
   ) {
-    super(memory, 0, capacity(memory));
+    super(slot.memory, slot.offset, slot.capacity);
   }
 
   /** Copies as much of `src` as fits now; returns how many bytes (all of it once the reader is gone). */
@@ -178,10 +236,10 @@ export class OutboundReader extends Ring {
   #seen = 0;
 
   constructor(
-    memory: SharedArrayBuffer,
+    slot: ConnectionSlot,
     private readonly bell: Doorbell,
   ) {
-    super(memory, half(memory), capacity(memory));
+    super(slot.memory, outbound(slot), slot.capacity);
   }
 
   /** The next bytes not yet handed out, as one view of the ring (up to its end), or undefined. */

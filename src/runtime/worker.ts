@@ -13,7 +13,8 @@ import { Wasi, WasiAbort } from '../wasi/wasi.js';
 import { CappedOutput } from './output-cap.js';
 import type { OutputBudget } from './output-cap.js';
 import { Doorbell } from './doorbell.js';
-import { AcceptQueue, ListenerSocket, StreamSocket } from './socket-handles.js';
+import { AcceptQueue, ListenerSocket } from './socket-handles.js';
+import type { ConnectionSlot } from './socket-ring.js';
 import { RingInput, RingOutput } from './stdio-handles.js';
 import { InputReader, OutputWriter } from './stdio-ring.js';
 import { classifyTrap } from './trap.js';
@@ -41,7 +42,7 @@ export interface WorkerRun {
 }
 
 /** A socket descriptor as the main thread hands it over. */
-export type WorkerSocket = { readonly kind: 'listener' } | { readonly kind: 'stream'; readonly memory: SharedArrayBuffer };
+export type WorkerSocket = { readonly kind: 'listener' } | { readonly kind: 'stream'; readonly slot: ConnectionSlot };
 
 /** What the worker reports back (the same events the keep forwards to its host). */
 export type WorkerResult =
@@ -64,8 +65,8 @@ interface Stdio {
 
 function fdHandle(kind: FdKind | WorkerSocket, fd: number, io: Stdio): { handle: FileHandle; read: boolean; write: boolean } {
   if (typeof kind !== 'string') {
-    if (kind.kind === 'stream') return { handle: new StreamSocket(kind.memory, io.bell), read: true, write: true };
-    if (!io.accepts) throw new Error('a listen socket without the network');
+    if (!io.accepts) throw new Error('a socket without the network');
+    if (kind.kind === 'stream') return { handle: io.accepts.socket(kind.slot), read: true, write: true };
     return { handle: new ListenerSocket(fd, io.accepts, io.bell), read: true, write: true };
   }
   switch (kind) {

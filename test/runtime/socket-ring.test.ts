@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Worker } from 'node:worker_threads';
 import { Doorbell } from '../../src/runtime/doorbell.js';
-import { BROKEN_PIPE, CONNECTION_RESET, InboundReader, InboundWriter, OutboundReader, OutboundWriter, WOULD_BLOCK, connectionMemory } from '../../src/runtime/socket-ring.js';
+import { BROKEN_PIPE, CONNECTION_RESET, InboundReader, InboundWriter, OutboundReader, OutboundWriter, SlotPool, WOULD_BLOCK, connectionMemory } from '../../src/runtime/socket-ring.js';
 
 const bytes = (...xs: number[]): Uint8Array => Uint8Array.from(xs);
 
@@ -125,4 +125,28 @@ test('across threads: every stream ends with all its bytes (the end never overta
     }),
   );
   assert.equal(await done, true);
+});
+
+test('slot pool: distinct slots from one slab, and a released slot comes back empty and open', () => {
+  const pool = new SlotPool(64);
+  const bell = new Doorbell(Doorbell.memory());
+  const a = pool.acquire();
+  const b = pool.acquire();
+  assert.equal(a.memory, b.memory, 'one slab');
+  assert.notEqual(a.id, b.id);
+  assert.ok(Math.abs(a.offset - b.offset) >= 2 * (64 + 24), 'slots do not overlap');
+  // Use a: data both ways, ends and a reset.
+  new InboundWriter(a, bell).offer(bytes(1, 2, 3));
+  new InboundWriter(a, bell).reset();
+  new OutboundWriter(a).write(bytes(4), false);
+  new OutboundWriter(a).close();
+  // b is untouched by a.
+  assert.equal(new InboundReader(b).read(new Uint8Array(4), false, false), WOULD_BLOCK);
+  pool.release(a);
+  const again = pool.acquire();
+  assert.equal(again.id, a.id);
+  const r = new InboundReader(again);
+  assert.equal(r.read(new Uint8Array(4), false, false), WOULD_BLOCK, 'empty, not reset, not ended');
+  assert.equal(new OutboundWriter(again).room(), 64);
+  assert.equal(new OutboundReader(again, bell).writerClosed, false);
 });
