@@ -5,7 +5,7 @@
  * (RECV_PEEK, RECV_WAITALL, several iovecs), sock_send, fd_read/fd_write on sockets,
  * non-blocking mode (EAGAIN) through sock_accept's flags and fd_fdstat_set_flags, back-pressure
  * (a peer that does not read makes a non-blocking sender see EAGAIN after a bounded amount),
- * poll_oneoff over sockets and a timer, sock_shutdown (half-close: EOF and hangup on the other
+ * poll_oneoff over sockets, stdin and a timer, sock_shutdown (half-close: EOF and hangup on the other
  * end, EPIPE on the shut side), fd_filestat_get/fd_fdstat_get on sockets, and the errnos of
  * operations that do not apply (EINVAL, ENOTCONN).
  */
@@ -103,6 +103,30 @@ static void check_peek_waitall(__wasi_fd_t server) {
   CHECK_STR(b, 4, "3456");
 }
 
+/* stdin (the case gives it "stdin\n") and a socket in one poll: stdin is ready, the socket not. */
+static void check_poll_stdin(__wasi_fd_t server) {
+  __wasi_subscription_t subs[3];
+  memset(subs, 0, sizeof subs);
+  subs[0].userdata = 10;
+  subs[0].u.tag = __WASI_EVENTTYPE_FD_READ;
+  subs[0].u.u.fd_read.file_descriptor = server;
+  subs[1].userdata = 11;
+  subs[1].u.tag = __WASI_EVENTTYPE_FD_READ;
+  subs[1].u.u.fd_read.file_descriptor = 0;
+  subs[2].userdata = 12;
+  subs[2].u.tag = __WASI_EVENTTYPE_CLOCK;
+  subs[2].u.u.clock.id = __WASI_CLOCKID_MONOTONIC;
+  subs[2].u.u.clock.timeout = 5000000000ull;
+  __wasi_event_t ev[3];
+  size_t n = 0;
+  OK(__wasi_poll_oneoff(subs, ev, 3, &n));
+  CHECK(n >= 1 && ev[0].userdata == 11 && ev[0].error == 0);
+  char buf[16];
+  size_t got;
+  OK(read_some(0, buf, sizeof buf, &got));
+  CHECK_STR(buf, got, "stdin\n");
+}
+
 static void check_poll(__wasi_fd_t server) {
   __wasi_event_t ev[2];
   size_t n = poll_read(server, 30, ev);
@@ -179,6 +203,7 @@ int main(void) {
   check_not_applicable(server);
   check_peek_waitall(server);
   check_poll(server);
+  check_poll_stdin(server);
   check_backpressure(server);
   check_half_close(server);
   CLOSE(CLIENT);
