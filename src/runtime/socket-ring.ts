@@ -184,10 +184,17 @@ export class OutboundWriter extends Ring {
   }
 }
 
-/** Main-thread side of the inbound ring. */
+/**
+ * Main-thread side of the inbound ring. What one turn of the event loop brings (a TLS socket
+ * hands over each 16 KiB record of a read on its own) is published at the turn's end, with one
+ * wake-up of the worker for the lot: a wake-up per chunk cost the main thread a tenth of its time.
+ */
 export class InboundWriter extends Ring {
   /** TAIL as the last {@link offer} saw it. */
   #seen = 0;
+  /** HEAD with the bytes copied in this turn, not yet published. */
+  #head: number | undefined;
+  readonly #publish = (): void => this.#flush();
 
   constructor(
     slot: ConnectionSlot,
@@ -199,14 +206,24 @@ export class InboundWriter extends Ring {
   /** Copies as much of `src` as fits now; returns how many bytes (all of it once the reader is gone). */
   offer(src: Uint8Array): number {
     if (this.readerClosed) return src.length;
-    const head = Atomics.load(this.ctl, HEAD);
+    const head = this.#head ?? Atomics.load(this.ctl, HEAD);
     this.#seen = Atomics.load(this.ctl, TAIL);
     const n = Math.min(src.length, this.data.length - ((head - this.#seen) >>> 0));
-    if (n === 0) return 0;
-    this.copyIn(head, src, 0, n);
-    this.publishHead(head + n);
-    this.bell.ring();
+    if (n > 0) {
+      this.copyIn(head, src, 0, n);
+      if (this.#head === undefined) queueMicrotask(this.#publish);
+      this.#head = head + n;
+    }
+    // A full ring waits for the reader, who must see everything first.
+    if (n < src.length) this.#flush();
     return n;
+  }
+
+  #flush(): void {
+    if (this.#head === undefined) return;
+    this.publishHead(this.#head);
+    this.#head = undefined;
+    this.bell.ring();
   }
 
   /** Resolves once the reader has made room since the last {@link offer}, or has gone. */
@@ -216,6 +233,7 @@ export class InboundWriter extends Ring {
 
   /** The peer's end of stream: the reader sees 0 once it has read the rest. */
   end(): void {
+    this.#flush();
     this.closeSide(WRITER_CLOSED);
     this.bell.ring();
   }
@@ -227,6 +245,7 @@ export class InboundWriter extends Ring {
 
   /** The connection broke: the reader sees ECONNRESET once it has read the rest. */
   reset(): void {
+    this.#flush();
     this.closeSide(WRITER_CLOSED | RESET);
     this.bell.ring();
   }

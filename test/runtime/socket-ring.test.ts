@@ -11,7 +11,10 @@ import { BROKEN_PIPE, CONNECTION_RESET, InboundReader, InboundWriter, OutboundRe
 
 const bytes = (...xs: number[]): Uint8Array => Uint8Array.from(xs);
 
-test('inbound: bytes in order, peek leaves them, the end of stream comes after the rest, and the bell rings', () => {
+/** Lets the main thread's end-of-turn work run (the inbound ring publishes a turn's bytes then). */
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+test('inbound: bytes in order, published at the end of the turn with one ring of the bell, peek leaves them, the end of stream comes after the rest', async () => {
   const memory = connectionMemory(64);
   const bell = new Doorbell(Doorbell.memory());
   const w = new InboundWriter(memory, bell);
@@ -19,8 +22,12 @@ test('inbound: bytes in order, peek leaves them, the end of stream comes after t
   const dst = new Uint8Array(8);
   assert.equal(r.read(dst, false, false), WOULD_BLOCK);
   const e0 = bell.epoch();
-  assert.equal(w.offer(bytes(1, 2, 3)), 3);
-  assert.notEqual(bell.epoch(), e0);
+  assert.equal(w.offer(bytes(1)), 1);
+  assert.equal(w.offer(bytes(2, 3)), 2);
+  assert.equal(r.read(dst, false, false), WOULD_BLOCK, 'not before the turn ends');
+  assert.equal(bell.epoch(), e0);
+  await turn();
+  assert.equal(bell.epoch(), e0 + 1, 'one ring for the turn');
   assert.equal(r.read(dst, true, false), 3);
   assert.deepEqual(dst.subarray(0, 3), bytes(1, 2, 3));
   w.end();
