@@ -11,8 +11,8 @@
  * Each `error` string is the "expected ..." part of the message; whether the key was missing
  * or held a value of the wrong type is decided by the caller, which sees the raw document.
  */
-import { isIP } from 'node:net';
 import * as z from 'zod';
+import { CLIENT_AUTH_MODES, isHost, SOCKET_PROTOCOLS } from '../protocol/sockets.js';
 
 /** The kinds a `[[files]]` entry may have, in the order messages list them. */
 export const FILE_KINDS = ['null', 'stdin', 'stdout', 'stderr', 'listen', 'connect'] as const;
@@ -22,7 +22,7 @@ const hasNul = (s: string): boolean => s.includes('\0');
 const PORT = 'expected an integer from 1 to 65535';
 const port = z.bigint({ error: PORT }).min(1n, { error: PORT }).max(65535n, { error: PORT });
 
-const prot = z.enum(['tcp', 'tls'], { error: 'expected "tcp" or "tls"' });
+const prot = z.enum(SOCKET_PROTOCOLS, { error: 'expected "tcp" or "tls"' });
 
 const name = z
   .string({ error: 'expected a string' })
@@ -30,10 +30,9 @@ const name = z
   .refine((s) => !s.includes(':'), { error: "must not contain ':' (FD_NAMES is a ':'-separated list)" })
   .refine((s) => !hasNul(s), { error: 'must not contain NUL' });
 
-// DNS names as resolvers take them (underscores allowed), or IPv4/IPv6 literals without brackets.
-const HOSTNAME = /^(?=.{1,253}\.?$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62}))*\.?$/;
 const HOST = 'expected a host name or an IP address (IPv6 without brackets)';
-const host = z.string({ error: HOST }).refine((s) => isIP(s) !== 0 || HOSTNAME.test(s), { error: HOST });
+// DNS names as resolvers take them (underscores allowed), or IP literals: the wire contract's test.
+const host = z.string({ error: HOST }).refine(isHost, { error: HOST });
 
 function isHttpUrl(s: string): boolean {
   if (!URL.canParse(s)) return false;
@@ -76,7 +75,7 @@ const trustAnchors = z
   .array(z.string({ error: ANCHORS }).min(1, { error: ANCHORS }).refine((s) => !hasNul(s), { error: ANCHORS }), { error: ANCHORS })
   .min(1, { error: 'must name at least one file' })
   .max(64, { error: 'at most 64 files' });
-const clientAuth = z.enum(['none', 'optional', 'required'], { error: 'expected "none", "optional" or "required"' });
+const clientAuth = z.enum(CLIENT_AUTH_MODES, { error: 'expected "none", "optional" or "required"' });
 
 /** Refuses TLS options on a tcp entry, and client authentication without trust anchors. */
 function tlsRules(keys: readonly string[]) {

@@ -4,8 +4,10 @@
  * to know which keys were written and which were implied.
  */
 
+import type { ClientAuthMode, SocketProtocol } from '../protocol/sockets.js';
+
 /** Transport of a socket entry: plain TCP, or TLS terminated inside the keep. */
-export type Protocol = 'tcp' | 'tls';
+export type Protocol = SocketProtocol;
 
 /** The `kind` of a `[[files]]` entry. */
 export type FileKind = 'null' | 'stdin' | 'stdout' | 'stderr' | 'listen' | 'connect';
@@ -26,7 +28,7 @@ export type FileEntry =
  * to), `alpn` (protocols offered, in preference order).
  */
 export interface ListenTlsConfig {
-  readonly clientAuth: 'none' | 'optional' | 'required';
+  readonly clientAuth: ClientAuthMode;
   readonly trustAnchors: readonly string[];
   readonly alpn: readonly string[];
 }
