@@ -28,7 +28,8 @@
  */
 import { spawn } from 'node:child_process';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { readFileSync, readdirSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { processTree } from '../test/support/keep-net.js';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { loadReferenceValues } from '../src/attestation/reference-values.js';
@@ -259,23 +260,15 @@ async function startAgent(stateDir: string): Promise<{ client: HostApi; close: (
 }
 
 /**
- * Kills this process's children still alive: keeps that ended but whose exit hangs (the pinned
+ * Kills this process's descendants still alive: keeps that ended but whose exit hangs (the pinned
  * engine can deadlock in process.exit while a background compile job waits for a collection;
  * see the README's benchmark notes) would otherwise hold the bench's stderr open.
  */
 function killLeftovers(): void {
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    let stat: string;
+  for (const pid of processTree(process.pid)) {
+    if (pid === process.pid) continue;
     try {
-      stat = readFileSync(`/proc/${name}/stat`, 'latin1');
-    } catch {
-      continue;
-    }
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    if (ppid !== process.pid) continue;
-    try {
-      process.kill(Number(name), 'SIGKILL');
+      process.kill(pid, 'SIGKILL');
     } catch {
       // already gone
     }

