@@ -166,7 +166,8 @@ async function bind(server: TcpServer, spec: ListenSpec): Promise<void> {
   }
 }
 
-function bindError(spec: ListenSpec, err: unknown): RuntimeError {
+/** The error a failed bind of `spec` gives the client, by the system error code. */
+export function bindError(spec: ListenSpec, err: unknown): RuntimeError {
   const where = `${isIP(spec.addr) === 6 ? `[${spec.addr}]` : spec.addr}:${spec.port}`;
   switch ((err as NodeJS.ErrnoException).code) {
     case 'EACCES':
