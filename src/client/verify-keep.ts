@@ -65,7 +65,16 @@ export interface AcceptedKeep {
  *   and every code of the evidence verifiers).
  */
 export async function verifyKeep(claim: KeepClaim, policy: KeepTrustPolicy): Promise<AcceptedKeep> {
-  const ev = claim.evidence;
+  return appraiseEvidence(claim.evidence, keepReportData(claim.nonce, claim.suite.kemId, claim.publicKey), policy);
+}
+
+/**
+ * Verifies evidence that must bind `expected` (64 bytes of report data) against a policy: the
+ * check every relying party makes (the client of a deploy, a steward, a peer of a keep's TLS).
+ * @throws AttestationError (ERR_POLICY for an untrusted backend, ERR_REPORT_DATA, ERR_MEASUREMENT,
+ *   and every code of the evidence verifiers).
+ */
+export async function appraiseEvidence(ev: Evidence, expected: Uint8Array, policy: KeepTrustPolicy): Promise<AcceptedKeep> {
   if (ev.backend === 'nil') {
     if (!policy.insecureNil) {
       throw new AttestationError(AttestationErrorCode.POLICY, "the keep runs on the 'nil' backend and has no evidence; refusing (opt in with --insecure-nil)");
@@ -75,7 +84,6 @@ export async function verifyKeep(claim: KeepClaim, policy: KeepTrustPolicy): Pro
   if (ev.backend === 'sim' && policy.sim === undefined) {
     throw new AttestationError(AttestationErrorCode.POLICY, "the keep runs on the simulated platform 'sim'; refusing (opt in with --allow-sim)");
   }
-  const expected = keepReportData(claim.nonce, claim.suite.kemId, claim.publicKey);
   const trustRoots = ev.backend !== 'sim' || policy.sim === undefined ? [] : policy.sim === 'presented' ? (ev.trustRoots ?? []) : policy.sim.roots;
   const appraisal = await verifyEvidence(ev.report, {
     certs: ev.certs,
@@ -90,7 +98,7 @@ export async function verifyKeep(claim: KeepClaim, policy: KeepTrustPolicy): Pro
   // Defence in depth: the verifier compared the report data already.
   const got = Buffer.from(appraisal.reportData, 'hex');
   if (got.length !== expected.length || !timingSafeEqual(got, expected)) {
-    throw new AttestationError(AttestationErrorCode.REPORT_DATA, 'the evidence does not bind this nonce and key');
+    throw new AttestationError(AttestationErrorCode.REPORT_DATA, 'the evidence does not bind the expected report data (nonce and key)');
   }
   let result: Appraisal = appraisal;
   if (ev.backend === 'sim') {
