@@ -106,9 +106,14 @@ export function unsignedInteger(content: Uint8Array, what: string): bigint {
   return v;
 }
 
+/** Longest OBJECT IDENTIFIER content read (the longest in use are ~20 bytes). */
+export const MAX_OID_BYTES = 128;
+
 /** Decodes the content octets of an OBJECT IDENTIFIER to dotted form. @throws AttestationError ERR_FORMAT */
 export function decodeOid(content: Uint8Array): string {
   if (content.length === 0) fail('empty OBJECT IDENTIFIER');
+  // A hostile arc of many thousand bytes costs quadratic time as a bigint; real OIDs are short.
+  if (content.length > MAX_OID_BYTES) fail(`OBJECT IDENTIFIER longer than ${MAX_OID_BYTES} bytes`);
   const arcs: bigint[] = [];
   let v = 0n;
   let inArc = false;
