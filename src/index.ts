@@ -11,7 +11,7 @@ export { deploy } from './client/deploy.js';
 export type { DeployOptions, DeployResult } from './client/deploy.js';
 export { followKeep, sealInput } from './client/session.js';
 export type { FollowOptions } from './client/session.js';
-export { DeployError, DeployErrorCode, HostApiError, HostApiErrorCode } from './client/errors.js';
+export { DeployError, DeployErrorCode, HostApiError, HostApiErrorCode, KeepTlsError, KeepTlsErrorCode } from './client/errors.js';
 export { HttpHost } from './client/http-host.js';
 export { keepKeysDir, loadKeepKeys, saveKeepKeys } from './client/keep-keys.js';
 export type { KeptKeys } from './client/keep-keys.js';
@@ -21,6 +21,8 @@ export { buildPackage, resolveWorkload, PackageBuildError } from './client/packa
 export type { WorkloadExtras } from './client/package-builder.js';
 export { verifyKeep } from './client/verify-keep.js';
 export type { AcceptedKeep, KeepClaim, KeepTrustPolicy, SimTrust } from './client/verify-keep.js';
+export { verifyAttestedCertificate, verifyKeepTls } from './client/keep-tls.js';
+export type { AcceptedKeepTls, VerifyKeepTlsOptions } from './client/keep-tls.js';
 export { encodePackage, decodePackage, PackageError } from './crypto/package.js';
 export type { Package, PackageFile } from './crypto/package.js';
 export { SessionError, SessionErrorCode } from './crypto/session.js';

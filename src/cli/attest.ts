@@ -1,7 +1,7 @@
 /**
  * `enarx attest verify`: verify SEV-SNP, TDX or SGX evidence from files and print the appraisal.
  * Exit status 0 when the evidence is accepted, 1 (with `enarx: <message> [ERR_...]`) when not,
- * 2 on a usage error.
+ * 2 on a usage error. `enarx attest tls` (a keep's TLS endpoint) is attest-tls.ts.
  */
 import { readFile } from 'node:fs/promises';
 import type { Appraisal, TcbStatus } from '../attestation/appraisal.js';
@@ -14,6 +14,7 @@ import { optionValue, optionValues, parseArgs, type OptionSpecs } from './args.j
 import { CliError, usageError } from './errors.js';
 
 const USAGE = `usage: enarx attest verify [options] EVIDENCE
+       enarx attest tls [options] HOST:PORT    verify a keep's TLS endpoint (see 'enarx attest tls --help')
 
 Verifies attestation evidence (an SEV-SNP report, a TDX or SGX quote; raw, hex or base64) and
 prints the appraisal. Exit status 0: accepted; 1: rejected (the error code says why).
@@ -145,6 +146,7 @@ export async function attestMain(argv: readonly string[]): Promise<number> {
     process.stdout.write(USAGE);
     return sub === undefined ? 2 : 0;
   }
+  if (sub === 'tls') return (await import('./attest-tls.js')).attestTlsMain(rest);
   if (sub !== 'verify') throw usageError(`unknown subcommand 'attest ${sub}'; see 'enarx attest --help'`);
   const args = parseArgs(rest, SPECS);
   if (args.flags.has('help')) {

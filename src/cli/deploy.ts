@@ -3,9 +3,7 @@
  * (`--host URL`) or on the embedded host, verify the keep before anything secret is sent, seal
  * the package to it, stream its output, exit with its exit code.
  */
-import { readFile } from 'node:fs/promises';
 import { keepKeysDir, saveKeepKeys } from '../client/keep-keys.js';
-import type { KeepTrustPolicy } from '../client/verify-keep.js';
 import { DEFAULT_SUITE, findSuite } from '../crypto/suites.js';
 import type { HostApi } from '../protocol/host-api.js';
 import { isBackendName } from '../protocol/names.js';
@@ -14,15 +12,15 @@ import { optionValue, optionValues, parseArgs } from './args.js';
 import type { OptionSpecs } from './args.js';
 import { usageError } from './errors.js';
 import { readStdin, reportOutcome, withClientStdio, writeOutput } from './workload-io.js';
-import { WORKLOAD_OPTIONS, acceptedRuntimes, limitsFrom, loadAcceptedRuntimes, parseEnv } from './workload-options.js';
+import { loadTrustPolicy, TRUST_OPTIONS, trustArgs } from './trust-options.js';
+import { WORKLOAD_OPTIONS, limitsFrom, parseEnv } from './workload-options.js';
 
 const SPECS: OptionSpecs = {
   ...WORKLOAD_OPTIONS,
+  ...TRUST_OPTIONS,
   host: { value: true },
   token: { value: true },
-  'allow-sim': { value: false },
   'insecure-nil': { value: false },
-  'trust-root': { value: true, multiple: true },
   'forget-keys': { value: false },
 };
 
@@ -70,7 +68,7 @@ export async function deployMain(argv: readonly string[]): Promise<number> {
   const verbose = args.flags.has('verbose');
   const backend = optionValue(args, 'backend');
   if (backend !== undefined && !isBackendName(backend)) throw usageError(`--backend '${backend}': expected snp, tdx, sim or nil`);
-  const runtimes = acceptedRuntimes(args);
+  const trusted = trustArgs(args);
   const env: Record<string, string> = {};
   for (const e of optionValues(args, 'env')) {
     const [k, v] = parseEnv(e);
@@ -79,18 +77,10 @@ export async function deployMain(argv: readonly string[]): Promise<number> {
   const limits = limitsFrom(args);
   const suite = findSuite(optionValue(args, 'kem') ?? DEFAULT_SUITE.name);
   if (!suite) throw usageError(`--kem: expected x25519 or x-wing`);
-  const trustRoots = optionValues(args, 'trust-root');
-  const allowSim = args.flags.has('allow-sim');
-  if (trustRoots.length > 0 && !allowSim) throw usageError('--trust-root names a simulated platform\'s root: it needs --allow-sim');
 
-  const [{ buildPackage }, { deploy }, { derObjects }] = await Promise.all([import('../client/package-builder.js'), import('../client/deploy.js'), import('../attestation/pki/pem.js')]);
+  const [{ buildPackage }, { deploy }] = await Promise.all([import('../client/package-builder.js'), import('../client/deploy.js')]);
   const { pkg, wantsInput } = withClientStdio(await buildPackage(path, { args: workloadArgs, env }));
-  const pinned = (await Promise.all(trustRoots.map(async (f) => derObjects(await readFile(f), ['CERTIFICATE'])))).flat();
-  const trust: KeepTrustPolicy = {
-    ...(allowSim ? { sim: pinned.length > 0 ? { roots: pinned } : ('presented' as const) } : {}),
-    insecureNil: args.flags.has('insecure-nil'),
-    ...(await loadAcceptedRuntimes(runtimes)),
-  };
+  const trust = await loadTrustPolicy(trusted);
   const url = optionValue(args, 'host');
   const { host, close } = await openHost(url, optionValue(args, 'token') ?? process.env['ENARX_TOKEN'], backend);
   const keysDir = keepKeysDir();

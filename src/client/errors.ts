@@ -1,6 +1,6 @@
 /**
- * The client's errors: talking to a host ({@link HostApiError}) and following a deploy
- * ({@link DeployError}). A record that does not open is a crypto/session.ts SessionError; a keep
+ * The client's errors: talking to a host ({@link HostApiError}), following a deploy
+ * ({@link DeployError}) and checking a keep's TLS endpoint ({@link KeepTlsError}). A record that does not open is a crypto/session.ts SessionError; a keep
  * that is not trusted is an attestation AttestationError.
  */
 import { CodedError } from '../errors.js';
@@ -57,4 +57,27 @@ export class DeployError extends CodedError<DeployErrorCode> {
   ) {
     super(code, message);
   }
+}
+
+/** Codes of a keep's TLS endpoint that cannot be checked (its evidence, once read, is an AttestationError's). */
+export const KeepTlsErrorCode = {
+  /** The certificate carries no evidence (id-aa-attestation): a plain self-signed one, or another's. */
+  NO_EVIDENCE: 'ERR_NO_EVIDENCE',
+  /** The certificate, or the evidence in it, does not parse. */
+  MALFORMED: 'ERR_MALFORMED',
+  /** The certificate is not self-signed by its own key (a keep's RA-TLS certificate always is). */
+  CERTIFICATE: 'ERR_CERTIFICATE',
+  /** The certificate is not valid now. */
+  CERTIFICATE_EXPIRED: 'ERR_CERTIFICATE_EXPIRED',
+  /** No TLS handshake with the endpoint (refused, reset, not TLS). */
+  CONNECT: 'ERR_TLS_CONNECT',
+  /** No TLS handshake within the time allowed. */
+  TIMEOUT: 'ERR_TLS_TIMEOUT',
+} as const;
+/** One of {@link KeepTlsErrorCode}. */
+export type KeepTlsErrorCode = (typeof KeepTlsErrorCode)[keyof typeof KeepTlsErrorCode];
+
+/** A keep's TLS endpoint or certificate that could not be checked. */
+export class KeepTlsError extends CodedError<KeepTlsErrorCode> {
+  override readonly name = 'KeepTlsError';
 }

@@ -31,6 +31,7 @@ import type { InputSummary } from './delivery.js';
 import { HostError } from './errors.js';
 import { DEFAULT_ABANDON_AFTER_MS, DEFAULT_ATTEST_TIMEOUT_MS, DEFAULT_MAX_PACKAGE_BYTES, DEFAULT_OUTPUT_RETENTION_MS } from './host-types.js';
 import type { HostOptions } from './host-types.js';
+import { KeepEvidence } from './keep-evidence.js';
 import { KeepProcess } from './keep-process.js';
 import { checkCreateRequest, toInfo } from './keep-records.js';
 import type { CheckedCreateRequest, HostKeepInfo } from './keep-records.js';
@@ -200,6 +201,8 @@ export class Host {
       this.#reserved.delete(holding);
     }
     const { evidence, publicKey } = await this.#attest(live, prepared, checked);
+    // While it runs, the keep may ask its platform for more evidence (its RA-TLS certificate).
+    live.process.serveEvidence(new KeepEvidence(prepared.backend, prepared.launch, this.#now));
     return this.#launchKeep(live, checked, evidence, publicKey, prepared.backend);
   }
 

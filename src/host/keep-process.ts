@@ -12,7 +12,8 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
 import { checkKeepMessage } from '../protocol/control.js';
-import type { AttestationRequest, KeepMessage } from '../protocol/control.js';
+import type { AttestationRequest, EvidenceRequest, KeepMessage } from '../protocol/control.js';
+import { EvidenceErrorCode } from '../protocol/control.js';
 import { KeepFailureCode } from '../protocol/errors.js';
 import { FrameDecoder, encodeFrame, writeFrame } from '../protocol/frames.js';
 import type { Limits } from '../protocol/limits.js';
@@ -22,6 +23,7 @@ import { validate } from '../protocol/validate.js';
 import { ENGINE_ENV, ENGINE_FLAGS, keepEngine } from '../runtime/engine.js';
 import { keepBundleDir } from '../runtime/measurement.js';
 import { keepTraceEnv } from '../trace.js';
+import type { KeepEvidence } from './keep-evidence.js';
 
 /** How a keep process ended. */
 export interface KeepEnd {
@@ -79,6 +81,8 @@ export class KeepProcess {
   listener: KeepListener = {};
   private readonly waiters: { type: KeepMessage['type']; resolve: (m: KeepMessage) => void }[] = [];
   #released = false;
+  /** Answers the keep's requests for evidence, once the host has launched it. */
+  #evidence: KeepEvidence | undefined;
 
   constructor(opts: SpawnKeepOptions | AdoptKeepOptions) {
     if ('adopt' in opts) {
@@ -154,6 +158,9 @@ export class KeepProcess {
       case 'failed':
         this.failure = { code: msg.code, message: msg.message };
         break;
+      case 'evidence-request':
+        this.#answerEvidence(msg);
+        break;
       case 'attestation-request':
         break;
     }
@@ -179,6 +186,20 @@ export class KeepProcess {
         const why = o.failure ? `${o.failure.message} [${o.failure.code}]` : `exit status ${o.status ?? o.signal}`;
         reject(Object.assign(new Error(`the keep ended before sending '${type}': ${why}`), { code: KeepFailureCode.CRASHED }));
       }, reject);
+    });
+  }
+
+  /** From now on, answers the keep's requests for evidence with `desk` (before: ERR_EVIDENCE_UNAVAILABLE). */
+  serveEvidence(desk: KeepEvidence): void {
+    this.#evidence = desk;
+  }
+
+  /** Answers one request for evidence when the platform has, unless the keep has ended by then. */
+  #answerEvidence(request: EvidenceRequest): void {
+    const answer = this.#evidence?.answer(request) ??
+      Promise.resolve({ type: 'evidence-error' as const, id: request.id, code: EvidenceErrorCode.UNAVAILABLE, message: 'the keep is not launched yet' });
+    void answer.then((a) => {
+      if (!this.ended && this.control.writable) this.control.write(encodeFrame({ ...a }));
     });
   }
 

@@ -47,6 +47,8 @@ export function tlsServer(spec: ListenTls, identity: TlsIdentity, accepted: (soc
   );
   // A client that sends garbage or fails its handshake loses its own connection, nothing else.
   server.on('tlsClientError', (_err, socket) => socket.destroy());
+  // A renewed certificate serves the next handshakes; open connections keep theirs.
+  identity.onRenew?.((next) => server.setSecureContext({ ...tlsOptions(), key: next.keyPem, cert: next.certPem, ...(spec.trustAnchors.length > 0 ? { ca: [...spec.trustAnchors] } : {}) }));
   return server;
 }
 

@@ -1,12 +1,12 @@
 /**
  * The keep's TLS identity until a steward issues one: a key pair made here, in the keep, and a
  * self-signed X.509 v3 certificate for it (RFC 5280), which the keep's TLS servers present and
- * its TLS clients offer.
+ * its TLS clients offer; with the keep's evidence in it when the platform has some (RA-TLS).
  *
  * The private key (ECDSA P-256) is generated in this process and leaves it only as the PEM
  * handed to Node.js's `tls` in this same process. Peers cannot trust a self-signed certificate by
- * itself: they pin it (by {@link TlsIdentity.fingerprintSha256}, or as their `ca`), until the
- * certificate carries the keep's evidence (see the seam below).
+ * itself: they pin it (by {@link TlsIdentity.fingerprintSha256}, or as their `ca`), or, when the
+ * certificate carries the keep's evidence, verify that (see below).
  *
  * The certificate (RFC 5280 §4.1, §4.2.1):
  *
@@ -27,21 +27,25 @@
  * them ~75 ms (a 740 KB chunk), the first identity ~25 ms more, each later one 6–10 ms; a keep
  * without TLS pays none of it.
  *
- * Seam for the next issue — an attested identity, and later a steward-issued one:
+ * An attested identity ({@link createAttestedIdentity}, RA-TLS) is the same certificate with one
+ * more extension, which carries the keep's evidence:
  *
- *   createAttestedIdentity(opts: SelfSignedIdentityOptions & {
- *     evidence: (spkiSha256: Uint8Array) => Promise<Uint8Array>;   // report data binds the key
- *   }): Promise<TlsIdentity>
+ *   id-aa-attestation  (not critical)  OID 1.2.840.113549.1.9.16.2.59, extnValue = the
+ *                                      attestation bundle DER (protocol/attestation-bundle.ts)
  *
- * makes the key pair as here, obtains evidence whose report data binds SHA-256 of the
- * certificate's SubjectPublicKeyInfo, and passes it to {@link buildCertificate} as one more
- * extension; a steward-issued identity sends a CSR for the same key pair instead and returns
- * the steward's chain in `certPem`. Callers only use {@link TlsIdentity}, which stays as it is.
+ * The evidence's report data binds the certificate's key: `attestedKeyReportData(spki)`
+ * (attestation/binding.ts) over the SubjectPublicKeyInfo DER, so evidence lifted into another
+ * certificate names the wrong key. A peer checks it with client/keep-tls.ts. A steward-issued
+ * identity will send a CSR for the same key pair instead and return the steward's chain in
+ * `certPem` (keep/tls-identity-source.ts chooses); callers only use {@link TlsIdentity}.
  */
 import { createHash, webcrypto } from 'node:crypto';
 import { isIP } from 'node:net';
 import type * as X509Types from '@peculiar/x509';
+import { attestedKeyReportData } from '../attestation/binding.js';
 import { encodePem } from '../attestation/pki/pem.js';
+import { ID_AA_ATTESTATION } from '../protocol/attestation-oids.js';
+import type { Evidence } from '../protocol/evidence.js';
 
 /** Options of {@link createSelfSignedIdentity}. */
 export interface SelfSignedIdentityOptions {
@@ -65,6 +69,11 @@ export interface TlsIdentity {
   readonly certDer: Uint8Array;
   /** SHA-256 of `certDer`, lower-case hex: what a peer pins. */
   readonly fingerprintSha256: string;
+  /**
+   * For an identity that is renewed while the keep runs (a steward's certificate): calls
+   * `listener` with each new one. The fields above always read the current one.
+   */
+  readonly onRenew?: (listener: (next: TlsIdentity) => void) => void;
 }
 
 /** The subject (and issuer) of a keep's certificate. */
@@ -144,7 +153,7 @@ interface CertificateSpec {
   readonly ipAddresses: readonly string[];
   readonly notBefore: Date;
   readonly notAfter: Date;
-  /** More extensions (the next issue's evidence), already built. */
+  /** More extensions (the evidence of an attested identity), already built. */
   readonly extraExtensions?: readonly X509Types.Extension[];
 }
 
@@ -179,7 +188,43 @@ async function buildCertificate(x509: X509, keys: webcrypto.CryptoKeyPair, spec:
  * @throws TypeError when a DNS name or IP address is malformed, or the lifetime is not a
  *   positive number of milliseconds.
  */
-export async function createSelfSignedIdentity(opts: SelfSignedIdentityOptions = {}): Promise<TlsIdentity> {
+export function createSelfSignedIdentity(opts: SelfSignedIdentityOptions = {}): Promise<TlsIdentity> {
+  return createIdentity(opts, async () => []);
+}
+
+/** Options of {@link createAttestedIdentity}. */
+export interface AttestedIdentityOptions extends SelfSignedIdentityOptions {
+  /** Evidence from the keep's platform over 64 bytes of report data (keep/evidence.ts). */
+  readonly evidence: (reportData: Uint8Array) => Promise<Evidence>;
+}
+
+/**
+ * Makes a fresh key pair and a self-signed certificate that carries the keep's evidence for that
+ * key (RA-TLS; see the file header). The evidence is not checked here: the keep has nothing to
+ * check it with, and peers verify it.
+ *
+ * draft-ietf-lamps-csr-attestation defines id-aa-attestation for certification requests and
+ * advises CAs not to copy evidence into the certificates they issue, as evidence can identify a
+ * platform. This certificate carries it on purpose: it is self-signed, so there is no CA whose
+ * word could stand in for the evidence — the evidence is exactly what a peer needs to trust the
+ * key — and what it reveals is the TEE (its chip, TCB and platform certificates) and the runtime's
+ * measurement, nothing of the workload or its data.
+ * @throws TypeError as {@link createSelfSignedIdentity}; whatever `evidence` throws
+ */
+export function createAttestedIdentity(opts: AttestedIdentityOptions): Promise<TlsIdentity> {
+  if (typeof opts?.evidence !== 'function') throw new TypeError('evidence: expected a function');
+  return createIdentity(opts, async (x509, spki) => {
+    // The encoder loads while the platform works.
+    const [evidence, { encodeAttestationBundle }] = await Promise.all([opts.evidence(attestedKeyReportData(spki)), import('../protocol/attestation-bundle.js')]);
+    return [new x509.Extension(ID_AA_ATTESTATION, false, encodeAttestationBundle(evidence))];
+  });
+}
+
+/** Builds the extensions a certificate adds for the key with this SubjectPublicKeyInfo (DER). */
+type ExtraExtensions = (x509: X509, spki: Uint8Array) => Promise<X509Types.Extension[]>;
+
+/** Makes a key pair and its self-signed certificate, with what `extra` adds for the key. */
+async function createIdentity(opts: SelfSignedIdentityOptions, extra: ExtraExtensions): Promise<TlsIdentity> {
   const lifetimeMs = opts.lifetimeMs ?? DEFAULT_LIFETIME_MS;
   if (!Number.isSafeInteger(lifetimeMs) || lifetimeMs <= 0) throw new TypeError(`lifetimeMs: expected a positive integer, got ${String(lifetimeMs)}`);
   const dnsNames = unique([...DEFAULT_DNS_NAMES, ...(opts.dnsNames ?? []).map(dnsName)]);
@@ -190,12 +235,16 @@ export async function createSelfSignedIdentity(opts: SelfSignedIdentityOptions =
   const x509 = await x509Library();
   // Extractable: Node.js's tls takes the key as PEM (in this process only).
   const keys = (await webcrypto.subtle.generateKey(KEY_ALGORITHM, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const spki = new Uint8Array(await webcrypto.subtle.exportKey('spki', keys.publicKey));
   const cert = await buildCertificate(x509, keys, {
     dnsNames,
     ipAddresses,
     notBefore: new Date(now - CLOCK_SKEW_MS),
     notAfter: new Date(now + lifetimeMs),
+    extraExtensions: await extra(x509, spki),
   });
+  // What a peer hashes is the certificate's own SubjectPublicKeyInfo: it must be what was bound.
+  if (!Buffer.from(cert.publicKey.rawData).equals(spki)) throw new Error('the certificate encodes its key differently from WebCrypto');
   const certDer = new Uint8Array(cert.rawData);
   const pkcs8 = new Uint8Array(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
   return Object.freeze({

@@ -15,16 +15,27 @@
  * | host → keep | `{type:"input"}`                                         | one sealed input record       |
  * | keep → host | `{type:"record"}`                                        | one sealed output or outcome record |
  * | keep → host | `{type:"failed", code, message}`                         | —                             |
+ * | keep → host | `{type:"evidence-request", id, reportData}`              | —                             |
+ * | host → keep | `{type:"evidence", id, evidence}`                        | —                             |
+ * | host → keep | `{type:"evidence-error", id, code, message}`             | —                             |
+ *
+ * `evidence-request` asks the platform for evidence over 64 bytes of report data while the keep
+ * runs (its RA-TLS certificate binds its TLS key this way); `id` (0 … 2³¹−1) is the keep's, and the
+ * answer repeats it. `evidence` is in the JSON form of evidence.ts. The host treats the keep as a
+ * stranger here too: it answers at most {@link MAX_EVIDENCE_OUTSTANDING} requests at a time and
+ * {@link MAX_EVIDENCE_PER_MINUTE} a minute, and refuses the rest with an {@link EvidenceErrorCode}.
+ * The keep does not trust what comes back either: it forwards it to relying parties, who verify it.
  *
  * `failed` is a keep's plain-text report of a failure before its session with the client exists
  * (the package did not open): the host may read it, so it says nothing of the workload. Once the
  * session exists, everything the keep says about its workload is a sealed record.
  */
 import { checkErrorMessage, KeepFailureCode } from './errors.js';
+import { checkEvidence } from './evidence.js';
 import { checkLimits } from './limits.js';
 import { checkKemName, checkKeepId } from './names.js';
 import { checkBoundPort, MAX_SOCKETS } from './sockets.js';
-import { array, boolean, hex, literal, oneOf, string, strictObject, taggedUnion } from './validate.js';
+import { array, boolean, hex, int, literal, oneOf, string, strictObject, taggedUnion } from './validate.js';
 import type { Check, Checked } from './validate.js';
 
 const MAX_PATH = 4096;
@@ -49,12 +60,50 @@ export const checkPackageMessage = strictObject({ type: literal('package'), last
 /** host → keep: one sealed input record (the frame's payload). */
 export const checkInputMessage = strictObject({ type: literal('input') });
 
+/** Requests for evidence a host answers at once for one keep; more are refused (ERR_EVIDENCE_BUSY). */
+export const MAX_EVIDENCE_OUTSTANDING = 2;
+/** Requests for evidence a host answers per keep in any minute; more are refused (ERR_EVIDENCE_RATE). */
+export const MAX_EVIDENCE_PER_MINUTE = 30;
+
+/** Why a host did not answer a keep's request for evidence. */
+export const EvidenceErrorCode = {
+  /** The keep's platform has no evidence (`nil`). */
+  UNAVAILABLE: 'ERR_EVIDENCE_UNAVAILABLE',
+  /** The keep already has {@link MAX_EVIDENCE_OUTSTANDING} requests being answered. */
+  BUSY: 'ERR_EVIDENCE_BUSY',
+  /** The keep asked more than {@link MAX_EVIDENCE_PER_MINUTE} times in the last minute. */
+  RATE: 'ERR_EVIDENCE_RATE',
+  /** The platform failed to make evidence (its code is in the message). */
+  FAILED: 'ERR_EVIDENCE_FAILED',
+} as const;
+/** One of the values of {@link EvidenceErrorCode}. */
+export type EvidenceErrorCode = (typeof EvidenceErrorCode)[keyof typeof EvidenceErrorCode];
+
+/** The keep's number for one request for evidence, repeated in the answer. */
+const checkEvidenceId = int(0, 0x7fffffff);
+
+/** host → keep: the evidence a keep asked for. */
+export const checkEvidenceMessage = strictObject({ type: literal('evidence'), id: checkEvidenceId, evidence: checkEvidence });
+
+/** host → keep: why there is no evidence for a keep's request. */
+export const checkEvidenceErrorMessage = strictObject({
+  type: literal('evidence-error'),
+  id: checkEvidenceId,
+  code: oneOf(...Object.values(EvidenceErrorCode)),
+  message: checkErrorMessage,
+});
+
+/** keep → host: evidence over this report data, please. */
+export const checkEvidenceRequest = strictObject({ type: literal('evidence-request'), id: checkEvidenceId, reportData: hex(64) });
+
 /** Every message a host sends a keep. */
 export const checkHostMessage = taggedUnion('type', {
   attest: checkAttestMessage,
   launch: checkLaunchMessage,
   package: checkPackageMessage,
   input: checkInputMessage,
+  evidence: checkEvidenceMessage,
+  'evidence-error': checkEvidenceErrorMessage,
 });
 /** A message from a host to a keep. */
 export type HostMessage = Checked<typeof checkHostMessage>;
@@ -76,8 +125,13 @@ export const checkKeepMessage = taggedUnion('type', {
   listening: strictObject({ type: literal('listening'), ports: array(checkBoundPort, MAX_SOCKETS) }),
   record: strictObject({ type: literal('record') }),
   failed: strictObject({ type: literal('failed'), code: checkFailureCode, message: checkErrorMessage }),
+  'evidence-request': checkEvidenceRequest,
 });
 /** A message from a keep to its host. */
 export type KeepMessage = Checked<typeof checkKeepMessage>;
 /** The keep's request for evidence. */
 export type AttestationRequest = Extract<KeepMessage, { type: 'attestation-request' }>;
+/** A keep's request for evidence while it runs. */
+export type EvidenceRequest = Extract<KeepMessage, { type: 'evidence-request' }>;
+/** A host's answer to an {@link EvidenceRequest}. */
+export type EvidenceReply = Extract<HostMessage, { type: 'evidence' | 'evidence-error' }>;

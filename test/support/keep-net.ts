@@ -62,6 +62,8 @@ export interface KeepOptions {
   readonly stdin?: string;
   /** Waits until this port accepts a TCP connection (or the keep exits). */
   readonly waitPort?: number;
+  /** `enarx run --backend` (default: the first available). */
+  readonly backend?: string;
 }
 
 /** Runs a workload in a keep with `toml` as its Enarx.toml. */
@@ -71,7 +73,7 @@ export async function startKeep(opts: KeepOptions): Promise<RunningKeep> {
   for (const [name, text] of Object.entries(opts.files ?? {})) writeFileSync(join(dir, name), text);
   const module = opts.module.startsWith('/') ? opts.module : join(WORKLOADS, opts.module);
   const env = Object.entries(opts.env ?? {}).flatMap(([k, v]) => ['--env', `${k}=${v}`]);
-  const child = spawn(process.execPath, [join(REPO, 'bin', 'enarx.js'), 'run', '--wasmcfgfile', join(dir, 'Enarx.toml'), ...env, module, ...(opts.args ?? [])], {
+  const child = spawn(process.execPath, [join(REPO, 'bin', 'enarx.js'), 'run', '--wasmcfgfile', join(dir, 'Enarx.toml'), ...(opts.backend ? ['--backend', opts.backend] : []), ...env, module, ...(opts.args ?? [])], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stdout = '';
