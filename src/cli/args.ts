@@ -90,3 +90,11 @@ export function optionValue(args: ParsedArgs, name: string): string | undefined 
 export function optionValues(args: ParsedArgs, name: string): readonly string[] {
   return args.options.get(name) ?? [];
 }
+
+/** Parses `ADDR:PORT` (`[v6]:PORT` for IPv6). @throws CliError ERR_USAGE */
+export function parseListen(text: string): { hostname: string; port: number } {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text);
+  const port = m === null ? NaN : Number(m[3]);
+  if (m === null || !(port >= 0 && port <= 65535)) throw usageError(`--listen: expected ADDR:PORT, got '${text}'`);
+  return { hostname: (m[1] ?? m[2])!, port };
+}

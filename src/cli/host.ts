@@ -17,8 +17,8 @@ import { serveHost } from '../host/http.js';
 import type { HostLogger } from '../host/log.js';
 import { jsonLineLogger } from '../host/log.js';
 import { TENANT_NAME, TenantAuth, generateToken, hashToken, parseTokenFile } from '../host/tokens.js';
-import { optionValue, parseArgs, type OptionSpecs, type ParsedArgs } from './args.js';
-import { parseDuration, parseSize } from './units.js';
+import { optionValue, parseArgs, parseListen, type OptionSpecs, type ParsedArgs } from './args.js';
+import { parseDuration, parseSize } from '../units.js';
 import { CliError, usageError } from './errors.js';
 
 const USAGE = `usage: enarx host <command> [options]
@@ -98,13 +98,6 @@ const TOKEN_OPTIONS: OptionSpecs = {
   help: { value: false, short: 'h' },
 };
 
-/** Parses `ADDR:PORT` (`[v6]:PORT` for IPv6). @throws CliError ERR_USAGE */
-export function parseListen(text: string): { hostname: string; port: number } {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text);
-  const port = m === null ? NaN : Number(m[3]);
-  if (m === null || !(port >= 0 && port <= 65535)) throw usageError(`--listen: expected ADDR:PORT, got '${text}'`);
-  return { hostname: (m[1] ?? m[2])!, port };
-}
 
 /** Tenants from the state database, re-read per request (so `enarx host token` takes effect at once). */
 function databaseAuth(host: Host): Authenticator {

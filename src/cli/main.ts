@@ -13,10 +13,11 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
   deploy: { summary: 'deploy a workload into an attested keep (encrypted to it)', load: async () => (await import('./deploy.js')).deployMain },
   keep: { summary: "list, follow or stop a host's keeps", load: async () => (await import('./keep.js')).keepMain },
   config: { summary: 'Enarx.toml helpers (init, check)', load: async () => (await import('./config.js')).configMain },
-  attest: { summary: 'verify attestation evidence (SEV-SNP, TDX, SGX)', load: async () => (await import('./attest.js')).attestMain },
+  attest: { summary: "verify attestation evidence (SEV-SNP, TDX, SGX) or a keep's TLS endpoint", load: async () => (await import('./attest.js')).attestMain },
   measure: { summary: "print this installation's keep measurement", load: async () => (await import('./measure.js')).measureMain },
   platform: { summary: 'what this machine offers (TEEs, backends)', load: async () => (await import('./platform.js')).platformMain },
   host: { summary: 'run the host agent (HTTP API for remote deploys)', load: async () => (await import('./host.js')).hostMain },
+  steward: { summary: 'run the attestation CA (certificates and EAR tokens for attested keeps)', load: async () => (await import('./steward.js')).stewardMain },
 };
 
 function usage(): string {

@@ -8,7 +8,7 @@ import type { Limits } from '../protocol/limits.js';
 import { optionValue, optionValues } from './args.js';
 import type { OptionSpecs, ParsedArgs } from './args.js';
 import { usageError } from './errors.js';
-import { parseDuration, parseSize } from './units.js';
+import { parseDuration, parseSize } from '../units.js';
 
 /** The options every workload-starting command takes. */
 export const WORKLOAD_OPTIONS: OptionSpecs = {

@@ -88,7 +88,8 @@ export async function resolveWorkload(
     const dir = extras.configDir ?? process.cwd();
     fds = await Promise.all(config.files.map((f) => (f.kind === 'listen' || f.kind === 'connect' ? socketSpec(f, dir) : f.kind)));
   }
-  return { wasm, files, args: [argv0, ...(config?.args ?? []), ...(extras.args ?? [])], env, fds, ttys: [] };
+  const identity = config?.steward !== undefined || config?.dnsNames !== undefined ? { ...(config.steward ? { steward: config.steward } : {}), ...(config.dnsNames ? { dnsNames: config.dnsNames } : {}) } : undefined;
+  return { wasm, files, args: [argv0, ...(config?.args ?? []), ...(extras.args ?? [])], env, fds, ttys: [], ...(identity ? { identity } : {}) };
 }
 
 /** Reads and parses an Enarx.toml file. */

@@ -17,6 +17,7 @@ export function freezeConfig(config: EnarxConfig): EnarxConfig {
   Object.freeze(config.files);
   Object.freeze(config.args);
   Object.freeze(config.env);
+  if (config.dnsNames) Object.freeze(config.dnsNames);
   return Object.freeze(config);
 }
 

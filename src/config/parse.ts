@@ -135,6 +135,7 @@ export function parseEnarxToml(text: string, source?: string): EnarxConfig {
 
   return freezeConfig({
     ...(raw.steward === undefined ? {} : { steward: new URL(raw.steward).href }),
+    ...(raw.dns_names === undefined ? {} : { dnsNames: [...new Set(raw.dns_names)] }),
     args: [...(raw.args ?? [])],
     env,
     files,

@@ -128,12 +128,17 @@ export const fileEntrySchema = z.discriminatedUnion(
   { error: 'expected a table with a "kind" key' },
 );
 
+const DNS_NAME = 'expected a lower-case DNS name (e.g. "api.example.com")';
+const dnsName = z.string({ error: DNS_NAME }).regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, { error: DNS_NAME }).max(253, { error: DNS_NAME });
+
 /** The whole document. */
 export const configSchema = z.strictObject({
   steward: z
     .string({ error: 'expected an http or https URL' })
     .refine(isHttpUrl, { error: 'expected an http or https URL' })
     .optional(),
+  // Ours, not Enarx's: the names the keep's TLS certificate carries (steward-issued or self-signed).
+  dns_names: z.array(dnsName, { error: 'expected an array of DNS names' }).max(64, { error: 'at most 64 names' }).optional(),
   args: z.array(nulFreeString, { error: 'expected an array of strings' }).optional(),
   env: env.optional(),
   files: z.array(fileEntrySchema, { error: 'expected an array of tables ([[files]])' }).optional(),

@@ -48,6 +48,8 @@ export interface ConnectTlsConfig {
 export interface EnarxConfig {
   /** Steward (attestation CA) URL, normalised by WHATWG URL parsing; absent means self-signed. */
   readonly steward?: string;
+  /** DNS names the keep's TLS certificate carries (`dns_names`). */
+  readonly dnsNames?: readonly string[];
   /** Arguments after `argv[0]`. */
   readonly args: readonly string[];
   /** Environment variables given to the workload (FD_COUNT/FD_NAMES are added by the runtime). */

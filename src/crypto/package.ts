@@ -52,6 +52,17 @@ const checkFds: Check<PackageFd[]> = (v, path) => {
   return fds;
 };
 
+/** What a keep's TLS certificate names, and who issues it. */
+export interface PackageIdentity {
+  readonly steward?: string;
+  readonly dnsNames?: readonly string[];
+}
+
+const checkIdentity = strictObject({
+  steward: optional(string({ min: 1, max: 2048, pattern: /^https?:\/\/[^\s]+$/, patternMessage: 'must be an http or https URL' })),
+  dnsNames: optional(array(string({ min: 1, max: 253, pattern: /^[a-z0-9*]([a-z0-9.-]{0,251}[a-z0-9])?$/, patternMessage: 'must be a lower-case DNS name' }), 64)),
+});
+
 /** A decoded package. */
 export interface Package {
   readonly wasm: Uint8Array;
@@ -63,6 +74,12 @@ export interface Package {
   readonly ttys: readonly StdioStream[];
   /** The client streams stdin (sealed input records); without it the workload's stdin is empty. */
   readonly input?: boolean;
+  /**
+   * Where the keep gets its TLS certificate: the steward (attestation CA) URL of Enarx.toml, and
+   * the DNS names it asks to be certified for (`dns_names`). Absent: a self-signed certificate
+   * that carries the keep's evidence.
+   */
+  readonly identity?: PackageIdentity;
   /**
    * In a decoded package: how many bytes just before `wasm` in its buffer (the package's header
    * and manifest, parsed by then) its owner may overwrite (runtime/module-info.ts `capMemory`).
@@ -88,6 +105,7 @@ const checkManifest = strictObject({
   fds: checkFds,
   ttys: optional(array(oneOf(...STDIO_STREAMS), 3)),
   input: optional(literal(true)),
+  identity: optional(checkIdentity),
 });
 
 /** Serialises a package (deterministic: same input, same bytes). */
@@ -110,6 +128,7 @@ export function encodePackageParts(pkg: Package, wasmSha256?: Uint8Array): Uint8
     fds: [...pkg.fds],
     ...(pkg.ttys.length > 0 ? { ttys: [...pkg.ttys] } : {}),
     ...(pkg.input ? { input: true } : {}),
+    ...(pkg.identity ? { identity: { ...pkg.identity } } : {}),
   };
   const parsed = validate(checkManifest, manifest);
   if (!parsed.ok) throw new PackageError(`invalid package: ${parsed.message}`);
@@ -196,5 +215,5 @@ export function decodePackage(bytes: Uint8Array, opts: { opened?: boolean } = {}
     return { path: f.path, data: take(f.size, `file '${f.path}'`) };
   });
   if (off !== b.length) throw new PackageError('trailing bytes after the last file');
-  return { wasm, files, args: man.args, env: man.env, fds: man.fds, ttys: man.ttys ?? [], input: man.input === true, wasmSpare };
+  return { wasm, files, args: man.args, env: man.env, fds: man.fds, ttys: man.ttys ?? [], input: man.input === true, ...(man.identity ? { identity: man.identity } : {}), wasmSpare };
 }

@@ -220,13 +220,13 @@ export class PackageOpener {
     return this.busy;
   }
 
-  /** Ends the stream: returns the package plaintext and the session's keys. @throws SealError */
-  async finish(): Promise<{ plaintext: Uint8Array; keys: SessionKeys }> {
+  /** Ends the stream: returns the package plaintext, its (verified) digest and the session's keys. @throws SealError */
+  async finish(): Promise<{ plaintext: Uint8Array; digest: Uint8Array; keys: SessionKeys }> {
     await this.busy;
     if (!this.header || !this.chunks) throw new SealError('ERR_PACKAGE_FORMAT', 'the sealed package ended before its header');
     const digest = this.chunks.finish();
     if (!digest.equals(this.header.packageDigest)) throw new SealError('ERR_PACKAGE_DIGEST', 'package digest mismatch');
-    return { plaintext: this.chunks.out, keys: await exportSessionKeys(this.ctx!) };
+    return { plaintext: this.chunks.out, digest: new Uint8Array(digest), keys: await exportSessionKeys(this.ctx!) };
   }
 
   /** Gathers the preamble and header from `bytes`; once whole, opens the HPKE context. Returns what follows them. */

@@ -110,8 +110,22 @@ export function mediaType(c: Context): string | undefined {
 export async function readJson(c: Context, maxBytes: number): Promise<unknown> {
   const type = mediaType(c);
   if (type !== undefined && type !== 'application/json') throw new HostError('ERR_BAD_REQUEST', `expected application/json, got ${type}`);
+  const body = await readBytes(c, maxBytes, 'JSON bodies');
+  try {
+    return JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8')) as unknown;
+  } catch {
+    throw new HostError('ERR_BAD_REQUEST', 'the body is not valid JSON');
+  }
+}
+
+/**
+ * Reads a whole body of at most `maxBytes` that arrives within {@link JSON_BODY_TIMEOUT_MS}
+ * (`what` names such bodies in errors).
+ * @throws HostError ERR_BAD_REQUEST, ERR_TOO_LARGE, ERR_REQUEST_TIMEOUT
+ */
+export async function readBytes(c: Context, maxBytes: number, what = 'bodies'): Promise<Uint8Array> {
   const declared = declaredLength(c);
-  if (declared !== undefined && declared > maxBytes) throw new HostError('ERR_TOO_LARGE', `JSON bodies are at most ${maxBytes} bytes`);
+  if (declared !== undefined && declared > maxBytes) throw new HostError('ERR_TOO_LARGE', `${what} are at most ${maxBytes} bytes`);
   const parts: Uint8Array[] = [];
   let total = 0;
   const deadline = Date.now() + JSON_BODY_TIMEOUT_MS;
@@ -124,15 +138,11 @@ export async function readJson(c: Context, maxBytes: number): Promise<unknown> {
         timer = setTimeout(() => resolve('timeout'), Math.max(0, deadline - Date.now()));
       }),
     ]).finally(() => clearTimeout(timer));
-    if (next === 'timeout') throw new HostError('ERR_REQUEST_TIMEOUT', `the JSON body did not arrive within ${JSON_BODY_TIMEOUT_MS / 1000} s`);
+    if (next === 'timeout') throw new HostError('ERR_REQUEST_TIMEOUT', `the body did not arrive within ${JSON_BODY_TIMEOUT_MS / 1000} s`);
     if (next.done) break;
     total += next.value.length;
-    if (total > maxBytes) throw new HostError('ERR_TOO_LARGE', `JSON bodies are at most ${maxBytes} bytes`);
+    if (total > maxBytes) throw new HostError('ERR_TOO_LARGE', `${what} are at most ${maxBytes} bytes`);
     parts.push(next.value);
   }
-  try {
-    return JSON.parse(Buffer.concat(parts).toString('utf8')) as unknown;
-  } catch {
-    throw new HostError('ERR_BAD_REQUEST', 'the body is not valid JSON');
-  }
+  return new Uint8Array(Buffer.concat(parts));
 }

@@ -10,6 +10,8 @@
  * - `package`: slices of the package sealed to this keep's key; the last opens it, which makes
  *   the session (crypto/session.ts) and starts the workload in the worker thread.
  * - `input`: sealed stdin records from the client, opened in order into the stdin ring.
+ * - `evidence`, `evidence-error`: answers to the keep's own requests for evidence (evidence.ts),
+ *   made while it runs, in any phase.
  * Output leaves as sealed records (output-pump.ts); the outcome is the last one. Before the
  * session exists, a failure can only be reported in plain text (`failed`), and says nothing of
  * the workload. Exit status: 0 after a sealed outcome, 1 otherwise.
@@ -28,6 +30,7 @@ import { validate } from '../protocol/validate.js';
 import { CodedError } from '../errors.js';
 import { freeBuffer } from '../free-buffer.js';
 import { keepTrace } from '../trace.js';
+import { EvidenceRequests } from './evidence.js';
 import type { KeepIdentity } from './identity.js';
 import type { Session } from './running.js';
 
@@ -65,6 +68,7 @@ export class Keep {
   #worker: Worker | undefined;
   readonly #workerReady: Promise<void>;
   #onReady!: () => void;
+  readonly #evidence = new EvidenceRequests((header) => this.control.write(encodeFrame(header)));
 
   /** @param startWorker starts the worker thread (called on the next turn, after this thread's start-up) */
   constructor(
@@ -143,6 +147,9 @@ export class Keep {
         return this.#onPackage(msg.last, f.parts);
       case 'input':
         return this.#onInput(f.payload);
+      case 'evidence':
+      case 'evidence-error':
+        return this.#evidence.receive(msg);
     }
   }
 
@@ -188,14 +195,16 @@ export class Keep {
     for (const p of parts) await opener.push(p);
     if (!last) return;
     keepTrace('package received');
-    const { plaintext, keys } = await opener.finish();
+    const { plaintext, keys, digest } = await opener.finish();
     keepTrace('package opened');
     const { startRunning } = await loadRunningCode();
     const { session, outcome } = await startRunning(keys, plaintext, {
       launch: this.#launch!,
+      packageDigest: digest,
       worker: this.#worker!,
       workerReady: this.#workerReady,
       sendRecord: (r) => this.#sendRecord(r),
+      requestEvidence: this.#evidence.requestEvidence,
       onStarted: () => this.control.write(encodeFrame({ type: 'started' })),
       onInputWanted: () => this.#phase === 'running' && this.control.write(encodeFrame({ type: 'input-wanted' })),
       onListening: (ports) => this.control.write(encodeFrame({ type: 'listening', ports: ports.map((p) => ({ address: p.address, port: p.port })) })),

@@ -15,6 +15,7 @@ import { RuntimeErrorCode } from '../runtime/errors.js';
 import { Doorbell } from '../runtime/doorbell.js';
 import { InputWriter, OutputReader, createRing } from '../runtime/stdio-ring.js';
 import type { BoundPort } from '../protocol/sockets.js';
+import type { RequestEvidence } from './evidence.js';
 import { OutputPump } from './output-pump.js';
 import type { SendRecord } from './output-pump.js';
 import { loadPackageCode, runWorkload } from './workload.js';
@@ -35,10 +36,14 @@ export interface Session {
 /** What running the package needs from the keep. */
 export interface RunContext {
   readonly launch: LaunchMessage;
+  /** SHA-256 of the package, verified when it opened: the workload's identity. */
+  readonly packageDigest: Uint8Array;
   readonly worker: Worker;
   readonly workerReady: Promise<void>;
   /** Sends a sealed record to the host. */
   readonly sendRecord: SendRecord;
+  /** Asks the keep's platform, through the host, for evidence (its RA-TLS certificate). */
+  readonly requestEvidence: RequestEvidence;
   /** Tells the host the workload has started. */
   readonly onStarted: () => void;
   /** Tells the host the workload asked for its input (the client streams it from then on). */
@@ -79,6 +84,8 @@ export async function startRunning(keys: SessionKeys, plaintext: Uint8Array, ctx
     output: rings.output,
     input: rings.input,
     bell,
+    requestEvidence: ctx.requestEvidence,
+    packageDigest: ctx.packageDigest,
     onStarted: ctx.onStarted,
     ...(ctx.onListening ? { onListening: ctx.onListening } : {}),
   });

@@ -14,6 +14,7 @@ import type { Doorbell } from '../runtime/doorbell.js';
 import type { WorkerResult, WorkerRun } from '../runtime/worker.js';
 import { keepTrace } from '../trace.js';
 import type { BoundPort } from '../protocol/sockets.js';
+import type { RequestEvidence } from './evidence.js';
 import type { Network } from './network.js';
 
 /** The worker and what the workload needs around it. */
@@ -26,6 +27,10 @@ export interface WorkloadSetup {
   readonly input: SharedArrayBuffer;
   /** Rung by the main thread for stdin and sockets (runtime/doorbell.ts). */
   readonly bell: Doorbell;
+  /** Asks the keep's platform for evidence (for an attested TLS identity). */
+  readonly requestEvidence?: RequestEvidence;
+  /** SHA-256 of the package (what a steward certifies the keep as). */
+  readonly packageDigest?: Uint8Array;
   /** Tells the keep the workload has started. */
   readonly onStarted: () => void;
   /** Tells the keep which ports its listen sockets are bound to. */
@@ -58,7 +63,7 @@ export async function runWorkload(pkg: Package, launch: LaunchMessage, ttys: Wor
   // The workload's engine flags are set once the worker has booted: a flag change makes Node
   // reject the code cache of the built-in modules loaded after it (see runtime/engine.ts).
   await setup.workerReady;
-  const network = openSockets(pkg, setup.bell);
+  const network = openSockets(pkg, setup);
   network.catch(() => {});
   const [, { compileModule, strategyFor }, { setFlagsFromString }] = await loadPackageCode();
   const strategy = strategyFor(pkg.wasm);
@@ -89,13 +94,22 @@ function errorOutcome(err: unknown, fallback: RuntimeErrorCode): Outcome {
   return { type: 'error', code: typeof code === 'string' ? code : fallback, message: cutMessage((err as Error).message) };
 }
 
-/** Opens the package's sockets, if it has any (keep/network.ts, loaded only then). */
-async function openSockets(pkg: Package, bell: Doorbell): Promise<Network | undefined> {
+/**
+ * Opens the package's sockets, if it has any (keep/network.ts, loaded only then); the keep's TLS
+ * identity is made once, when the first TLS socket needs it (tls-identity-source.ts chooses it).
+ */
+async function openSockets(pkg: Package, setup: WorkloadSetup): Promise<Network | undefined> {
   const specs = pkg.fds.map((f) => (typeof f === 'string' ? undefined : f));
   if (specs.every((s) => s === undefined)) return undefined;
-  const [{ openNetwork }, { createSelfSignedIdentity }] = await Promise.all([import('./network.js'), import('./tls-identity.js')]);
-  let identity: ReturnType<typeof createSelfSignedIdentity> | undefined;
-  return openNetwork(specs, { bell, identity: () => (identity ??= createSelfSignedIdentity()) });
+  const [{ openNetwork }, { keepTlsIdentity }] = await Promise.all([import('./network.js'), import('./tls-identity-source.js')]);
+  let identity: ReturnType<typeof keepTlsIdentity> | undefined;
+  const id = pkg.identity;
+  const sources = {
+    ...(setup.requestEvidence ? { requestEvidence: setup.requestEvidence } : {}),
+    ...(id?.dnsNames ? { dnsNames: id.dnsNames } : {}),
+    ...(id?.steward && setup.packageDigest ? { steward: { url: id.steward, packageDigest: setup.packageDigest } } : {}),
+  };
+  return openNetwork(specs, { bell: setup.bell, identity: () => (identity ??= keepTlsIdentity(sources)) });
 }
 
 /** Runs the compiled module in the worker; resolves with its outcome. */

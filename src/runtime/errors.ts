@@ -38,6 +38,10 @@ export const RuntimeErrorCode = {
   CONNECT: 'ERR_CONNECT',
   /** A connect socket's TLS handshake failed (the server's certificate did not verify, or no common parameters). */
   TLS_HANDSHAKE: 'ERR_TLS_HANDSHAKE',
+  /** The steward refused to certify the keep (its code and message follow), so it serves nothing. */
+  STEWARD_REFUSED: 'ERR_STEWARD_REFUSED',
+  /** The steward could not be reached, or answered with something that is not a certificate. */
+  STEWARD_UNREACHABLE: 'ERR_STEWARD_UNREACHABLE',
   /** The keep itself failed. */
   INTERNAL: 'ERR_INTERNAL',
 } as const;

@@ -1,5 +1,5 @@
 /**
- * The human forms of sizes and durations on the command line (`64MiB`, `2s`).
+ * The human forms of sizes and durations on the command line and in policy files (`64MiB`, `2s`).
  */
 
 const SIZE_UNITS: Readonly<Record<string, number>> = {
@@ -26,9 +26,9 @@ export function parseSize(text: string): number | undefined {
   return Number.isSafeInteger(n) ? n : undefined;
 }
 
-const TIME_UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
+const TIME_UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000, d: 86_400_000 };
 
-/** Parses `500ms`, `2s`, `1.5m`, `1h` (a bare number is seconds) into ms; undefined when malformed. */
+/** Parses `500ms`, `2s`, `1.5m`, `1h`, `7d` (a bare number is seconds) into ms; undefined when malformed. */
 export function parseDuration(text: string): number | undefined {
   const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/.exec(text.trim());
   if (!m) return undefined;

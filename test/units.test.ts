@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseDuration, parseSize } from '../../src/cli/units.js';
+import { parseDuration, parseSize } from '../src/units.js';
 
 test('parseSize understands binary and decimal units', () => {
   assert.equal(parseSize('64MiB'), 64 * 1024 * 1024);
