@@ -139,9 +139,14 @@ async function identityFrom(pem: string, keys: webcrypto.CryptoKeyPair, spki: Ui
   return { identity, notBefore: new Date(leaf.validFrom), notAfter: new Date(leaf.validTo) };
 }
 
-/** When to renew a certificate valid from `notBefore` to `notAfter`: two thirds of the way. */
-export function renewAt(notBefore: Date, notAfter: Date): Date {
-  return new Date(notBefore.getTime() + ((notAfter.getTime() - notBefore.getTime()) * 2) / 3);
+/**
+ * When to renew a certificate received at `receivedAt` and valid until `notAfter`: two thirds of
+ * the way from receipt (not from notBefore, which a CA back-dates for clock skew), and never
+ * sooner than a second from now.
+ */
+export function renewAt(receivedAt: Date, notAfter: Date): Date {
+  const left = notAfter.getTime() - receivedAt.getTime();
+  return new Date(receivedAt.getTime() + Math.max(1000, (left * 2) / 3));
 }
 
 /** How long to wait before trying a failed renewal again. */
@@ -183,13 +188,13 @@ export async function stewardIdentity(req: StewardRequest, trace: (what: string)
         current = next;
         trace('tls identity: steward certificate renewed');
         for (const l of listeners) l(live);
-        schedule(renewAt(next.notBefore, next.notAfter).getTime());
+        schedule(renewAt(new Date(), next.notAfter).getTime());
       },
       () => {
         if (Date.now() + RETRY_MS < current.notAfter.getTime()) schedule(Date.now() + RETRY_MS);
       },
     );
   };
-  schedule(renewAt(current.notBefore, current.notAfter).getTime());
+  schedule(renewAt(new Date(), current.notAfter).getTime());
   return live;
 }
