@@ -3,7 +3,10 @@
  * Exit status 0 when the evidence is accepted, 1 (with `enarx: <message> [ERR_...]`) when not,
  * 2 on a usage error. `enarx attest tls` (a keep's TLS endpoint) is attest-tls.ts.
  */
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import type { StewardTrust } from '../client/steward.js';
+import type { Evidence } from '../protocol/evidence.js';
 import type { Appraisal, TcbStatus } from '../attestation/appraisal.js';
 import { parseCollateral } from '../attestation/dcap/collateral.js';
 import { TCB_STATUSES } from '../attestation/dcap/tcb-info.js';
@@ -12,6 +15,7 @@ import { verifyEvidence, type VerifyEvidenceOptions } from '../attestation/verif
 import { codeOf } from '../errors.js';
 import { optionValue, optionValues, parseArgs, type OptionSpecs } from './args.js';
 import { CliError, usageError } from './errors.js';
+import { loadStewardTrust, STEWARD_OPTIONS } from './trust-options.js';
 
 const USAGE = `usage: enarx attest verify [options] EVIDENCE
        enarx attest tls [options] HOST:PORT    verify a keep's TLS endpoint (see 'enarx attest tls --help')
@@ -32,6 +36,9 @@ options:
   --allow-no-collateral    DCAP: verify signatures and chain only, without TCB evaluation
   --measurement HEX        allowed measurement (repeatable; default: any)
   --report-data HEX        expected report data
+  --steward URL            let this steward appraise the evidence (with --report-data; its EAR
+                           token decides, the runtimes it knows name the measurement)
+  --steward-jwks FILE      the steward's keys (its /.well-known/jwks.json, saved beforehand)
   --json                   print the appraisal (or the error) as JSON
   -h, --help               print this help
 `;
@@ -48,6 +55,7 @@ const SPECS: OptionSpecs = {
   'allow-no-collateral': { value: false },
   measurement: { value: true, multiple: true },
   'report-data': { value: true },
+  ...STEWARD_OPTIONS,
   json: { value: false },
   verbose: { value: false },
   help: { value: false, short: 'h' },
@@ -158,6 +166,8 @@ export async function attestMain(argv: readonly string[]): Promise<number> {
   if (extra.length > 0) throw usageError(`unexpected argument '${extra[0]}'`);
   const options = await optionsFrom(args);
   const evidence = await readInput(evidencePath, 'evidence');
+  const steward = await loadStewardTrust(args, (options.trustRoots ?? []).length > 0);
+  if (steward !== undefined) return viaSteward(evidence, options, steward, args.flags.has('json'));
   let appraisal: Appraisal;
   try {
     appraisal = await verifyEvidence(evidence, options);
@@ -171,5 +181,32 @@ export async function attestMain(argv: readonly string[]): Promise<number> {
     throw err;
   }
   process.stdout.write(args.flags.has('json') ? JSON.stringify(appraisal, null, 2) + '\n' : formatAppraisal(appraisal));
+  return 0;
+}
+
+/**
+ * `attest verify --steward`: the steward appraises the evidence (with the certificates and, for
+ * the simulated platform, the root given) for the report data given, under a fresh nonce.
+ */
+async function viaSteward(raw: Uint8Array, options: VerifyEvidenceOptions, steward: StewardTrust, json: boolean): Promise<number> {
+  if (typeof options.reportData !== 'string') throw usageError('--steward needs --report-data HEX: the steward checks that the evidence binds what you expect');
+  const report = decodeEvidenceText(raw);
+  const format = options.format ?? detectEvidenceFormat(report);
+  if (format === 'sgx') throw usageError('--steward: SGX quotes are not keep evidence');
+  const { derObjects } = await import('../attestation/pki/pem.js');
+  // The files as given (PEM or DER, one or more certificates each), as DER.
+  const ders = (files: readonly unknown[] | undefined): Uint8Array[] => (files ?? []).flatMap((f) => derObjects(f as Uint8Array, ['CERTIFICATE']));
+  const roots = ders(options.trustRoots);
+  const evidence: Evidence = {
+    backend: format === 'snp' ? (roots.length > 0 ? 'sim' : 'snp') : 'tdx',
+    format: format === 'snp' ? 'sev-snp' : 'tdx',
+    report,
+    certs: ders(options.certs),
+    ...(roots.length > 0 ? { trustRoots: roots } : {}),
+  };
+  const { attestWithSteward } = await import('../client/steward.js');
+  const accepted = await attestWithSteward(evidence, Buffer.from(options.reportData, 'hex'), randomBytes(32), steward);
+  const a = accepted.appraisal!;
+  process.stdout.write(json ? JSON.stringify({ ...a, runtime: accepted.reference, ear: accepted.ear }, null, 2) + '\n' : formatAppraisal(a) + `  ${'runtime'.padEnd(20)} ${accepted.reference ? `${accepted.reference.runtime} ${accepted.reference.release} (${accepted.reference.backend})` : '-'}\n`);
   return 0;
 }

@@ -12,7 +12,7 @@ import { optionValue, optionValues, parseArgs } from './args.js';
 import type { OptionSpecs } from './args.js';
 import { usageError } from './errors.js';
 import { readStdin, reportOutcome, withClientStdio, writeOutput } from './workload-io.js';
-import { loadTrustPolicy, TRUST_OPTIONS, trustArgs } from './trust-options.js';
+import { loadStewardTrust, loadTrustPolicy, TRUST_OPTIONS, trustArgs } from './trust-options.js';
 import { WORKLOAD_OPTIONS, limitsFrom, parseEnv } from './workload-options.js';
 
 const SPECS: OptionSpecs = {
@@ -38,6 +38,9 @@ options:
   --trust-root FILE      with --allow-sim: the only sim ARK(s) to trust (PEM/DER); without it,
                          the root the host presents is accepted
   --insecure-nil         accept keeps without any evidence (no attestation at all)
+  --steward URL          delegate the appraisal to this steward (its EAR token decides; the
+                         runtimes it knows replace --reference-values); needs --steward-jwks
+  --steward-jwks FILE    the steward's keys (its /.well-known/jwks.json, saved beforehand)
   --reference-values FILE  the runtimes accepted (default: this installation's)
   --measurement HEX      accept this runtime measurement (repeatable); with or without
                          --reference-values, replaces the installation's: a keep whose
@@ -80,7 +83,7 @@ export async function deployMain(argv: readonly string[]): Promise<number> {
 
   const [{ buildPackage }, { deploy }] = await Promise.all([import('../client/package-builder.js'), import('../client/deploy.js')]);
   const { pkg, wantsInput } = withClientStdio(await buildPackage(path, { args: workloadArgs, env }));
-  const trust = await loadTrustPolicy(trusted);
+  const [trust, steward] = await Promise.all([loadTrustPolicy(trusted), loadStewardTrust(args, trusted.allowSim)]);
   const url = optionValue(args, 'host');
   const { host, close } = await openHost(url, optionValue(args, 'token') ?? process.env['ENARX_TOKEN'], backend);
   const keysDir = keepKeysDir();
@@ -90,6 +93,7 @@ export async function deployMain(argv: readonly string[]): Promise<number> {
       // Interrupted, a remote deploy leaves its keep running: say how to find it again.
       ...(url !== undefined ? { onAccepted: (id: string) => (detach = onInterrupt(id, url)) } : {}),
       trust,
+      ...(steward ? { steward } : {}),
       suite,
       ...(backend ? { backend } : {}),
       limits,

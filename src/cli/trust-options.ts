@@ -6,14 +6,39 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { KeepTrustPolicy } from '../client/verify-keep.js';
-import { optionValues } from './args.js';
+import type { StewardTrust } from '../client/steward.js';
+import { optionValue, optionValues } from './args.js';
 import type { OptionSpecs, ParsedArgs } from './args.js';
-import { usageError } from './errors.js';
+import { CliError, usageError } from './errors.js';
 import { acceptedRuntimes, loadAcceptedRuntimes } from './workload-options.js';
 import type { AcceptedRuntimes } from './workload-options.js';
 
+/** `--steward URL --steward-jwks FILE`: delegate the appraisal to a steward (client/steward.ts). */
+export const STEWARD_OPTIONS: OptionSpecs = { steward: { value: true }, 'steward-jwks': { value: true } };
+
+/**
+ * The steward a command line delegates to, its pinned keys read, or undefined.
+ * @throws CliError ERR_USAGE, ERR_FILE; StewardClientError when the JWKS file is not one
+ */
+export async function loadStewardTrust(args: ParsedArgs, allowSim: boolean): Promise<StewardTrust | undefined> {
+  const url = optionValue(args, 'steward');
+  const jwksFile = optionValue(args, 'steward-jwks');
+  if (url === undefined && jwksFile === undefined) return undefined;
+  if (url === undefined || jwksFile === undefined) throw usageError('--steward URL needs --steward-jwks FILE (the steward\'s /.well-known/jwks.json, saved and checked beforehand), and the other way round');
+  if (!URL.canParse(url)) throw usageError(`--steward: '${url}' is not a URL`);
+  let text: string;
+  try {
+    text = await readFile(jwksFile, 'utf8');
+  } catch (err) {
+    throw new CliError('ERR_FILE', `cannot read --steward-jwks ${jwksFile}: ${(err as Error).message}`, { cause: err });
+  }
+  const { parseJwks } = await import('../client/steward.js');
+  return { url, jwks: parseJwks(text, jwksFile), allowSim };
+}
+
 /** The trust options (`--insecure-nil` apart: not every command has keeps without evidence to accept). */
 export const TRUST_OPTIONS: OptionSpecs = {
+  ...STEWARD_OPTIONS,
   'allow-sim': { value: false },
   'trust-root': { value: true, multiple: true },
   'reference-values': { value: true },

@@ -23,12 +23,21 @@ import { trace } from '../trace.js';
 import { DeployError } from './errors.js';
 import { followKeep, sealInput } from './session.js';
 import { verifyKeep } from './verify-keep.js';
-import type { AcceptedKeep, KeepTrustPolicy } from './verify-keep.js';
+import type { AcceptedKeep, KeepClaim, KeepTrustPolicy } from './verify-keep.js';
+import type { StewardTrust } from './steward.js';
+
+/** The keep appraised by a steward (its code, and jose's, loaded only then). */
+async function delegated(claim: KeepClaim, steward: StewardTrust): Promise<AcceptedKeep> {
+  const [{ attestWithSteward }, { keepReportData }] = await Promise.all([import('./steward.js'), import('../attestation/binding.js')]);
+  return attestWithSteward(claim.evidence, keepReportData(claim.nonce, claim.suite.kemId, claim.publicKey), claim.nonce, steward);
+}
 
 /** Options of {@link deploy}. */
 export interface DeployOptions {
   /** Who and what the client trusts (possibly still being worked out: awaited before verifying). */
   readonly trust: KeepTrustPolicy | Promise<KeepTrustPolicy>;
+  /** A steward to delegate the appraisal to instead (client/steward.ts): `trust` is then unused. */
+  readonly steward?: StewardTrust;
   readonly suite?: SuiteRow;
   readonly backend?: BackendName;
   readonly limits?: Partial<Limits>;
@@ -53,7 +62,8 @@ export interface DeployResult {
 
 /**
  * Deploys `pkg` through `host` and follows it to its sealed outcome.
- * @throws AttestationError when the keep is not trusted (the keep is killed, nothing is sent);
+ * @throws AttestationError when the keep is not trusted (the keep is killed, nothing is sent), or
+ *   StewardClientError when the steward it delegates to does not accept it;
  *   SessionError when a record does not open (altered, dropped, reordered, replayed: the keep is
  *   killed); DeployError when the stream ends without the outcome; HostApiError from the host
  */
@@ -75,7 +85,8 @@ export async function deploy(host: HostApi, pkg: Package, opts: DeployOptions): 
   trace('keep created (attested by its host)');
   let accepted: AcceptedKeep;
   try {
-    accepted = await verifyKeep({ nonce, suite, publicKey: created.publicKey, evidence: created.evidence }, await opts.trust);
+    const claim = { nonce, suite, publicKey: created.publicKey, evidence: created.evidence };
+    accepted = opts.steward ? await delegated(claim, opts.steward) : await verifyKeep(claim, await opts.trust);
   } catch (err) {
     await host.killKeep(created.id).catch(() => {});
     throw err;

@@ -81,3 +81,20 @@ export type KeepTlsErrorCode = (typeof KeepTlsErrorCode)[keyof typeof KeepTlsErr
 export class KeepTlsError extends CodedError<KeepTlsErrorCode> {
   override readonly name = 'KeepTlsError';
 }
+
+/** Codes of {@link StewardClientError}. */
+export const StewardClientErrorCode = {
+  /** The steward cannot be reached, or answered with something that is not a token. */
+  UNREACHABLE: 'ERR_STEWARD_UNREACHABLE',
+  /** The steward appraised the keep and did not accept it (its code is in the message). */
+  REFUSED: 'ERR_STEWARD_REFUSED',
+  /** The token does not say what was asked: another report data, another nonce. */
+  MISMATCH: 'ERR_STEWARD_MISMATCH',
+} as const;
+/** One of {@link StewardClientErrorCode}. */
+export type StewardClientErrorCode = (typeof StewardClientErrorCode)[keyof typeof StewardClientErrorCode];
+
+/** A keep appraisal delegated to a steward that did not accept it, or could not be asked. */
+export class StewardClientError extends CodedError<StewardClientErrorCode> {
+  override readonly name = 'StewardClientError';
+}

@@ -16,7 +16,7 @@ import { request as httpsRequest } from 'node:https';
 import { attestedKeyReportData } from '../attestation/binding.js';
 import { derObjects, encodePem } from '../attestation/pki/pem.js';
 import type { Evidence } from '../protocol/evidence.js';
-import { packageClaimUri, PEM_CHAIN, PKCS10, STEWARD_PATHS } from '../protocol/steward.js';
+import { packageClaimUri, PEM_CHAIN, PKCS10, STEWARD_PATHS, stewardUrlAllowed } from '../protocol/steward.js';
 import { RuntimeError, RuntimeErrorCode } from '../runtime/errors.js';
 import type { TlsIdentity } from './tls-identity.js';
 
@@ -48,9 +48,7 @@ export interface IssuedIdentity {
 /** Whether `url` may be used: https anywhere, http only to a loopback address. @throws RuntimeError */
 export function checkStewardUrl(url: string): URL {
   const u = new URL(url);
-  const host = u.hostname.replace(/^\[|\]$/g, '');
-  const loopback = host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
-  if (u.protocol === 'https:' || (u.protocol === 'http:' && loopback)) return u;
+  if (stewardUrlAllowed(u)) return u;
   throw new RuntimeError(RuntimeErrorCode.STEWARD_UNREACHABLE, `the steward must be reached over https (plain http only on a loopback address): ${u.origin}`);
 }
 

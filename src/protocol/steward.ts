@@ -45,6 +45,17 @@ export const checkAttestRequest = strictObject({
   nonce: optional(base64Bytes(64)),
 });
 
+/** Whether `hostname` (brackets allowed) is a loopback address: the only place plain HTTP is allowed. */
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/** A steward URL a client or keep may use: https anywhere, http on a loopback address only. */
+export function stewardUrlAllowed(url: URL): boolean {
+  return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname));
+}
+
 const PACKAGE_URI = /^urn:enarx-ts:package:sha256:([0-9a-f]{64})$/;
 
 /** The URI by which a keep claims the package (its SHA-256 digest) it runs. */

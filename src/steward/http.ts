@@ -15,7 +15,7 @@ import { codeOf } from '../errors.js';
 import { HostError } from '../host/errors.js';
 import { mediaType, readBytes, settleBody } from '../host/http-body.js';
 import { MAX_CSR_BYTES } from '../protocol/attested-csr.js';
-import { checkAttestRequest, JWT, MAX_ATTEST_BODY, PEM_CHAIN, PKCS10, PKIX_PKIPATH, STEWARD_PATHS } from '../protocol/steward.js';
+import { checkAttestRequest, isLoopbackHost, JWT, MAX_ATTEST_BODY, PEM_CHAIN, PKCS10, PKIX_PKIPATH, STEWARD_PATHS } from '../protocol/steward.js';
 import { validate } from '../protocol/validate.js';
 import { StewardError, StewardErrorStatus } from './errors.js';
 import type { StewardErrorCode } from './errors.js';
@@ -126,14 +126,9 @@ export interface ServeStewardOptions extends StewardAppOptions {
   readonly tls?: { readonly cert: string; readonly key: string };
 }
 
-/** Whether `hostname` is a loopback address (plain HTTP is allowed there only). */
-export function isLoopback(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
-}
-
 /** Serves a steward. @throws StewardError ERR_BAD_REQUEST for plain HTTP off loopback; the listen error */
 export function serveSteward(steward: Steward, opts: ServeStewardOptions): Promise<StewardServer> {
-  if (opts.tls === undefined && !isLoopback(opts.hostname)) {
+  if (opts.tls === undefined && !isLoopbackHost(opts.hostname)) {
     throw new StewardError('ERR_BAD_REQUEST', `plain HTTP only on a loopback address; give --tls-cert and --tls-key to listen on ${opts.hostname}`);
   }
   const app = createStewardApp(steward, opts);
