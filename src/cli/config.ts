@@ -78,7 +78,8 @@ function summary(path: string, config: EnarxConfig): string {
   const envNames = Object.keys(config.env);
   const lines = [
     `${show(path)}: valid`,
-    `  steward  ${config.steward === undefined ? '(none: self-signed certificate)' : show(config.steward)}`,
+    `  steward  ${config.steward === undefined ? '(none: self-signed certificate with the keep\'s evidence)' : show(config.steward)}`,
+    ...(config.dnsNames ? [`  names    ${config.dnsNames.join(', ')}`] : []),
     `  args     ${config.args.length === 0 ? '(none)' : config.args.map((a) => JSON.stringify(a)).join(' ')}`,
     `  env      ${envNames.length === 0 ? '(none)' : envNames.map(show).join(', ')}`,
     `  files    FD_COUNT=${fd.FD_COUNT} FD_NAMES=${show(fd.FD_NAMES)}`,

@@ -15,8 +15,11 @@ export const CONFIG_TEMPLATE = `## Enarx.toml: how a WebAssembly application run
 # ]
 
 ## Steward: the attestation service that certifies this Keep's TLS key.
-## Without one, the Keep uses a self-signed certificate.
+## Without one, the Keep uses a self-signed certificate that carries its evidence (RA-TLS).
 # steward = "https://steward.example.com"
+
+## The DNS names the Keep's TLS certificate carries, besides localhost (enarx-ts only).
+# dns_names = ["api.example.com"]
 
 ## Environment variables.
 # [env]

@@ -54,6 +54,16 @@ describe('parseEnarxToml: defaults', () => {
     assert.equal(parseEnarxToml('steward = "http://LOCALHOST:3000"').steward, 'http://localhost:3000/');
   });
 
+  it('reads dns_names (ours), once each, and refuses what is no DNS name with its line', () => {
+    const c = parseEnarxToml('dns_names = ["api.example.com", "api.example.com", "x-1.test"]');
+    assert.deepEqual(c.dnsNames, ['api.example.com', 'x-1.test']);
+    assert.ok(Object.isFrozen(c.dnsNames));
+    assert.equal(parseEnarxToml('args = []').dnsNames, undefined);
+    assert.throws(() => parseEnarxToml(lines('args = []', 'dns_names = ["API.example.com"]')), /Enarx\.toml:2: dns_names\[0\]|dns_names/);
+    assert.throws(() => parseEnarxToml('dns_names = ["*.example.com"]'), /dns_names/);
+    assert.throws(() => parseEnarxToml('dns_names = "api.example.com"'), /dns_names/);
+  });
+
   it('keeps env keys that are Object.prototype names as own data', () => {
     const c = parseEnarxToml(lines('[env]', '__proto__ = "p"', 'constructor = "c"'));
     assert.deepEqual(Object.entries(c.env), [['__proto__', 'p'], ['constructor', 'c']]);
