@@ -43,6 +43,8 @@ export interface KeepTrustPolicy {
   /** TDX/SGX: TCB collateral and the statuses to accept (default UpToDate only). */
   readonly collateral?: VerifyEvidenceOptions['collateral'];
   readonly acceptStatus?: VerifyEvidenceOptions['acceptStatus'];
+  /** Remembers verified certificate signatures (a service that appraises many keeps of few platforms). */
+  readonly cache?: VerifyEvidenceOptions['cache'];
 }
 
 /** What the keep presented. */
@@ -94,6 +96,7 @@ export async function appraiseEvidence(ev: Evidence, expected: Uint8Array, polic
     ...(policy.minTcb ? { minTcb: policy.minTcb } : {}),
     ...(policy.collateral ? { collateral: policy.collateral } : {}),
     ...(policy.acceptStatus ? { acceptStatus: policy.acceptStatus } : {}),
+    ...(policy.cache ? { cache: policy.cache } : {}),
   });
   // Defence in depth: the verifier compared the report data already.
   const got = Buffer.from(appraisal.reportData, 'hex');

@@ -13,6 +13,7 @@ import type { Appraisal } from '../attestation/appraisal.js';
 import { attestedKeyReportData, enarxStewardReportData } from '../attestation/binding.js';
 import { AttestationErrorCode } from '../attestation/errors.js';
 import { parseCertificate } from '../attestation/pki/index.js';
+import type { SignatureCache } from '../attestation/pki/chain.js';
 import type { ReferenceValue } from '../attestation/reference-values.js';
 import type { AcceptedKeep, KeepTrustPolicy } from '../client/verify-keep.js';
 import { appraiseEvidence } from '../client/verify-keep.js';
@@ -42,6 +43,15 @@ export interface AcceptedCsr extends AcceptedEvidence {
   readonly uris: readonly string[];
 }
 
+/** What an appraisal is made against. */
+export interface AppraisalContext {
+  readonly policy: StewardPolicy;
+  readonly referenceValues: readonly ReferenceValue[];
+  readonly now: Date;
+  /** Certificate signatures verified before (a platform's VCEK, ASK, ARK are the same every time). */
+  readonly cache?: SignatureCache;
+}
+
 /** How each refusal of the attestation core is answered. */
 const ATTESTATION_REFUSALS: Readonly<Record<string, StewardErrorCode>> = {
   [AttestationErrorCode.REPORT_DATA]: 'ERR_REPORT_DATA',
@@ -53,10 +63,11 @@ const ATTESTATION_REFUSALS: Readonly<Record<string, StewardErrorCode>> = {
 };
 
 /** The trust policy of the attestation core, from the steward's policy and reference values. */
-function trustPolicy(policy: StewardPolicy, referenceValues: readonly ReferenceValue[], now: Date): KeepTrustPolicy {
+function trustPolicy(policy: StewardPolicy, referenceValues: readonly ReferenceValue[], now: Date, cache: SignatureCache | undefined): KeepTrustPolicy {
   return {
     referenceValues,
     now,
+    ...(cache ? { cache } : {}),
     // The simulator's root as the evidence presents it, or only the pinned one (--sim-chain).
     ...(policy.allowSim ? { sim: policy.simChain ? { roots: policy.simChain.filter((d) => parseCertificate(d).selfIssued) } : ('presented' as const) } : {}),
     ...(policy.allowDebug ? { allowDebug: true } : {}),
@@ -69,11 +80,11 @@ function trustPolicy(policy: StewardPolicy, referenceValues: readonly ReferenceV
  * Appraises evidence that must bind `reportData`.
  * @throws StewardError ERR_REPORT_DATA, ERR_MEASUREMENT, ERR_POLICY, ERR_TCB, ERR_EVIDENCE
  */
-export async function appraise(evidence: Evidence, reportData: Uint8Array, ctx: { policy: StewardPolicy; referenceValues: readonly ReferenceValue[]; now: Date }): Promise<AcceptedEvidence> {
+export async function appraise(evidence: Evidence, reportData: Uint8Array, ctx: AppraisalContext): Promise<AcceptedEvidence> {
   if (evidence.backend === 'nil') throw new StewardError('ERR_POLICY', "a 'nil' keep has no evidence; the steward certifies only attested keeps");
   let accepted: AcceptedKeep;
   try {
-    accepted = await appraiseEvidence(evidence, reportData, trustPolicy(ctx.policy, ctx.referenceValues, ctx.now));
+    accepted = await appraiseEvidence(evidence, reportData, trustPolicy(ctx.policy, ctx.referenceValues, ctx.now, ctx.cache));
   } catch (err) {
     const code = codeOf(err) ?? 'ERR_INTERNAL';
     throw new StewardError(ATTESTATION_REFUSALS[code] ?? 'ERR_EVIDENCE', `${(err as Error).message} [${code}]`, { cause: err });
@@ -105,7 +116,7 @@ export function tcbInfo(a: Appraisal, reference: ReferenceValue | undefined): Ke
  * the policy allows.
  * @throws StewardError (every code of {@link appraise}, and ERR_NAME_NOT_ALLOWED)
  */
-export async function appraiseCsr(csr: AttestedCsr, ctx: { policy: StewardPolicy; referenceValues: readonly ReferenceValue[]; now: Date }): Promise<AcceptedCsr> {
+export async function appraiseCsr(csr: AttestedCsr, ctx: AppraisalContext): Promise<AcceptedCsr> {
   const names = checkNames(csr, ctx.policy);
   const expected = csr.form === 'ietf' ? attestedKeyReportData(csr.spki) : enarxStewardReportData(csr.spki);
   const evidence = csr.form === 'enarx' && ctx.policy.allowSim && ctx.policy.simChain ? withSimChain(csr.evidence, ctx.policy.simChain) : csr.evidence;

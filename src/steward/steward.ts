@@ -5,6 +5,7 @@
  * (state.ts). Every decision, issued or refused, is written to the audit log.
  */
 import { createHash } from 'node:crypto';
+import { SignatureCache } from '../attestation/pki/chain.js';
 import { parseCertificate } from '../attestation/pki/index.js';
 import { codeOf } from '../errors.js';
 import { CsrError, parseAttestedCsr } from '../protocol/attested-csr.js';
@@ -55,6 +56,8 @@ export class Steward {
   readonly state: StewardState;
   readonly #signer: EarSigner;
   readonly #now: () => Date;
+  /** Verified certificate signatures: the chains of the few platforms it sees, checked once. */
+  readonly #cache = new SignatureCache();
 
   private constructor(ca: StewardCa, signer: EarSigner, state: StewardState, opts: StewardOptions) {
     this.ca = ca;
@@ -93,7 +96,7 @@ export class Steward {
       csr = await parseAttestedCsr(der).catch((err: unknown) => {
         throw err instanceof CsrError ? csrRefusal(err) : err;
       });
-      const accepted = await appraiseCsr(csr, { policy: this.policy, referenceValues: this.state.referenceValues(), now });
+      const accepted = await appraiseCsr(csr, { policy: this.policy, referenceValues: this.state.referenceValues(), now, cache: this.#cache });
       const certificate = await issueCertificate(this.ca, {
         spki: csr.spki,
         dnsNames: accepted.dnsNames,
@@ -125,7 +128,7 @@ export class Steward {
     let claims: ReturnType<typeof earClaims>;
     let detail: Record<string, unknown>;
     try {
-      const accepted = await appraise(req.evidence, req.reportData, { policy: this.policy, referenceValues: this.state.referenceValues(), now });
+      const accepted = await appraise(req.evidence, req.reportData, { policy: this.policy, referenceValues: this.state.referenceValues(), now, cache: this.#cache });
       claims = earClaims({ ...base, outcome: { ok: true, appraisal: accepted.appraisal, reference: accepted.reference } });
       detail = { backend: req.evidence.backend, ...tcbDetail(accepted), status: 'accepted' };
     } catch (err) {

@@ -14,7 +14,7 @@
  * The structure is walked with our own DER reader (so the signed TBS bytes are exactly the bytes
  * received); Node's X509Certificate (OpenSSL) is used as a second parser and for the public key.
  */
-import { X509Certificate, type KeyObject } from 'node:crypto';
+import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
 import { AttestationError } from '../errors.js';
 import { resolveSignatureAlgorithm, verifySignature, type SignatureAlgorithm } from './algorithms.js';
 import { DerTag, children, contentOf, decodeOid, encodingOf, expectTlv, readTlv, unsignedInteger, type Tlv } from './der.js';
@@ -234,6 +234,22 @@ function parseExtensions(bytes: Uint8Array, wrapper: Tlv): Map<string, { critica
  *   ERR_CHAIN when its signature algorithm is not supported.
  */
 export function parseCertificate(input: Uint8Array): Certificate {
+  // A service sees the same few platform certificates (VCEK, ASK, ARK) in every request: a parsed
+  // certificate is immutable, so the one parsed from the same bytes before is the same answer.
+  const key = createHash('sha256').update(input).digest('base64');
+  const known = PARSED.get(key);
+  if (known !== undefined) return known;
+  const cert = parseCertificateBytes(input);
+  if (PARSED.size >= PARSED_LIMIT) PARSED.delete(PARSED.keys().next().value!);
+  PARSED.set(key, cert);
+  return cert;
+}
+
+/** Parsed certificates by the SHA-256 of their DER, oldest first. */
+const PARSED = new Map<string, Certificate>();
+const PARSED_LIMIT = 256;
+
+function parseCertificateBytes(input: Uint8Array): Certificate {
   const der = new Uint8Array(input); // a copy: Buffer#slice would share memory
   const outer = expectTlv(der, 0, DerTag.SEQUENCE, 'Certificate');
   if (outer.end !== der.length) bad('trailing bytes');
