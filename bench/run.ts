@@ -13,6 +13,7 @@ import * as network from './network.bench.js';
 import * as programs from './programs.bench.js';
 import * as sqlite from './sqlite.bench.js';
 import * as startup from './startup.bench.js';
+import * as steward from './steward.bench.js';
 import * as syscalls from './syscalls.bench.js';
 import type { Row } from './support.js';
 
@@ -35,6 +36,7 @@ const BENCHES: Record<string, () => Row[] | Promise<Row[]>> = {
   sqlite: () => sqlite.run(),
   delivery: () => delivery.run(),
   network: () => network.runNetwork(),
+  steward: () => steward.runSteward(),
 };
 
 function fmt(n: number): string {
