@@ -8,7 +8,7 @@
  *     since the steward refuses replayed evidence) are made here beforehand and POSTed by
  *     bench/steward/load.mjs pinned to CPU 1. Sequential requests give latency p50/p99, against
  *     one SEV-SNP verification of the same evidence in this process (warm chain: the anchor of
- *     the attestation bench; cold, as the steward verifies each request, is shown beside it).
+ *     the attestation bench; cold, without a signature cache, is shown beside it).
  *     `IN_FLIGHT` requests at a time give certificates/s, against a plain Node.js HTTP server
  *     answering a static 2 KB body on the same pinned core (bench/steward/static-http.mjs), under
  *     wrk with as many connections (a Node.js client on one core keeps it only half busy). Each
@@ -247,7 +247,7 @@ async function latencyRow(dir: string, s: Subjects): Promise<Row> {
     values: { p50_ms: p50Ms, p99_ms: percentile(latencies, 99), verify_warm_ms: verifyMs, verify_cold_ms: median(cold), requests: latencies.length, chain_bytes: chainBytes },
     ratio: p50Ms / verifyMs,
     against: 'one SEV-SNP verification, warm (same run)',
-    note: `${PIN_NOTE}; the steward verifies each chain cold`,
+    note: `${PIN_NOTE}; the steward keeps verified chains, and syncs its log per certificate`,
   };
 }
 
