@@ -37,7 +37,7 @@ import type { ReferenceValue } from '../src/attestation/reference-values.js';
 import { verifyEvidence } from '../src/attestation/verify.js';
 import { createBackend } from '../src/backend/index.js';
 import { appraiseEvidence } from '../src/client/verify-keep.js';
-import { buildAttestedCsr } from '../src/protocol/attested-csr.js';
+import { buildAttestedCsr } from '../src/attestation/csr/attested-csr.js';
 import type { Evidence } from '../src/protocol/evidence.js';
 import { packageClaimUri } from '../src/protocol/steward.js';
 import { nowMs, percentile } from './latency.js';

@@ -95,7 +95,7 @@ export async function requestStewardIdentity(req: StewardRequest): Promise<Issue
   const keys = (await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
   const spki = new Uint8Array(await webcrypto.subtle.exportKey('spki', keys.publicKey));
   const evidence = await req.evidence(attestedKeyReportData(spki));
-  const { buildAttestedCsr } = await import('../protocol/attested-csr.js');
+  const { buildAttestedCsr } = await import('../attestation/csr/attested-csr.js');
   const csr = await buildAttestedCsr({
     keys,
     form: 'ietf',

@@ -66,7 +66,7 @@ export async function keepTlsIdentity(sources: TlsIdentitySources): Promise<TlsI
 async function carriedEvidence(requestEvidence: RequestEvidence, reportData: Uint8Array): Promise<Evidence> {
   keepTrace('tls identity: key made, evidence asked for');
   // The encoder's code loads while the host and its platform work.
-  const bundleCode = import('../protocol/attestation-bundle.js');
+  const bundleCode = import('../attestation/csr/attestation-bundle.js');
   bundleCode.catch(() => {});
   const evidence = await requestEvidence(reportData);
   keepTrace('tls identity: evidence received');

@@ -31,7 +31,7 @@
  * more extension, which carries the keep's evidence:
  *
  *   id-aa-attestation  (not critical)  OID 1.2.840.113549.1.9.16.2.59, extnValue = the
- *                                      attestation bundle DER (protocol/attestation-bundle.ts)
+ *                                      attestation bundle DER (attestation/csr/attestation-bundle.ts)
  *
  * The evidence's report data binds the certificate's key: `attestedKeyReportData(spki)`
  * (attestation/binding.ts) over the SubjectPublicKeyInfo DER, so evidence lifted into another
@@ -44,7 +44,7 @@ import { isIP } from 'node:net';
 import type * as X509Types from '@peculiar/x509';
 import { attestedKeyReportData } from '../attestation/binding.js';
 import { encodePem } from '../attestation/pki/pem.js';
-import { ID_AA_ATTESTATION } from '../protocol/attestation-oids.js';
+import { ID_AA_ATTESTATION } from '../attestation/csr/attestation-oids.js';
 import type { Evidence } from '../protocol/evidence.js';
 
 /** Options of {@link createSelfSignedIdentity}. */
@@ -215,7 +215,7 @@ export function createAttestedIdentity(opts: AttestedIdentityOptions): Promise<T
   if (typeof opts?.evidence !== 'function') throw new TypeError('evidence: expected a function');
   return createIdentity(opts, async (x509, spki) => {
     // The encoder loads while the platform works.
-    const [evidence, { encodeAttestationBundle }] = await Promise.all([opts.evidence(attestedKeyReportData(spki)), import('../protocol/attestation-bundle.js')]);
+    const [evidence, { encodeAttestationBundle }] = await Promise.all([opts.evidence(attestedKeyReportData(spki)), import('../attestation/csr/attestation-bundle.js')]);
     return [new x509.Extension(ID_AA_ATTESTATION, false, encodeAttestationBundle(evidence))];
   });
 }

@@ -7,7 +7,7 @@
  * | `GET /`                      | —                                               | 200: the steward is up |
  * | `GET /ca.pem`                | —                                               | the CA certificate, PEM |
  * | `GET /.well-known/jwks.json` | —                                               | the EAR signing keys (JWK Set) |
- * | `POST /`                     | a CSR, DER, `Content-Type: application/pkcs10`, with evidence in either form (protocol/attested-csr.ts) | `application/pkix-pkipath`: DER `SEQUENCE OF Certificate`, CA first, as Enarx's steward answers; with `Accept: application/pem-certificate-chain`, PEM, leaf first |
+ * | `POST /`                     | a CSR, DER, `Content-Type: application/pkcs10`, with evidence in either form (attestation/csr/attested-csr.ts) | `application/pkix-pkipath`: DER `SEQUENCE OF Certificate`, CA first, as Enarx's steward answers; with `Accept: application/pem-certificate-chain`, PEM, leaf first |
  * | `POST /attest`               | JSON `{evidence, reportData, nonce?}`           | `application/jwt`: an EAR token (protocol/ear.ts) |
  *
  * A refusal is JSON `{"error":{"code","message"}}` with a 4xx status (steward/errors.ts).

@@ -18,7 +18,7 @@ import type { ReferenceValue } from '../attestation/reference-values.js';
 import type { AcceptedKeep, KeepTrustPolicy } from '../client/verify-keep.js';
 import { appraiseEvidence } from '../client/verify-keep.js';
 import { codeOf } from '../errors.js';
-import type { AttestedCsr } from '../protocol/attested-csr.js';
+import type { AttestedCsr } from '../attestation/csr/attested-csr.js';
 import type { Evidence } from '../protocol/evidence.js';
 import { parsePackageClaim, workloadSpiffeId } from '../protocol/steward.js';
 import { StewardError } from './errors.js';

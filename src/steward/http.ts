@@ -14,7 +14,7 @@ import { encodePem } from '../attestation/pki/pem.js';
 import { codeOf } from '../errors.js';
 import { HostError } from '../host/errors.js';
 import { mediaType, readBytes, settleBody } from '../host/http-body.js';
-import { MAX_CSR_BYTES } from '../protocol/attested-csr.js';
+import { MAX_CSR_BYTES } from '../attestation/csr/attested-csr.js';
 import { checkAttestRequest, isLoopbackHost, JWT, MAX_ATTEST_BODY, PEM_CHAIN, PKCS10, PKIX_PKIPATH, STEWARD_PATHS } from '../protocol/steward.js';
 import { validate } from '../protocol/validate.js';
 import { StewardError, StewardErrorStatus } from './errors.js';

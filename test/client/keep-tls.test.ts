@@ -23,8 +23,8 @@ import { verifyAttestedCertificate, verifyKeepTls } from '../../src/client/keep-
 import type { KeepTrustPolicy } from '../../src/client/verify-keep.js';
 import { createAttestedIdentity, createSelfSignedIdentity } from '../../src/keep/tls-identity.js';
 import type { TlsIdentity } from '../../src/keep/tls-identity.js';
-import { decodeAttestationBundle } from '../../src/protocol/attestation-bundle.js';
-import { ID_AA_ATTESTATION } from '../../src/protocol/attestation-oids.js';
+import { decodeAttestationBundle } from '../../src/attestation/csr/attestation-bundle.js';
+import { ID_AA_ATTESTATION } from '../../src/attestation/csr/attestation-oids.js';
 import type { Evidence } from '../../src/protocol/evidence.js';
 
 let stateDir: string;

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { X509Certificate } from '@peculiar/x509';
 import { EvidenceError, EvidenceRequests } from '../../src/keep/evidence.js';
 import { keepTlsIdentity } from '../../src/keep/tls-identity-source.js';
-import { ID_AA_ATTESTATION } from '../../src/protocol/attestation-oids.js';
+import { ID_AA_ATTESTATION } from '../../src/attestation/csr/attestation-oids.js';
 import type { Evidence } from '../../src/protocol/evidence.js';
 
 const EVIDENCE: Evidence = { backend: 'sim', format: 'sev-snp', report: new Uint8Array([1]), certs: [] };

@@ -14,8 +14,8 @@ import { buildSnpReport, signSnpReport } from '../../src/attestation/snp/builder
 import { encodeTcbVersion } from '../../src/attestation/snp/tcb.js';
 import type { Backend } from '../../src/backend/index.js';
 import type { ReferenceValue } from '../../src/attestation/reference-values.js';
-import { buildAttestedCsr } from '../../src/protocol/attested-csr.js';
-import type { CsrForm } from '../../src/protocol/attested-csr.js';
+import { buildAttestedCsr } from '../../src/attestation/csr/attested-csr.js';
+import type { CsrForm } from '../../src/attestation/csr/attested-csr.js';
 import type { Evidence } from '../../src/protocol/evidence.js';
 import { packageClaimUri } from '../../src/protocol/steward.js';
 import { serveSteward } from '../../src/steward/http.js';

@@ -1,5 +1,5 @@
 /**
- * Attested CSRs (protocol/attested-csr.ts, protocol/attestation-bundle.ts): both wire forms carry
+ * Attested CSRs (attestation/csr/attested-csr.ts, attestation-bundle.ts): both wire forms carry
  * real SEV-SNP-format evidence from the simulated platform and give it back unchanged; Enarx's own
  * CSR parses; hostile bytes only ever yield a CsrError with the right code.
  */
@@ -12,17 +12,17 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
 import type * as X509Types from '@peculiar/x509';
-import { attestedKeyReportData, enarxStewardReportData } from '../../src/attestation/binding.js';
-import { children, encodingOf, readTlv, type Tlv } from '../../src/attestation/pki/der.js';
-import { derObjects } from '../../src/attestation/pki/pem.js';
-import { ARK_MILAN_PEM } from '../../src/attestation/snp/roots.js';
-import { createBackend } from '../../src/backend/index.js';
-import type { Backend } from '../../src/backend/index.js';
-import { appraiseEvidence } from '../../src/client/verify-keep.js';
-import { decodeAttestationBundle, encodeAttestationBundle, encodeEnarxEvidence, encodeOid, tlv } from '../../src/protocol/attestation-bundle.js';
-import { ENARX_KVM, ENARX_SGX, ENARX_SNP, EXTENSION_REQUEST, ID_AA_ATTESTATION, SUBJECT_ALT_NAME } from '../../src/protocol/attestation-oids.js';
-import { CsrError, MAX_CSR_BYTES, buildAttestedCsr, parseAttestedCsr } from '../../src/protocol/attested-csr.js';
-import type { Evidence } from '../../src/protocol/evidence.js';
+import { attestedKeyReportData, enarxStewardReportData } from '../../../src/attestation/binding.js';
+import { children, encodingOf, readTlv, type Tlv } from '../../../src/attestation/pki/der.js';
+import { derObjects } from '../../../src/attestation/pki/pem.js';
+import { ARK_MILAN_PEM } from '../../../src/attestation/snp/roots.js';
+import { createBackend } from '../../../src/backend/index.js';
+import type { Backend } from '../../../src/backend/index.js';
+import { appraiseEvidence } from '../../../src/client/verify-keep.js';
+import { decodeAttestationBundle, encodeAttestationBundle, encodeEnarxEvidence, encodeOid, tlv } from '../../../src/attestation/csr/attestation-bundle.js';
+import { ENARX_KVM, ENARX_SGX, ENARX_SNP, EXTENSION_REQUEST, ID_AA_ATTESTATION, SUBJECT_ALT_NAME } from '../../../src/attestation/csr/attestation-oids.js';
+import { CsrError, MAX_CSR_BYTES, buildAttestedCsr, parseAttestedCsr } from '../../../src/attestation/csr/attested-csr.js';
+import type { Evidence } from '../../../src/protocol/evidence.js';
 
 type KeyPair = webcrypto.CryptoKeyPair;
 let stateDir: string;

@@ -33,14 +33,14 @@
  * certificates with attestation/pki/certificate.ts; no ASN.1 library is loaded here, so that the
  * keep, which bundles this code, pays nothing for it at start.
  */
-import { AttestationError } from '../attestation/errors.js';
-import { parseCertificate, type Certificate } from '../attestation/pki/certificate.js';
-import { DerTag, children, contentOf, decodeOid, encodingOf, readTlv, type Tlv } from '../attestation/pki/der.js';
-import { ARK_FINGERPRINTS } from '../attestation/snp/roots.js';
-import { CodedError } from '../errors.js';
+import { AttestationError } from '../errors.js';
+import { parseCertificate, type Certificate } from '../pki/certificate.js';
+import { DerTag, children, contentOf, decodeOid, encodingOf, readTlv, type Tlv } from '../pki/der.js';
+import { ARK_FINGERPRINTS } from '../snp/roots.js';
+import { CodedError } from '../../errors.js';
 import { ENARX_KVM, ENARX_SGX, ENARX_SNP, TDX_QUOTE_PROVISIONAL } from './attestation-oids.js';
-import type { Evidence } from './evidence.js';
-import type { EvidenceFormat } from './names.js';
+import type { Evidence } from '../../protocol/evidence.js';
+import type { EvidenceFormat } from '../../protocol/names.js';
 
 /** Codes of {@link CsrError}. */
 export const CsrErrorCode = {

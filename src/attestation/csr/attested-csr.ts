@@ -48,12 +48,12 @@
 import { createPublicKey, verify, webcrypto, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
 import type * as X509Types from '@peculiar/x509';
-import { DerTag, children, contentOf, encodingOf, type Tlv } from '../attestation/pki/der.js';
+import { DerTag, children, contentOf, encodingOf, type Tlv } from '../pki/der.js';
 import { CsrErrorCode, decodeAttestationBundle, decodeEnarxEvidence, encodeAttestationBundle, encodeEnarxEvidence } from './attestation-bundle.js';
 import { encodeOid, fail, fieldsOf, itemsOf, oidAt, readHostile, tlv, wholeTlv } from './attestation-bundle.js';
 import type { DecodedEvidence } from './attestation-bundle.js';
 import * as OID from './attestation-oids.js';
-import type { Evidence } from './evidence.js';
+import type { Evidence } from '../../protocol/evidence.js';
 
 export { CsrError, CsrErrorCode } from './attestation-bundle.js';
 
