@@ -50,6 +50,7 @@ const cli = {
   'dist/src/cli/deploy.js': 'deploy',
   'dist/src/cli/keep.js': 'keep',
   'dist/src/cli/steward.js': 'steward',
+  'dist/src/cli/package.js': 'package',
   // Libraries: the DCAP verifiers (collateral code and schemas: most of a verifier), Enarx.toml
   // (zod), the X-Wing suite (its ML-KEM is ~45 KB).
   'dist/src/attestation/tdx/verify.js': 'tdx-verify',

@@ -12,12 +12,14 @@ import { optionValue, optionValues, parseArgs } from './args.js';
 import type { OptionSpecs } from './args.js';
 import { usageError } from './errors.js';
 import { readStdin, reportOutcome, withClientStdio, writeOutput } from './workload-io.js';
+import { PACKAGE_REF_OPTIONS, resolveWorkloadPath } from './package-ref.js';
 import { loadStewardTrust, loadTrustPolicy, TRUST_OPTIONS, trustArgs } from './trust-options.js';
 import { WORKLOAD_OPTIONS, limitsFrom, parseEnv } from './workload-options.js';
 
 const SPECS: OptionSpecs = {
   ...WORKLOAD_OPTIONS,
   ...TRUST_OPTIONS,
+  ...PACKAGE_REF_OPTIONS,
   host: { value: true },
   token: { value: true },
   'insecure-nil': { value: false },
@@ -26,8 +28,9 @@ const SPECS: OptionSpecs = {
 
 const USAGE = `usage: enarx deploy [options] PACKAGE [ARGS...]
 
-Deploys PACKAGE (a .wasm file, or a directory with main.wasm, an optional Enarx.toml and other
-files the workload sees under /) into a keep, after verifying the keep's evidence. The package
+Deploys PACKAGE (a .wasm file, a directory with main.wasm, an optional Enarx.toml and other
+files the workload sees under /, or a package reference: oci://HOST/REPO[:TAG|@sha256:…], or
+NAME[:TAG] in the local store) into a keep, after verifying the keep's evidence. The package
 is sealed (HPKE) to a key that exists only inside that keep; the host never sees it.
 
 options:
@@ -49,6 +52,9 @@ options:
                          this keep's output (kept by default, 0600, in
                          ~/.local/share/enarx/keep-keys/KEEP_ID.json)
   --kem NAME             x25519 (default) or x-wing (post-quantum hybrid)
+  --verify-key PUB.pem   with a package reference: refuse it unless one of these keys signed it
+                         (repeatable; checked before anything is pulled or sent)
+  --registry-ca FILE     CA bundle for the registry's HTTPS; --plain-http: plain HTTP off loopback
   --env KEY=VALUE        extra environment for the workload (repeatable)
   --max-memory SIZE, --timeout DURATION, --max-output SIZE   limits, as for enarx run
   --json                 errors as JSON on stderr
@@ -82,7 +88,9 @@ export async function deployMain(argv: readonly string[]): Promise<number> {
   if (!suite) throw usageError(`--kem: expected x25519 or x-wing`);
 
   const [{ buildPackage }, { deploy }] = await Promise.all([import('../client/package-builder.js'), import('../client/deploy.js')]);
-  const { pkg, wantsInput } = withClientStdio(await buildPackage(path, { args: workloadArgs, env }));
+  const workload = await resolveWorkloadPath(path, args);
+  const built = await buildPackage(workload.path, { args: workloadArgs, env }).finally(() => workload.resolved?.cleanup());
+  const { pkg, wantsInput } = withClientStdio(built);
   const [trust, steward] = await Promise.all([loadTrustPolicy(trusted), loadStewardTrust(args, trusted.allowSim)]);
   const url = optionValue(args, 'host');
   const { host, close } = await openHost(url, optionValue(args, 'token') ?? process.env['ENARX_TOKEN'], backend);

@@ -17,6 +17,7 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
   measure: { summary: "print this installation's keep measurement", load: async () => (await import('./measure.js')).measureMain },
   platform: { summary: 'what this machine offers (TEEs, backends)', load: async () => (await import('./platform.js')).platformMain },
   host: { summary: 'run the host agent (HTTP API for remote deploys)', load: async () => (await import('./host.js')).hostMain },
+  package: { summary: 'publish, fetch, sign and verify workload packages (OCI registries, local store)', load: async () => (await import('./package.js')).packageMain },
   steward: { summary: 'run the attestation CA (certificates and EAR tokens for attested keeps)', load: async () => (await import('./steward.js')).stewardMain },
 };
 

@@ -4,15 +4,7 @@
  * stderr is not a terminal (a log or a pipe gets no carriage returns).
  */
 
-/** What a transfer reports as it goes. */
-export interface Progress {
-  /** A transfer of `totalBytes` begins (bytes already present, e.g. cached, may be given as done). */
-  start(label: string, totalBytes: number, doneBytes?: number): void;
-  /** `bytes` more were transferred. */
-  advance(bytes: number): void;
-  /** The transfer ended; the bar's line is finished. */
-  end(): void;
-}
+import type { Progress } from '../registry/packages.js';
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
 
@@ -62,10 +54,10 @@ export function progressBar(stream: NodeJS.WriteStream, opts: { json: boolean })
     stream.write(`\r${formatProgress(label, done, total, now - started, stream.columns ?? 80)}`);
   };
   return {
-    start(l, t, d = 0) {
+    start(l, t) {
       label = l;
       total = t;
-      done = d;
+      done = 0;
       started = Date.now();
       draw(true);
     },

@@ -14,7 +14,8 @@ import { isBackendName } from '../protocol/names.js';
 import type { BackendName } from '../protocol/names.js';
 import { trace } from '../trace.js';
 import { optionValue, optionValues, parseArgs } from './args.js';
-import type { OptionSpecs } from './args.js';
+import type { OptionSpecs, ParsedArgs } from './args.js';
+import { isPackageRef, PACKAGE_REF_OPTIONS, resolveWorkloadPath } from './package-ref.js';
 import { CliError, usageError } from './errors.js';
 import type { ReportOptions } from './errors.js';
 import { withClientStdio } from './workload-io.js';
@@ -23,6 +24,7 @@ import type { AcceptedRuntimes } from './workload-options.js';
 
 const SPECS: OptionSpecs = {
   ...WORKLOAD_OPTIONS,
+  ...PACKAGE_REF_OPTIONS,
   dir: { value: true, multiple: true },
   wasmcfgfile: { value: true },
 };
@@ -31,6 +33,8 @@ export const USAGE = `usage: enarx run [options] MODULE [ARGS...]
 
 Runs a WebAssembly (WASI preview1) command in a keep on this machine.
 Everything after MODULE is passed to the workload; its argv[0] is MODULE's file name.
+MODULE may also be a package reference (oci://HOST/REPO[:TAG|@sha256:…], or NAME[:TAG] in the
+local store): it is pulled, checked (with --verify-key PUB.pem: its signature too) and run.
 
 options:
   --dir HOST::GUEST      make host directory HOST visible to the workload as GUEST (repeatable);
@@ -38,6 +42,8 @@ options:
   --env KEY=VALUE        set an environment variable for the workload (repeatable); the workload
                          sees only what Enarx.toml and --env give it, never the host's environment
   --wasmcfgfile FILE     an Enarx.toml (args, env, [[files]]); sets FD_COUNT and FD_NAMES
+  --verify-key PUB.pem   with a package reference: refuse it unless one of these keys signed it
+  --registry-ca FILE     CA bundle for the registry's HTTPS; --plain-http: plain HTTP off loopback
   --backend NAME         keep backend: snp, tdx (confidential VMs), sim (simulated SEV-SNP),
                          nil (process isolation, no evidence); default: the first available
                          of snp, tdx, sim, nil. Attested keeps are verified before the
@@ -110,6 +116,8 @@ export interface RunArgs {
   readonly env: Readonly<Record<string, string>>;
   readonly trust: AcceptedRuntimes;
   readonly report: ReportOptions;
+  /** The command line as parsed, for a package reference's options. */
+  readonly parsed: ParsedArgs;
 }
 
 /** True when `argv` (after `run`) asks for the help text. */
@@ -146,6 +154,7 @@ export function readRunArgs(argv: readonly string[]): RunArgs {
     env,
     trust: acceptedRuntimes(args),
     report: { json: args.flags.has('json'), verbose: args.flags.has('verbose') },
+    parsed: args,
   };
 }
 
@@ -154,6 +163,7 @@ export async function planRun(a: RunArgs): Promise<RunPlan> {
   const config = a.configPath === undefined ? undefined : await readConfig(a.configPath);
   await Promise.all(a.dirs.map(checkDir));
   const { modulePath } = a;
+  if (await isPackageRef(modulePath)) return planPackageRun(a, config);
   let wasm: Uint8Array;
   try {
     wasm = await readFile(modulePath);
@@ -176,4 +186,14 @@ export async function planRun(a: RunArgs): Promise<RunPlan> {
     trust: a.trust,
     wantsInput,
   };
+}
+
+/** A run of a package reference: pulled, checked, unpacked and built like a package folder. */
+async function planPackageRun(a: RunArgs, config: unknown): Promise<RunPlan> {
+  if (config !== undefined) throw usageError('--wasmcfgfile: a package brings its own Enarx.toml');
+  const { buildPackage } = await import('../client/package-builder.js');
+  const workload = await resolveWorkloadPath(a.modulePath, a.parsed);
+  const built = await buildPackage(workload.path, { args: a.workloadArgs, env: a.env }).finally(() => workload.resolved?.cleanup());
+  const { pkg, wantsInput } = withClientStdio(built);
+  return { modulePath: a.modulePath, pkg, preopens: a.dirs.map((d) => ({ host: resolve(d.host), guest: d.guest })), limits: a.limits, backend: a.backend, suite: a.suite, trust: a.trust, wantsInput };
 }

@@ -413,6 +413,8 @@ export class PackageStore {
       };
       await sweep(join(this.root, 'blobs', 'sha256'), true);
       await sweep(join(this.root, 'tmp'), false);
+      // Interrupted pulls (sources.ts) left to resume: kept for the grace period too.
+      await sweep(join(this.root, 'pulls'), false);
       return { removedBlobs, freedBytes };
     });
   }
