@@ -252,6 +252,11 @@ export async function statusError(res: HttpResponse, registry: string): Promise<
   const detail = code === '' ? '' : `: ${code.replace(/[^\x20-\x7e]/g, '?').slice(0, 200)}`;
   const what = `${res.method} ${res.url.pathname.slice(0, 200)}`;
   const s = res.status;
+  // Go's servers answer plain HTTP on a TLS port with this 400 (a loopback registry is reached over
+  // plain HTTP unless a CA bundle is given): say what to do.
+  if (s === 400 && res.url.protocol === 'http:' && text.includes('HTTP request to an HTTPS server')) {
+    return new RegistryError(RegistryErrorCode.UNREACHABLE, `registry ${registry} speaks HTTPS: give its CA bundle (--ca FILE) to reach it over TLS`);
+  }
   if (s === 401 || s === 403) return new RegistryError(RegistryErrorCode.AUTH, `registry ${registry} refused ${what} (${s})${detail}`);
   if (s === 404) return new RegistryError(RegistryErrorCode.NOT_FOUND, `${what}: not found on ${registry}${detail}`);
   if (code.startsWith('DIGEST_INVALID')) return new RegistryError(RegistryErrorCode.DIGEST_MISMATCH, `registry ${registry} refused ${what}${detail}`);
