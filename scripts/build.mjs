@@ -52,11 +52,15 @@ const cli = {
   'dist/src/cli/steward.js': 'steward',
   'dist/src/cli/package.js': 'package',
   // Libraries: the DCAP verifiers (collateral code and schemas: most of a verifier), Enarx.toml
-  // (zod), the X-Wing suite (its ML-KEM is ~45 KB).
+  // (zod), the X-Wing suite (its ML-KEM is ~45 KB), the registry and the steward's client.
   'dist/src/attestation/tdx/verify.js': 'tdx-verify',
   'dist/src/attestation/sgx/verify.js': 'sgx-verify',
   'dist/src/config/index.js': 'config-lib',
   'dist/src/crypto/suite-x-wing.js': 'suite-x-wing',
+  // Loaded only for a package reference (`run REF`, `deploy REF`) or a delegated appraisal
+  // (`deploy --steward`): the registry client and jose stay out of every plain `enarx run`.
+  'dist/src/registry/packages.js': 'registry-lib',
+  'dist/src/client/steward.js': 'steward-client',
 };
 const toBundle = new Map(Object.entries(cli).map(([src, name]) => [join(root, src), `./${name}.cjs`]));
 const separate = {
