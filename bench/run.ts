@@ -11,6 +11,7 @@ import * as deploy from './deploy.bench.js';
 import * as keep from './keep.bench.js';
 import * as network from './network.bench.js';
 import * as programs from './programs.bench.js';
+import * as registry from './registry.bench.js';
 import * as sqlite from './sqlite.bench.js';
 import * as startup from './startup.bench.js';
 import * as steward from './steward.bench.js';
@@ -37,6 +38,7 @@ const BENCHES: Record<string, () => Row[] | Promise<Row[]>> = {
   delivery: () => delivery.run(),
   network: () => network.runNetwork(),
   steward: () => steward.runSteward(),
+  registry: () => registry.runRegistry(),
 };
 
 function fmt(n: number): string {

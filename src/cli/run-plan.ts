@@ -33,8 +33,9 @@ export const USAGE = `usage: enarx run [options] MODULE [ARGS...]
 
 Runs a WebAssembly (WASI preview1) command in a keep on this machine.
 Everything after MODULE is passed to the workload; its argv[0] is MODULE's file name.
-MODULE may also be a package reference (oci://HOST/REPO[:TAG|@sha256:…], or NAME[:TAG] in the
-local store): it is pulled, checked (with --verify-key PUB.pem: its signature too) and run.
+MODULE may also be a package folder (main.wasm, an optional Enarx.toml, files), or a package
+reference (oci://HOST/REPO[:TAG|@sha256:…], or NAME[:TAG] in the local store): it is pulled,
+checked (with --verify-key PUB.pem: its signature too) and run.
 
 options:
   --dir HOST::GUEST      make host directory HOST visible to the workload as GUEST (repeatable);
@@ -164,6 +165,7 @@ export async function planRun(a: RunArgs): Promise<RunPlan> {
   await Promise.all(a.dirs.map(checkDir));
   const { modulePath } = a;
   if (await isPackageRef(modulePath)) return planPackageRun(a, config);
+  if (await stat(modulePath).then((s) => s.isDirectory(), () => false)) return planPackageRun(a, config, modulePath);
   let wasm: Uint8Array;
   try {
     wasm = await readFile(modulePath);
@@ -188,11 +190,14 @@ export async function planRun(a: RunArgs): Promise<RunPlan> {
   };
 }
 
-/** A run of a package reference: pulled, checked, unpacked and built like a package folder. */
-async function planPackageRun(a: RunArgs, config: unknown): Promise<RunPlan> {
+/**
+ * A run of a package folder (main.wasm, an optional Enarx.toml, files), or of a package reference:
+ * pulled, checked and unpacked into a folder first.
+ */
+async function planPackageRun(a: RunArgs, config: unknown, folder?: string): Promise<RunPlan> {
   if (config !== undefined) throw usageError('--wasmcfgfile: a package brings its own Enarx.toml');
   const { buildPackage } = await import('../client/package-builder.js');
-  const workload = await resolveWorkloadPath(a.modulePath, a.parsed);
+  const workload = folder === undefined ? await resolveWorkloadPath(a.modulePath, a.parsed) : { path: folder };
   const built = await buildPackage(workload.path, { args: a.workloadArgs, env: a.env }).finally(() => workload.resolved?.cleanup());
   const { pkg, wantsInput } = withClientStdio(built);
   return { modulePath: a.modulePath, pkg, preopens: a.dirs.map((d) => ({ host: resolve(d.host), guest: d.guest })), limits: a.limits, backend: a.backend, suite: a.suite, trust: a.trust, wantsInput };

@@ -99,7 +99,8 @@ function remoteSource(store: PackageStore, ref: Extract<PackageRef, { kind: 'rem
       const path = join(dir, desc.digest.replace(':', '-'));
       await client.pullBlob(repo, desc, path, { ...(onProgress ? { onProgress } : {}) });
       try {
-        await store.putBlobFromFile(path, { digest: desc.digest, size: desc.size });
+        // pullBlob checked every byte against the digest and size as it wrote them.
+        await store.adoptCheckedBlob(path, { digest: desc.digest, size: desc.size });
       } finally {
         await rm(path, { force: true });
       }

@@ -23,7 +23,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { link, mkdir, open, readdir, readFile, rename, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { homedir, hostname } from 'node:os';
-import { isAbsolute, join, resolve as resolvePath } from 'node:path';
+import { isAbsolute, join, resolve as resolvePath, sep } from 'node:path';
 import { makeStateDir } from '../backend/state-dir.js';
 import { MAX_PACKAGE_BYTES } from '../crypto/package.js';
 import { RegistryError, RegistryErrorCode } from './errors.js';
@@ -70,7 +70,7 @@ const MAX_INDEX_BYTES = 64 * 1024 * 1024;
 const CHUNK = 1024 * 1024;
 
 const storeError = (what: string, err: unknown): RegistryError =>
-  new RegistryError(RegistryErrorCode.STORE, `${what}: ${(err as Error).message}`, { cause: err });
+  new RegistryError(RegistryErrorCode.STORE, err === undefined ? what : `${what}: ${(err as Error).message}`, { cause: err });
 const errno = (err: unknown): string | undefined => (err as NodeJS.ErrnoException | null)?.code;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -200,6 +200,29 @@ export class PackageStore {
   /** Stores a file's content (checked against `expected` when given; at most a package's size). */
   putBlobFromFile(path: string, expected: Partial<BlobInfo> = {}): Promise<BlobInfo> {
     return this.#put(fileChunks(path), expected, MAX_PACKAGE_BYTES);
+  }
+
+  /**
+   * Takes a file inside the store's folder whose content the caller has just checked against
+   * `expected` while writing it (a registry client's pull hashes every byte it writes): it is
+   * synced and renamed into place, not copied and hashed a second time (100 MiB: ~0.4 s saved).
+   * @throws RegistryError ERR_STORE when the file is not in the store's folder or has another size
+   */
+  async adoptCheckedBlob(path: string, expected: BlobInfo): Promise<BlobInfo> {
+    checkDigest(expected.digest);
+    await this.#dirs();
+    const full = resolvePath(path);
+    if (!full.startsWith(this.root + sep)) throw storeError(`${path} is not inside the store`, undefined);
+    const fh = await open(full, 'r+').catch((err: unknown) => Promise.reject(storeError(`cannot open ${path}`, err)));
+    try {
+      if ((await fh.stat()).size !== expected.size) throw storeError(`${path} does not have the ${expected.size} bytes it was checked with`, undefined);
+      await fh.chmod(0o600);
+      await fh.datasync();
+    } finally {
+      await fh.close();
+    }
+    await rename(full, this.blobPath(expected.digest)).catch((err: unknown) => Promise.reject(storeError('cannot write to the package store', err)));
+    return { digest: expected.digest, size: expected.size };
   }
 
   /** Stores bytes (checked against `expected` when given). */

@@ -146,6 +146,9 @@ describe('packages', { skip: SKIP || (!HAVE_OPENSSL && 'openssl is not installed
         child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
         child.once('close', (status) => resolve({ status, stdout, stderr }));
       });
+    const folder = await run('run', app);
+    assert.equal(folder.status, 0, folder.stderr);
+    assert.match(folder.stdout, /Hello from inside a keep!/, 'a package folder runs as it is');
     const ok = await run('run', '--verify-key', keys.pub, ref);
     assert.equal(ok.status, 0, ok.stderr);
     assert.match(ok.stdout, /Hello from inside a keep!/);
