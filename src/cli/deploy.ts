@@ -12,7 +12,7 @@ import { optionValue, optionValues, parseArgs } from './args.js';
 import type { OptionSpecs } from './args.js';
 import { usageError } from './errors.js';
 import { readStdin, reportOutcome, withClientStdio, writeOutput } from './workload-io.js';
-import { PACKAGE_REF_OPTIONS, resolveWorkloadPath } from './package-ref.js';
+import { PACKAGE_REF_OPTIONS, resolveWorkloadPath, withProvenance } from './package-ref.js';
 import { loadStewardTrust, loadTrustPolicy, TRUST_OPTIONS, trustArgs } from './trust-options.js';
 import { WORKLOAD_OPTIONS, limitsFrom, parseEnv } from './workload-options.js';
 
@@ -90,7 +90,7 @@ export async function deployMain(argv: readonly string[]): Promise<number> {
   const [{ buildPackage }, { deploy }] = await Promise.all([import('../client/package-builder.js'), import('../client/deploy.js')]);
   const workload = await resolveWorkloadPath(path, args);
   const built = await buildPackage(workload.path, { args: workloadArgs, env }).finally(() => workload.resolved?.cleanup());
-  const { pkg, wantsInput } = withClientStdio(built);
+  const { pkg, wantsInput } = withClientStdio(withProvenance(built, workload.resolved));
   const [trust, steward] = await Promise.all([loadTrustPolicy(trusted), loadStewardTrust(args, trusted.allowSim)]);
   const url = optionValue(args, 'host');
   const { host, close } = await openHost(url, optionValue(args, 'token') ?? process.env['ENARX_TOKEN'], backend);

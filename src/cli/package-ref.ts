@@ -5,6 +5,7 @@
  * given key signed is refused before it is pulled, and long before anything reaches a host.
  */
 import { readFile, stat } from 'node:fs/promises';
+import type { Package } from '../crypto/package.js';
 import type { ResolvedPackage } from '../registry/packages.js';
 import { optionValue, optionValues } from './args.js';
 import type { OptionSpecs, ParsedArgs } from './args.js';
@@ -58,4 +59,9 @@ export async function resolveWorkloadPath(text: string, args: ParsedArgs): Promi
     progress: progressBar(process.stderr, { json: args.flags.has('json') }),
   });
   return { path: resolved.dir, resolved };
+}
+
+/** The package built from a resolved reference, carrying where it came from for its keep to check. */
+export function withProvenance(pkg: Package, resolved: ResolvedPackage | undefined): Package {
+  return resolved === undefined ? pkg : { ...pkg, identity: { ...pkg.identity, provenance: resolved.provenance } };
 }

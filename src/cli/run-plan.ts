@@ -15,7 +15,7 @@ import type { BackendName } from '../protocol/names.js';
 import { trace } from '../trace.js';
 import { optionValue, optionValues, parseArgs } from './args.js';
 import type { OptionSpecs, ParsedArgs } from './args.js';
-import { isPackageRef, PACKAGE_REF_OPTIONS, resolveWorkloadPath } from './package-ref.js';
+import { isPackageRef, PACKAGE_REF_OPTIONS, resolveWorkloadPath, withProvenance } from './package-ref.js';
 import { CliError, usageError } from './errors.js';
 import type { ReportOptions } from './errors.js';
 import { withClientStdio } from './workload-io.js';
@@ -198,7 +198,8 @@ async function planPackageRun(a: RunArgs, config: unknown, folder?: string): Pro
   if (config !== undefined) throw usageError('--wasmcfgfile: a package brings its own Enarx.toml');
   const { buildPackage } = await import('../client/package-builder.js');
   const workload = folder === undefined ? await resolveWorkloadPath(a.modulePath, a.parsed) : { path: folder };
-  const built = await buildPackage(workload.path, { args: a.workloadArgs, env: a.env }).finally(() => workload.resolved?.cleanup());
-  const { pkg, wantsInput } = withClientStdio(built);
+  const resolved = 'resolved' in workload ? workload.resolved : undefined;
+  const built = await buildPackage(workload.path, { args: a.workloadArgs, env: a.env }).finally(() => resolved?.cleanup());
+  const { pkg, wantsInput } = withClientStdio(withProvenance(built, resolved));
   return { modulePath: a.modulePath, pkg, preopens: a.dirs.map((d) => ({ host: resolve(d.host), guest: d.guest })), limits: a.limits, backend: a.backend, suite: a.suite, trust: a.trust, wantsInput };
 }

@@ -56,11 +56,32 @@ const checkFds: Check<PackageFd[]> = (v, path) => {
 export interface PackageIdentity {
   readonly steward?: string;
   readonly dnsNames?: readonly string[];
+  /** Where the package came from, for the keep to check and its steward to certify (keep/provenance.ts). */
+  readonly provenance?: PackageProvenance;
 }
+
+/**
+ * A package deployed from a registry: the OCI manifest it was pulled as, its Enarx.toml's bytes,
+ * and the signature the client checked (all base64). The keep checks them against its own
+ * module and files before it claims any of it.
+ */
+export interface PackageProvenance {
+  readonly ociManifest: string;
+  readonly enarxToml?: string;
+  readonly signature?: { readonly payload: string; readonly signature: string; readonly publicKeyPem: string };
+}
+
+const b64 = (max: number): Check<string> => string({ min: 1, max, pattern: /^[A-Za-z0-9+/]+={0,2}$/, patternMessage: 'must be base64' });
+const checkProvenance = strictObject({
+  ociManifest: b64(6 * 1024 * 1024),
+  enarxToml: optional(b64(1024 * 1024)),
+  signature: optional(strictObject({ payload: b64(90 * 1024), signature: b64(4096), publicKeyPem: string({ min: 1, max: 16 * 1024 }) })),
+});
 
 const checkIdentity = strictObject({
   steward: optional(string({ min: 1, max: 2048, pattern: /^https?:\/\/[^\s]+$/, patternMessage: 'must be an http or https URL' })),
   dnsNames: optional(array(string({ min: 1, max: 253, pattern: /^[a-z0-9*]([a-z0-9.-]{0,251}[a-z0-9])?$/, patternMessage: 'must be a lower-case DNS name' }), 64)),
+  provenance: optional(checkProvenance),
 });
 
 /** A decoded package. */

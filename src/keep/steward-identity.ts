@@ -35,6 +35,8 @@ export interface StewardRequest {
   readonly ipAddresses: readonly string[];
   /** SHA-256 of the package the keep runs. */
   readonly packageDigest: Uint8Array;
+  /** More claims the keep checked itself: its OCI artifact and signer (protocol/steward.ts URIs). */
+  readonly claims?: readonly string[];
   readonly timeoutMs?: number;
 }
 
@@ -102,7 +104,7 @@ export async function requestStewardIdentity(req: StewardRequest): Promise<Issue
     evidence,
     dnsNames: req.dnsNames,
     ipAddresses: req.ipAddresses,
-    uris: [packageClaimUri(req.packageDigest)],
+    uris: [packageClaimUri(req.packageDigest), ...(req.claims ?? [])],
   });
   let answer: { status: number; body: Buffer };
   try {

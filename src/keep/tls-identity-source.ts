@@ -19,6 +19,7 @@ import type { RequestEvidence } from './evidence.js';
 import type { Evidence } from '../protocol/evidence.js';
 import { createAttestedIdentity, createSelfSignedIdentity } from './tls-identity.js';
 import type { TlsIdentity } from './tls-identity.js';
+import type { CheckedProvenance } from './provenance.js';
 
 /** What a keep has to get an identity with. */
 export interface TlsIdentitySources {
@@ -26,8 +27,11 @@ export interface TlsIdentitySources {
   readonly requestEvidence?: RequestEvidence;
   /** The DNS names the certificate carries (Enarx.toml `dns_names`), besides `localhost`. */
   readonly dnsNames?: readonly string[];
-  /** The steward to ask (Enarx.toml `steward`), and the digest of the package the keep runs. */
-  readonly steward?: { readonly url: string; readonly packageDigest: Uint8Array };
+  /**
+   * The steward to ask (Enarx.toml `steward`), the digest of the package the keep runs, and the
+   * package's provenance as the keep checks it (keep/provenance.ts), when it came from a registry.
+   */
+  readonly steward?: { readonly url: string; readonly packageDigest: Uint8Array; readonly provenance?: () => Promise<CheckedProvenance | undefined> };
 }
 
 /**
@@ -43,7 +47,10 @@ export async function keepTlsIdentity(sources: TlsIdentitySources): Promise<TlsI
     if (requestEvidence === undefined) throw new RuntimeError(RuntimeErrorCode.STEWARD_REFUSED, 'a steward certifies attested keeps only, and this keep has no evidence');
     const { stewardIdentity } = await import('./steward-identity.js');
     const names = { dnsNames: [...new Set(['localhost', ...dnsNames])], ipAddresses: ['127.0.0.1', '::1'] };
-    return stewardIdentity({ url: sources.steward.url, packageDigest: sources.steward.packageDigest, evidence: requestEvidence, ...names }, keepTrace);
+    const checked = await sources.steward.provenance?.();
+    const { ociClaimUri, signerClaimUri } = await import('../protocol/steward.js');
+    const claims = checked === undefined ? [] : [ociClaimUri(checked.oci), ...(checked.signer ? [signerClaimUri(checked.signer)] : [])];
+    return stewardIdentity({ url: sources.steward.url, packageDigest: sources.steward.packageDigest, claims, evidence: requestEvidence, ...names }, keepTrace);
   }
   if (requestEvidence !== undefined) {
     try {

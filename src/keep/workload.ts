@@ -3,6 +3,7 @@
  * validates the module and caps its memory), the worker's run message with the stdio rings, the
  * wall-clock limit, and the worker's report turned into the outcome the client will get.
  */
+import { createHash } from 'node:crypto';
 import type { Worker } from 'node:worker_threads';
 import type { Package } from '../crypto/package.js';
 import { cutMessage } from '../protocol/errors.js';
@@ -101,13 +102,17 @@ function errorOutcome(err: unknown, fallback: RuntimeErrorCode): Outcome {
 async function openSockets(pkg: Package, setup: WorkloadSetup): Promise<Network | undefined> {
   const specs = pkg.fds.map((f) => (typeof f === 'string' ? undefined : f));
   if (specs.every((s) => s === undefined)) return undefined;
+  // Before the first await: compiling rewrites the module's memory limits in place.
+  const wasmDigest = pkg.identity?.provenance && pkg.identity.steward ? `sha256:${createHash('sha256').update(pkg.wasm).digest('hex')}` : undefined;
   const [{ openNetwork }, { keepTlsIdentity }] = await Promise.all([import('./network.js'), import('./tls-identity-source.js')]);
   let identity: ReturnType<typeof keepTlsIdentity> | undefined;
   const id = pkg.identity;
   const sources = {
     ...(setup.requestEvidence ? { requestEvidence: setup.requestEvidence } : {}),
     ...(id?.dnsNames ? { dnsNames: id.dnsNames } : {}),
-    ...(id?.steward && setup.packageDigest ? { steward: { url: id.steward, packageDigest: setup.packageDigest } } : {}),
+    ...(id?.steward && setup.packageDigest
+      ? { steward: { url: id.steward, packageDigest: setup.packageDigest, provenance: async () => (await import('./provenance.js')).checkProvenance(pkg, wasmDigest!) } }
+      : {}),
   };
   return openNetwork(specs, { bell: setup.bell, identity: () => (identity ??= keepTlsIdentity(sources)) });
 }

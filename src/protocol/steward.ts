@@ -13,7 +13,9 @@
  * A refusal is JSON `{"error":{"code","message"}}` with a 4xx status (steward/errors.ts).
  *
  * What a keep puts in its CSR besides its key and evidence: the DNS names and IP addresses of its
- * Enarx.toml (`dns_names`), and one URI naming the package it runs, {@link packageClaimUri}. The
+ * Enarx.toml (`dns_names`), one URI naming the package it runs, {@link packageClaimUri}, and,
+ * deployed from a registry, the OCI artifact and the key that signed it ({@link ociClaimUri},
+ * {@link signerClaimUri}), each checked by the keep itself (keep/provenance.ts). The
  * CSR is signed with the key the evidence binds, and only the keep's measured runtime holds that
  * key, so these claims are the runtime's own; the steward turns the package claim into the
  * workload's SPIFFE ID in its trust domain.
@@ -67,6 +69,34 @@ export function packageClaimUri(digest: Uint8Array): string {
 /** The package digest (hex) a URI claims, or undefined when it is not a package claim. */
 export function parsePackageClaim(uri: string): string | undefined {
   return PACKAGE_URI.exec(uri)?.[1];
+}
+
+const OCI_URI = /^urn:enarx-ts:oci:(sha256:[0-9a-f]{64})$/;
+const SIGNER_URI = /^urn:enarx-ts:signer:sha256:([0-9a-f]{64})$/;
+
+/**
+ * The URI by which a keep deployed from a registry claims the OCI artifact its package is (the
+ * manifest digest), once it has checked that the package's module and files are the artifact's.
+ */
+export function ociClaimUri(manifestDigest: string): string {
+  if (!/^sha256:[0-9a-f]{64}$/.test(manifestDigest)) throw new TypeError('an OCI manifest digest is sha256:<64 hex>');
+  return `urn:enarx-ts:oci:${manifestDigest}`;
+}
+
+/** The URI by which a keep claims the key (SHA-256 of its SubjectPublicKeyInfo) that signed its artifact, once it verified the signature. */
+export function signerClaimUri(keyIdHex: string): string {
+  if (!/^[0-9a-f]{64}$/.test(keyIdHex)) throw new TypeError('a signer key id is 64 hex digits');
+  return `urn:enarx-ts:signer:sha256:${keyIdHex}`;
+}
+
+/** The OCI manifest digest a URI claims, or undefined. */
+export function parseOciClaim(uri: string): string | undefined {
+  return OCI_URI.exec(uri)?.[1];
+}
+
+/** The signer key id (hex) a URI claims, or undefined. */
+export function parseSignerClaim(uri: string): string | undefined {
+  return SIGNER_URI.exec(uri)?.[1];
 }
 
 /** The SPIFFE ID of a workload: the package it runs, in the steward's trust domain. */

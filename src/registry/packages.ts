@@ -4,9 +4,10 @@
  * manifest digest once, and everything after — blobs, signatures, what is unpacked and deployed —
  * goes by that digest: a tag that moves meanwhile changes nothing.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { PackageProvenance } from '../crypto/package.js';
 import { RegistryError, RegistryErrorCode } from './errors.js';
 import { MAX_CONFIG_BYTES, MANIFEST_MEDIA_TYPE, packDirectory, parsePackageConfig, parsePackageManifest, unpackToDirectory } from './package-format.js';
 import type { Descriptor, ParsedPackageManifest } from './package-format.js';
@@ -43,6 +44,8 @@ interface Resolved {
   readonly store: PackageStore;
   readonly digest: string;
   readonly manifest: ParsedPackageManifest;
+  /** The manifest's bytes, as the digest covers them. */
+  readonly manifestBytes: Uint8Array;
 }
 
 async function resolveRef(refText: string, ctx: PackageContext): Promise<Resolved> {
@@ -51,7 +54,7 @@ async function resolveRef(refText: string, ctx: PackageContext): Promise<Resolve
   const source = await openSource(ref, store, ctx.access);
   const found = await source.manifest(ref.digest ?? ref.tag ?? 'latest');
   if (found === undefined) throw new RegistryError(RegistryErrorCode.NOT_FOUND, `no package ${formatPackageRef(ref)}`);
-  return { ref: formatPackageRef(ref), source, store, digest: found.digest, manifest: parsePackageManifest(found.bytes) };
+  return { ref: formatPackageRef(ref), source, store, digest: found.digest, manifest: parsePackageManifest(found.bytes), manifestBytes: found.bytes };
 }
 
 /** Pulls the blobs of a resolved package into the local store (4 at a time), with progress. */
@@ -183,6 +186,8 @@ export interface ResolvedPackage {
   readonly digest: string;
   /** The key id that signed it, when keys were given. */
   readonly signer?: string;
+  /** What the keep checks and its steward certifies (crypto/package.ts `PackageProvenance`). */
+  readonly provenance: PackageProvenance;
   readonly dir: string;
   cleanup(): Promise<void>;
 }
@@ -194,7 +199,7 @@ export interface ResolvedPackage {
  */
 export async function resolveForDeploy(refText: string, verifyKeys: readonly string[], ctx: PackageContext): Promise<ResolvedPackage> {
   const r = await resolveRef(refText, ctx);
-  const signer = verifyKeys.length > 0 ? verifyPackageSignatures({ manifestDigest: r.digest, entries: await signatureEntries(r), publicKeysPem: verifyKeys }).signerKeyId : undefined;
+  const signed = verifyKeys.length > 0 ? signedBy(r.digest, await signatureEntries(r), verifyKeys) : undefined;
   await pullAll(r, ctx);
   const parent = await mkdtemp(join(tmpdir(), 'enarx-package-'));
   const dir = join(parent, 'package');
@@ -204,5 +209,26 @@ export async function resolveForDeploy(refText: string, verifyKeys: readonly str
     await rm(parent, { recursive: true, force: true });
     throw err;
   }
-  return { ref: r.ref, digest: r.digest, ...(signer ? { signer } : {}), dir, cleanup: () => rm(parent, { recursive: true, force: true }) };
+  const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');
+  const toml = r.manifest.enarxToml ? await readFile(join(dir, 'Enarx.toml')) : undefined;
+  const provenance: PackageProvenance = {
+    ociManifest: b64(r.manifestBytes),
+    ...(toml ? { enarxToml: b64(toml) } : {}),
+    ...(signed ? { signature: { payload: b64(signed.entry.payload), signature: signed.entry.signature, publicKeyPem: signed.publicKeyPem } } : {}),
+  };
+  return { ref: r.ref, digest: r.digest, ...(signed ? { signer: signed.keyId } : {}), provenance, dir, cleanup: () => rm(parent, { recursive: true, force: true }) };
+}
+
+/** The signature that one of `keys` made over `digest`, with its key. @throws RegistryError ERR_UNSIGNED, ERR_SIGNATURE */
+function signedBy(digest: string, entries: readonly SignatureEntry[], keys: readonly string[]): { keyId: string; publicKeyPem: string; entry: SignatureEntry } {
+  const found = verifyPackageSignatures({ manifestDigest: digest, entries, publicKeysPem: keys });
+  // The entry that verified, so that the keep can check it again itself.
+  const entry = entries.find((e) => {
+    try {
+      return verifyPackageSignatures({ manifestDigest: digest, entries: [e], publicKeysPem: [found.publicKeyPem] }) !== undefined;
+    } catch {
+      return false;
+    }
+  })!;
+  return { keyId: found.signerKeyId, publicKeyPem: found.publicKeyPem, entry };
 }

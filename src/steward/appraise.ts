@@ -20,10 +20,11 @@ import { appraiseEvidence } from '../client/verify-keep.js';
 import { codeOf } from '../errors.js';
 import type { AttestedCsr } from '../attestation/csr/attested-csr.js';
 import type { Evidence } from '../protocol/evidence.js';
-import { parsePackageClaim, workloadSpiffeId } from '../protocol/steward.js';
+import { parseOciClaim, parsePackageClaim, parseSignerClaim, workloadSpiffeId } from '../protocol/steward.js';
 import { StewardError } from './errors.js';
 import type { StewardErrorCode } from './errors.js';
 import type { KeepTcbInfo } from './issue.js';
+import type { KeepWorkload } from './workload-layer.js';
 import { dnsNameAllowed, ipAllowed } from './policy.js';
 import type { StewardPolicy } from './policy.js';
 
@@ -36,11 +37,12 @@ export interface AcceptedEvidence {
   readonly evidenceSha256: Uint8Array;
 }
 
-/** An accepted CSR: the evidence, and the names to certify. */
+/** An accepted CSR: the evidence, the names to certify, and the workload the keep claims. */
 export interface AcceptedCsr extends AcceptedEvidence {
   readonly dnsNames: readonly string[];
   readonly ipAddresses: readonly string[];
   readonly uris: readonly string[];
+  readonly workload?: KeepWorkload;
 }
 
 /** What an appraisal is made against. */
@@ -123,20 +125,33 @@ export async function appraiseCsr(csr: AttestedCsr, ctx: AppraisalContext): Prom
   return { ...(await appraise(evidence, expected, ctx)), ...names };
 }
 
-/** The names to certify. @throws StewardError ERR_NAME_NOT_ALLOWED */
-function checkNames(csr: AttestedCsr, policy: StewardPolicy): Pick<AcceptedCsr, 'dnsNames' | 'ipAddresses' | 'uris'> {
+/** The names to certify, and the workload the keep claims. @throws StewardError ERR_NAME_NOT_ALLOWED */
+function checkNames(csr: AttestedCsr, policy: StewardPolicy): Pick<AcceptedCsr, 'dnsNames' | 'ipAddresses' | 'uris' | 'workload'> {
   const badDns = csr.dnsNames.find((n) => !dnsNameAllowed(policy, n));
   if (badDns !== undefined) throw new StewardError('ERR_NAME_NOT_ALLOWED', `the policy does not let a keep be certified for the DNS name '${badDns}'`);
   const badIp = csr.ipAddresses.find((n) => !ipAllowed(policy, n));
   if (badIp !== undefined) throw new StewardError('ERR_NAME_NOT_ALLOWED', `the policy does not let a keep be certified for the IP address '${badIp}'`);
-  const uris: string[] = [];
+  const claims = { package: [] as string[], oci: [] as string[], signer: [] as string[] };
   for (const uri of csr.uris) {
-    const digest = parsePackageClaim(uri);
-    if (digest === undefined) throw new StewardError('ERR_NAME_NOT_ALLOWED', `a keep may ask only for its package URI (urn:enarx-ts:package:sha256:…), not '${uri.slice(0, 200)}'`);
-    uris.push(workloadSpiffeId(policy.trustDomain, digest));
+    const p = parsePackageClaim(uri);
+    const o = parseOciClaim(uri);
+    const k = parseSignerClaim(uri);
+    if (p !== undefined) claims.package.push(p);
+    else if (o !== undefined) claims.oci.push(o);
+    else if (k !== undefined) claims.signer.push(k);
+    else throw new StewardError('ERR_NAME_NOT_ALLOWED', `a keep may ask only for its package, OCI artifact and signer URIs (urn:enarx-ts:…), not '${uri.slice(0, 200)}'`);
   }
-  if (uris.length > 1) throw new StewardError('ERR_NAME_NOT_ALLOWED', 'a keep runs one package: at most one package URI');
-  return { dnsNames: [...new Set(csr.dnsNames.map((n) => n.toLowerCase()))], ipAddresses: [...new Set(csr.ipAddresses)], uris };
+  if (claims.package.length > 1 || claims.oci.length > 1 || claims.signer.length > 1) throw new StewardError('ERR_NAME_NOT_ALLOWED', 'a keep runs one package: at most one URI of each kind');
+  if (claims.package.length === 0 && claims.oci.length + claims.signer.length > 0) throw new StewardError('ERR_NAME_NOT_ALLOWED', 'an OCI artifact or signer claim needs the package claim');
+  if (claims.signer.length > 0 && claims.oci.length === 0) throw new StewardError('ERR_NAME_NOT_ALLOWED', 'a signer claim needs the OCI artifact it signed');
+  const [pkg] = claims.package;
+  const workload = pkg === undefined ? undefined : { package: pkg, ...(claims.oci[0] ? { oci: claims.oci[0] } : {}), ...(claims.signer[0] ? { signer: claims.signer[0] } : {}) };
+  return {
+    dnsNames: [...new Set(csr.dnsNames.map((n) => n.toLowerCase()))],
+    ipAddresses: [...new Set(csr.ipAddresses)],
+    uris: pkg === undefined ? [] : [workloadSpiffeId(policy.trustDomain, pkg)],
+    ...(workload ? { workload } : {}),
+  };
 }
 
 /**

@@ -60,6 +60,7 @@ import { bits, bool, explicit, implicit, int, octets, oid, seq, time } from '../
 import { ValidationError, oneOf, record, string, strictObject, type Check } from '../protocol/validate.js';
 import { CaError, CLOCK_SKEW_MS, randomSerialHex, spkiKeyIdentifier, type StewardCa } from './ca.js';
 import { decodeMultiTcbInfo, encodeMultiTcbInfo, OID_TCG_DICE_MULTI_TCB_INFO, OperationalFlag, type DiceTcbInfo } from './dice-tcb-info.js';
+import { workloadEntry, workloadFromEntry, type KeepWorkload } from './workload-layer.js';
 
 /** What the steward certifies about a keep (from its Appraisal and matched ReferenceValue). */
 export interface KeepTcbInfo {
@@ -73,6 +74,8 @@ export interface KeepTcbInfo {
   readonly measurement: string;
   /** The release the measurement is, when the steward's reference values know it. */
   readonly runtime?: { readonly name: string; readonly release: string; readonly backend: string };
+  /** The workload it runs (layer 2: workload-layer.ts). */
+  readonly workload?: KeepWorkload;
 }
 
 /** What {@link issueCertificate} certifies. */
@@ -216,7 +219,7 @@ function keepTcbInfoEntries(keep: KeepTcbInfo): DiceTcbInfo[] {
     fwids: [{ hashAlg: oid, digest }],
     ...(runtime === undefined ? {} : { vendorInfo: TEXT.encode(JSON.stringify({ backend: runtime.backend })) }),
   };
-  return [tee, measured];
+  return keep.workload === undefined ? [tee, measured] : [tee, measured, workloadEntry(keep.workload)];
 }
 
 /** The validity window (whole seconds, as DER Time has them). @throws TypeError, CaError ERR_CA_EXPIRED */
@@ -355,7 +358,13 @@ function keepFromEntries(entries: readonly DiceTcbInfo[]): KeepTcbInfo {
     debug: flags.includes(OperationalFlag.debug),
     measurement: Buffer.from(fwid.digest).toString('hex'),
     ...(runtime === undefined ? {} : { runtime }),
+    ...workloadOf(entries),
   });
+}
+
+function workloadOf(entries: readonly DiceTcbInfo[]): { workload?: KeepWorkload } {
+  const w = workloadFromEntry(entries.find((e) => e.layer === 2));
+  return w === undefined ? {} : { workload: w };
 }
 
 /**

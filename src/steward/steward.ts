@@ -104,10 +104,10 @@ export class Steward {
         uris: accepted.uris,
         lifetimeMs: this.policy.lifetimeMs,
         now,
-        keep: accepted.tcb,
+        keep: accepted.workload ? { ...accepted.tcb, workload: accepted.workload } : accepted.tcb,
       });
       const cert = parseCertificate(certificate);
-      const detail = { ...describe(csr, accepted), serial: cert.serialNumber, notAfter: cert.notAfter, names: [...accepted.dnsNames, ...accepted.ipAddresses, ...accepted.uris] };
+      const detail = { ...describe(csr, accepted), serial: cert.serialNumber, notAfter: cert.notAfter, names: [...accepted.dnsNames, ...accepted.ipAddresses, ...accepted.uris], ...(accepted.workload ? { workload: accepted.workload } : {}) };
       if (!this.state.claimEvidence(accepted.evidenceSha256, { at: now.getTime(), event: 'issued', ...(remote ? { remote } : {}), detail })) {
         throw new StewardError('ERR_REPLAYED', 'this evidence was used before: each certificate needs fresh evidence');
       }

@@ -5,8 +5,9 @@
  * that trusts only the steward's CA refuses a keep that is not certified by it.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { after, before, test } from 'node:test';
@@ -15,7 +16,11 @@ import type { StewardServer } from '../../src/steward/http.js';
 import { parsePolicy } from '../../src/steward/policy.js';
 import { serveSteward } from '../../src/steward/http.js';
 import { Steward } from '../../src/steward/steward.js';
-import { enarxToml, freePort, listening, startKeep } from '../support/keep-net.js';
+import { enarxToml, freePort, listening, startKeep, waitForPort, WORKLOADS } from '../support/keep-net.js';
+import { publishPackage, signPackage } from '../../src/registry/packages.js';
+import { PackageStore } from '../../src/registry/store.js';
+import { parseKeepTcbInfo } from '../../src/steward/issue.js';
+import { REPO_ROOT } from '../support/vectors.js';
 import { tempDir } from '../steward/support.js';
 
 const T = { timeout: 60_000 };
@@ -101,5 +106,40 @@ test('a keep the steward refuses serves nothing and says why', T, async () => {
   } finally {
     await strictServer.close();
     strict.close();
+  }
+});
+
+test('a signed package run from a reference: its certificate names the OCI artifact and the signer the keep checked', T, async () => {
+  const port = await freePort();
+  const dir = tempDir('keep-steward-pkg');
+  cpSync(join(WORKLOADS, 'net_http.wasm'), join(dir, 'main.wasm'));
+  writeFileSync(join(dir, 'Enarx.toml'), `steward = "${server.url}"\n\n${enarxToml(listenEntry(port))}`);
+  const store = new PackageStore(tempDir('keep-steward-store'));
+  const ctx = { access: {}, progress: { start: () => {}, advance: () => {}, end: () => {} }, store };
+  const { digest } = await publishPackage('web:v1', dir, ctx);
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const signed = await signPackage('web:v1', String(privateKey.export({ type: 'pkcs8', format: 'pem' })), ctx);
+  const pub = join(dir, 'pub.pem');
+  writeFileSync(pub, createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }));
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'enarx.js'), 'run', '--verify-key', pub, 'web:v1'], {
+    env: { ...process.env, ENARX_OCI_STORE: store.root },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  try {
+    await Promise.race([waitForPort(port), new Promise((_, reject) => child.once('exit', () => reject(new Error(`the keep ended: ${stderr}`))))]);
+    const der = await new Promise<Uint8Array>((resolve, reject) => {
+      const s = connect({ host: '127.0.0.1', port, servername: 'localhost', ca: steward.ca.certPem }, () => {
+        resolve(new Uint8Array(s.getPeerX509Certificate()!.raw));
+        s.destroy();
+      });
+      s.once('error', reject);
+    });
+    assert.deepEqual(parseKeepTcbInfo(der)?.workload?.oci, digest);
+    assert.equal(parseKeepTcbInfo(der)?.workload?.signer, signed.keyId);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('close', r));
   }
 });

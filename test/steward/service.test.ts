@@ -11,6 +11,8 @@ import { after, before, describe, test } from 'node:test';
 import type { Backend } from '../../src/backend/index.js';
 import { derObjects } from '../../src/attestation/pki/pem.js';
 import type { StewardServer } from '../../src/steward/http.js';
+import { parseKeepTcbInfo } from '../../src/steward/issue.js';
+import { ociClaimUri, packageClaimUri, signerClaimUri } from '../../src/protocol/steward.js';
 import type { Steward } from '../../src/steward/steward.js';
 import { PACKAGE_DIGEST, debugEvidence, makeCsr, postCsr, simPlatform, startSteward, tempDir } from './support.js';
 
@@ -81,6 +83,20 @@ describe('issuance', () => {
       await pinned.server.close();
       pinned.steward.close();
     }
+  });
+
+  test('a keep deployed from a registry: its OCI artifact and signer go in the workload layer', T, async () => {
+    const oci = `sha256:${'ab'.repeat(32)}`;
+    const signer = 'cd'.repeat(32);
+    const uris = [packageClaimUri(PACKAGE_DIGEST), ociClaimUri(oci), signerClaimUri(signer)];
+    const r = await postCsr(server.url, (await makeCsr(sim, { uris })).der, 'application/pem-certificate-chain');
+    assert.equal(r.status, 200, r.body.toString());
+    const [leaf] = chainOf(r.body.toString());
+    const info = parseKeepTcbInfo(new Uint8Array(leaf!.raw));
+    assert.deepEqual(info?.workload, { package: Buffer.from(PACKAGE_DIGEST).toString('hex'), oci, signer });
+    assert.equal((leaf!.subjectAltName ?? '').match(/URI:/g)?.length, 1, 'one URI: the SPIFFE ID (an X.509-SVID has exactly one)');
+    const lonely = await postCsr(server.url, (await makeCsr(sim, { uris: [packageClaimUri(PACKAGE_DIGEST), signerClaimUri(signer)] })).der);
+    assert.equal(lonely.code, 'ERR_NAME_NOT_ALLOWED', 'a signer without the artifact it signed');
   });
 
   test('100 concurrent CSRs are all certified, each with its own serial', T, async () => {
