@@ -90,6 +90,16 @@ describe('packages', { skip: SKIP || (!HAVE_OPENSSL && 'openssl is not installed
     await assert.rejects(verifyPackage(ref, [readFileSync(keys.otherPub, 'utf8')], ctx), { code: 'ERR_SIGNATURE' });
   });
 
+  test('a signature is for a digest, not a tag: a tag moved to other content is unsigned', T, async () => {
+    const ref = `oci://${registry.registry}/apps/moved:v1`;
+    await publishPackage(ref, app, ctx);
+    await signPackage(ref, readFileSync(keys.key, 'utf8'), ctx);
+    const other = packageDir();
+    writeFileSync(join(other, 'data', 'greeting.txt'), 'something else\n');
+    await publishPackage(ref, other, ctx);
+    await assert.rejects(resolveForDeploy(ref, [readFileSync(keys.pub, 'utf8')], ctx), { code: 'ERR_UNSIGNED' });
+  });
+
   test('a tampered blob is refused, and so is a package the registry does not have', T, async () => {
     // A registry of its own: every blob it stores is altered below.
     const own = await startRegistry();
@@ -152,6 +162,10 @@ describe('packages', { skip: SKIP || (!HAVE_OPENSSL && 'openssl is not installed
     const ok = await run('run', '--verify-key', keys.pub, ref);
     assert.equal(ok.status, 0, ok.stderr);
     assert.match(ok.stdout, /Hello from inside a keep!/);
+    const { digest } = await packageInfo(ref, ctx);
+    const byDigest = await run('run', '--verify-key', keys.pub, `oci://${registry.registry}/apps/run@${digest}`);
+    assert.equal(byDigest.status, 0, byDigest.stderr);
+    assert.match(byDigest.stdout, /Hello from inside a keep!/);
     const wrong = await run('run', '--verify-key', keys.otherPub, ref);
     assert.notEqual(wrong.status, 0);
     assert.match(wrong.stderr, /ERR_SIGNATURE/);
