@@ -73,10 +73,11 @@ export async function verifyKeep(claim: KeepClaim, policy: KeepTrustPolicy): Pro
 /**
  * Verifies evidence that must bind `expected` (64 bytes of report data) against a policy: the
  * check every relying party makes (the client of a deploy, a steward, a peer of a keep's TLS).
+ * `extras.crls`: CRLs the evidence came with (Enarx's steward form carries them), checked too.
  * @throws AttestationError (ERR_POLICY for an untrusted backend, ERR_REPORT_DATA, ERR_MEASUREMENT,
  *   and every code of the evidence verifiers).
  */
-export async function appraiseEvidence(ev: Evidence, expected: Uint8Array, policy: KeepTrustPolicy): Promise<AcceptedKeep> {
+export async function appraiseEvidence(ev: Evidence, expected: Uint8Array, policy: KeepTrustPolicy, extras: { readonly crls?: readonly Uint8Array[] } = {}): Promise<AcceptedKeep> {
   if (ev.backend === 'nil') {
     if (!policy.insecureNil) {
       throw new AttestationError(AttestationErrorCode.POLICY, "the keep runs on the 'nil' backend and has no evidence; refusing (opt in with --insecure-nil)");
@@ -97,6 +98,7 @@ export async function appraiseEvidence(ev: Evidence, expected: Uint8Array, polic
     ...(policy.collateral ? { collateral: policy.collateral } : {}),
     ...(policy.acceptStatus ? { acceptStatus: policy.acceptStatus } : {}),
     ...(policy.cache ? { cache: policy.cache } : {}),
+    ...(extras.crls && extras.crls.length > 0 ? { crls: extras.crls } : {}),
   });
   // Defence in depth: the verifier compared the report data already.
   const got = Buffer.from(appraisal.reportData, 'hex');

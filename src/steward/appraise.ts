@@ -82,11 +82,11 @@ function trustPolicy(policy: StewardPolicy, referenceValues: readonly ReferenceV
  * Appraises evidence that must bind `reportData`.
  * @throws StewardError ERR_REPORT_DATA, ERR_MEASUREMENT, ERR_POLICY, ERR_TCB, ERR_EVIDENCE
  */
-export async function appraise(evidence: Evidence, reportData: Uint8Array, ctx: AppraisalContext): Promise<AcceptedEvidence> {
+export async function appraise(evidence: Evidence, reportData: Uint8Array, ctx: AppraisalContext, crls: readonly Uint8Array[] = []): Promise<AcceptedEvidence> {
   if (evidence.backend === 'nil') throw new StewardError('ERR_POLICY', "a 'nil' keep has no evidence; the steward certifies only attested keeps");
   let accepted: AcceptedKeep;
   try {
-    accepted = await appraiseEvidence(evidence, reportData, trustPolicy(ctx.policy, ctx.referenceValues, ctx.now, ctx.cache));
+    accepted = await appraiseEvidence(evidence, reportData, trustPolicy(ctx.policy, ctx.referenceValues, ctx.now, ctx.cache), { crls });
   } catch (err) {
     const code = codeOf(err) ?? 'ERR_INTERNAL';
     throw new StewardError(ATTESTATION_REFUSALS[code] ?? 'ERR_EVIDENCE', `${(err as Error).message} [${code}]`, { cause: err });
@@ -122,7 +122,8 @@ export async function appraiseCsr(csr: AttestedCsr, ctx: AppraisalContext): Prom
   const names = checkNames(csr, ctx.policy);
   const expected = csr.form === 'ietf' ? attestedKeyReportData(csr.spki) : enarxStewardReportData(csr.spki);
   const evidence = csr.form === 'enarx' && ctx.policy.allowSim && ctx.policy.simChain ? withSimChain(csr.evidence, ctx.policy.simChain) : csr.evidence;
-  return { ...(await appraise(evidence, expected, ctx)), ...names };
+  // The CRLs the CSR carries (Enarx's form has a list) are checked against its chain too.
+  return { ...(await appraise(evidence, expected, ctx, csr.crls)), ...names };
 }
 
 /** The names to certify, and the workload the keep claims. @throws StewardError ERR_NAME_NOT_ALLOWED */

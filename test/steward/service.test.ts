@@ -4,8 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { X509Certificate } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { parseCertificates } from '../../src/attestation/pki/certificate.js';
+import { algorithmIdentifier, signWith } from '../attestation/support/x509-builder.js';
+import { bits, int, seq, time } from '../attestation/support/der-writer.js';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Backend } from '../../src/backend/index.js';
@@ -97,6 +100,25 @@ describe('issuance', () => {
     assert.equal((leaf!.subjectAltName ?? '').match(/URI:/g)?.length, 1, 'one URI: the SPIFFE ID (an X.509-SVID has exactly one)');
     const lonely = await postCsr(server.url, (await makeCsr(sim, { uris: [packageClaimUri(PACKAGE_DIGEST), signerClaimUri(signer)] })).der);
     assert.equal(lonely.code, 'ERR_NAME_NOT_ALLOWED', 'a signer without the artifact it signed');
+  });
+
+  test("Enarx's form with a CRL that revokes the platform's ASK is refused", T, async () => {
+    const { evidence } = await makeCsr(sim);
+    const chain = [...evidence.certs.slice(1), ...(evidence.trustRoots ?? [])];
+    const pinned = await startSteward({ allowSim: true, simChain: chain });
+    try {
+      const crl = revokingCrl(sim.stateDir);
+      const good = await makeCsr(sim, { form: 'enarx' });
+      assert.equal((await postCsr(pinned.server.url, good.der)).status, 200, 'without a CRL it is certified');
+      const { der } = await makeCsr(sim, { form: 'enarx', crls: [{ url: 'https://kdsintf.amd.com/vcek/v1/Milan/crl', crl }] });
+      const r = await postCsr(pinned.server.url, der);
+      assert.equal(r.status, 403, r.body.toString());
+      assert.equal(r.code, 'ERR_EVIDENCE');
+      assert.match(r.body.toString(), /ERR_REVOKED/);
+    } finally {
+      await pinned.server.close();
+      pinned.steward.close();
+    }
   });
 
   test('100 concurrent CSRs are all certified, each with its own serial', T, async () => {
@@ -202,3 +224,21 @@ test('the steward keeps its CA across a restart', T, async () => {
     second.steward.close();
   }
 });
+
+/** A CRL by the simulated platform's ARK that revokes its ASK (RSA-PSS-SHA384, as AMD signs them). */
+function revokingCrl(simStateDir: string): Uint8Array {
+  const dir = join(simStateDir, readdirSync(simStateDir).find((d) => existsSync(join(simStateDir, d, 'ark.key'))) ?? '.');
+  const key = createPrivateKey(readFileSync(join(dir, 'ark.key')));
+  const ark = parseCertificates(readFileSync(join(dir, 'ark.pem')))[0]!;
+  const ask = parseCertificates(readFileSync(join(dir, 'ask.pem')))[0]!;
+  const now = Date.now();
+  const tbs = seq(
+    int(1),
+    algorithmIdentifier('rsa-pss-sha384'),
+    Buffer.from(ark.subjectName, 'hex'),
+    time(new Date(now - 3_600_000)),
+    time(new Date(now + 86_400_000)),
+    seq(seq(int(BigInt(`0x${ask.serialNumber}`)), time(new Date(now - 60_000)))),
+  );
+  return seq(tbs, algorithmIdentifier('rsa-pss-sha384'), bits(signWith('rsa-pss-sha384', key, tbs)));
+}

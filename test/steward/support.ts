@@ -79,6 +79,8 @@ export interface CsrOptions {
   readonly uris?: readonly string[];
   /** Evidence to carry instead of fresh evidence. */
   readonly evidence?: Evidence;
+  /** Enarx's form: CRLs to carry. */
+  readonly crls?: readonly { readonly url: string; readonly crl: Uint8Array }[];
   /** Makes the evidence for the report data that binds the CSR's key. */
   readonly evidenceFor?: (reportData: Uint8Array) => Promise<Evidence>;
 }
@@ -97,6 +99,7 @@ export async function makeCsr(sim: Backend, opts: CsrOptions = {}): Promise<{ de
     dnsNames: opts.dnsNames ?? ['localhost'],
     ipAddresses: opts.ipAddresses ?? ['127.0.0.1'],
     uris: opts.uris ?? [packageClaimUri(PACKAGE_DIGEST)],
+    ...(opts.crls ? { crls: opts.crls } : {}),
   });
   return { der, evidence, spki };
 }

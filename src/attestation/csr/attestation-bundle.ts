@@ -303,7 +303,7 @@ export function encodeAttestationBundle(evidence: Evidence): Uint8Array {
   let certs: readonly Uint8Array[];
   if (row.format === 'sev-snp') {
     const [vcek, ...rest] = snpCerts(evidence);
-    stmt = encodeEnarxSnp(vcek, evidence.report);
+    stmt = encodeEnarxSnp(vcek, evidence.report, []);
     certs = [...rest, ...(evidence.trustRoots ?? [])];
   } else {
     if (evidence.backend !== 'tdx') throw new TypeError(`tdx evidence from backend ${evidence.backend}`);
@@ -327,9 +327,17 @@ function snpCerts(evidence: Evidence): [Uint8Array, ...Uint8Array[]] {
   return [vcek, ...rest];
 }
 
-function encodeEnarxSnp(vcek: Uint8Array, report: Uint8Array): Uint8Array {
-  const emptyCrlList = tlv(DerTag.SEQUENCE, tlv(DerTag.SEQUENCE));
-  return tlv(DerTag.SEQUENCE, tlv(DerTag.SEQUENCE, vcek, emptyCrlList), tlv(DerTag.OCTET_STRING, report));
+function encodeEnarxSnp(vcek: Uint8Array, report: Uint8Array, crls: readonly EnarxCrl[]): Uint8Array {
+  // CrlList ::= SEQUENCE { crls SEQUENCE OF CrlListEntry }; CrlListEntry ::= SEQUENCE { url UTF8String, crl CertificateList }
+  const entries = crls.map((c) => tlv(DerTag.SEQUENCE, tlv(DerTag.UTF8_STRING, new TextEncoder().encode(c.url)), c.crl));
+  const crlList = tlv(DerTag.SEQUENCE, tlv(DerTag.SEQUENCE, ...entries));
+  return tlv(DerTag.SEQUENCE, tlv(DerTag.SEQUENCE, vcek, crlList), tlv(DerTag.OCTET_STRING, report));
+}
+
+/** A CRL in Enarx's list: where it came from, and its DER. */
+export interface EnarxCrl {
+  readonly url: string;
+  readonly crl: Uint8Array;
 }
 
 /**
@@ -352,11 +360,11 @@ export function decodeEnarxEvidence(oid: string, value: Uint8Array): DecodedEvid
  * platform's chain relabels it.
  * @throws TypeError for other formats (Enarx has no TDX evidence) or evidence without a VCEK.
  */
-export function encodeEnarxEvidence(evidence: Evidence): { readonly oid: string; readonly value: Uint8Array } {
+export function encodeEnarxEvidence(evidence: Evidence, crls: readonly EnarxCrl[] = []): { readonly oid: string; readonly value: Uint8Array } {
   if (evidence?.format !== 'sev-snp') throw new TypeError(`Enarx's CSR form carries sev-snp evidence only, not ${String(evidence?.format)}`);
   const vcek = evidence.certs[0];
   if (vcek === undefined) throw new TypeError('sev-snp evidence without its VCEK (certs[0])');
-  return { oid: ENARX_SNP, value: encodeEnarxSnp(vcek, evidence.report) };
+  return { oid: ENARX_SNP, value: encodeEnarxSnp(vcek, evidence.report, crls) };
 }
 
 /** One DER element: identifier, minimal definite length, contents. */

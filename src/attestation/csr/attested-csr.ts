@@ -51,7 +51,7 @@ import type * as X509Types from '@peculiar/x509';
 import { DerTag, children, contentOf, encodingOf, type Tlv } from '../pki/der.js';
 import { CsrErrorCode, decodeAttestationBundle, decodeEnarxEvidence, encodeAttestationBundle, encodeEnarxEvidence } from './attestation-bundle.js';
 import { encodeOid, fail, fieldsOf, itemsOf, oidAt, readHostile, tlv, wholeTlv } from './attestation-bundle.js';
-import type { DecodedEvidence } from './attestation-bundle.js';
+import type { DecodedEvidence, EnarxCrl } from './attestation-bundle.js';
 import * as OID from './attestation-oids.js';
 import type { Evidence } from '../../protocol/evidence.js';
 
@@ -300,6 +300,8 @@ export interface BuildAttestedCsrOptions {
   readonly dnsNames?: readonly string[];
   readonly ipAddresses?: readonly string[];
   readonly uris?: readonly string[];
+  /** Enarx's form: CRLs to carry beside the VCEK (Enarx's steward wants one per certificate of the chain). */
+  readonly crls?: readonly EnarxCrl[];
 }
 
 /**
@@ -316,7 +318,7 @@ export async function buildAttestedCsr(opts: BuildAttestedCsrOptions): Promise<U
     attributes.push(attribute(OID.ID_AA_ATTESTATION, encodeAttestationBundle(opts.evidence)));
     if (san !== undefined) attributes.push(attribute(OID.EXTENSION_REQUEST, tlv(DerTag.SEQUENCE, san)));
   } else {
-    const { oid, value } = encodeEnarxEvidence(opts.evidence);
+    const { oid, value } = encodeEnarxEvidence(opts.evidence, opts.crls);
     attributes.push(attribute(OID.EXTENSION_REQUEST, tlv(DerTag.SEQUENCE, extension(oid, value), ...(san === undefined ? [] : [san]))));
   }
   // DER orders a SET OF by encoding (X.690 §11.6); strict parsers (Rust's der) check it.
