@@ -88,7 +88,11 @@ export async function resolveWorkload(
     const dir = extras.configDir ?? process.cwd();
     fds = await Promise.all(config.files.map((f) => (f.kind === 'listen' || f.kind === 'connect' ? socketSpec(f, dir) : f.kind)));
   }
-  const identity = config?.steward !== undefined || config?.dnsNames !== undefined ? { ...(config.steward ? { steward: config.steward } : {}), ...(config.dnsNames ? { dnsNames: config.dnsNames } : {}) } : undefined;
+  const stewardAnchors = config?.stewardTrustAnchors ? await readAnchors(config.stewardTrustAnchors, extras.configDir ?? process.cwd(), 'steward') : undefined;
+  const identity =
+    config?.steward !== undefined || config?.dnsNames !== undefined
+      ? { ...(config.steward ? { steward: config.steward } : {}), ...(config.dnsNames ? { dnsNames: config.dnsNames } : {}), ...(stewardAnchors ? { stewardTrustAnchors: stewardAnchors } : {}) }
+      : undefined;
   return { wasm, files, args: [argv0, ...(config?.args ?? []), ...(extras.args ?? [])], env, fds, ttys: [], ...(identity ? { identity } : {}) };
 }
 
@@ -148,5 +152,6 @@ export async function buildPackage(path: string, extras: WorkloadExtras = {}): P
   const hasConfig = await lstat(cfgPath).then((x) => x.isFile(), () => false);
   const config = hasConfig ? await readConfig(cfgPath) : undefined;
   const files = await readFiles(path, new Set(['main.wasm', 'Enarx.toml']));
-  return resolveWorkload(wasm, 'main.wasm', config, files, extras);
+  // Files an Enarx.toml names (trust anchors) are relative to it, not to the working directory.
+  return resolveWorkload(wasm, 'main.wasm', config, files, { configDir: path, ...extras });
 }

@@ -136,6 +136,7 @@ export function parseEnarxToml(text: string, source?: string): EnarxConfig {
   return freezeConfig({
     ...(raw.steward === undefined ? {} : { steward: new URL(raw.steward).href }),
     ...(raw.dns_names === undefined ? {} : { dnsNames: [...new Set(raw.dns_names)] }),
+    ...(raw.steward_trust_anchors === undefined ? {} : { stewardTrustAnchors: [...raw.steward_trust_anchors] }),
     args: [...(raw.args ?? [])],
     env,
     files,

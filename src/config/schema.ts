@@ -137,7 +137,9 @@ export const configSchema = z.strictObject({
     .string({ error: 'expected an http or https URL' })
     .refine(isHttpUrl, { error: 'expected an http or https URL' })
     .optional(),
-  // Ours, not Enarx's: the names the keep's TLS certificate carries (steward-issued or self-signed).
+  // Ours, not Enarx's: the CA certificates a keep checks its steward's HTTPS against (default: the
+  // keep engine's roots), and the names its TLS certificate carries (steward-issued or self-signed).
+  steward_trust_anchors: trustAnchors.optional(),
   dns_names: z.array(dnsName, { error: 'expected an array of DNS names' }).max(64, { error: 'at most 64 names' }).optional(),
   args: z.array(nulFreeString, { error: 'expected an array of strings' }).optional(),
   env: env.optional(),

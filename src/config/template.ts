@@ -17,6 +17,8 @@ export const CONFIG_TEMPLATE = `## Enarx.toml: how a WebAssembly application run
 ## Steward: the attestation service that certifies this Keep's TLS key.
 ## Without one, the Keep uses a self-signed certificate that carries its evidence (RA-TLS).
 # steward = "https://steward.example.com"
+## The CA certificates of the steward's HTTPS, when it is not publicly trusted (enarx-ts only).
+# steward_trust_anchors = ["steward-ca.pem"]
 
 ## The DNS names the Keep's TLS certificate carries, besides localhost (enarx-ts only).
 # dns_names = ["api.example.com"]

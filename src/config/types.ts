@@ -48,6 +48,8 @@ export interface ConnectTlsConfig {
 export interface EnarxConfig {
   /** Steward (attestation CA) URL, normalised by WHATWG URL parsing; absent means self-signed. */
   readonly steward?: string;
+  /** PEM files (relative to Enarx.toml) of the CAs of the steward's HTTPS (`steward_trust_anchors`). */
+  readonly stewardTrustAnchors?: readonly string[];
   /** DNS names the keep's TLS certificate carries (`dns_names`). */
   readonly dnsNames?: readonly string[];
   /** Arguments after `argv[0]`. */

@@ -55,6 +55,8 @@ const checkFds: Check<PackageFd[]> = (v, path) => {
 /** What a keep's TLS certificate names, and who issues it. */
 export interface PackageIdentity {
   readonly steward?: string;
+  /** PEM CA certificates the keep checks the steward's HTTPS against (else the engine's roots). */
+  readonly stewardTrustAnchors?: readonly string[];
   readonly dnsNames?: readonly string[];
   /** Where the package came from, for the keep to check and its steward to certify (keep/provenance.ts). */
   readonly provenance?: PackageProvenance;
@@ -81,6 +83,7 @@ const checkProvenance = strictObject({
 const checkIdentity = strictObject({
   steward: optional(string({ min: 1, max: 2048, pattern: /^https?:\/\/[^\s]+$/, patternMessage: 'must be an http or https URL' })),
   dnsNames: optional(array(string({ min: 1, max: 253, pattern: /^[a-z0-9*]([a-z0-9.-]{0,251}[a-z0-9])?$/, patternMessage: 'must be a lower-case DNS name' }), 64)),
+  stewardTrustAnchors: optional(array(string({ min: 1, max: 16 * 1024 }), 64)),
   provenance: optional(checkProvenance),
 });
 

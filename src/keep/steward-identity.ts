@@ -37,6 +37,8 @@ export interface StewardRequest {
   readonly packageDigest: Uint8Array;
   /** More claims the keep checked itself: its OCI artifact and signer (protocol/steward.ts URIs). */
   readonly claims?: readonly string[];
+  /** PEM CA certificates for the steward's HTTPS instead of the engine's roots (Enarx.toml `steward_trust_anchors`). */
+  readonly trustAnchors?: readonly string[];
   readonly timeoutMs?: number;
 }
 
@@ -55,10 +57,11 @@ export function checkStewardUrl(url: string): URL {
 }
 
 /** Sends `csr` to the steward; resolves with its answer's status and body (bounded). */
-function post(url: URL, csr: Uint8Array, timeoutMs: number): Promise<{ status: number; body: Buffer }> {
+function post(url: URL, csr: Uint8Array, timeoutMs: number, ca: readonly string[] | undefined): Promise<{ status: number; body: Buffer }> {
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  const tls = url.protocol === 'https:' && ca !== undefined && ca.length > 0 ? { ca: [...ca] } : {};
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', headers: { 'Content-Type': PKCS10, Accept: PEM_CHAIN, 'Content-Length': csr.length }, timeout: timeoutMs }, (res: IncomingMessage) => {
+    const req = request(url, { method: 'POST', headers: { 'Content-Type': PKCS10, Accept: PEM_CHAIN, 'Content-Length': csr.length }, timeout: timeoutMs, ...tls }, (res: IncomingMessage) => {
       const parts: Buffer[] = [];
       let total = 0;
       res.on('data', (chunk: Buffer) => {
@@ -108,7 +111,7 @@ export async function requestStewardIdentity(req: StewardRequest): Promise<Issue
   });
   let answer: { status: number; body: Buffer };
   try {
-    answer = await post(url, csr, req.timeoutMs ?? STEWARD_TIMEOUT_MS);
+    answer = await post(url, csr, req.timeoutMs ?? STEWARD_TIMEOUT_MS, req.trustAnchors);
   } catch (err) {
     throw new RuntimeError(RuntimeErrorCode.STEWARD_UNREACHABLE, `cannot reach the steward at ${url.origin}: ${(err as Error).message}`, { cause: err });
   }

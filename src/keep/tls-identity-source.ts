@@ -31,7 +31,12 @@ export interface TlsIdentitySources {
    * The steward to ask (Enarx.toml `steward`), the digest of the package the keep runs, and the
    * package's provenance as the keep checks it (keep/provenance.ts), when it came from a registry.
    */
-  readonly steward?: { readonly url: string; readonly packageDigest: Uint8Array; readonly provenance?: () => Promise<CheckedProvenance | undefined> };
+  readonly steward?: {
+    readonly url: string;
+    readonly packageDigest: Uint8Array;
+    readonly trustAnchors?: readonly string[];
+    readonly provenance?: () => Promise<CheckedProvenance | undefined>;
+  };
 }
 
 /**
@@ -50,7 +55,8 @@ export async function keepTlsIdentity(sources: TlsIdentitySources): Promise<TlsI
     const checked = await sources.steward.provenance?.();
     const { ociClaimUri, signerClaimUri } = await import('../protocol/steward.js');
     const claims = checked === undefined ? [] : [ociClaimUri(checked.oci), ...(checked.signer ? [signerClaimUri(checked.signer)] : [])];
-    return stewardIdentity({ url: sources.steward.url, packageDigest: sources.steward.packageDigest, claims, evidence: requestEvidence, ...names }, keepTrace);
+    const anchors = sources.steward.trustAnchors ? { trustAnchors: sources.steward.trustAnchors } : {};
+    return stewardIdentity({ url: sources.steward.url, packageDigest: sources.steward.packageDigest, claims, evidence: requestEvidence, ...anchors, ...names }, keepTrace);
   }
   if (requestEvidence !== undefined) {
     try {

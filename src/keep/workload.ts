@@ -111,7 +111,14 @@ async function openSockets(pkg: Package, setup: WorkloadSetup): Promise<Network 
     ...(setup.requestEvidence ? { requestEvidence: setup.requestEvidence } : {}),
     ...(id?.dnsNames ? { dnsNames: id.dnsNames } : {}),
     ...(id?.steward && setup.packageDigest
-      ? { steward: { url: id.steward, packageDigest: setup.packageDigest, provenance: async () => (await import('./provenance.js')).checkProvenance(pkg, wasmDigest!) } }
+      ? {
+          steward: {
+            url: id.steward,
+            packageDigest: setup.packageDigest,
+            ...(id.stewardTrustAnchors ? { trustAnchors: id.stewardTrustAnchors } : {}),
+            provenance: async () => (await import('./provenance.js')).checkProvenance(pkg, wasmDigest!),
+          },
+        }
       : {}),
   };
   return openNetwork(specs, { bell: setup.bell, identity: () => (identity ??= keepTlsIdentity(sources)) });

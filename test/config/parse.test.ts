@@ -64,6 +64,11 @@ describe('parseEnarxToml: defaults', () => {
     assert.throws(() => parseEnarxToml('dns_names = "api.example.com"'), /dns_names/);
   });
 
+  it('reads steward_trust_anchors (ours) as paths, and refuses an empty list', () => {
+    assert.deepEqual(parseEnarxToml('steward = "https://s.example"\nsteward_trust_anchors = ["ca.pem"]').stewardTrustAnchors, ['ca.pem']);
+    assert.throws(() => parseEnarxToml('steward_trust_anchors = []'), /steward_trust_anchors/);
+  });
+
   it('keeps env keys that are Object.prototype names as own data', () => {
     const c = parseEnarxToml(lines('[env]', '__proto__ = "p"', 'constructor = "c"'));
     assert.deepEqual(Object.entries(c.env), [['__proto__', 'p'], ['constructor', 'c']]);

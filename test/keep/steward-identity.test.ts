@@ -16,6 +16,11 @@ import type { StewardServer } from '../../src/steward/http.js';
 import { parsePolicy } from '../../src/steward/policy.js';
 import { Steward } from '../../src/steward/steward.js';
 import { MEASUREMENT, PACKAGE_DIGEST, REFERENCE, simPlatform, tempDir } from '../steward/support.js';
+import { copyFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildPackage } from '../../src/client/package-builder.js';
+import { issueCert, testCa } from '../support/test-ca.js';
+import { REPO_ROOT } from '../support/vectors.js';
 
 const T = { timeout: 30_000 };
 let sim: Backend;
@@ -87,4 +92,29 @@ test('refused, unreachable, plain HTTP off loopback, a certificate for another k
   } finally {
     liar.close();
   }
+});
+
+test('a steward over HTTPS with a private CA: reached with steward_trust_anchors, refused without', T, async () => {
+  const dir = tempDir('steward-tls');
+  const ca = testCa(dir, 'steward-ca', 'ec');
+  const leaf = issueCert(dir, ca, 'steward', { alg: 'ec', cn: 'steward', use: 'server', san: ['DNS:localhost', 'IP:127.0.0.1'] });
+  const tlsServer = await serveSteward(steward, { hostname: '127.0.0.1', port: 0, tls: { cert: leaf.certPem, key: leaf.keyPem } });
+  try {
+    const url = `https://localhost:${tlsServer.port}/`;
+    const { identity } = await requestStewardIdentity({ ...request(url), trustAnchors: [ca.certPem] });
+    assert.ok(identity.certDer.length > 0);
+    await assert.rejects(requestStewardIdentity(request(url)), (err: Error & { code?: string }) => err.code === 'ERR_STEWARD_UNREACHABLE' && /certificate/i.test(err.message));
+  } finally {
+    await tlsServer.close();
+  }
+});
+
+test('a package folder reads steward_trust_anchors relative to its Enarx.toml', async () => {
+  const dir = tempDir('steward-anchors');
+  const ca = testCa(tempDir('steward-anchor-ca'), 'anchor', 'ec');
+  writeFileSync(join(dir, 'Enarx.toml'), 'steward = "https://steward.example.com"\nsteward_trust_anchors = ["ca.pem"]\n');
+  writeFileSync(join(dir, 'ca.pem'), ca.certPem);
+  copyFileSync(join(REPO_ROOT, 'examples', 'hello', 'hello.wasm'), join(dir, 'main.wasm'));
+  const pkg = await buildPackage(dir);
+  assert.deepEqual(pkg.identity?.stewardTrustAnchors, [ca.certPem.trim() + '\n']);
 });
