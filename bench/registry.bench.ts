@@ -178,7 +178,7 @@ async function publishRow(work: string, pkg: string, module: string): Promise<Ro
     ours,
     curl,
     hashes,
-    'ours: hash the folder, HEAD, POST, 8 MiB PATCHes, PUT, config and manifest (node bin/enarx.js); curl: POST + one PUT of the file, digest given',
+    'ours: hash the folder, HEAD, POST, 32 MiB PATCHes, PUT, config and manifest (node bin/enarx.js); curl: POST + one PUT of the file, digest given',
   );
 }
 

