@@ -75,6 +75,16 @@ const NAME = /^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9
 const TAG = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
 const MEDIA_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/;
 
+/** Statuses that say "later", and how often a safe request is repeated for them. */
+const RETRIED_STATUSES: readonly number[] = [429, 502, 503, 504];
+const MAX_BUSY_RETRIES = 3;
+
+/** The pause before retry `n` (0-based): the registry's `Retry-After` seconds, at most 5 s, or 200 ms doubling. */
+export function retryDelayMs(retryAfter: string | undefined, n: number): number {
+  const seconds = retryAfter !== undefined && /^\d{1,4}$/.test(retryAfter) ? Number(retryAfter) : undefined;
+  return seconds !== undefined ? Math.min(5000, seconds * 1000) : 200 * 2 ** n;
+}
+
 /** A client of one registry (`host[:port]`, or `http://…` / `https://…` to force the scheme). */
 export class RegistryClient {
   /** `host[:port]` of the registry. */
@@ -262,11 +272,20 @@ export class RegistryClient {
     let url = typeof x.url === 'string' ? new URL(x.url, this.origin) : x.url;
     let authorization = await auth.authorization(scope);
     let challenged = false;
+    let busy = 0;
     for (let hops = 0; ; ) {
       const own = url.origin === this.origin;
       const headers = { ...x.headers, ...(own && authorization !== undefined ? { authorization } : {}) };
       const res = await this.#transport.send({ method: x.method, url, headers, body: x.body });
       if (x.expect.includes(res.status)) return res;
+      // A registry that is briefly overloaded (429, 502, 503, 504) is asked again, a few times and
+      // never for long, for requests that repeat safely (GET, HEAD: no body to send again).
+      if (RETRIED_STATUSES.includes(res.status) && (x.method === 'GET' || x.method === 'HEAD') && busy < MAX_BUSY_RETRIES) {
+        const wait = retryDelayMs(header(res, 'retry-after'), busy++);
+        discard(res);
+        await new Promise((r) => setTimeout(r, wait));
+        continue;
+      }
       const location = header(res, 'location');
       if ([301, 302, 303, 307, 308].includes(res.status) && location !== undefined) {
         discard(res);
