@@ -78,12 +78,13 @@ export async function resolveCredentials(registry: string, src: CredentialSource
     const found = fromEntry(record(auths?.[key]), `${path} (auths["${key}"])`);
     if (found !== undefined) return { credentials: found, source: path, notes: [] };
   }
-  const notes: string[] = [];
   const helper = record(config.credHelpers)?.[host] ?? config.credsStore;
-  if (typeof helper === 'string') {
-    notes.push(`${path} names the credential helper "docker-credential-${helper}", which is not run: give credentials as options or an "auths" entry`);
-  }
-  return { notes };
+  if (typeof helper !== 'string') return { notes: [] };
+  const { runCredentialHelper } = await import('./cred-helper.js');
+  const answer = await runCredentialHelper(helper, host, env);
+  if (answer === 'not-installed') return { notes: [`${path} names the credential helper docker-credential-${helper}, which is not installed here, so it was not run`] };
+  if (answer !== undefined) return { credentials: answer, source: `docker-credential-${helper}`, notes: [] };
+  return { notes: [`the credential helper docker-credential-${helper} (${path}) has nothing for ${host}`] };
 }
 
 function checkGiven(c: RegistryCredentials): ResolvedCredentials {

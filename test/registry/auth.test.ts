@@ -99,6 +99,12 @@ test('htpasswd registry: refused without or with wrong credentials; options and 
     const configDir = mkdtempSync(join(dir, 'docker-'));
     writeFileSync(join(configDir, 'config.json'), readFileSync(config));
     await roundTrip(new RegistryClient(reg.registry, { env: { DOCKER_CONFIG: configDir } }), 'app/basic');
+    // A credential helper on the PATH (docker-credential-helpers' "get"), as Docker Desktop configures one.
+    const bin = mkdtempSync(join(dir, 'bin-'));
+    const script = join(bin, 'docker-credential-fake');
+    writeFileSync(script, `#!/bin/sh\nread server\n[ "$server" = "${reg.registry}" ] || exit 1\necho '{"ServerURL":"'$server'","Username":"alice","Secret":"wonderland"}'\n`, { mode: 0o755 });
+    const viaHelper = dockerConfig('via-helper', { credHelpers: { [reg.registry]: 'fake' } });
+    await roundTrip(new RegistryClient(reg.registry, { dockerConfig: viaHelper, env: { ...process.env, PATH: `${bin}:${process.env['PATH']}` } }), 'app/basic');
   } finally {
     await reg.stop();
   }
