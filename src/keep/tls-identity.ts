@@ -44,6 +44,7 @@ import { isIP } from 'node:net';
 import type * as X509Types from '@peculiar/x509';
 import { attestedKeyReportData } from '../attestation/binding.js';
 import { encodePem } from '../attestation/pki/pem.js';
+import { x509Library, type X509 } from '../attestation/pki/x509-library.js';
 import { ID_AA_ATTESTATION } from '../attestation/csr/attestation-oids.js';
 import type { Evidence } from '../protocol/evidence.js';
 
@@ -89,27 +90,6 @@ export const CLOCK_SKEW_MS = 5 * 60 * 1000;
 const KEY_ALGORITHM: webcrypto.EcKeyGenParams = { name: 'ECDSA', namedCurve: 'P-256' };
 const SIGNING_ALGORITHM: webcrypto.EcdsaParams = { name: 'ECDSA', hash: 'SHA-256' };
 
-/** The library as loaded (its `module.exports`). */
-type X509 = typeof X509Types;
-
-let library: Promise<X509> | undefined;
-
-/**
- * @peculiar/x509, loaded on first use (reflect-metadata before it: tsyringe checks at load).
- * Taken as `default` (its `module.exports`): a CommonJS package, which Node.js gives named
- * exports too, but which an esbuild bundle exports as `default` only.
- */
-function x509Library(): Promise<X509> {
-  library ??= (async () => {
-    await import('reflect-metadata');
-    // (TypeScript types a CommonJS package's `default` apart from its `import type`: the same module.)
-    return (await import('@peculiar/x509')).default as unknown as X509;
-  })().catch((err: unknown) => {
-    library = undefined;
-    throw err;
-  });
-  return library;
-}
 
 // RFC 1034 §3.5 preferred name syntax (letters, digits, hyphens; labels ≤ 63 octets), with an
 // optional leftmost wildcard label (RFC 6125 §6.4.3).

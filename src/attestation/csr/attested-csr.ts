@@ -42,13 +42,14 @@
  * ```
  *
  * Parsing uses our strict DER reader over a copy of the bytes, so what is verified is what is
- * read. Building uses @peculiar/x509 over WebCrypto, loaded with the first CSR built (with
- * `reflect-metadata`, which it needs first), never at import.
+ * read. Building uses @peculiar/x509 over WebCrypto, loaded with the first CSR built
+ * (pki/x509-library.ts), never at import.
  */
 import { createPublicKey, verify, webcrypto, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
 import type * as X509Types from '@peculiar/x509';
 import { DerTag, children, contentOf, encodingOf, type Tlv } from '../pki/der.js';
+import { x509Library, type X509 } from '../pki/x509-library.js';
 import { CsrErrorCode, decodeAttestationBundle, decodeEnarxEvidence, encodeAttestationBundle, encodeEnarxEvidence } from './attestation-bundle.js';
 import { encodeOid, fail, fieldsOf, itemsOf, oidAt, readHostile, tlv, wholeTlv } from './attestation-bundle.js';
 import type { DecodedEvidence, EnarxCrl } from './attestation-bundle.js';
@@ -380,18 +381,3 @@ function ipOctets(address: unknown): Uint8Array {
   return tlv(GN_IP, Uint8Array.from(all.flatMap((g) => [parseInt(g, 16) >> 8, parseInt(g, 16) & 0xff])));
 }
 
-/** The library as loaded (its `module.exports`). */
-type X509 = typeof X509Types;
-let library: Promise<X509> | undefined;
-
-/** @peculiar/x509 on first use, after reflect-metadata (as keep/tls-identity.ts loads it, and why). */
-function x509Library(): Promise<X509> {
-  library ??= (async () => {
-    await import('reflect-metadata');
-    return (await import('@peculiar/x509')).default as unknown as X509;
-  })().catch((err: unknown) => {
-    library = undefined;
-    throw err;
-  });
-  return library;
-}
