@@ -34,7 +34,7 @@
  * is `03 01 00`. The decoder is bounded (entry, FWID and size limits) for hostile certificates.
  */
 import { AttestationError } from '../attestation/errors.js';
-import { bits, int, octets, oid, seq, utf8 } from '../backend/sim/der.js';
+import { bits, int, octets, oid, seq, utf8 } from '../attestation/pki/der-writer.js';
 import { DerTag, children, contentOf, decodeOid, expectTlv, readTlv, unsignedInteger, type Tlv } from '../attestation/pki/der.js';
 
 export const OID_TCG_DICE_MULTI_TCB_INFO = '2.23.133.5.4.5';

@@ -56,7 +56,7 @@ import { isIP } from 'node:net';
 import { Name } from '@peculiar/x509';
 import type { Tee } from '../attestation/appraisal.js';
 import { parseCertificate } from '../attestation/pki/certificate.js';
-import { bits, bool, explicit, implicit, int, octets, oid, seq, time } from '../backend/sim/der.js';
+import { bits, bool, explicit, implicit, int, octets, oid, seq, time } from '../attestation/pki/der-writer.js';
 import { ValidationError, oneOf, record, string, strictObject, type Check } from '../protocol/validate.js';
 import { CaError, CLOCK_SKEW_MS, randomSerialHex, spkiKeyIdentifier, type StewardCa } from './ca.js';
 import { decodeMultiTcbInfo, encodeMultiTcbInfo, OID_TCG_DICE_MULTI_TCB_INFO, OperationalFlag, type DiceTcbInfo } from './dice-tcb-info.js';

@@ -37,6 +37,7 @@ import { AttestationError } from '../errors.js';
 import { parseCertificate, type Certificate } from '../pki/certificate.js';
 import { DerTag, children, contentOf, decodeOid, encodingOf, readTlv, type Tlv } from '../pki/der.js';
 import { ARK_FINGERPRINTS } from '../snp/roots.js';
+import { oid, tlv } from '../pki/der-writer.js';
 import { CodedError } from '../../errors.js';
 import { ENARX_KVM, ENARX_SGX, ENARX_SNP, TDX_QUOTE_PROVISIONAL } from './attestation-oids.js';
 import type { Evidence } from '../../protocol/evidence.js';
@@ -312,7 +313,7 @@ export function encodeAttestationBundle(evidence: Evidence): Uint8Array {
   }
   const unique = [...new Map(certs.map((c) => [Buffer.from(c).toString('base64'), c])).values()];
   const bundleCerts = unique.length > 0 ? [tlv(DerTag.SEQUENCE, ...unique)] : [];
-  return tlv(DerTag.SEQUENCE, tlv(DerTag.SEQUENCE, tlv(DerTag.SEQUENCE, encodeOid(row.oid), stmt)), ...bundleCerts);
+  return tlv(DerTag.SEQUENCE, tlv(DerTag.SEQUENCE, tlv(DerTag.SEQUENCE, oid(row.oid), stmt)), ...bundleCerts);
 }
 
 /** The certificates of SEV-SNP evidence, VCEK first, once checked against its backend. */
@@ -365,38 +366,4 @@ export function encodeEnarxEvidence(evidence: Evidence, crls: readonly EnarxCrl[
   const vcek = evidence.certs[0];
   if (vcek === undefined) throw new TypeError('sev-snp evidence without its VCEK (certs[0])');
   return { oid: ENARX_SNP, value: encodeEnarxSnp(vcek, evidence.report, crls) };
-}
-
-/** One DER element: identifier, minimal definite length, contents. */
-export function tlv(tag: number, ...contents: readonly Uint8Array[]): Uint8Array {
-  const n = contents.reduce((sum, c) => sum + c.length, 0);
-  const length: number[] = [];
-  if (n < 0x80) length.push(n);
-  else {
-    for (let v = n; v > 0; v = Math.floor(v / 256)) length.unshift(v & 0xff);
-    length.unshift(0x80 | length.length);
-  }
-  const out = new Uint8Array(1 + length.length + n);
-  out[0] = tag;
-  out.set(length, 1);
-  let at = 1 + length.length;
-  for (const c of contents) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
-
-/** An OBJECT IDENTIFIER from its dotted form (our own constants: no validation). */
-export function encodeOid(dotted: string): Uint8Array {
-  const arcs = dotted.split('.').map(BigInt);
-  const out: number[] = [];
-  const arc = (v: bigint): void => {
-    const b = [Number(v & 0x7fn)];
-    for (v >>= 7n; v > 0n; v >>= 7n) b.unshift(Number(v & 0x7fn) | 0x80);
-    out.push(...b);
-  };
-  arc(arcs[0]! * 40n + arcs[1]!);
-  for (const a of arcs.slice(2)) arc(a);
-  return tlv(DerTag.OID, Uint8Array.from(out));
 }

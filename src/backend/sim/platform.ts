@@ -19,7 +19,7 @@ import { promisify } from 'node:util';
 import type { SnpFirmwareVersion } from '../../attestation/snp/report.js';
 import type { SnpProduct } from '../../attestation/snp/product.js';
 import type { TcbVersion } from '../../attestation/snp/tcb.js';
-import { ia5, int } from './der.js';
+import { ia5, int } from '../../attestation/pki/der-writer.js';
 import {
   authorityKeyIdentifier,
   basicConstraintsCa,

@@ -27,7 +27,7 @@
  */
 import { constants, createHash, sign, type KeyObject } from 'node:crypto';
 import { contentOf, expectTlv, children } from '../../attestation/pki/der.js';
-import { bits, bool, explicit, implicit, int, nul, octets, oid, seq, set, time, utf8 } from './der.js';
+import { bits, bool, explicit, implicit, int, nul, octets, oid, seq, set, time, utf8 } from '../../attestation/pki/der-writer.js';
 
 const SHA384 = seq(oid('2.16.840.1.101.3.4.2.2'), nul());
 

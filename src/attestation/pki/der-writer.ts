@@ -1,11 +1,12 @@
 /**
- * A minimal DER (ITU-T X.690) writer: just what the simulated platform needs to issue its
- * certificates. It encodes exactly what it is given; the callers build well-formed structures.
+ * A minimal DER (ITU-T X.690) writer, the counterpart of der.ts (the strict reader): what the
+ * simulated platform, the steward and attested CSRs encode. It encodes exactly what it is given;
+ * the callers build well-formed structures.
  */
 
-/** One element: identifier octet, minimal definite length, content. */
-export function tlv(tag: number, content: Uint8Array): Uint8Array {
-  const n = content.length;
+/** One element: identifier octet, minimal definite length, the contents one after another. */
+export function tlv(tag: number, ...contents: readonly Uint8Array[]): Uint8Array {
+  const n = contents.reduce((sum, c) => sum + c.length, 0);
   const len: number[] = [];
   if (n < 0x80) len.push(n);
   else {
@@ -15,7 +16,11 @@ export function tlv(tag: number, content: Uint8Array): Uint8Array {
   const out = new Uint8Array(1 + len.length + n);
   out[0] = tag;
   out.set(len, 1);
-  out.set(content, 1 + len.length);
+  let at = 1 + len.length;
+  for (const c of contents) {
+    out.set(c, at);
+    at += c.length;
+  }
   return out;
 }
 
