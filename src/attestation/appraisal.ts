@@ -2,18 +2,9 @@
  * The one result every TEE's verifier produces: an immutable appraisal of accepted evidence.
  */
 
-/** The kind of TEE the evidence came from. `sim` is our software SEV-SNP platform. */
-export type Tee = 'sev-snp' | 'tdx' | 'sgx' | 'sim';
-
-/** Intel DCAP TCB statuses, plus `UpToDate` for TEEs whose TCB was checked by other means. */
-export type TcbStatus =
-  | 'UpToDate'
-  | 'SWHardeningNeeded'
-  | 'ConfigurationNeeded'
-  | 'ConfigurationAndSWHardeningNeeded'
-  | 'OutOfDate'
-  | 'OutOfDateConfigurationNeeded'
-  | 'Revoked';
+/** The kind of TEE the evidence came from, and the TCB statuses (one list each: the wire contract's). */
+export type { Tee, TcbStatus } from '../protocol/names.js';
+import type { Tee, TcbStatus } from '../protocol/names.js';
 
 /** A certificate of the chain that was used, leaf first. */
 export interface ChainEntry {

@@ -47,6 +47,7 @@ import {
   validate,
 } from './validate.js';
 import type { Check, Validated } from './validate.js';
+import { TCB_STATUSES, TEES, type TcbStatus, type Tee } from './names.js';
 
 /** The revision of draft-ietf-rats-ear this module follows. */
 export const EAR_REVISION = 'draft-ietf-rats-ear-04';
@@ -154,25 +155,13 @@ export function vectorStatus(vector: TrustworthinessVector): EarStatus {
   return Object.values(vector).reduce<EarStatus>((worst, v) => worseStatus(worst, tierOf(v)), 'none');
 }
 
-/** The TEE kinds (as src/attestation/appraisal.ts `Tee`). */
-export const EAR_TEES = ['sev-snp', 'tdx', 'sgx', 'sim'] as const;
-/** The TCB statuses (as src/attestation/appraisal.ts `TcbStatus`). */
-export const EAR_TCB_STATUSES = [
-  'UpToDate',
-  'SWHardeningNeeded',
-  'ConfigurationNeeded',
-  'ConfigurationAndSWHardeningNeeded',
-  'OutOfDate',
-  'OutOfDateConfigurationNeeded',
-  'Revoked',
-] as const;
 
 /** `enarx-ts.tee`: what the TEE signed, from an appraisal. All hex is lower-case. */
 export interface EarTeeClaim {
-  readonly tee: (typeof EAR_TEES)[number];
+  readonly tee: Tee;
   readonly product: string;
   readonly tcb: Readonly<Record<string, number | string>>;
-  readonly tcbStatus: (typeof EAR_TCB_STATUSES)[number];
+  readonly tcbStatus: TcbStatus;
   readonly debug: boolean;
   /** SNP MEASUREMENT, TDX MRTD, SGX MRENCLAVE. */
   readonly measurement: string;
@@ -256,10 +245,10 @@ const checkVector: Check<TrustworthinessVector> = (v, path) => {
 };
 
 const checkTee = openObject({
-  tee: oneOf(...EAR_TEES),
+  tee: oneOf(...TEES),
   product: text(100),
   tcb: record(text(100), tcbValue, 64),
-  tcbStatus: oneOf(...EAR_TCB_STATUSES),
+  tcbStatus: oneOf(...TCB_STATUSES),
   debug: boolean,
   measurement: lowerHex(32, 64),
   reportData: lowerHex(64, 64),

@@ -73,3 +73,20 @@ export type FdKind = (typeof FD_KINDS)[number];
 export const STDIO_STREAMS = Object.freeze(['stdin', 'stdout', 'stderr'] as const);
 /** A standard stream. */
 export type StdioStream = (typeof STDIO_STREAMS)[number];
+
+/** The kinds of TEE an appraisal names; `sim` is our software SEV-SNP platform. */
+export const TEES = Object.freeze(['sev-snp', 'tdx', 'sgx', 'sim'] as const);
+/** A TEE kind. */
+export type Tee = (typeof TEES)[number];
+/** Intel DCAP TCB statuses (TCB info and QE identity levels), plus `UpToDate` for TEEs whose TCB was checked by other means. */
+export const TCB_STATUSES = Object.freeze([
+  'UpToDate',
+  'SWHardeningNeeded',
+  'ConfigurationNeeded',
+  'ConfigurationAndSWHardeningNeeded',
+  'OutOfDate',
+  'OutOfDateConfigurationNeeded',
+  'Revoked',
+] as const);
+/** A TCB status. */
+export type TcbStatus = (typeof TCB_STATUSES)[number];

@@ -21,6 +21,7 @@ import { isIP } from 'node:net';
 import { parse as parseToml } from 'smol-toml';
 import * as z from 'zod';
 import type { TcbStatus } from '../attestation/appraisal.js';
+import { TCB_STATUSES } from '../protocol/names.js';
 import type { TcbVersion } from '../attestation/snp/tcb.js';
 import { parseDuration } from '../units.js';
 import { StewardError } from './errors.js';
@@ -53,14 +54,13 @@ export const MAX_LIFETIME_MS = 30 * 86_400_000;
 /** The default trust domain. */
 export const DEFAULT_TRUST_DOMAIN = 'enarx-ts.local';
 
-const STATUSES: readonly [TcbStatus, ...TcbStatus[]] = ['UpToDate', 'SWHardeningNeeded', 'ConfigurationNeeded', 'ConfigurationAndSWHardeningNeeded', 'OutOfDate', 'OutOfDateConfigurationNeeded', 'Revoked'];
 const component = z.number().int().min(0).max(255);
 const dnsPattern = z.string().regex(/^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'expected a lower-case DNS name, optionally starting with "*."');
 
 const policySchema = z.strictObject({
   lifetime: z.string().optional(),
   allow_debug: z.boolean().optional(),
-  tcb_status: z.array(z.enum(STATUSES)).max(STATUSES.length).optional(),
+  tcb_status: z.array(z.enum(TCB_STATUSES)).max(TCB_STATUSES.length).optional(),
   min_tcb: z.strictObject({ bootloader: component, tee: component, snp: component, microcode: component, fmc: component }).partial().optional(),
   names: z
     .strictObject({

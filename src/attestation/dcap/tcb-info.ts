@@ -7,20 +7,12 @@
  * `tdxModuleIdentities`). Unknown members are ignored, as Intel adds members over time.
  */
 import { z } from 'zod';
-import type { TcbStatus } from '../appraisal.js';
+import { TCB_STATUSES, type TcbStatus } from '../../protocol/names.js';
 import { AttestationError } from '../errors.js';
 import { hexBytes as bytes, hexOf, isoDate, u16 } from './pcs-json.js';
 
-/** Every status a TCB info level may carry. */
-export const TCB_STATUSES = [
-  'UpToDate',
-  'SWHardeningNeeded',
-  'ConfigurationNeeded',
-  'ConfigurationAndSWHardeningNeeded',
-  'OutOfDate',
-  'OutOfDateConfigurationNeeded',
-  'Revoked',
-] as const satisfies readonly TcbStatus[];
+/** Every status a TCB info level may carry (the list is the wire contract's, protocol/names.ts). */
+export { TCB_STATUSES };
 
 const hex = hexOf;
 const date = isoDate;
