@@ -26,7 +26,6 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createHash, webcrypto } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
@@ -41,7 +40,7 @@ import { buildAttestedCsr } from '../src/attestation/csr/attested-csr.js';
 import type { Evidence } from '../src/protocol/evidence.js';
 import { packageClaimUri } from '../src/protocol/steward.js';
 import { nowMs, percentile } from './latency.js';
-import { processTree } from '../test/support/keep-net.js';
+import { freePort, processTree } from '../test/support/keep-net.js';
 import { ENARX, have, median, REPO, run, tempDir } from './support.js';
 import type { Row } from './support.js';
 
@@ -306,17 +305,6 @@ async function certificateRows(dir: string): Promise<Row[]> {
   }
 }
 
-/** A TCP port on 127.0.0.1 that was free a moment ago. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a !== null ? a.port : 0));
-    });
-  });
-}
 
 /** Whether a TLS client gets a first byte of the answer to GET / from `port`. */
 function answered(port: number): Promise<boolean> {

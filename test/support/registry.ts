@@ -11,11 +11,13 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import type { IncomingMessage, Server } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { importPKCS8, SignJWT } from 'jose';
 import { issueCert, testCa } from './test-ca.js';
+import { freePort } from './keep-net.js';
+
+export { freePort };
 
 const BINARY = 'docker-registry';
 
@@ -65,17 +67,6 @@ export interface TestRegistry {
   stop(): Promise<void>;
 }
 
-/** A TCP port on 127.0.0.1 that was free a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createNetServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a !== null ? a.port : 0));
-    });
-  });
-}
 
 /** Starts `docker-registry serve` on a free loopback port; resolves once `GET /v2/` answers. */
 export async function startRegistry(opts: RegistryOptions = {}): Promise<TestRegistry> {
