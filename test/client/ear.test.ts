@@ -1,42 +1,34 @@
 import assert from 'node:assert/strict';
-import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { SignJWT, createLocalJWKSet, importPKCS8, jwtVerify } from 'jose';
 import type { CryptoKey, JWTPayload } from 'jose';
 import type { Appraisal } from '../../src/attestation/appraisal.js';
-import type { ReferenceValue } from '../../src/attestation/reference-values.js';
-import { createBackend } from '../../src/backend/index.js';
 import { EarError, earAccepts, earSubmod, verifyEar } from '../../src/client/ear.js';
-import { appraiseEvidence } from '../../src/client/verify-keep.js';
 import { EAR_SUBMOD } from '../../src/protocol/ear.js';
 import type { EarClaims } from '../../src/protocol/ear.js';
 import { EAR_SIGNING_KEY_FILE, EarSigner, earClaims } from '../../src/steward/ear.js';
+import { EAR_NOW, EAR_REFERENCE, earFixture, type EarFixture } from '../support/ear-fixture.js';
 
+let fx: EarFixture;
 let dir: string;
 let signer: EarSigner;
 let stewardKey: CryptoKey;
 let sim: Appraisal;
-const reportData = randomBytes(64);
+let reportData: Buffer;
 const nonce = randomBytes(32);
-const now = new Date('2026-06-01T12:00:00Z');
-const measurement = new Uint8Array(createHash('sha384').update('a runtime').digest());
-const reference: ReferenceValue = { measurement: Buffer.from(measurement).toString('hex'), runtime: 'enarx-ts', release: '0.1.0', backend: 'sim' };
+const now = EAR_NOW;
+const reference = EAR_REFERENCE;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'enarx-client-ear-'));
-  const backend = createBackend('sim', { stateDir: join(dir, 'sim') });
-  const evidence = await backend.attest(reportData, { measurement });
-  const accepted = await appraiseEvidence(evidence, reportData, { sim: 'presented', referenceValues: [reference] });
-  assert.ok(accepted.appraisal);
-  sim = accepted.appraisal;
-  signer = await EarSigner.loadOrCreate(join(dir, 'steward'));
+  fx = await earFixture('client-ear');
+  ({ dir, signer, sim, reportData } = fx);
   // The steward's own key, to sign payloads its EarSigner would refuse to.
   stewardKey = await importPKCS8(readFileSync(join(dir, 'steward', EAR_SIGNING_KEY_FILE), 'utf8'), 'ES384');
 });
-after(() => rmSync(dir, { recursive: true, force: true }));
+after(() => fx.cleanup());
 
 const claimsFor = (appraisal: Appraisal, at: Date = now): EarClaims =>
   earClaims({ outcome: { ok: true, appraisal, reference }, nonce, reportData, now: at, verifierBuild: 'enarx-ts test' });

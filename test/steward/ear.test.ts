@@ -1,36 +1,29 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import type { Appraisal } from '../../src/attestation/appraisal.js';
 import type { ReferenceValue } from '../../src/attestation/reference-values.js';
-import { createBackend } from '../../src/backend/index.js';
-import { appraiseEvidence } from '../../src/client/verify-keep.js';
 import { EAR_PROFILE, EAR_SUBMOD, ENARX_KEEP_PROFILE, validateEarClaims } from '../../src/protocol/ear.js';
 import type { EarClaims } from '../../src/protocol/ear.js';
 import { EAR_SIGNING_KEY_FILE, EarSigner, earClaims } from '../../src/steward/ear.js';
+import { EAR_NOW, EAR_REFERENCE, earFixture, type EarFixture } from '../support/ear-fixture.js';
 
+let fx: EarFixture;
 let dir: string;
 let signer: EarSigner;
 let sim: Appraisal;
-const reportData = randomBytes(64);
-const now = new Date('2026-06-01T12:00:00Z');
-const measurement = new Uint8Array(createHash('sha384').update('a runtime').digest());
-const reference: ReferenceValue = { measurement: Buffer.from(measurement).toString('hex'), runtime: 'enarx-ts', release: '0.1.0', backend: 'sim' };
+let reportData: Buffer;
+const now = EAR_NOW;
+const reference = EAR_REFERENCE;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'enarx-steward-ear-'));
-  const backend = createBackend('sim', { stateDir: join(dir, 'sim') });
-  const evidence = await backend.attest(reportData, { measurement });
-  const accepted = await appraiseEvidence(evidence, reportData, { sim: 'presented', referenceValues: [reference] });
-  assert.ok(accepted.appraisal);
-  sim = accepted.appraisal;
-  signer = await EarSigner.loadOrCreate(join(dir, 'steward'));
+  fx = await earFixture('steward-ear');
+  ({ dir, signer, sim, reportData } = fx);
 });
-after(() => rmSync(dir, { recursive: true, force: true }));
+after(() => fx.cleanup());
 
 /** The same verified appraisal as if it had come from SEV-SNP hardware. */
 const snp = (extra: Partial<Appraisal> = {}): Appraisal => ({ ...sim, tee: 'sev-snp', ...extra });
