@@ -8,10 +8,11 @@ import { join } from 'node:path';
 import { RegistryClient } from './client.js';
 import type { RegistryClientOptions } from './client.js';
 import { RegistryError, RegistryErrorCode } from './errors.js';
+import { MAX_MANIFEST_BYTES } from './package-format.js';
 import type { Descriptor } from './package-format.js';
 import { formatPackageRef } from './reference.js';
 import type { PackageRef } from './reference.js';
-import { COSIGN, MAX_SIGNATURE_MANIFEST_BYTES, signatureTag } from './signature.js';
+import { COSIGN, signatureTag } from './signature.js';
 import type { PackageStore } from './store.js';
 
 /** Content to publish: a file on disk or bytes. */
@@ -47,7 +48,7 @@ function localSource(store: PackageStore, name: string): PackageSource {
   const manifest = async (reference: string): Promise<{ bytes: Uint8Array; digest: string } | undefined> => {
     const digest = reference.startsWith('sha256:') ? reference : await store.resolve(`${name}:${reference}`);
     if (digest === undefined || !(await store.hasBlob(digest))) return undefined;
-    return { bytes: await store.readBlob(digest, MAX_SIGNATURE_MANIFEST_BYTES * 4), digest };
+    return { bytes: await store.readBlob(digest, MAX_MANIFEST_BYTES), digest };
   };
   return {
     name,
