@@ -88,7 +88,17 @@ export async function startKeep(opts: KeepOptions): Promise<RunningKeep> {
       resolve({ code, stdout, stderr });
     }),
   );
-  if (opts.waitPort !== undefined) await Promise.race([waitForPort(opts.waitPort), exited]);
+  if (opts.waitPort !== undefined) {
+    try {
+      await Promise.race([waitForPort(opts.waitPort), exited]);
+    } catch (err) {
+      // A keep that never listens is ended here: left running, its pipes would keep the test
+      // process alive after the failure. What it said goes with the error.
+      child.kill('SIGKILL');
+      await exited;
+      throw new Error(`${(err as Error).message}; the keep's stderr: ${stderr.slice(-2000) || '(nothing)'}`, { cause: err });
+    }
+  }
   return {
     child,
     dir,
