@@ -29,7 +29,7 @@ export class CappedOutput implements FileHandle {
     return this.inner.isTty;
   }
 
-  write(src: Uint8Array, position: bigint | null): number {
+  write(src: Uint8Array, position: number | null): number {
     if (src.length > this.budget.remaining) {
       // Write what fits so the output is an exact prefix, then stop the workload.
       const n = this.budget.remaining;
@@ -42,7 +42,7 @@ export class CappedOutput implements FileHandle {
     return n;
   }
 
-  read(dst: Uint8Array, position: bigint | null): number {
+  read(dst: Uint8Array, position: number | null): number {
     return this.inner.read(dst, position);
   }
   stat(): Filestat {

@@ -12,7 +12,7 @@ export interface FdEntry {
   rightsBase: bigint;
   rightsInheriting: bigint;
   fdflags: number;
-  offset: bigint;
+  offset: number;
   /** The guest path of a preopened directory. */
   readonly preopen?: string;
   /** The directory listing the last `fd_readdir` with cookie 0 took; later cookies index into it. */

@@ -97,7 +97,7 @@ export class Wasi {
       if (h.kind === 'file' && h.socket) base = h.socket.listening ? C.RIGHTS_SOCKET_BASE | C.RIGHTS_SOCK_ACCEPT : C.RIGHTS_SOCKET_BASE;
       if ('handle' in f && !f.read) base &= ~(C.RIGHTS_FD_READ | C.RIGHTS_FD_SEEK | C.RIGHTS_FD_TELL);
       if ('handle' in f && !f.write) base &= ~(C.RIGHTS_FD_WRITE | C.RIGHTS_FD_ALLOCATE | C.RIGHTS_FD_FILESTAT_SET_SIZE);
-      this.fds.set(i, { handle: h, rightsBase: base, rightsInheriting: 0n, fdflags: 0, offset: 0n });
+      this.fds.set(i, { handle: h, rightsBase: base, rightsInheriting: 0n, fdflags: 0, offset: 0 });
     });
     opts.preopens.forEach((p, i) => {
       this.fds.set(opts.files.length + i, {
@@ -105,7 +105,7 @@ export class Wasi {
         rightsBase: C.RIGHTS_DIRECTORY_BASE,
         rightsInheriting: C.RIGHTS_DIRECTORY_INHERITING,
         fdflags: 0,
-        offset: 0n,
+        offset: 0,
         preopen: p.guestPath,
       });
     });

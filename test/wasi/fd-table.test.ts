@@ -23,7 +23,7 @@ type Fn = (...args: (number | bigint)[]) => number;
 const enc = new TextEncoder();
 
 function nullEntry(): FdEntry {
-  return { handle: new NullFile(), rightsBase: 0n, rightsInheriting: 0n, fdflags: 0, offset: 0n };
+  return { handle: new NullFile(), rightsBase: 0n, rightsInheriting: 0n, fdflags: 0, offset: 0 };
 }
 
 /** Inserts placeholder descriptors until the table refuses one; returns that errno. */

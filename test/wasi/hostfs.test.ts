@@ -42,7 +42,7 @@ function readAll(path: string): string {
   const h = dir.open(path, READ);
   assert.equal(h.kind, 'file');
   const buf = new Uint8Array(64);
-  const n = h.kind === 'file' ? h.read(buf, 0n) : 0;
+  const n = h.kind === 'file' ? h.read(buf, 0) : 0;
   h.close();
   return Buffer.from(buf.subarray(0, n)).toString();
 }

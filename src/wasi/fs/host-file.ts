@@ -32,13 +32,6 @@ function sleepMs(ms: number): void {
 
 const MAX_POSITION = BigInt(Number.MAX_SAFE_INTEGER);
 
-/** A file position as Node.js takes it; beyond 2^53 bytes is beyond any file we can hold. */
-function toPosition(position: bigint | null): number | null {
-  if (position === null) return null;
-  if (position > MAX_POSITION) fail(C.ERRNO_FBIG);
-  return Number(position);
-}
-
 /** `fs.readSync` or `fs.writeSync` over `bytes` at `position` (null: the file's own offset); EAGAIN (a non-blocking stdio pipe) waits. */
 function transfer(op: (fd: number, bytes: Uint8Array, offset: number, length: number, position: number | null) => number, fd: number, bytes: Uint8Array, position: number | null): number {
   for (;;) {
@@ -81,12 +74,12 @@ export class HostFile implements FileHandle {
   }
 
   // The hot paths: no closures, no allocation.
-  read(dst: Uint8Array, position: bigint | null): number {
-    return dst.length === 0 ? 0 : transfer(fs.readSync, this.fd, dst, toPosition(position));
+  read(dst: Uint8Array, position: number | null): number {
+    return dst.length === 0 ? 0 : transfer(fs.readSync, this.fd, dst, position);
   }
 
-  write(src: Uint8Array, position: bigint | null): number {
-    return src.length === 0 ? 0 : transfer(fs.writeSync, this.fd, src, toPosition(position));
+  write(src: Uint8Array, position: number | null): number {
+    return src.length === 0 ? 0 : transfer(fs.writeSync, this.fd, src, position);
   }
 
   stat(): Filestat {

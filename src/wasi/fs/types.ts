@@ -71,12 +71,12 @@ export interface Handle {
 export interface FileHandle extends Handle {
   readonly kind: 'file';
   /** Reads into `dst` at `position` (seekable) or the stream's current position (`null`). Returns bytes read, 0 at EOF. */
-  read(dst: Uint8Array, position: bigint | null): number;
+  read(dst: Uint8Array, position: number | null): number;
   /**
    * Writes `src` at `position` (seekable) or to the stream (`null`). Returns bytes written.
    * `src` is valid only during the call (a view of guest memory or a reused buffer).
    */
-  write(src: Uint8Array, position: bigint | null): number;
+  write(src: Uint8Array, position: number | null): number;
   setSize(size: bigint): void;
   allocate(offset: bigint, len: bigint): void;
   /** Whether a read/write would not block now (undefined: it would). */

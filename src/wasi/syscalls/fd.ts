@@ -9,6 +9,12 @@ import type { DirEntry, FileHandle, Filestat, TimesUpdate } from '../fs/types.js
 import { encodeUtf8 } from '../memory.js';
 
 const MAX_I64 = (1n << 63n) - 1n;
+/**
+ * File positions are numbers on the hot paths (a BigInt allocates at every step): exact up to
+ * 2^53 − 1 bytes (8 PiB), past any file a keep holds. A guest's position beyond it is EFBIG for
+ * I/O and EINVAL for a seek, as Linux answers past a filesystem's largest file.
+ */
+const MAX_POSITION = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** Writes a `filestat` (64 bytes). */
 export function writeFilestat(ctx: WasiContext, ptr: number, s: Filestat): void {
@@ -48,7 +54,7 @@ export interface GatherScratch {
  * Reads into the `count` iovecs at `iovs`, one host call per non-empty iovec, stopping at a
  * short read. The single-iovec case (nearly every read) makes one view and nothing else.
  */
-function readv(mem: GuestMemory, h: FileHandle, iovs: number, count: number, pos: bigint | null): number {
+function readv(mem: GuestMemory, h: FileHandle, iovs: number, count: number, pos: number | null): number {
   mem.checkIovecs(iovs, count);
   if (count === 1) {
     const len = mem.iovLen(iovs, 0);
@@ -60,7 +66,7 @@ function readv(mem: GuestMemory, h: FileHandle, iovs: number, count: number, pos
     if (len === 0) continue;
     // A stream reads what is there: past the first bytes, the next iovec must not wait.
     if (total > 0 && pos === null && !h.seekable && h.poll('read') === undefined) break;
-    const n = h.read(mem.bytes(mem.iovBuf(iovs, i), len), pos === null || total === 0 ? pos : pos + BigInt(total));
+    const n = h.read(mem.bytes(mem.iovBuf(iovs, i), len), pos === null ? null : pos + total);
     total += n;
     if (n < len) break;
   }
@@ -95,7 +101,7 @@ function gatherInto(mem: GuestMemory, iovs: number, count: number, dst: Uint8Arr
 }
 
 /** Writes the `count` iovecs at `iovs` in one host write (gathered), going on after a short one. */
-export function writev(mem: GuestMemory, scratch: GatherScratch, h: FileHandle, iovs: number, count: number, pos: bigint | null): number {
+export function writev(mem: GuestMemory, scratch: GatherScratch, h: FileHandle, iovs: number, count: number, pos: number | null): number {
   const len = mem.checkIovecs(iovs, count);
   if (len === 0) return 0;
   const src = count === 1 ? mem.bytes(mem.iovBuf(iovs, 0), len) : gather(mem, scratch, iovs, count, len);
@@ -105,7 +111,7 @@ export function writev(mem: GuestMemory, scratch: GatherScratch, h: FileHandle, 
   while (written < len) {
     let n: number;
     try {
-      n = written === 0 ? h.write(src, pos) : h.write(src.subarray(written), pos === null ? null : pos + BigInt(written));
+      n = written === 0 ? h.write(src, pos) : h.write(src.subarray(written), pos === null ? null : pos + written);
     } catch (err) {
       if (written > 0 && err instanceof Errno) return written;
       throw err;
@@ -246,7 +252,8 @@ export function fdSyscalls(ctx: WasiContext) {
       if (e.handle.kind === 'dir') return C.ERRNO_ISDIR;
       if (!e.handle.seekable) return C.ERRNO_SPIPE;
       if (offset > MAX_I64) return C.ERRNO_INVAL;
-      const n = readv(mem, e.handle, iovsPtr, iovsLen, offset);
+      if (offset > MAX_POSITION) return C.ERRNO_FBIG;
+      const n = readv(mem, e.handle, iovsPtr, iovsLen, Number(offset));
       mem.u32set(nreadPtr, n);
       return C.ERRNO_SUCCESS;
     },
@@ -256,8 +263,9 @@ export function fdSyscalls(ctx: WasiContext) {
       if (e.handle.kind === 'dir') return C.ERRNO_ISDIR;
       if (!e.handle.seekable) return C.ERRNO_SPIPE;
       if (offset > MAX_I64) return C.ERRNO_INVAL;
+      if (offset > MAX_POSITION) return C.ERRNO_FBIG;
       // POSIX leaves pwrite on an O_APPEND descriptor to the implementation; Linux appends.
-      const pos = e.fdflags & C.FDFLAGS_APPEND ? e.handle.stat().size : offset;
+      const pos = Number(e.fdflags & C.FDFLAGS_APPEND ? e.handle.stat().size : offset);
       const n = writev(mem, scratch, e.handle, iovsPtr, iovsLen, pos);
       mem.u32set(nwrittenPtr, n);
       return C.ERRNO_SUCCESS;
@@ -270,7 +278,7 @@ export function fdSyscalls(ctx: WasiContext) {
       let n: number;
       if (h.seekable) {
         n = readv(mem, h, iovsPtr, iovsLen, e.offset);
-        if (n > 0) e.offset += BigInt(n);
+        e.offset += n;
       } else {
         n = readv(mem, h, iovsPtr, iovsLen, null);
       }
@@ -284,9 +292,9 @@ export function fdSyscalls(ctx: WasiContext) {
       if (h.kind === 'dir') return C.ERRNO_ISDIR;
       let n: number;
       if (h.seekable) {
-        if (e.fdflags & C.FDFLAGS_APPEND) e.offset = h.stat().size;
+        if (e.fdflags & C.FDFLAGS_APPEND) e.offset = Number(h.stat().size);
         n = writev(mem, scratch, h, iovsPtr, iovsLen, e.offset);
-        if (n > 0) e.offset += BigInt(n);
+        e.offset += n;
       } else {
         n = writev(mem, scratch, h, iovsPtr, iovsLen, null);
       }
@@ -338,13 +346,14 @@ export function fdSyscalls(ctx: WasiContext) {
       if (!e.handle.seekable) return C.ERRNO_SPIPE;
       let base: bigint;
       if (whence === C.WHENCE_SET) base = 0n;
-      else if (whence === C.WHENCE_CUR) base = e.offset;
+      else if (whence === C.WHENCE_CUR) base = BigInt(e.offset);
       else if (whence === C.WHENCE_END) base = e.handle.stat().size;
       else return C.ERRNO_INVAL;
       const next = base + offset;
       if (next < 0n) return C.ERRNO_INVAL;
       if (next > MAX_I64) return C.ERRNO_OVERFLOW;
-      e.offset = next;
+      if (next > MAX_POSITION) return C.ERRNO_INVAL;
+      e.offset = Number(next);
       mem.u64set(newOffsetPtr, next);
       return C.ERRNO_SUCCESS;
     },
@@ -353,7 +362,7 @@ export function fdSyscalls(ctx: WasiContext) {
       const e = fds.get(fd, C.RIGHTS_FD_TELL);
       if (e.handle.kind === 'dir') return C.ERRNO_BADF;
       if (!e.handle.seekable) return C.ERRNO_SPIPE;
-      mem.u64set(offsetPtr, e.offset);
+      mem.u64set(offsetPtr, BigInt(e.offset));
       return C.ERRNO_SUCCESS;
     },
   };

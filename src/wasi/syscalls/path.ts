@@ -103,7 +103,7 @@ export function pathSyscalls(ctx: WasiContext) {
           rightsBase: base & typeRights,
           rightsInheriting: handle.kind === 'dir' ? inheriting : 0n,
           fdflags: fdflags & (C.FDFLAGS_APPEND | C.FDFLAGS_NONBLOCK | C.FDFLAGS_SYNC | C.FDFLAGS_DSYNC | C.FDFLAGS_RSYNC),
-          offset: 0n,
+          offset: 0,
         });
       } catch (err) {
         handle.close();

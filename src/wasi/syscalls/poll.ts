@@ -154,7 +154,7 @@ function fdEvent(ctx: WasiContext, userdata: bigint, type: number, fd: number): 
     if (e.handle.kind === 'dir') fail(C.ERRNO_BADF);
     const r = e.handle.poll(type === C.EVENTTYPE_FD_READ ? 'read' : 'write');
     if (!r) return undefined;
-    const nbytes = type === C.EVENTTYPE_FD_READ && e.handle.seekable ? (r.nbytes > e.offset ? r.nbytes - e.offset : 0n) : r.nbytes;
+    const nbytes = type === C.EVENTTYPE_FD_READ && e.handle.seekable ? (r.nbytes > BigInt(e.offset) ? r.nbytes - BigInt(e.offset) : 0n) : r.nbytes;
     return { userdata, error: 0, type, nbytes, flags: r.hangup ? C.EVENTRWFLAGS_FD_READWRITE_HANGUP : 0 };
   } catch (err) {
     if (!(err instanceof Errno)) throw err;

@@ -43,7 +43,7 @@ export function sockSyscalls(ctx: WasiContext) {
       const conn = e.handle.socket.accept();
       const nonblocking = (flags & C.FDFLAGS_NONBLOCK) !== 0;
       conn.setNonblocking?.(nonblocking);
-      const newFd = fds.insert({ handle: conn, rightsBase: ACCEPTED_RIGHTS, rightsInheriting: 0n, fdflags: nonblocking ? C.FDFLAGS_NONBLOCK : 0, offset: 0n });
+      const newFd = fds.insert({ handle: conn, rightsBase: ACCEPTED_RIGHTS, rightsInheriting: 0n, fdflags: nonblocking ? C.FDFLAGS_NONBLOCK : 0, offset: 0 });
       mem.u32set(outPtr, newFd);
       return C.ERRNO_SUCCESS;
     },

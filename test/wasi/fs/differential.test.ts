@@ -76,7 +76,7 @@ function apply(root: DirHandle, o: Op): string {
       const write = o.write || (o.oflags & C.OFLAGS_TRUNC) !== 0;
       const h = root.open(o.p, { followFinal: o.follow, oflags: o.oflags, read: !write, write, fdflags: 0 });
       try {
-        if (h.kind === 'file' && write) (h as FileHandle).write(Uint8Array.of(120), h.stat().size);
+        if (h.kind === 'file' && write) (h as FileHandle).write(Uint8Array.of(120), Number(h.stat().size));
         return h.kind;
       } finally {
         h.close();
