@@ -29,21 +29,21 @@ export class CappedOutput implements FileHandle {
     return this.inner.isTty;
   }
 
-  write(src: Uint8Array, position: number | null): number {
-    if (src.length > this.budget.remaining) {
+  write(buf: Uint8Array, off: number, len: number, position: number | null): number {
+    if (len > this.budget.remaining) {
       // Write what fits so the output is an exact prefix, then stop the workload.
       const n = this.budget.remaining;
-      if (n > 0) this.inner.write(src.subarray(0, n), position);
+      if (n > 0) this.inner.write(buf, off, n, position);
       this.budget.remaining = 0;
       throw new WasiAbort('ERR_OUTPUT_LIMIT', `workload output exceeded the limit of ${this.limit} bytes`);
     }
-    const n = this.inner.write(src, position);
+    const n = this.inner.write(buf, off, len, position);
     this.budget.remaining -= n;
     return n;
   }
 
-  read(dst: Uint8Array, position: number | null): number {
-    return this.inner.read(dst, position);
+  read(buf: Uint8Array, off: number, len: number, position: number | null): number {
+    return this.inner.read(buf, off, len, position);
   }
   stat(): Filestat {
     return this.inner.stat();

@@ -47,8 +47,8 @@ abstract class SocketHandle extends StreamBase implements FileHandle, SocketOps 
     this.nonblocking = on;
   }
 
-  abstract read(dst: Uint8Array): number;
-  abstract write(src: Uint8Array): number;
+  abstract read(buf: Uint8Array, off: number, len: number): number;
+  abstract write(buf: Uint8Array, off: number, len: number): number;
   abstract poll(kind: 'read' | 'write'): Readiness | undefined;
   abstract accept(): FileHandle;
   abstract recv(dst: Uint8Array, peek: boolean, waitall: boolean): number;
@@ -72,8 +72,8 @@ export class StreamSocket extends SocketHandle {
     this.#onClose = onClose;
   }
 
-  read(dst: Uint8Array): number {
-    return this.recv(dst, false, false);
+  read(buf: Uint8Array, off: number, len: number): number {
+    return this.recv(buf.subarray(off, off + len), false, false);
   }
 
   recv(dst: Uint8Array, peek: boolean, waitall: boolean): number {
@@ -95,10 +95,10 @@ export class StreamSocket extends SocketHandle {
     return n;
   }
 
-  write(src: Uint8Array): number {
+  write(buf: Uint8Array, off: number, len: number): number {
     if (this.#out.writerClosed) return fail(C.ERRNO_PIPE);
-    if (src.length === 0) return 0;
-    const n = this.#out.write(src, !this.nonblocking);
+    if (len === 0) return 0;
+    const n = this.#out.write(buf.subarray(off, off + len), !this.nonblocking);
     if (n === WOULD_BLOCK) return fail(C.ERRNO_AGAIN);
     if (n === BROKEN_PIPE) return fail(this.#in.reset ? C.ERRNO_CONNRESET : C.ERRNO_PIPE);
     return n;

@@ -20,8 +20,8 @@ abstract class StdioHandle extends StreamBase implements FileHandle {
     this.filetype = isTty ? C.FILETYPE_CHARACTER_DEVICE : C.FILETYPE_UNKNOWN;
   }
 
-  abstract read(dst: Uint8Array): number;
-  abstract write(src: Uint8Array): number;
+  abstract read(buf: Uint8Array, off: number, len: number): number;
+  abstract write(buf: Uint8Array, off: number, len: number): number;
   abstract poll(kind: 'read' | 'write'): Readiness | undefined;
 
   close(): void {}
@@ -42,10 +42,10 @@ export class RingOutput extends StdioHandle {
     return fail(C.ERRNO_BADF);
   }
 
-  write(src: Uint8Array): number {
-    if (src.length === 0) return 0;
-    if (!this.ring.write(this.stream, src)) fail(C.ERRNO_PIPE);
-    return src.length;
+  write(buf: Uint8Array, off: number, len: number): number {
+    if (len === 0) return 0;
+    if (!this.ring.write(this.stream, buf.subarray(off, off + len))) fail(C.ERRNO_PIPE);
+    return len;
   }
 
   poll(kind: 'read' | 'write'): Readiness | undefined {
@@ -71,8 +71,8 @@ export class RingInput extends StdioHandle {
     this.#nonblocking = on;
   }
 
-  read(dst: Uint8Array): number {
-    const n = this.ring.read(dst, this.#nonblocking ? 0 : Infinity);
+  read(buf: Uint8Array, off: number, len: number): number {
+    const n = this.ring.read(buf.subarray(off, off + len), this.#nonblocking ? 0 : Infinity);
     return n < 0 ? fail(C.ERRNO_AGAIN) : n;
   }
 

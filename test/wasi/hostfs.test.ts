@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readAt } from '../support/file-io.js';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, renameSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,7 +43,7 @@ function readAll(path: string): string {
   const h = dir.open(path, READ);
   assert.equal(h.kind, 'file');
   const buf = new Uint8Array(64);
-  const n = h.kind === 'file' ? h.read(buf, 0) : 0;
+  const n = h.kind === 'file' ? readAt(h, buf, 0) : 0;
   h.close();
   return Buffer.from(buf.subarray(0, n)).toString();
 }

@@ -32,11 +32,11 @@ function sleepMs(ms: number): void {
 
 const MAX_POSITION = BigInt(Number.MAX_SAFE_INTEGER);
 
-/** `fs.readSync` or `fs.writeSync` over `bytes` at `position` (null: the file's own offset); EAGAIN (a non-blocking stdio pipe) waits. */
-function transfer(op: (fd: number, bytes: Uint8Array, offset: number, length: number, position: number | null) => number, fd: number, bytes: Uint8Array, position: number | null): number {
+/** `fs.readSync` or `fs.writeSync` over `buf[off, off + len)` at `position` (null: the file's own offset); EAGAIN (a non-blocking stdio pipe) waits. */
+function transfer(op: (fd: number, buf: Uint8Array, off: number, len: number, position: number | null) => number, fd: number, buf: Uint8Array, off: number, len: number, position: number | null): number {
   for (;;) {
     try {
-      return op(fd, bytes, 0, bytes.length, position);
+      return op(fd, buf, off, len, position);
     } catch (err) {
       if ((err as { code?: string }).code !== 'EAGAIN') fail(errnoFromHost(err));
       sleepMs(1);
@@ -74,12 +74,12 @@ export class HostFile implements FileHandle {
   }
 
   // The hot paths: no closures, no allocation.
-  read(dst: Uint8Array, position: number | null): number {
-    return dst.length === 0 ? 0 : transfer(fs.readSync, this.fd, dst, position);
+  read(buf: Uint8Array, off: number, len: number, position: number | null): number {
+    return len === 0 ? 0 : transfer(fs.readSync, this.fd, buf, off, len, position);
   }
 
-  write(src: Uint8Array, position: number | null): number {
-    return src.length === 0 ? 0 : transfer(fs.writeSync, this.fd, src, position);
+  write(buf: Uint8Array, off: number, len: number, position: number | null): number {
+    return len === 0 ? 0 : transfer(fs.writeSync, this.fd, buf, off, len, position);
   }
 
   stat(): Filestat {

@@ -172,18 +172,18 @@ export class MemFile extends MemHandle<FileNode> implements FileHandle {
     super(core, node);
   }
 
-  read(dst: Uint8Array, position: number | null): number {
+  read(buf: Uint8Array, off: number, len: number, position: number | null): number {
     if (this.closed || !this.readable) fail(C.ERRNO_BADF);
-    if (dst.length === 0) return 0;
-    const n = this.core.read(this.node, dst, position === null ? this.cursor : BigInt(position));
+    if (len === 0) return 0;
+    const n = this.core.read(this.node, buf.subarray(off, off + len), position === null ? this.cursor : BigInt(position));
     if (position === null) this.cursor += BigInt(n);
     this.core.accessed(this.node);
     return n;
   }
 
-  write(src: Uint8Array, position: number | null): number {
+  write(buf: Uint8Array, off: number, len: number, position: number | null): number {
     if (this.closed || !this.writable) fail(C.ERRNO_BADF);
-    const n = this.core.write(this.node, src, position === null ? this.cursor : BigInt(position));
+    const n = this.core.write(this.node, buf.subarray(off, off + len), position === null ? this.cursor : BigInt(position));
     if (position === null) this.cursor += BigInt(n);
     return n;
   }
@@ -457,7 +457,7 @@ export class MemFs {
       const f = root.open(p, { followFinal: false, oflags: C.OFLAGS_CREAT | C.OFLAGS_TRUNC, read: false, write: true, fdflags: 0 });
       try {
         if (f.kind !== 'file') fail(C.ERRNO_ISDIR);
-        f.write(bytes, 0);
+        f.write(bytes, 0, bytes.length, 0);
         if (times) f.setTimes(times);
       } catch (err) {
         // Do not leave behind an empty file this call created.

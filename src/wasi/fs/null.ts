@@ -14,8 +14,8 @@ export class NullFile implements FileHandle {
   read(): number {
     return 0;
   }
-  write(src: Uint8Array): number {
-    return src.length;
+  write(_buf: Uint8Array, _off: number, len: number): number {
+    return len;
   }
   stat(): Filestat {
     return { dev: 0n, ino: 0n, filetype: this.filetype, nlink: 1n, size: 0n, atim: 0n, mtim: 0n, ctim: 0n };

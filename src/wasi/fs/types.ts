@@ -70,13 +70,17 @@ export interface Handle {
 /** A file-like handle: regular file, character device, pipe, socket. */
 export interface FileHandle extends Handle {
   readonly kind: 'file';
-  /** Reads into `dst` at `position` (seekable) or the stream's current position (`null`). Returns bytes read, 0 at EOF. */
-  read(dst: Uint8Array, position: number | null): number;
   /**
-   * Writes `src` at `position` (seekable) or to the stream (`null`). Returns bytes written.
-   * `src` is valid only during the call (a view of guest memory or a reused buffer).
+   * Reads into `buf[off, off + len)` at `position` (seekable) or the stream's current position
+   * (`null`), as `fs.readSync` takes them: `buf` is often the whole of guest memory, so the hot
+   * path makes no view per call. Returns bytes read, 0 at EOF.
    */
-  write(src: Uint8Array, position: number | null): number;
+  read(buf: Uint8Array, off: number, len: number, position: number | null): number;
+  /**
+   * Writes `buf[off, off + len)` at `position` (seekable) or to the stream (`null`). Returns
+   * bytes written. `buf` is valid only during the call (guest memory or a reused buffer).
+   */
+  write(buf: Uint8Array, off: number, len: number, position: number | null): number;
   setSize(size: bigint): void;
   allocate(offset: bigint, len: bigint): void;
   /** Whether a read/write would not block now (undefined: it would). */

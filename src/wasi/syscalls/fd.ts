@@ -52,13 +52,13 @@ export interface GatherScratch {
 
 /**
  * Reads into the `count` iovecs at `iovs`, one host call per non-empty iovec, stopping at a
- * short read. The single-iovec case (nearly every read) makes one view and nothing else.
+ * short read, straight into guest memory: no view is made.
  */
 function readv(mem: GuestMemory, h: FileHandle, iovs: number, count: number, pos: number | null): number {
   mem.checkIovecs(iovs, count);
   if (count === 1) {
     const len = mem.iovLen(iovs, 0);
-    return len === 0 ? 0 : h.read(mem.bytes(mem.iovBuf(iovs, 0), len), pos);
+    return len === 0 ? 0 : h.read(mem.view, mem.iovBuf(iovs, 0), len, pos);
   }
   let total = 0;
   for (let i = 0; i < count; i++) {
@@ -66,7 +66,7 @@ function readv(mem: GuestMemory, h: FileHandle, iovs: number, count: number, pos
     if (len === 0) continue;
     // A stream reads what is there: past the first bytes, the next iovec must not wait.
     if (total > 0 && pos === null && !h.seekable && h.poll('read') === undefined) break;
-    const n = h.read(mem.bytes(mem.iovBuf(iovs, i), len), pos === null ? null : pos + total);
+    const n = h.read(mem.view, mem.iovBuf(iovs, i), len, pos === null ? null : pos + total);
     total += n;
     if (n < len) break;
   }
@@ -104,14 +104,16 @@ function gatherInto(mem: GuestMemory, iovs: number, count: number, dst: Uint8Arr
 export function writev(mem: GuestMemory, scratch: GatherScratch, h: FileHandle, iovs: number, count: number, pos: number | null): number {
   const len = mem.checkIovecs(iovs, count);
   if (len === 0) return 0;
-  const src = count === 1 ? mem.bytes(mem.iovBuf(iovs, 0), len) : gather(mem, scratch, iovs, count, len);
+  // One iovec (nearly every write) is written from guest memory as it is; several are gathered.
+  const src = count === 1 ? mem.view : gather(mem, scratch, iovs, count, len);
+  const off = count === 1 ? mem.iovBuf(iovs, 0) : 0;
   let written = 0;
   // Streams may accept part of a write; keep going so stdout stays byte-exact. An error after
   // some bytes went out reports those bytes (like write(2)); the next call sees the error.
   while (written < len) {
     let n: number;
     try {
-      n = written === 0 ? h.write(src, pos) : h.write(src.subarray(written), pos === null ? null : pos + written);
+      n = h.write(src, off + written, len - written, pos === null ? null : pos + written);
     } catch (err) {
       if (written > 0 && err instanceof Errno) return written;
       throw err;

@@ -5,6 +5,7 @@
  * knowingly differs, its skip list says why.
  */
 import { test } from 'node:test';
+import { readAt, writeAt } from '../../support/file-io.js';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -68,7 +69,7 @@ function stat(root: DirHandle, p: string, follow = false): string {
 function writeText(root: DirHandle, p: string, text: string, oflags = C.OFLAGS_CREAT | C.OFLAGS_TRUNC): void {
   const h = root.open(p, req({ oflags, write: true, followFinal: false })) as FileHandle;
   try {
-    h.write(enc.encode(text), 0);
+    writeAt(h, enc.encode(text), 0);
   } finally {
     h.close();
   }
@@ -78,7 +79,7 @@ function readText(root: DirHandle, p: string): string {
   const h = root.open(p, req()) as FileHandle;
   try {
     const buf = new Uint8Array(4096);
-    const n = h.read(buf, 0);
+    const n = readAt(h, buf, 0);
     return dec.decode(buf.subarray(0, n));
   } finally {
     h.close();
@@ -432,12 +433,12 @@ const CASES: readonly Case[] = [
   ['readdir inode numbers', ({ root }) => withDir(root, 'd', (d) => inodes(root, d)), 'ok'],
 
   // open files
-  ['write past the end zero-fills', ({ root }) => withFile(root, 'f', (h) => (h.write(enc.encode('Z'), 6), `${h.stat().size} ${[...readAll(h)].join('.')}`), true), '7 100.97.116.97.0.0.90'],
-  ['read at and past the end', ({ root }) => withFile(root, 'f', (h) => `${h.read(new Uint8Array(4), 4)} ${h.read(new Uint8Array(4), 100)} ${h.read(new Uint8Array(8), 2)}`), '0 0 2'],
+  ['write past the end zero-fills', ({ root }) => withFile(root, 'f', (h) => (writeAt(h, enc.encode('Z'), 6), `${h.stat().size} ${[...readAll(h)].join('.')}`), true), '7 100.97.116.97.0.0.90'],
+  ['read at and past the end', ({ root }) => withFile(root, 'f', (h) => `${readAt(h, new Uint8Array(4), 4)} ${readAt(h, new Uint8Array(4), 100)} ${readAt(h, new Uint8Array(8), 2)}`), '0 0 2'],
   ['setSize grows with zeros and shrinks', ({ root }) => withFile(root, 'f', (h) => (h.setSize(6n), h.setSize(3n), h.setSize(5n), [...readAll(h)].join('.')), true), '100.97.116.0.0'],
   ['allocate grows', ({ root }) => withFile(root, 'f', (h) => (h.allocate(0n, 10n), h.allocate(2n, 2n), h.stat().size), true), '10'],
-  ['write on a read-only handle', ({ root }) => withFile(root, 'f', (h) => h.write(enc.encode('x'), 0)), 'EBADF'],
-  ['read on a write-only handle', ({ root }) => withFile(root, 'f', (h) => h.read(new Uint8Array(1), 0), true, false), 'EBADF'],
+  ['write on a read-only handle', ({ root }) => withFile(root, 'f', (h) => writeAt(h, enc.encode('x'), 0)), 'EBADF'],
+  ['read on a write-only handle', ({ root }) => withFile(root, 'f', (h) => readAt(h, new Uint8Array(1), 0), true, false), 'EBADF'],
   ['setSize on a read-only handle', ({ root }) => withFile(root, 'f', (h) => h.setSize(0n)), 'EINVAL'],
   ['unlinked file stays open', ({ root }) => withFile(root, 'f', (h) => (root.unlink('f'), `${dec.decode(readAll(h))} ${h.stat().nlink} ${outcome(() => stat(root, 'f'))}`)), 'data 0 ENOENT'],
   ['file replaced by rename stays open', ({ root }) => withFile(root, 'f', (h) => (root.rename('d/f', root, 'f'), `${dec.decode(readAll(h))} ${readText(root, 'f')}`)), 'data hi'],
@@ -474,7 +475,7 @@ function withFile<T>(root: DirHandle, p: string, fn: (h: FileHandle) => T, write
 
 function readAll(h: FileHandle): Uint8Array {
   const buf = new Uint8Array(Number(h.stat().size));
-  const n = h.read(buf, 0);
+  const n = readAt(h, buf, 0);
   return buf.subarray(0, n);
 }
 

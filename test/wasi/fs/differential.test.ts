@@ -6,6 +6,7 @@
  * slashes.
  */
 import { test } from 'node:test';
+import { writeAt } from '../../support/file-io.js';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -76,7 +77,7 @@ function apply(root: DirHandle, o: Op): string {
       const write = o.write || (o.oflags & C.OFLAGS_TRUNC) !== 0;
       const h = root.open(o.p, { followFinal: o.follow, oflags: o.oflags, read: !write, write, fdflags: 0 });
       try {
-        if (h.kind === 'file' && write) (h as FileHandle).write(Uint8Array.of(120), Number(h.stat().size));
+        if (h.kind === 'file' && write) writeAt(h as FileHandle, Uint8Array.of(120), Number(h.stat().size));
         return h.kind;
       } finally {
         h.close();

@@ -4,6 +4,7 @@
  * package helpers). Errno paths common to every DirHandle are in conformance.test.ts.
  */
 import { test } from 'node:test';
+import { readAt, writeAt } from '../../support/file-io.js';
 import assert from 'node:assert/strict';
 import * as os from 'node:os';
 import * as C from '../../../src/wasi/constants.js';
@@ -44,7 +45,7 @@ function openFile(dir: DirHandle, p: string, o: Partial<OpenRequest> = {}): File
 
 function readAll(h: FileHandle): string {
   const buf = new Uint8Array(Number(h.stat().size));
-  return dec.decode(buf.subarray(0, h.read(buf, 0)));
+  return dec.decode(buf.subarray(0, readAt(h, buf, 0)));
 }
 
 function readPath(fs: MemFs, p: string): string {
@@ -127,11 +128,11 @@ test('times: creation, writes, truncation, links, renames and removal move them 
   assert.deepEqual(t('d'), [200n, 300n, 300n]);
 
   clock.set(400n);
-  h.write(enc.encode('abc'), 0);
+  writeAt(h, enc.encode('abc'), 0);
   assert.deepEqual(t('d/f'), [300n, 400n, 400n]);
-  h.write(new Uint8Array(0), 0); // an empty write changes nothing
+  writeAt(h, new Uint8Array(0), 0); // an empty write changes nothing
   clock.set(450n);
-  h.write(new Uint8Array(0), 0);
+  writeAt(h, new Uint8Array(0), 0);
   assert.deepEqual(t('d/f'), [300n, 400n, 400n]);
 
   clock.set(500n);
@@ -139,13 +140,13 @@ test('times: creation, writes, truncation, links, renames and removal move them 
   assert.deepEqual(t('d/f'), [300n, 500n, 500n]);
 
   clock.set(600n);
-  h.read(new Uint8Array(2), 0); // relatime: atime ≤ mtime, so it moves
+  readAt(h, new Uint8Array(2), 0); // relatime: atime ≤ mtime, so it moves
   assert.deepEqual(t('d/f'), [600n, 500n, 500n]);
   clock.set(700n);
-  h.read(new Uint8Array(2), 0); // now atime > mtime and ctime: it stays
+  readAt(h, new Uint8Array(2), 0); // now atime > mtime and ctime: it stays
   assert.equal(t('d/f')[0], 600n);
   clock.set(600n + 86_400n * 1_000_000_000n);
-  h.read(new Uint8Array(2), 0); // a day later it moves again
+  readAt(h, new Uint8Array(2), 0); // a day later it moves again
   assert.equal(t('d/f')[0], 600n + 86_400n * 1_000_000_000n);
 
   clock.set(10_000n);
@@ -201,12 +202,12 @@ test('files: positioned and stream I/O, sparse growth, zero fill', () => {
   const h = openFile(r, 'f', { oflags: C.OFLAGS_CREAT, write: true });
   assert.equal(h.seekable, true);
   assert.equal(h.isTty, false);
-  assert.equal(h.write(enc.encode('hello'), null), 5);
-  assert.equal(h.write(enc.encode(' world'), null), 6);
+  assert.equal(writeAt(h, enc.encode('hello'), null), 5);
+  assert.equal(writeAt(h, enc.encode(' world'), null), 6);
   assert.equal(readAll(h), 'hello world');
-  assert.equal(h.write(enc.encode('J'), 0), 1);
+  assert.equal(writeAt(h, enc.encode('J'), 0), 1);
   const two = new Uint8Array(4);
-  assert.equal(h.read(two, 0), 4);
+  assert.equal(readAt(h, two, 0), 4);
   assert.equal(dec.decode(two), 'Jell');
   assert.deepEqual(h.poll('read'), { nbytes: 11n, hangup: false });
 
@@ -216,26 +217,26 @@ test('files: positioned and stream I/O, sparse growth, zero fill', () => {
   assert.equal(h.stat().size, 1n << 30n);
   assert.equal(fs.usage().bytes, before);
   const mid = new Uint8Array(8).fill(0xff);
-  assert.equal(h.read(mid, 2 ** 29), 8);
+  assert.equal(readAt(h, mid, 2 ** 29), 8);
   assert.deepEqual(mid, new Uint8Array(8));
   const tail = new Uint8Array(8).fill(0xff);
-  assert.equal(h.read(tail, 2 ** 30 - 3), 3);
+  assert.equal(readAt(h, tail, 2 ** 30 - 3), 3);
   assert.deepEqual(tail, Uint8Array.of(0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff));
-  assert.equal(h.read(tail, 2 ** 40), 0);
+  assert.equal(readAt(h, tail, 2 ** 40), 0);
 
   // Shrinking forgets the cut-off bytes: growing again reads zeros there.
   h.setSize(3n);
   h.setSize(6n);
   const six = new Uint8Array(6);
-  h.read(six, 0);
+  readAt(h, six, 0);
   assert.deepEqual([...six], [...enc.encode('Jel'), 0, 0, 0]);
 
-  assert.equal(errnoOf(() => h.write(enc.encode('x'), Number.MAX_SAFE_INTEGER)), C.ERRNO_FBIG);
+  assert.equal(errnoOf(() => writeAt(h, enc.encode('x'), Number.MAX_SAFE_INTEGER)), C.ERRNO_FBIG);
   assert.equal(errnoOf(() => h.setSize(1n << 60n)), C.ERRNO_FBIG);
   assert.equal(errnoOf(() => h.allocate(0n, 0n)), C.ERRNO_INVAL);
   h.close();
   h.close(); // closing twice is harmless
-  assert.equal(errnoOf(() => h.read(new Uint8Array(1), 0)), C.ERRNO_BADF);
+  assert.equal(errnoOf(() => readAt(h, new Uint8Array(1), 0)), C.ERRNO_BADF);
   r.close();
 });
 
@@ -245,7 +246,7 @@ test('appends grow the buffer by doubling: memory stays within twice the data', 
   const h = openFile(r, 'log', { oflags: C.OFLAGS_CREAT, write: true });
   const base = fs.usage().bytes;
   const line = enc.encode('0123456789abcdef\n');
-  for (let i = 0; i < 5000; i++) h.write(line, null);
+  for (let i = 0; i < 5000; i++) writeAt(h, line, null);
   const size = 5000 * line.length;
   assert.equal(h.stat().size, BigInt(size));
   const used = fs.usage().bytes - base;
@@ -269,11 +270,11 @@ test('limits: bytes', () => {
   assert.equal(errnoOf(() => r.statAt('b', false)), C.ERRNO_NOENT); // not left behind
   assert.equal(fs.usage().bytes, 4000 + 1 + ENTRY_OVERHEAD);
   const h = openFile(r, 'b', { oflags: C.OFLAGS_CREAT, write: true });
-  assert.equal(errnoOf(() => h.write(new Uint8Array(7000), 0)), C.ERRNO_NOSPC);
+  assert.equal(errnoOf(() => writeAt(h, new Uint8Array(7000), 0)), C.ERRNO_NOSPC);
   assert.equal(h.stat().size, 0n);
   // Doubling falls back to the exact size near the limit.
-  h.write(new Uint8Array(3000), 0);
-  h.write(new Uint8Array(2500), 3000);
+  writeAt(h, new Uint8Array(3000), 0);
+  writeAt(h, new Uint8Array(2500), 3000);
   assert.equal(h.stat().size, 5500n);
   assert.ok(fs.usage().bytes <= 10_000);
   // Sparse growth is free; allocate reserves storage and says ENOSPC when it cannot.
