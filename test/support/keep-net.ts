@@ -6,10 +6,13 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { processTree, reportArgs, whereStuck } from './process-tree.js';
+
+export { processTree };
 
 const REPO = new URL('../../..', import.meta.url).pathname;
 /** The committed test workloads. */
@@ -73,7 +76,8 @@ export async function startKeep(opts: KeepOptions): Promise<RunningKeep> {
   for (const [name, text] of Object.entries(opts.files ?? {})) writeFileSync(join(dir, name), text);
   const module = opts.module.startsWith('/') ? opts.module : join(WORKLOADS, opts.module);
   const env = Object.entries(opts.env ?? {}).flatMap(([k, v]) => ['--env', `${k}=${v}`]);
-  const child = spawn(process.execPath, [join(REPO, 'bin', 'enarx.js'), 'run', '--wasmcfgfile', join(dir, 'Enarx.toml'), ...(opts.backend ? ['--backend', opts.backend] : []), ...env, module, ...(opts.args ?? [])], {
+  // The CLI writes a diagnostic report when asked (process-tree.ts): a keep that never listens says where it waited.
+  const child = spawn(process.execPath, [...reportArgs(dir), join(REPO, 'bin', 'enarx.js'), 'run', '--wasmcfgfile', join(dir, 'Enarx.toml'), ...(opts.backend ? ['--backend', opts.backend] : []), ...env, module, ...(opts.args ?? [])], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -93,10 +97,11 @@ export async function startKeep(opts: KeepOptions): Promise<RunningKeep> {
       await Promise.race([waitForPort(opts.waitPort), exited]);
     } catch (err) {
       // A keep that never listens is ended here: left running, its pipes would keep the test
-      // process alive after the failure. What it said goes with the error.
+      // process alive after the failure. What it said, and where it waited, go with the error.
+      const where = child.exitCode === null && child.pid !== undefined ? await whereStuck(child.pid, dir) : 'it had exited';
       child.kill('SIGKILL');
       await exited;
-      throw new Error(`${(err as Error).message}; the keep's stderr: ${stderr.slice(-2000) || '(nothing)'}`, { cause: err });
+      throw new Error(`${(err as Error).message}; the keep's stderr: ${stderr.slice(-2000) || '(nothing)'}; ${where}`, { cause: err });
     }
   }
   return {
@@ -138,30 +143,6 @@ export async function waitForPort(port: number, timeoutMs = 20_000): Promise<voi
     if (Date.now() > deadline) throw new Error(`nothing listens on port ${port} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 25));
   }
-}
-
-/** The processes of the tree rooted at `pid`: it and its descendants (from /proc/PID/stat). */
-export function processTree(pid: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${name}/stat`, 'latin1');
-    } catch {
-      continue; // gone meanwhile
-    }
-    // "PID (COMM) STATE PPID ...": COMM may hold spaces and parentheses, so read after the last ')'.
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
-  }
-  const tree: number[] = [];
-  for (let todo = [pid]; todo.length > 0; ) {
-    const p = todo.pop()!;
-    tree.push(p);
-    todo.push(...(children.get(p) ?? []));
-  }
-  return tree;
 }
 
 /** Resident memory (VmRSS, bytes) of `pid` and its descendants; a process that is gone counts 0. */
