@@ -9,10 +9,11 @@
  * of the JavaScript heap) in a small wrapper standing where the library expects a CryptoKey.
  * Tested against RFC 9180's test vector A.1 and against the library's own X25519.
  */
-import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey, createPublicKey, diffieHellman } from 'node:crypto';
 import type { KeyObject, webcrypto } from 'node:crypto';
 import { DeriveKeyPairError, DeserializeError, Dhkem, EMPTY, KemId, LABEL_DKP_PRK, LABEL_SK, NotSupportedError, SerializeError } from '@hpke/common';
 import type { DhkemPrimitives, KdfInterface } from '@hpke/common';
+import { newX25519PrivateKey } from './fresh-keys.js';
 import { NodeHkdfSha256 } from './node-primitives.js';
 import { KEY_BYTES, NodeX25519Key, PKCS8_PREFIX } from './x25519-key.js';
 
@@ -122,7 +123,7 @@ export class NodeX25519 implements DhkemPrimitives {
 
   async generateKeyPair(): Promise<CryptoKeyPair> {
     try {
-      return pairOf(generateKeyPairSync('x25519').privateKey);
+      return pairOf(newX25519PrivateKey());
     } catch (e) {
       throw new NotSupportedError(e);
     }

@@ -8,7 +8,8 @@
  * node:crypto's too (crypto/node-x25519.ts): the private key stays a KeyObject, outside the
  * JavaScript heap. An X-Wing key is made by the HPKE library.
  */
-import { generateKeyPairSync } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
+import { newX25519PrivateKey } from '../crypto/fresh-keys.js';
 import { keepReportData } from '../attestation/binding.js';
 import type { OpenerKey } from '../crypto/seal.js';
 import { NodeX25519Key } from '../crypto/x25519-key.js';
@@ -33,7 +34,8 @@ export async function generateKeepKey(kem: string): Promise<KeepKey> {
   const suite = findSuite(kem);
   if (!suite) throw new TypeError(`unknown KEM '${kem}'`);
   if (suite.name === 'x25519') {
-    const { privateKey, publicKey: pub } = generateKeyPairSync('x25519');
+    const privateKey = newX25519PrivateKey();
+    const pub = createPublicKey(privateKey);
     const publicKey = new NodeX25519Key('public', pub).raw();
     let opener: Promise<OpenerKey> | undefined;
     const make = async (): Promise<OpenerKey> => {

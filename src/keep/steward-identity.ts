@@ -14,6 +14,7 @@ import { request as httpRequest } from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { attestedKeyReportData } from '../attestation/binding.js';
+import { newEcdsaKeyPair } from '../crypto/fresh-keys.js';
 import { derObjects, encodePem } from '../attestation/pki/pem.js';
 import type { Evidence } from '../protocol/evidence.js';
 import { packageClaimUri, PEM_CHAIN, PKCS10, STEWARD_PATHS, stewardUrlAllowed } from '../protocol/steward.js';
@@ -97,7 +98,7 @@ function refusal(status: number, body: Buffer): RuntimeError {
  */
 export async function requestStewardIdentity(req: StewardRequest): Promise<IssuedIdentity> {
   const url = checkStewardUrl(new URL(STEWARD_PATHS.csr, req.url).href);
-  const keys = (await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const keys = await newEcdsaKeyPair('P-256', true);
   const spki = new Uint8Array(await webcrypto.subtle.exportKey('spki', keys.publicKey));
   const evidence = await req.evidence(attestedKeyReportData(spki));
   const { buildAttestedCsr } = await import('../attestation/csr/attested-csr.js');

@@ -43,6 +43,7 @@ import { createHash, webcrypto } from 'node:crypto';
 import { isIP } from 'node:net';
 import type * as X509Types from '@peculiar/x509';
 import { attestedKeyReportData } from '../attestation/binding.js';
+import { newEcdsaKeyPair, type EcCurve } from '../crypto/fresh-keys.js';
 import { encodePem } from '../attestation/pki/pem.js';
 import { x509Library, type X509 } from '../attestation/pki/x509-library.js';
 import { ID_AA_ATTESTATION } from '../attestation/csr/attestation-oids.js';
@@ -87,7 +88,7 @@ export const DEFAULT_LIFETIME_MS = 24 * 60 * 60 * 1000;
 /** How far notBefore lies before now, for peers whose clocks run behind. */
 export const CLOCK_SKEW_MS = 5 * 60 * 1000;
 
-const KEY_ALGORITHM: webcrypto.EcKeyGenParams = { name: 'ECDSA', namedCurve: 'P-256' };
+const KEY_CURVE: EcCurve = 'P-256';
 const SIGNING_ALGORITHM: webcrypto.EcdsaParams = { name: 'ECDSA', hash: 'SHA-256' };
 
 
@@ -214,7 +215,7 @@ async function createIdentity(opts: SelfSignedIdentityOptions, extra: ExtraExten
 
   const x509 = await x509Library();
   // Extractable: Node.js's tls takes the key as PEM (in this process only).
-  const keys = (await webcrypto.subtle.generateKey(KEY_ALGORITHM, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const keys = await newEcdsaKeyPair(KEY_CURVE, true);
   const spki = new Uint8Array(await webcrypto.subtle.exportKey('spki', keys.publicKey));
   const cert = await buildCertificate(x509, keys, {
     dnsNames,

@@ -20,10 +20,10 @@
  * One steward process owns a state directory.
  */
 import 'reflect-metadata'; // before @peculiar/x509: its tsyringe checks for Reflect.getMetadata at load
-import { createHash, createPrivateKey, createPublicKey, generateKeyPair, randomBytes, webcrypto, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, randomBytes, webcrypto, type KeyObject } from 'node:crypto';
+import { newEcPrivateKey } from '../crypto/fresh-keys.js';
 import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { BasicConstraintsExtension, KeyUsageFlags, KeyUsagesExtension, SubjectKeyIdentifierExtension, X509CertificateGenerator } from '@peculiar/x509';
 import { DerTag, children, contentOf, expectTlv } from '../attestation/pki/der.js';
 import { decodePem, encodePem } from '../attestation/pki/pem.js';
@@ -99,7 +99,6 @@ export const CA_LIFETIME_YEARS = 10;
 export const CLOCK_SKEW_MS = 5 * 60 * 1000;
 
 const TEMP_FILE = /^\.(ca|ca-key)\.pem\.[0-9a-f]{12}\.tmp$/;
-const generateKeyPairAsync = promisify(generateKeyPair);
 
 /** The crypto provider for @peculiar/x509: Node.js's WebCrypto. */
 const x509Crypto = webcrypto as unknown as Parameters<typeof X509CertificateGenerator.create>[1];
@@ -330,7 +329,7 @@ export async function loadOrCreateCa(stateDir: string, opts: LoadOrCreateCaOptio
   let key: KeyObject;
   try {
     if (keyPem === undefined) {
-      key = (await generateKeyPairAsync('ec', { namedCurve: CA_ALGORITHMS[0]!.opensslCurve })).privateKey;
+      key = newEcPrivateKey(CA_ALGORITHMS[0]!.namedCurve);
       await writeDurably(stateDir, CA_KEY_FILE, key.export({ type: 'pkcs8', format: 'pem' }) as string, 0o600);
     } else {
       key = privateKeyFromPem(keyPem, 'ERR_CA_STATE', keyFile); // a crash came between key and certificate

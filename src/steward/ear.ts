@@ -11,7 +11,8 @@
  * concurrent first starts agree on one key instead of the last writer silently replacing the
  * key the others already serve.
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
+import { newEcPrivateKey } from '../crypto/fresh-keys.js';
 import type { KeyObject } from 'node:crypto';
 import { link, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -123,7 +124,7 @@ async function readKeyFile(file: string): Promise<string | undefined> {
 
 /** Writes a fresh key to `file` unless another process got there first. */
 async function createKeyFile(dir: string, file: string): Promise<void> {
-  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'secp384r1' });
+  const privateKey = newEcPrivateKey('P-384');
   const pem = privateKey.export({ type: 'pkcs8', format: 'pem' });
   const tmp = join(dir, `.${EAR_SIGNING_KEY_FILE}.${randomBytes(8).toString('hex')}.tmp`);
   const fh = await open(tmp, 'wx', 0o600);

@@ -14,7 +14,8 @@
  * distribution points (no KDS serves this platform), and the ARK is trusted by nobody unless
  * a verifier is told to.
  */
-import { generateKeyPair, randomBytes, type KeyObject } from 'node:crypto';
+import { createPublicKey, generateKeyPair, randomBytes, type KeyObject } from 'node:crypto';
+import { newEcPrivateKey } from '../../crypto/fresh-keys.js';
 import { promisify } from 'node:util';
 import type { SnpFirmwareVersion } from '../../attestation/snp/report.js';
 import type { SnpProduct } from '../../attestation/snp/product.js';
@@ -112,6 +113,12 @@ export function vcekExtensions(productName: string, tcb: TcbVersion, chipId: Uin
 
 const generate = promisify(generateKeyPair);
 
+/** The VCEK's P-384 pair, made without a key-generation job (crypto/fresh-keys.ts says why). */
+function newEcKeyPair(): { privateKey: KeyObject; publicKey: KeyObject } {
+  const privateKey = newEcPrivateKey('P-384');
+  return { privateKey, publicKey: createPublicKey(privateKey) };
+}
+
 /**
  * Creates an ARK → ASK → VCEK chain for a part with `chipId` at `reportedTcb`, valid from a
  * day before `now`. The two RSA-4096 keys take a few seconds (off the main thread).
@@ -120,7 +127,7 @@ export async function createSimPki(facts: { chipId: Uint8Array; reportedTcb: Tcb
   const [ark, ask, vcek] = await Promise.all([
     generate('rsa', { modulusLength: RSA_BITS }),
     generate('rsa', { modulusLength: RSA_BITS }),
-    generate('ec', { namedCurve: 'P-384' }),
+    newEcKeyPair(),
   ]);
   const from = new Date(now.getTime() - BACKDATE_MS);
   const product = SIM_PLATFORM.product;
