@@ -7,8 +7,8 @@
  * JWK export allocates while it holds that same lock) then waits on itself for ever. Seen as
  * `enarx run` hanging before its keep was attested, one run in a few hundred under load: the
  * main thread in `~KeyGenJob`, called from a collection inside `ExportJWKEdKey`. An imported key
- * has no job, so nothing else ever takes its lock. (RSA keys, which need primes, still come from
- * a job: only the simulated platform makes them, once.)
+ * has no job, so nothing else ever takes its lock. (RSA keys need primes: the simulated platform
+ * takes its two from a job as DER and imports them, so its KeyObjects share nothing with the job.)
  */
 import { createPrivateKey, createPublicKey, randomBytes, webcrypto, type KeyObject } from 'node:crypto';
 import { KEY_BYTES, PKCS8_PREFIX } from './x25519-key.js';

@@ -14,7 +14,7 @@
  * distribution points (no KDS serves this platform), and the ARK is trusted by nobody unless
  * a verifier is told to.
  */
-import { createPublicKey, generateKeyPair, randomBytes, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPair, randomBytes, type KeyObject } from 'node:crypto';
 import { newEcPrivateKey } from '../../crypto/fresh-keys.js';
 import { promisify } from 'node:util';
 import type { SnpFirmwareVersion } from '../../attestation/snp/report.js';
@@ -113,6 +113,21 @@ export function vcekExtensions(productName: string, tcb: TcbVersion, chipId: Uin
 
 const generate = promisify(generateKeyPair);
 
+/**
+ * An RSA pair from a key-generation job (RSA needs primes), taken as DER and imported again: the
+ * KeyObjects used share nothing with the job, which takes its own key's lock when the collector
+ * destroys it (crypto/fresh-keys.ts says why that matters).
+ */
+async function newRsaKeyPair(): Promise<{ privateKey: KeyObject; publicKey: KeyObject }> {
+  const { privateKey } = await generate('rsa', { modulusLength: RSA_BITS, publicKeyEncoding: { type: 'spki', format: 'der' }, privateKeyEncoding: { type: 'pkcs8', format: 'der' } });
+  try {
+    const key = createPrivateKey({ key: privateKey, format: 'der', type: 'pkcs8' });
+    return { privateKey: key, publicKey: createPublicKey(key) };
+  } finally {
+    privateKey.fill(0);
+  }
+}
+
 /** The VCEK's P-384 pair, made without a key-generation job (crypto/fresh-keys.ts says why). */
 function newEcKeyPair(): { privateKey: KeyObject; publicKey: KeyObject } {
   const privateKey = newEcPrivateKey('P-384');
@@ -125,8 +140,8 @@ function newEcKeyPair(): { privateKey: KeyObject; publicKey: KeyObject } {
  */
 export async function createSimPki(facts: { chipId: Uint8Array; reportedTcb: TcbVersion }, now: Date): Promise<SimPki> {
   const [ark, ask, vcek] = await Promise.all([
-    generate('rsa', { modulusLength: RSA_BITS }),
-    generate('rsa', { modulusLength: RSA_BITS }),
+    newRsaKeyPair(),
+    newRsaKeyPair(),
     newEcKeyPair(),
   ]);
   const from = new Date(now.getTime() - BACKDATE_MS);
