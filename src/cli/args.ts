@@ -98,3 +98,21 @@ export function parseListen(text: string): { hostname: string; port: number } {
   if (m === null || !(port >= 0 && port <= 65535)) throw usageError(`--listen: expected ADDR:PORT, got '${text}'`);
   return { hostname: (m[1] ?? m[2])!, port };
 }
+
+/** What runs one subcommand of a command group, on the arguments after its name. */
+export type Subcommand = (rest: readonly string[]) => Promise<number>;
+
+/**
+ * `enarx GROUP SUB …`: runs `subs[SUB]` on the rest. With no subcommand `usage` is printed and
+ * the status is 2; `--help`, `-h` and `help` print it with status 0. @throws CliError ERR_USAGE
+ */
+export async function runSubcommand(group: string, argv: readonly string[], usage: string, subs: Readonly<Record<string, Subcommand>>): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
+    process.stdout.write(usage);
+    return sub === undefined ? 2 : 0;
+  }
+  const run = Object.hasOwn(subs, sub) ? subs[sub] : undefined;
+  if (run === undefined) throw usageError(`unknown subcommand '${group} ${sub}'; see 'enarx ${group} --help'`);
+  return run(rest);
+}

@@ -13,7 +13,7 @@ import { TCB_STATUSES } from '../attestation/dcap/tcb-info.js';
 import { decodeEvidenceText, detectEvidenceFormat, EVIDENCE_FORMATS, type EvidenceFormat } from '../attestation/detect.js';
 import { verifyEvidence, type VerifyEvidenceOptions } from '../attestation/verify.js';
 import { codeOf } from '../errors.js';
-import { optionValue, optionValues, parseArgs, type OptionSpecs } from './args.js';
+import { optionValue, optionValues, parseArgs, runSubcommand, type OptionSpecs } from './args.js';
 import { CliError, usageError } from './errors.js';
 import { loadStewardTrust, STEWARD_OPTIONS } from './trust-options.js';
 
@@ -148,14 +148,12 @@ function withoutCollateral(evidence: Uint8Array, options: VerifyEvidenceOptions)
 }
 
 /** Entry point of `enarx attest`. */
-export async function attestMain(argv: readonly string[]): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
-    process.stdout.write(USAGE);
-    return sub === undefined ? 2 : 0;
-  }
-  if (sub === 'tls') return (await import('./attest-tls.js')).attestTlsMain(rest);
-  if (sub !== 'verify') throw usageError(`unknown subcommand 'attest ${sub}'; see 'enarx attest --help'`);
+export function attestMain(argv: readonly string[]): Promise<number> {
+  return runSubcommand('attest', argv, USAGE, { verify: verifyMain, tls: async (rest) => (await import('./attest-tls.js')).attestTlsMain(rest) });
+}
+
+/** `enarx attest verify`. */
+async function verifyMain(rest: readonly string[]): Promise<number> {
   const args = parseArgs(rest, SPECS);
   if (args.flags.has('help')) {
     process.stdout.write(USAGE);

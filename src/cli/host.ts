@@ -17,7 +17,7 @@ import { serveHost } from '../host/http.js';
 import type { HostLogger } from '../host/log.js';
 import { jsonLineLogger } from '../host/log.js';
 import { TENANT_NAME, TenantAuth, generateToken, hashToken, parseTokenFile } from '../host/tokens.js';
-import { optionValue, parseArgs, parseListen, type OptionSpecs, type ParsedArgs } from './args.js';
+import { optionValue, parseArgs, parseListen, runSubcommand, type OptionSpecs, type ParsedArgs } from './args.js';
 import { parseDuration, parseSize } from '../units.js';
 import { CliError, usageError } from './errors.js';
 
@@ -231,13 +231,6 @@ async function tokenMain(argv: readonly string[]): Promise<number> {
 }
 
 /** `enarx host ...`. Returns the exit status. */
-export async function hostMain(argv: readonly string[]): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
-    process.stdout.write(USAGE);
-    return sub === undefined ? 2 : 0;
-  }
-  if (sub === 'serve') return serveMain(rest);
-  if (sub === 'token') return tokenMain(rest);
-  throw usageError(`unknown subcommand 'host ${sub}'; see 'enarx host --help'`);
+export function hostMain(argv: readonly string[]): Promise<number> {
+  return runSubcommand('host', argv, USAGE, { serve: serveMain, token: tokenMain });
 }

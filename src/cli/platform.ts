@@ -26,7 +26,7 @@ import { findGroup, TLS_PARAMS } from '../crypto/tls-params.js';
 import { packagePath } from '../paths.js';
 import { BACKEND_NAMES, isBackendName } from '../protocol/names.js';
 import { ENGINE_ENV, ENGINE_FLAGS, keepEngine } from '../runtime/engine.js';
-import { parseArgs, optionValue, type OptionSpecs } from './args.js';
+import { parseArgs, optionValue, runSubcommand, type OptionSpecs } from './args.js';
 import { CliError, usageError } from './errors.js';
 
 /** One probed interface. */
@@ -408,13 +408,6 @@ async function infoMain(argv: readonly string[]): Promise<number> {
 }
 
 /** Entry point of `enarx platform`. */
-export async function platformMain(argv: readonly string[]): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
-    process.stdout.write(USAGE);
-    return sub === undefined ? 2 : 0;
-  }
-  if (sub === 'info') return infoMain(rest);
-  if (sub === 'attest') return attestMain(rest);
-  throw usageError(`unknown subcommand 'platform ${sub}'; see 'enarx platform --help'`);
+export function platformMain(argv: readonly string[]): Promise<number> {
+  return runSubcommand('platform', argv, USAGE, { info: infoMain, attest: attestMain });
 }

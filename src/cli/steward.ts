@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { defaultStateDir } from '../backend/state-dir.js';
 import { derObjects } from '../attestation/pki/pem.js';
 import { parseReferenceValues } from '../attestation/reference-values.js';
-import { optionValue, parseArgs, parseListen, type OptionSpecs, type ParsedArgs } from './args.js';
+import { optionValue, parseArgs, parseListen, runSubcommand, type OptionSpecs, type ParsedArgs } from './args.js';
 import { CliError, usageError } from './errors.js';
 
 const USAGE = `usage: enarx steward <command> [options]
@@ -169,14 +169,6 @@ async function auditMain(argv: readonly string[]): Promise<number> {
 }
 
 /** `enarx steward …`. Returns the exit status. */
-export async function stewardMain(argv: readonly string[]): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
-    process.stdout.write(USAGE);
-    return sub === undefined ? 2 : 0;
-  }
-  if (sub === 'serve') return serveMain(rest);
-  if (sub === 'reference-values') return referenceValuesMain(rest);
-  if (sub === 'audit') return auditMain(rest);
-  throw usageError(`unknown subcommand 'steward ${sub}'; see 'enarx steward --help'`);
+export function stewardMain(argv: readonly string[]): Promise<number> {
+  return runSubcommand('steward', argv, USAGE, { serve: serveMain, 'reference-values': referenceValuesMain, audit: auditMain });
 }
