@@ -11,15 +11,15 @@
  * takes its two from a job as DER and imports them, so its KeyObjects share nothing with the job.)
  */
 import { createPrivateKey, createPublicKey, randomBytes, webcrypto, type KeyObject } from 'node:crypto';
-import { KEY_BYTES, PKCS8_PREFIX } from './x25519-key.js';
+import { KEY_BYTES, x25519PrivateKeyFromRaw } from './x25519-key.js';
 
 /** A new X25519 private key: any 32 bytes are one (RFC 7748 clamps them where they are used). */
 export function newX25519PrivateKey(): KeyObject {
-  const der = Buffer.concat([PKCS8_PREFIX, randomBytes(KEY_BYTES)]);
+  const raw = randomBytes(KEY_BYTES);
   try {
-    return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+    return x25519PrivateKeyFromRaw(raw);
   } finally {
-    der.fill(0);
+    raw.fill(0);
   }
 }
 

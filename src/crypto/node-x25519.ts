@@ -15,7 +15,7 @@ import { DeriveKeyPairError, DeserializeError, Dhkem, EMPTY, KemId, LABEL_DKP_PR
 import type { DhkemPrimitives, KdfInterface } from '@hpke/common';
 import { newX25519PrivateKey } from './fresh-keys.js';
 import { NodeHkdfSha256 } from './node-primitives.js';
-import { KEY_BYTES, NodeX25519Key, PKCS8_PREFIX } from './x25519-key.js';
+import { KEY_BYTES, NodeX25519Key, x25519PrivateKeyFromRaw } from './x25519-key.js';
 
 export { NodeX25519Key };
 
@@ -46,16 +46,6 @@ function publicFromRaw(raw: Uint8Array): NodeX25519Key {
   return new NodeX25519Key('public', createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(raw).toString('base64url') }, format: 'jwk' }));
 }
 
-function privateFromRaw(raw: Uint8Array): KeyObject {
-  if (raw.length !== KEY_BYTES) throw new Error(`an X25519 private key has ${KEY_BYTES} bytes, not ${raw.length}`);
-  const der = Buffer.concat([PKCS8_PREFIX, raw]);
-  try {
-    return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
-  } finally {
-    der.fill(0);
-  }
-}
-
 const asCryptoKey = (k: NodeX25519Key): CryptoKey => k as unknown as CryptoKey;
 
 /** The raw form of `key`, which must be of `type`. @throws SerializeError */
@@ -69,7 +59,7 @@ function serialize(key: CryptoKey, type: 'public' | 'private'): ArrayBuffer {
 
 /** A key of `type` from its raw form. */
 function fromRaw(raw: Uint8Array, type: 'public' | 'private'): CryptoKey {
-  return asCryptoKey(type === 'public' ? publicFromRaw(raw) : new NodeX25519Key('private', privateFromRaw(raw)));
+  return asCryptoKey(type === 'public' ? publicFromRaw(raw) : new NodeX25519Key('private', x25519PrivateKeyFromRaw(raw)));
 }
 
 /** {@link fromRaw}. @throws DeserializeError */
@@ -135,7 +125,7 @@ export class NodeX25519 implements DhkemPrimitives {
       const prk = await this.hkdf.labeledExtract(EMPTY, LABEL_DKP_PRK, view(ikm));
       const sk = new Uint8Array(await this.hkdf.labeledExpand(prk, LABEL_SK, EMPTY, KEY_BYTES));
       try {
-        return pairOf(privateFromRaw(sk));
+        return pairOf(x25519PrivateKeyFromRaw(sk));
       } finally {
         sk.fill(0);
       }

@@ -3,11 +3,22 @@
  * to its KEM (node-x25519.ts). Its own module: the keep makes its key with this alone, before the
  * HPKE library is loaded.
  */
-import type { KeyObject, webcrypto } from 'node:crypto';
+import { createPrivateKey, type KeyObject, type webcrypto } from 'node:crypto';
 
 export const KEY_BYTES = 32;
 // The DER prefix of an X25519 private key's PKCS#8 form (RFC 8410); the raw key follows.
 export const PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
+
+/** The private KeyObject of the 32-byte X25519 key `raw` (imported as PKCS#8). */
+export function x25519PrivateKeyFromRaw(raw: Uint8Array): KeyObject {
+  if (raw.length !== KEY_BYTES) throw new Error(`an X25519 private key has ${KEY_BYTES} bytes, not ${raw.length}`);
+  const der = Buffer.concat([PKCS8_PREFIX, raw]);
+  try {
+    return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+  } finally {
+    der.fill(0);
+  }
+}
 
 /** An X25519 key as a node:crypto KeyObject, shaped like the CryptoKey the library passes around. */
 export class NodeX25519Key {
