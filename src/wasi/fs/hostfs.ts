@@ -16,6 +16,7 @@ import { Errno, errnoFromHost, fail, host } from '../errno.js';
 import { fsPath, type ByteString } from './byte-string.js';
 import { filestatOf, filetypeOf } from './hoststat.js';
 import { HostFile, procPath } from './host-file.js';
+import { DirCache, plainDir } from './dir-cache.js';
 import { setTimesExact } from './utimens.js';
 import type { DirEntry, DirHandle, FileHandle, Filestat, OpenRequest, TimesUpdate } from './types.js';
 
@@ -36,6 +37,8 @@ interface Walked {
   readonly trailingSlash: boolean;
   /** The last component was `..` (resolved to `.` of the directory above). */
   readonly dotDot: boolean;
+  /** What `name` was when the walk looked at it (to follow it), if it was there and not a symlink. */
+  readonly found?: fs.BigIntStats;
   /** Closes the intermediate descriptors the walk opened. */
   release(): void;
 }
@@ -58,6 +61,9 @@ export class HostDir implements DirHandle {
   readonly filetype = C.FILETYPE_DIRECTORY;
   readonly seekable = false;
 
+  /** Folders below this one that walks reached last (made at the first walk that opens one). */
+  #dirs: DirCache | undefined;
+
   constructor(readonly fd: number) {}
 
   /** Opens a host directory path as a capability (used for `--dir`). */
@@ -78,11 +84,20 @@ export class HostDir implements DirHandle {
       return { dirFd: this.fd, name: path, trailingSlash: false, dotDot: false, release: nothingToRelease };
     }
     if (path.startsWith('/')) fail(C.ERRNO_NOTCAPABLE);
+    const cached = this.walkCached(path, followFinal);
+    if (cached !== undefined) return cached;
     let trailingSlash = path.endsWith('/');
     const queue = path.split('/').filter((c) => c.length > 0);
     const stack: number[] = [this.fd];
     const release = (): void => {
       while (stack.length > 1) fs.closeSync(stack.pop()!);
+    };
+    // Every component so far a plain name opened as it is: the folder reached may be cached.
+    let plain = true;
+    const ending = (name: ByteString, found?: fs.BigIntStats): Walked => {
+      const dirFd = stack[stack.length - 1]!;
+      if (plain && stack.length > 1) this.offer(path, stack);
+      return { dirFd, name, trailingSlash, dotDot: false, release, ...(found ? { found } : {}) };
     };
     let budget = MAX_SYMLINKS;
     try {
@@ -90,6 +105,7 @@ export class HostDir implements DirHandle {
         const comp = queue[i]!;
         const last = i === queue.length - 1;
         const top = stack[stack.length - 1]!;
+        if (comp === '.' || comp === '..') plain = false;
         if (comp === '.') {
           if (last) return { dirFd: top, name: '.', trailingSlash, dotDot: false, release };
           continue;
@@ -100,13 +116,13 @@ export class HostDir implements DirHandle {
           if (last) return { dirFd: stack[stack.length - 1]!, name: '.', trailingSlash, dotDot: true, release };
           continue;
         }
-        if (last && !followFinal && !(trailingSlash && slashFollows)) return { dirFd: top, name: comp, trailingSlash, dotDot: false, release };
+        if (last && !followFinal && !(trailingSlash && slashFollows)) return ending(comp);
         const p = procPath(top, comp);
         let target: ByteString | undefined;
         if (last) {
           // lstat reports a missing name without throwing, the common case for O_CREAT.
-          const st = host(() => fs.lstatSync(p, { throwIfNoEntry: false }));
-          if (!st?.isSymbolicLink()) return { dirFd: top, name: comp, trailingSlash, dotDot: false, release };
+          const st = host(() => fs.lstatSync(p, { bigint: true, throwIfNoEntry: false }));
+          if (!st?.isSymbolicLink()) return ending(comp, st);
           target = host(() => readlinkBytes(p));
         } else {
           // Optimistically open the directory; only a symlink (or an error) costs more.
@@ -120,6 +136,7 @@ export class HostDir implements DirHandle {
             if (target === undefined) fail(errnoFromHost(err));
           }
         }
+        plain = false;
         if (--budget < 0) fail(C.ERRNO_LOOP);
         if (target.startsWith('/')) fail(C.ERRNO_NOTCAPABLE);
         if (target.length === 0) fail(C.ERRNO_NOENT);
@@ -134,6 +151,34 @@ export class HostDir implements DirHandle {
       release();
       throw err;
     }
+  }
+
+  /**
+   * The end of a walk of `dir/name` through a cached `dir` (dir-cache.ts), or undefined when
+   * `dir` is not cached or not plain, or the path ends in a slash, `.`, `..` or a symlink to
+   * follow (those are walked from this directory: a link's target may climb above `dir`).
+   */
+  private walkCached(path: ByteString, followFinal: boolean): Walked | undefined {
+    const slash = path.lastIndexOf('/');
+    if (this.#dirs === undefined || slash <= 0 || slash === path.length - 1) return undefined;
+    const name = path.slice(slash + 1);
+    const dir = path.slice(0, slash);
+    if (name === '.' || name === '..' || !plainDir(dir)) return undefined;
+    const dirFd = this.#dirs.lookup(dir);
+    if (dirFd === undefined) return undefined;
+    if (!followFinal) return { dirFd, name, trailingSlash: false, dotDot: false, release: nothingToRelease };
+    const found = host(() => fs.lstatSync(procPath(dirFd, name), { bigint: true, throwIfNoEntry: false }));
+    if (found?.isSymbolicLink()) return undefined;
+    return { dirFd, name, trailingSlash: false, dotDot: false, release: nothingToRelease, ...(found ? { found } : {}) };
+  }
+
+  /** Hands the folder a plain walk of `path` ended in (the top of `stack`) to the cache, if it takes it. */
+  private offer(path: ByteString, stack: number[]): void {
+    const slash = path.lastIndexOf('/');
+    if (slash <= 0 || slash === path.length - 1) return;
+    const dir = path.slice(0, slash);
+    if (!plainDir(dir)) return;
+    if ((this.#dirs ??= new DirCache(this.fd)).keep(dir, stack[stack.length - 1]!)) stack.pop();
   }
 
   /** Runs `fn` on the walked path and always releases the walk's descriptors. */
@@ -226,7 +271,7 @@ export class HostDir implements DirHandle {
   statAt(path: ByteString, followFinal: boolean): Filestat {
     return this.at(path, followFinal, (w, p) => {
       // A missing name is common (a probe for a lock file): without throwIfNoEntry, an Error each.
-      const s = fs.lstatSync(p, { bigint: true, throwIfNoEntry: false });
+      const s = w.found ?? fs.lstatSync(p, { bigint: true, throwIfNoEntry: false });
       if (s === undefined) return fail(C.ERRNO_NOENT);
       if (w.trailingSlash && !s.isDirectory()) fail(C.ERRNO_NOTDIR);
       return filestatOf(s);
@@ -362,6 +407,7 @@ export class HostDir implements DirHandle {
   }
 
   close(): void {
+    this.#dirs?.clear();
     host(() => fs.closeSync(this.fd));
   }
 }

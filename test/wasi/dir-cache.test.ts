@@ -1,0 +1,139 @@
+/**
+ * The folders a HostDir's walks keep open (src/wasi/fs/dir-cache.ts): a cached folder is used
+ * only while its path still names it, whoever changed the tree since, and never lets a walk
+ * reach what an uncached walk would refuse to leave the root for.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, test } from 'node:test';
+import * as C from '../../src/wasi/constants.js';
+import { Errno } from '../../src/wasi/errno.js';
+import { DIR_CACHE_ENTRIES, plainDir } from '../../src/wasi/fs/dir-cache.js';
+import { HostDir } from '../../src/wasi/fs/hostfs.js';
+import type { OpenRequest } from '../../src/wasi/fs/types.js';
+import { readAt } from '../support/file-io.js';
+
+const READ: OpenRequest = { followFinal: true, oflags: 0, read: true, write: false, fdflags: 0 };
+const CREATE: OpenRequest = { followFinal: true, oflags: C.OFLAGS_CREAT, read: false, write: true, fdflags: 0 };
+
+let base: string;
+let root: string;
+let dir: HostDir;
+
+beforeEach(() => {
+  base = mkdtempSync(join(tmpdir(), 'enarx-dircache-'));
+  root = join(base, 'root');
+  mkdirSync(join(root, 'a', 'b'), { recursive: true });
+  writeFileSync(join(root, 'a', 'b', 'f'), 'first');
+  writeFileSync(join(base, 'f'), 'outside');
+  dir = HostDir.openRoot(root);
+});
+
+afterEach(() => {
+  dir.close();
+  rmSync(base, { recursive: true, force: true });
+});
+
+function read(path: string): string {
+  const h = dir.open(path, READ);
+  assert.equal(h.kind, 'file');
+  const buf = new Uint8Array(64);
+  const n = h.kind === 'file' ? readAt(h, buf, 0) : 0;
+  h.close();
+  return Buffer.from(buf.subarray(0, n)).toString();
+}
+
+function errno(fn: () => unknown): number {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof Errno) return e.errno;
+    throw e;
+  }
+  return assert.fail('expected an errno');
+}
+
+/** Descriptors this process has open. */
+function openFds(): number {
+  return readdirSync('/proc/self/fd').length;
+}
+
+test('a folder replaced on the host after a walk through it is not used: the path names the new one', () => {
+  assert.equal(read('a/b/f'), 'first');
+  renameSync(join(root, 'a', 'b'), join(root, 'a', 'old'));
+  mkdirSync(join(root, 'a', 'b'));
+  writeFileSync(join(root, 'a', 'b', 'f'), 'second');
+  assert.equal(read('a/b/f'), 'second');
+  assert.equal(read('a/old/f'), 'first');
+});
+
+test('a folder removed after a walk through it is missing, for reads and for creation', () => {
+  assert.equal(read('a/b/f'), 'first');
+  rmSync(join(root, 'a', 'b'), { recursive: true });
+  assert.equal(errno(() => dir.open('a/b/f', READ)), C.ERRNO_NOENT);
+  assert.equal(errno(() => dir.open('a/b/new', CREATE)), C.ERRNO_NOENT);
+  assert.equal(errno(() => dir.statAt('a/b/f', true)), C.ERRNO_NOENT);
+});
+
+test('a folder the guest renames is found under its new name, and its old name is free', () => {
+  assert.equal(read('a/b/f'), 'first');
+  dir.rename('a/b', dir, 'a/c');
+  assert.equal(read('a/c/f'), 'first');
+  assert.equal(errno(() => dir.open('a/b/f', READ)), C.ERRNO_NOENT);
+  dir.mkdir('a/b');
+  dir.open('a/b/f', CREATE).close();
+  assert.equal(readFileSync(join(root, 'a', 'b', 'f'), 'utf8'), '');
+  assert.equal(readFileSync(join(root, 'a', 'c', 'f'), 'utf8'), 'first');
+});
+
+test('a cached folder swapped for a symlink out of the root is refused, as on the first walk', () => {
+  assert.equal(read('a/b/f'), 'first');
+  renameSync(join(root, 'a'), join(root, 'moved'));
+  // a -> ../ : the root's parent, where `b/f` does not exist but `f` does (outside).
+  symlinkSync('..', join(root, 'a'));
+  mkdirSync(join(base, 'b'));
+  writeFileSync(join(base, 'b', 'f'), 'outside');
+  assert.equal(errno(() => dir.open('a/b/f', READ)), C.ERRNO_NOTCAPABLE);
+  assert.equal(errno(() => dir.statAt('a/b/f', true)), C.ERRNO_NOTCAPABLE);
+});
+
+test('a cached folder swapped for a symlink inside the root is followed to where it points now', () => {
+  assert.equal(read('a/b/f'), 'first');
+  mkdirSync(join(root, 'other'));
+  writeFileSync(join(root, 'other', 'f'), 'other');
+  rmSync(join(root, 'a', 'b'), { recursive: true });
+  symlinkSync('../other', join(root, 'a', 'b'));
+  assert.equal(read('a/b/f'), 'other');
+});
+
+test('a final symlink in a cached folder is followed from the root, so its target may climb', () => {
+  assert.equal(read('a/b/f'), 'first');
+  writeFileSync(join(root, 'top'), 'top');
+  symlinkSync('../../top', join(root, 'a', 'b', 'up'));
+  assert.equal(read('a/b/up'), 'top');
+  symlinkSync('../../../f', join(root, 'a', 'b', 'out'));
+  assert.equal(errno(() => dir.open('a/b/out', READ)), C.ERRNO_NOTCAPABLE);
+});
+
+test('the cache holds a bounded number of folders, and a closed HostDir holds none', () => {
+  const before = openFds();
+  const n = DIR_CACHE_ENTRIES * 3;
+  for (let i = 0; i < n; i++) {
+    mkdirSync(join(root, 'many', `d${i}`), { recursive: true });
+    dir.open(`many/d${i}/x`, CREATE).close();
+  }
+  assert.ok(openFds() - before <= DIR_CACHE_ENTRIES, `${openFds() - before} descriptors held`);
+  const other = HostDir.openRoot(root);
+  const withOther = openFds();
+  for (let i = 0; i < n; i++) other.statAt(`many/d${i}/x`, false);
+  assert.ok(openFds() > withOther, 'the second HostDir cached some folders');
+  other.close();
+  assert.equal(openFds(), withOther - 1);
+});
+
+test('only plain relative folder paths are cache keys', () => {
+  for (const ok of ['a', 'a/b', 'a/b.c/..d']) assert.equal(plainDir(ok), true, ok);
+  for (const bad of ['', '/a', 'a/', 'a//b', '.', '..', 'a/./b', 'a/../b', './a', 'a/..']) assert.equal(plainDir(bad), false, bad);
+});
