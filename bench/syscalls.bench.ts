@@ -1,9 +1,10 @@
 /**
- * Syscall throughput: fd_write, fd_read and path_open+fd_close per-call cost of the same module
+ * Syscall throughput: fd_write, fd_read, path_open+fd_close and path_filestat_get of a path three
+ * folders deep: the per-call cost of the same module
  * under `enarx run` and under node:wasi on the same pinned engine (no flags), timed inside the module.
  * Reported as ours / node:wasi.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { keepEngine } from '../src/runtime/engine.js';
 import { buildKernel, ENARX, have, median, NODE_WASI, run as exec, tempDir } from './support.js';
@@ -22,6 +23,8 @@ export function run(reps = 3): Row[] {
   const { wasm } = buildKernel('syscalls', out);
   const data = tempDir('enarx-bench-data-');
   writeFileSync(join(data, 'data.bin'), Buffer.alloc(1 << 20, 7));
+  mkdirSync(join(data, 'a', 'b', 'c'), { recursive: true });
+  writeFileSync(join(data, 'a', 'b', 'c', 'deep.bin'), Buffer.alloc(64, 7));
   const ours: Record<string, number[]> = {};
   const peer: Record<string, number[]> = {};
   for (let i = 0; i < reps; i++) {

@@ -1,11 +1,13 @@
 // Syscall throughput: fd_write (64-byte writes to stdout), fd_read (4 KiB reads of a file,
-// rewinding at EOF) and path_open+fd_close, each for a fixed count, timed inside the program.
+// rewinding at EOF), path_open+fd_close, and stat of a file three folders down (each call walks
+// the path again), each for a fixed count, timed inside the program.
 // Prints `<name> ns_per_op=<n>` lines on stderr. Needs a preopened directory at /work holding
-// a file `data.bin`.
+// a file `data.bin` and a file `a/b/c/deep.bin`.
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,5 +46,13 @@ int main(void) {
   }
   t1 = now_ns();
   fprintf(stderr, "path_open+fd_close ns_per_op=%lld\n", (t1 - t0) / opens);
+
+  struct stat st;
+  t0 = now_ns();
+  for (int i = 0; i < opens; i++) {
+    if (stat("/work/a/b/c/deep.bin", &st) != 0 || st.st_size != 64) return 4;
+  }
+  t1 = now_ns();
+  fprintf(stderr, "path_filestat_get(a/b/c/deep.bin) ns_per_op=%lld\n", (t1 - t0) / opens);
   return 0;
 }
