@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, test } from 'node:test';
 import * as C from '../../src/wasi/constants.js';
 import { Errno } from '../../src/wasi/errno.js';
-import { DIR_CACHE_ENTRIES, plainDir } from '../../src/wasi/fs/dir-cache.js';
+import { DIR_CACHE_ENTRIES, DIR_CACHE_TOTAL, heldFolders, plainDir } from '../../src/wasi/fs/dir-cache.js';
 import { HostDir } from '../../src/wasi/fs/hostfs.js';
 import type { OpenRequest } from '../../src/wasi/fs/types.js';
 import { readAt } from '../support/file-io.js';
@@ -131,6 +131,23 @@ test('the cache holds a bounded number of folders, and a closed HostDir holds no
   assert.ok(openFds() > withOther, 'the second HostDir cached some folders');
   other.close();
   assert.equal(openFds(), withOther - 1);
+});
+
+test('all caches together hold at most DIR_CACHE_TOTAL folders, and give them back when closed', () => {
+  const roots: HostDir[] = [];
+  const start = heldFolders();
+  for (let r = 0; r * 4 < DIR_CACHE_TOTAL * 2; r++) {
+    for (let i = 0; i < 4; i++) mkdirSync(join(root, `r${r}`, `d${i}`), { recursive: true });
+    const h = HostDir.openRoot(join(root, `r${r}`));
+    roots.push(h);
+    for (let i = 0; i < 4; i++) h.open(`d${i}/x`, CREATE).close();
+  }
+  assert.equal(heldFolders(), DIR_CACHE_TOTAL);
+  // A walk that finds every cache full still works, uncached.
+  writeFileSync(join(root, 'a', 'b', 'g'), 'g');
+  assert.equal(read('a/b/g'), 'g');
+  for (const h of roots) h.close();
+  assert.equal(heldFolders(), start);
 });
 
 test('only plain relative folder paths are cache keys', () => {

@@ -25,6 +25,18 @@ import { procPath } from './host-file.js';
  */
 export const DIR_CACHE_ENTRIES = 8;
 
+/**
+ * Folders held by all caches of this thread together: a guest with many directory descriptors
+ * must not turn each into nine host descriptors (past this, walks just do not cache).
+ */
+export const DIR_CACHE_TOTAL = 64;
+let held = 0;
+
+/** How many folders the caches of this thread hold open. */
+export function heldFolders(): number {
+  return held;
+}
+
 interface Entry {
   readonly fd: number;
   readonly dev: bigint;
@@ -57,6 +69,7 @@ export class DirCache {
       // ENOTDIR, ELOOP, EACCES…: the walk will say which.
     }
     if (now === undefined || now.ino !== e.ino || now.dev !== e.dev) {
+      held--;
       fs.closeSync(e.fd);
       return undefined;
     }
@@ -79,18 +92,23 @@ export class DirCache {
     if (old !== undefined) {
       this.#entries.delete(dir);
       fs.closeSync(old.fd);
-    }
-    this.#entries.set(dir, { fd, dev: st.dev, ino: st.ino });
-    if (this.#entries.size > DIR_CACHE_ENTRIES) {
+    } else if (this.#entries.size >= DIR_CACHE_ENTRIES) {
+      // The least recently used goes (never the folder a walk in progress holds: see above).
       const [oldest, e] = this.#entries.entries().next().value as [ByteString, Entry];
       this.#entries.delete(oldest);
       fs.closeSync(e.fd);
+    } else if (held >= DIR_CACHE_TOTAL) {
+      return false;
+    } else {
+      held++;
     }
+    this.#entries.set(dir, { fd, dev: st.dev, ino: st.ino });
     return true;
   }
 
   /** Closes every folder it holds. */
   clear(): void {
+    held -= this.#entries.size;
     for (const e of this.#entries.values()) fs.closeSync(e.fd);
     this.#entries.clear();
   }
