@@ -4,7 +4,8 @@
  * reach what an uncached walk would refuse to leave the root for.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import fs, { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, test } from 'node:test';
@@ -148,6 +149,38 @@ test('all caches together hold at most DIR_CACHE_TOTAL folders, and give them ba
   assert.equal(read('a/b/g'), 'g');
   for (const h of roots) h.close();
   assert.equal(heldFolders(), start);
+});
+
+/** Runs `fn` and counts the `openSync` and `lstatSync` calls made meanwhile (hostfs.ts reads them from node:fs). */
+function countCalls(fn: () => void): { open: number; lstat: number } {
+  const calls = { open: 0, lstat: 0 };
+  const { openSync, lstatSync } = fs;
+  fs.openSync = ((...a: Parameters<typeof openSync>) => (calls.open++, openSync(...a))) as typeof openSync;
+  fs.lstatSync = ((...a: Parameters<typeof lstatSync>) => (calls.lstat++, lstatSync(...a))) as typeof lstatSync;
+  syncBuiltinESMExports();
+  try {
+    fn();
+  } finally {
+    fs.openSync = openSync;
+    fs.lstatSync = lstatSync;
+    syncBuiltinESMExports();
+  }
+  return calls;
+}
+
+test('a walk through cached folders opens none of them: one lstat checks them all', () => {
+  mkdirSync(join(root, 'a', 'b', 'c'));
+  writeFileSync(join(root, 'a', 'b', 'c', 'g'), 'g');
+  assert.deepEqual(countCalls(() => dir.statAt('a/b/c/g', false)), { open: 3, lstat: 1 });
+  assert.deepEqual(countCalls(() => dir.statAt('a/b/c/g', false)), { open: 0, lstat: 2 });
+  // Opening the file itself is the one open left.
+  assert.deepEqual(countCalls(() => dir.open('a/b/c/g', READ).close()), { open: 1, lstat: 1 });
+});
+
+test('a missing name looked up through a symlink-following walk is asked for once', () => {
+  assert.deepEqual(countCalls(() => assert.equal(errno(() => dir.statAt('missing', true)), C.ERRNO_NOENT)), { open: 0, lstat: 1 });
+  read('a/b/f');
+  assert.deepEqual(countCalls(() => assert.equal(errno(() => dir.statAt('a/b/missing', true)), C.ERRNO_NOENT)), { open: 0, lstat: 2 });
 });
 
 test('only plain relative folder paths are cache keys', () => {

@@ -37,8 +37,11 @@ interface Walked {
   readonly trailingSlash: boolean;
   /** The last component was `..` (resolved to `.` of the directory above). */
   readonly dotDot: boolean;
-  /** What `name` was when the walk looked at it (to follow it), if it was there and not a symlink. */
-  readonly found?: fs.BigIntStats;
+  /**
+   * What `name` was when the walk looked at it (to follow it) and found no symlink: its lstat,
+   * or null when nothing was there. Undefined when the walk did not look.
+   */
+  readonly found?: fs.BigIntStats | null;
   /** Closes the intermediate descriptors the walk opened. */
   release(): void;
 }
@@ -94,10 +97,10 @@ export class HostDir implements DirHandle {
     };
     // Every component so far a plain name opened as it is: the folder reached may be cached.
     let plain = true;
-    const ending = (name: ByteString, found?: fs.BigIntStats): Walked => {
+    const ending = (name: ByteString, found?: fs.BigIntStats | null): Walked => {
       const dirFd = stack[stack.length - 1]!;
       if (plain && stack.length > 1) this.offer(path, stack);
-      return { dirFd, name, trailingSlash, dotDot: false, release, ...(found ? { found } : {}) };
+      return { dirFd, name, trailingSlash, dotDot: false, release, ...(found !== undefined ? { found } : {}) };
     };
     let budget = MAX_SYMLINKS;
     try {
@@ -122,7 +125,7 @@ export class HostDir implements DirHandle {
         if (last) {
           // lstat reports a missing name without throwing, the common case for O_CREAT.
           const st = host(() => fs.lstatSync(p, { bigint: true, throwIfNoEntry: false }));
-          if (!st?.isSymbolicLink()) return ending(comp, st);
+          if (!st?.isSymbolicLink()) return ending(comp, st ?? null);
           target = host(() => readlinkBytes(p));
         } else {
           // Optimistically open the directory; only a symlink (or an error) costs more.
@@ -169,7 +172,7 @@ export class HostDir implements DirHandle {
     if (!followFinal) return { dirFd, name, trailingSlash: false, dotDot: false, release: nothingToRelease };
     const found = host(() => fs.lstatSync(procPath(dirFd, name), { bigint: true, throwIfNoEntry: false }));
     if (found?.isSymbolicLink()) return undefined;
-    return { dirFd, name, trailingSlash: false, dotDot: false, release: nothingToRelease, ...(found ? { found } : {}) };
+    return { dirFd, name, trailingSlash: false, dotDot: false, release: nothingToRelease, found: found ?? null };
   }
 
   /** Hands the folder a plain walk of `path` ended in (the top of `stack`) to the cache, if it takes it. */
@@ -271,8 +274,8 @@ export class HostDir implements DirHandle {
   statAt(path: ByteString, followFinal: boolean): Filestat {
     return this.at(path, followFinal, (w, p) => {
       // A missing name is common (a probe for a lock file): without throwIfNoEntry, an Error each.
-      const s = w.found ?? fs.lstatSync(p, { bigint: true, throwIfNoEntry: false });
-      if (s === undefined) return fail(C.ERRNO_NOENT);
+      const s = w.found !== undefined ? w.found : fs.lstatSync(p, { bigint: true, throwIfNoEntry: false });
+      if (!s) return fail(C.ERRNO_NOENT);
       if (w.trailingSlash && !s.isDirectory()) fail(C.ERRNO_NOTDIR);
       return filestatOf(s);
     });
