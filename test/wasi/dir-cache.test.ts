@@ -154,15 +154,17 @@ test('all caches together hold at most DIR_CACHE_TOTAL folders, and give them ba
 /** Runs `fn` and counts the `openSync` and `lstatSync` calls made meanwhile (hostfs.ts reads them from node:fs). */
 function countCalls(fn: () => void): { open: number; lstat: number } {
   const calls = { open: 0, lstat: 0 };
-  const { openSync, lstatSync } = fs;
-  fs.openSync = ((...a: Parameters<typeof openSync>) => (calls.open++, openSync(...a))) as typeof openSync;
-  fs.lstatSync = ((...a: Parameters<typeof lstatSync>) => (calls.lstat++, lstatSync(...a))) as typeof lstatSync;
+  // node:fs's own object, whose functions its ESM namespace takes again at syncBuiltinESMExports.
+  const mutable = fs as unknown as Record<'openSync' | 'lstatSync', (...a: unknown[]) => unknown>;
+  const { openSync, lstatSync } = mutable;
+  mutable.openSync = (...a) => (calls.open++, openSync(...a));
+  mutable.lstatSync = (...a) => (calls.lstat++, lstatSync(...a));
   syncBuiltinESMExports();
   try {
     fn();
   } finally {
-    fs.openSync = openSync;
-    fs.lstatSync = lstatSync;
+    mutable.openSync = openSync;
+    mutable.lstatSync = lstatSync;
     syncBuiltinESMExports();
   }
   return calls;
