@@ -9,6 +9,8 @@
  * refused), and each intermediate directory is opened with O_NOFOLLOW. The final operation never
  * follows a symlink (lstat, lutimes, O_NOFOLLOW), so a symlink swapped in by a racing process
  * cannot redirect it outside the tree (TOCTOU). Files opened here are host-file.ts's HostFile.
+ * The last folders a walk reached stay open for the next walks through them, each checked first
+ * against its path (dir-cache.ts).
  */
 import * as fs from 'node:fs';
 import * as C from '../constants.js';
