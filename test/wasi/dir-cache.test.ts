@@ -10,11 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, test } from 'node:test';
 import * as C from '../../src/wasi/constants.js';
-import { Errno } from '../../src/wasi/errno.js';
 import { DIR_CACHE_ENTRIES, DIR_CACHE_TOTAL, heldFolders, plainDir } from '../../src/wasi/fs/dir-cache.js';
 import { HostDir } from '../../src/wasi/fs/hostfs.js';
 import type { OpenRequest } from '../../src/wasi/fs/types.js';
-import { readAt } from '../support/file-io.js';
+import { errnoOf, readSmall } from '../support/file-io.js';
 
 const READ: OpenRequest = { followFinal: true, oflags: 0, read: true, write: false, fdflags: 0 };
 const CREATE: OpenRequest = { followFinal: true, oflags: C.OFLAGS_CREAT, read: false, write: true, fdflags: 0 };
@@ -37,52 +36,33 @@ afterEach(() => {
   rmSync(base, { recursive: true, force: true });
 });
 
-function read(path: string): string {
-  const h = dir.open(path, READ);
-  assert.equal(h.kind, 'file');
-  const buf = new Uint8Array(64);
-  const n = h.kind === 'file' ? readAt(h, buf, 0) : 0;
-  h.close();
-  return Buffer.from(buf.subarray(0, n)).toString();
-}
-
-function errno(fn: () => unknown): number {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof Errno) return e.errno;
-    throw e;
-  }
-  return assert.fail('expected an errno');
-}
-
 /** Descriptors this process has open. */
 function openFds(): number {
   return readdirSync('/proc/self/fd').length;
 }
 
 test('a folder replaced on the host after a walk through it is not used: the path names the new one', () => {
-  assert.equal(read('a/b/f'), 'first');
+  assert.equal(readSmall(dir, 'a/b/f'), 'first');
   renameSync(join(root, 'a', 'b'), join(root, 'a', 'old'));
   mkdirSync(join(root, 'a', 'b'));
   writeFileSync(join(root, 'a', 'b', 'f'), 'second');
-  assert.equal(read('a/b/f'), 'second');
-  assert.equal(read('a/old/f'), 'first');
+  assert.equal(readSmall(dir, 'a/b/f'), 'second');
+  assert.equal(readSmall(dir, 'a/old/f'), 'first');
 });
 
 test('a folder removed after a walk through it is missing, for reads and for creation', () => {
-  assert.equal(read('a/b/f'), 'first');
+  assert.equal(readSmall(dir, 'a/b/f'), 'first');
   rmSync(join(root, 'a', 'b'), { recursive: true });
-  assert.equal(errno(() => dir.open('a/b/f', READ)), C.ERRNO_NOENT);
-  assert.equal(errno(() => dir.open('a/b/new', CREATE)), C.ERRNO_NOENT);
-  assert.equal(errno(() => dir.statAt('a/b/f', true)), C.ERRNO_NOENT);
+  assert.equal(errnoOf(() => dir.open('a/b/f', READ)), C.ERRNO_NOENT);
+  assert.equal(errnoOf(() => dir.open('a/b/new', CREATE)), C.ERRNO_NOENT);
+  assert.equal(errnoOf(() => dir.statAt('a/b/f', true)), C.ERRNO_NOENT);
 });
 
 test('a folder the guest renames is found under its new name, and its old name is free', () => {
-  assert.equal(read('a/b/f'), 'first');
+  assert.equal(readSmall(dir, 'a/b/f'), 'first');
   dir.rename('a/b', dir, 'a/c');
-  assert.equal(read('a/c/f'), 'first');
-  assert.equal(errno(() => dir.open('a/b/f', READ)), C.ERRNO_NOENT);
+  assert.equal(readSmall(dir, 'a/c/f'), 'first');
+  assert.equal(errnoOf(() => dir.open('a/b/f', READ)), C.ERRNO_NOENT);
   dir.mkdir('a/b');
   dir.open('a/b/f', CREATE).close();
   assert.equal(readFileSync(join(root, 'a', 'b', 'f'), 'utf8'), '');
@@ -90,32 +70,32 @@ test('a folder the guest renames is found under its new name, and its old name i
 });
 
 test('a cached folder swapped for a symlink out of the root is refused, as on the first walk', () => {
-  assert.equal(read('a/b/f'), 'first');
+  assert.equal(readSmall(dir, 'a/b/f'), 'first');
   renameSync(join(root, 'a'), join(root, 'moved'));
   // a -> ../ : the root's parent, where `b/f` does not exist but `f` does (outside).
   symlinkSync('..', join(root, 'a'));
   mkdirSync(join(base, 'b'));
   writeFileSync(join(base, 'b', 'f'), 'outside');
-  assert.equal(errno(() => dir.open('a/b/f', READ)), C.ERRNO_NOTCAPABLE);
-  assert.equal(errno(() => dir.statAt('a/b/f', true)), C.ERRNO_NOTCAPABLE);
+  assert.equal(errnoOf(() => dir.open('a/b/f', READ)), C.ERRNO_NOTCAPABLE);
+  assert.equal(errnoOf(() => dir.statAt('a/b/f', true)), C.ERRNO_NOTCAPABLE);
 });
 
 test('a cached folder swapped for a symlink inside the root is followed to where it points now', () => {
-  assert.equal(read('a/b/f'), 'first');
+  assert.equal(readSmall(dir, 'a/b/f'), 'first');
   mkdirSync(join(root, 'other'));
   writeFileSync(join(root, 'other', 'f'), 'other');
   rmSync(join(root, 'a', 'b'), { recursive: true });
   symlinkSync('../other', join(root, 'a', 'b'));
-  assert.equal(read('a/b/f'), 'other');
+  assert.equal(readSmall(dir, 'a/b/f'), 'other');
 });
 
 test('a final symlink in a cached folder is followed from the root, so its target may climb', () => {
-  assert.equal(read('a/b/f'), 'first');
+  assert.equal(readSmall(dir, 'a/b/f'), 'first');
   writeFileSync(join(root, 'top'), 'top');
   symlinkSync('../../top', join(root, 'a', 'b', 'up'));
-  assert.equal(read('a/b/up'), 'top');
+  assert.equal(readSmall(dir, 'a/b/up'), 'top');
   symlinkSync('../../../f', join(root, 'a', 'b', 'out'));
-  assert.equal(errno(() => dir.open('a/b/out', READ)), C.ERRNO_NOTCAPABLE);
+  assert.equal(errnoOf(() => dir.open('a/b/out', READ)), C.ERRNO_NOTCAPABLE);
 });
 
 test('the cache holds a bounded number of folders, and a closed HostDir holds none', () => {
@@ -146,7 +126,7 @@ test('all caches together hold at most DIR_CACHE_TOTAL folders, and give them ba
   assert.equal(heldFolders(), DIR_CACHE_TOTAL);
   // A walk that finds every cache full still works, uncached.
   writeFileSync(join(root, 'a', 'b', 'g'), 'g');
-  assert.equal(read('a/b/g'), 'g');
+  assert.equal(readSmall(dir, 'a/b/g'), 'g');
   for (const h of roots) h.close();
   assert.equal(heldFolders(), start);
 });
@@ -180,9 +160,9 @@ test('a walk through cached folders opens none of them: one lstat checks them al
 });
 
 test('a missing name looked up through a symlink-following walk is asked for once', () => {
-  assert.deepEqual(countCalls(() => assert.equal(errno(() => dir.statAt('missing', true)), C.ERRNO_NOENT)), { open: 0, lstat: 1 });
-  read('a/b/f');
-  assert.deepEqual(countCalls(() => assert.equal(errno(() => dir.statAt('a/b/missing', true)), C.ERRNO_NOENT)), { open: 0, lstat: 2 });
+  assert.deepEqual(countCalls(() => assert.equal(errnoOf(() => dir.statAt('missing', true)), C.ERRNO_NOENT)), { open: 0, lstat: 1 });
+  readSmall(dir, 'a/b/f');
+  assert.deepEqual(countCalls(() => assert.equal(errnoOf(() => dir.statAt('a/b/missing', true)), C.ERRNO_NOENT)), { open: 0, lstat: 2 });
 });
 
 test('only plain relative folder paths are cache keys', () => {

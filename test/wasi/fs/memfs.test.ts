@@ -4,7 +4,7 @@
  * package helpers). Errno paths common to every DirHandle are in conformance.test.ts.
  */
 import { test } from 'node:test';
-import { readAt, writeAt } from '../../support/file-io.js';
+import { errnoOf, readAt, writeAt } from '../../support/file-io.js';
 import assert from 'node:assert/strict';
 import * as os from 'node:os';
 import * as C from '../../../src/wasi/constants.js';
@@ -25,16 +25,6 @@ function manualClock(start = 1_000n): { now: () => bigint; set(t: bigint): void 
 
 function req(o: Partial<OpenRequest> = {}): OpenRequest {
   return { followFinal: true, oflags: 0, read: true, write: false, fdflags: 0, ...o };
-}
-
-function errnoOf(fn: () => unknown): number {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof Errno) return err.errno;
-    throw err;
-  }
-  assert.fail('expected an Errno');
 }
 
 function openFile(dir: DirHandle, p: string, o: Partial<OpenRequest> = {}): FileHandle {
