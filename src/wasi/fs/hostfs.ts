@@ -50,6 +50,18 @@ interface Walked {
 
 function nothingToRelease(): void {}
 
+/**
+ * `path` as a cached folder and a name in it: a plain folder path (dir-cache.ts) and a last
+ * component that is neither `.` nor `..`, without a trailing slash; else undefined.
+ */
+function cacheKey(path: ByteString): { dir: ByteString; name: ByteString } | undefined {
+  const slash = path.lastIndexOf('/');
+  if (slash <= 0 || slash === path.length - 1) return undefined;
+  const name = path.slice(slash + 1);
+  const dir = path.slice(0, slash);
+  return name !== '.' && name !== '..' && plainDir(dir) ? { dir, name } : undefined;
+}
+
 function tryReadlink(p: string | Buffer): ByteString | undefined {
   try {
     return readlinkBytes(p);
@@ -160,17 +172,14 @@ export class HostDir implements DirHandle {
 
   /**
    * The end of a walk of `dir/name` through a cached `dir` (dir-cache.ts), or undefined when
-   * `dir` is not cached or not plain, or the path ends in a slash, `.`, `..` or a symlink to
-   * follow (those are walked from this directory: a link's target may climb above `dir`).
+   * `dir` is not cached, or the path is not a cache's, or ends in a symlink to follow (walked
+   * from this directory: a link's target may climb above `dir`).
    */
   private walkCached(path: ByteString, followFinal: boolean): Walked | undefined {
-    const slash = path.lastIndexOf('/');
-    if (this.#dirs === undefined || slash <= 0 || slash === path.length - 1) return undefined;
-    const name = path.slice(slash + 1);
-    const dir = path.slice(0, slash);
-    if (name === '.' || name === '..' || !plainDir(dir)) return undefined;
-    const dirFd = this.#dirs.lookup(dir);
-    if (dirFd === undefined) return undefined;
+    const key = this.#dirs && cacheKey(path);
+    const dirFd = key && this.#dirs!.lookup(key.dir);
+    if (!key || dirFd === undefined) return undefined;
+    const { name } = key;
     if (!followFinal) return { dirFd, name, trailingSlash: false, dotDot: false, release: nothingToRelease };
     const found = host(() => fs.lstatSync(procPath(dirFd, name), { bigint: true, throwIfNoEntry: false }));
     if (found?.isSymbolicLink()) return undefined;
@@ -179,11 +188,8 @@ export class HostDir implements DirHandle {
 
   /** Hands the folder a plain walk of `path` ended in (the top of `stack`) to the cache, if it takes it. */
   private offer(path: ByteString, stack: number[]): void {
-    const slash = path.lastIndexOf('/');
-    if (slash <= 0 || slash === path.length - 1) return;
-    const dir = path.slice(0, slash);
-    if (!plainDir(dir)) return;
-    if ((this.#dirs ??= new DirCache(this.fd)).keep(dir, stack[stack.length - 1]!)) stack.pop();
+    const key = cacheKey(path);
+    if (key && (this.#dirs ??= new DirCache(this.fd)).keep(key.dir, stack[stack.length - 1]!)) stack.pop();
   }
 
   /** Runs `fn` on the walked path and always releases the walk's descriptors. */
