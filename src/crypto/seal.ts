@@ -280,7 +280,11 @@ export class PackageOpener {
     if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) throw new SealError('ERR_PACKAGE_FORMAT', 'bad size');
     if (size > this.maxBytes) throw new SealError('ERR_PACKAGE_TOO_LARGE', `package of ${size} bytes exceeds this keep's limit of ${this.maxBytes}`);
     if (chunkSize !== CHUNK_SIZE) throw new SealError('ERR_PACKAGE_FORMAT', 'unsupported chunk size');
-    return { enc: new Uint8Array(Buffer.from(enc, 'base64')), packageDigest: Buffer.from(packageDigest, 'hex'), size };
+    // Canonical base64 only: Node's decoder ignores the unused low bits of the last character, so
+    // a header with one of them flipped would open as the same package.
+    const encBytes = Buffer.from(enc, 'base64');
+    if (encBytes.toString('base64') !== enc) throw new SealError('ERR_PACKAGE_FORMAT', 'bad enc');
+    return { enc: new Uint8Array(encBytes), packageDigest: Buffer.from(packageDigest, 'hex'), size };
   }
 }
 

@@ -127,6 +127,19 @@ test('any flipped bit is refused: anywhere, in the header, in any tag', async ()
   );
 });
 
+test('the header\'s enc is canonical base64: its last character\'s unused bits flipped is refused', async () => {
+  const { key, publicKey } = await keepKey();
+  const wire = await sealed(publicKey, randomBytes(100));
+  const { header } = headerOf(wire);
+  const enc = String(header['enc']);
+  // 32 bytes: 43 characters and '='; the 43rd carries 4 bits of the key and 2 unused ones.
+  const last = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+  const twin = enc.slice(0, 42) + last[last.indexOf(enc[42]!) ^ 1] + enc.slice(43);
+  assert.deepEqual(Buffer.from(twin, 'base64'), Buffer.from(enc, 'base64'), 'the same bytes to a lenient decoder');
+  assert.equal(await code(open(key, withHeader(wire, { ...header, enc: twin }))), 'ERR_PACKAGE_FORMAT');
+  assert.equal(await code(open(key, wire)), 'opened');
+});
+
 test('truncated, extended or reordered streams are refused', async () => {
   const { key, publicKey } = await keepKey();
   const wire = await sealed(publicKey, randomBytes(3 * CHUNK_SIZE));
