@@ -2,7 +2,7 @@
  * The workload package: what a client deploys and only the keep ever sees in plaintext.
  *
  *   package  = "ENXPKG01" ‖ u32be(len manifest) ‖ manifest (JSON) ‖ blobs
- *   manifest = { version: 1, wasm: { size, sha256 }, files: [{ path, size }], args: [...],
+ *   manifest = { version: 2, wasm: { size }, files: [{ path, size }], args: [...],
  *                env: { K: V }, fds: ["stdin" | "stdout" | "stderr" | "null" | socket, ...],
  *                ttys?: ["stdin" | "stdout" | "stderr", ...], input?: true }
  *   blobs    = the wasm bytes, then each file's bytes, in manifest order
@@ -10,7 +10,11 @@
  * The client resolves Enarx.toml into args, env and fds, so the keep needs no TOML parser; a
  * socket descriptor is protocol/sockets.ts's `SocketSpec` (its trust anchors as PEM text).
  * A package arrives authenticated (AEAD) from the client, but is still parsed as untrusted:
- * sizes, counts and paths are bounded and checked.
+ * sizes, counts and paths are bounded and checked. Its integrity is the sealed package's: the
+ * SHA-256 of these very bytes (module, files and manifest at once), bound into the sealing
+ * context and recomputed by the keep as it opens them (seal.ts). Version 1 also named the
+ * module's own SHA-256, a second pass over the largest part on the client's way to its keep that
+ * the package digest already covered.
  */
 import { createHash } from 'node:crypto';
 import { CodedError } from '../errors.js';
@@ -18,7 +22,7 @@ import { FD_KINDS, STDIO_STREAMS } from '../protocol/names.js';
 import type { FdKind, StdioStream } from '../protocol/names.js';
 import { checkSocketSpec, MAX_SOCKETS } from '../protocol/sockets.js';
 import type { SocketSpec } from '../protocol/sockets.js';
-import { array, hex, int, literal, oneOf, optional, record, string, strictObject, validate, ValidationError } from '../protocol/validate.js';
+import { array, int, literal, oneOf, optional, record, string, strictObject, validate, ValidationError } from '../protocol/validate.js';
 import type { Check } from '../protocol/validate.js';
 
 const MAGIC = Buffer.from('ENXPKG01', 'latin1');
@@ -121,8 +125,8 @@ const safePath = string({
 const envName = string({ min: 1, max: 4096, refine: [(k) => !k.includes('=') && !k.includes('\0'), "must not contain '=' or NUL"] });
 
 const checkManifest = strictObject({
-  version: literal(1),
-  wasm: strictObject({ size, sha256: hex(32) }),
+  version: literal(2),
+  wasm: strictObject({ size }),
   files: array(strictObject({ path: safePath, size }), MAX_FILES),
   args: array(noNul, 4096),
   env: record(envName, noNul, 4096),
@@ -137,15 +141,11 @@ export function encodePackage(pkg: Package): Uint8Array {
   return Buffer.concat(encodePackageParts(pkg));
 }
 
-/**
- * The serialised package as a list of pieces (views of the inputs, not copies). `wasmSha256` is
- * the module's SHA-256 when the caller has it already (see {@link preparePackage}).
- */
-export function encodePackageParts(pkg: Package, wasmSha256?: Uint8Array): Uint8Array[] {
-  if (wasmSha256 !== undefined && wasmSha256.length !== 32) throw new TypeError('wasmSha256 must be 32 bytes');
+/** The serialised package as a list of pieces (views of the inputs, not copies). */
+export function encodePackageParts(pkg: Package): Uint8Array[] {
   const manifest = {
-    version: 1,
-    wasm: { size: pkg.wasm.length, sha256: Buffer.from(wasmSha256 ?? createHash('sha256').update(pkg.wasm).digest()).toString('hex') },
+    version: 2,
+    wasm: { size: pkg.wasm.length },
     files: pkg.files.map((f) => ({ path: f.path, size: f.data.length })),
     args: [...pkg.args],
     env: Object.fromEntries(Object.entries(pkg.env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
@@ -177,7 +177,7 @@ export interface PreparedPackage {
  * without holding up the I/O it waits on. @throws PackageError
  */
 export async function preparePackage(pkg: Package): Promise<PreparedPackage> {
-  const parts = encodePackageParts(pkg, await sha256InTurns([pkg.wasm]));
+  const parts = encodePackageParts(pkg);
   return { parts, digest: await sha256InTurns(parts) };
 }
 
@@ -202,13 +202,10 @@ async function sha256InTurns(parts: readonly Uint8Array[]): Promise<Uint8Array> 
 }
 
 /**
- * Parses a serialised package. `opened`: the bytes come from the sealed package's opener
- * (seal.ts), which verified the package digest the client computed over these very bytes
- * (manifest and module) and bound into the sealing context; the manifest's module digest is then
- * the same client's statement about bytes already authenticated, and is not computed again (a
- * pass over the module on a keep's critical path: ~45 ms for a 75 MB module). @throws PackageError
+ * Parses a serialised package: its structure, not its integrity (that is the sealed package's
+ * digest, checked as it opened). @throws PackageError
  */
-export function decodePackage(bytes: Uint8Array, opts: { opened?: boolean } = {}): Package {
+export function decodePackage(bytes: Uint8Array): Package {
   const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (b.length < MAGIC.length + 4 || !b.subarray(0, MAGIC.length).equals(MAGIC)) throw new PackageError('not an enarx package (bad magic)');
   const mlen = b.readUInt32BE(MAGIC.length);
@@ -231,7 +228,6 @@ export function decodePackage(bytes: Uint8Array, opts: { opened?: boolean } = {}
   };
   const wasmSpare = off;
   const wasm = take(man.wasm.size, 'the module');
-  if (opts.opened !== true && createHash('sha256').update(wasm).digest('hex') !== man.wasm.sha256) throw new PackageError('module digest mismatch');
   const seen = new Set<string>();
   const files = man.files.map((f) => {
     if (seen.has(f.path)) throw new PackageError(`duplicate file '${f.path}'`);

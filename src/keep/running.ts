@@ -69,7 +69,7 @@ export async function startRunning(keys: SessionKeys, plaintext: Uint8Array, ctx
   const [{ decodePackage }] = await loadPackageCode();
   let pkg;
   try {
-    pkg = decodePackage(plaintext, { opened: true });
+    pkg = decodePackage(plaintext);
   } catch (err) {
     return { session, outcome: Promise.resolve({ type: 'error', code: RuntimeErrorCode.PACKAGE, message: cutMessage((err as Error).message) }) };
   }
