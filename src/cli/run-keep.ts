@@ -2,11 +2,13 @@
  * The keep of an `enarx run` (run.ts explains the whole start-up), started before the command's
  * own code is loaded, so that its start-up overlaps with everything the CLI does before it needs
  * the keep. The `enarx` launcher (bin/enarx) starts it even before this Node.js boots and says so
- * in ENARX_EARLY_KEEP (`pid:folder:bundle`): the keep listens on `folder/control`, a UNIX socket in
- * a private folder the launcher made, and this process adopts it. Otherwise, run spawns one.
+ * in ENARX_EARLY_KEEP (`pid:folder:bundle`): this process listens on `folder/control`, a UNIX
+ * socket in a private folder the launcher made, and adopts the keep that connects to it (the keep
+ * connects, so that it makes its own socket: src/keep/control.ts says why). Otherwise, run spawns
+ * one.
  */
 import { readFileSync, rmdirSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
+import { Server } from 'node:net';
 import type { Socket } from 'node:net';
 import { basename, isAbsolute, join } from 'node:path';
 import { trace } from '../trace.js';
@@ -38,30 +40,34 @@ function isOurChild(pid: number): boolean {
   }
 }
 
-/** Connects to a keep's control socket, trying again while it is not listening yet. */
-function connectControl(path: string, deadline: number): Promise<Socket> {
+/** Listens on `path` for the keep's connection; rejects when none comes by `deadline`. */
+function acceptControl(path: string, deadline: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const attempt = (): void => {
-      const socket = connect(path);
-      socket.once('connect', () => {
-        socket.removeAllListeners('error');
-        resolve(socket);
-      });
-      socket.once('error', (err: NodeJS.ErrnoException) => {
-        socket.destroy();
-        if ((err.code === 'ENOENT' || err.code === 'ECONNREFUSED') && Date.now() < deadline) setTimeout(attempt, 1);
-        else reject(err);
-      });
-    };
-    attempt();
+    const server = new Server();
+    server.maxConnections = 1;
+    const timer = setTimeout(() => {
+      server.close();
+      reject(new Error('the keep did not connect'));
+    }, Math.max(0, deadline - Date.now()));
+    server.once('connection', (socket: Socket) => {
+      clearTimeout(timer);
+      // One keep per channel: nobody else may connect after it.
+      server.close();
+      resolve(socket);
+    });
+    server.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    server.listen(path);
   });
 }
 
-/** True when process `pid` runs `bundleDir/keep.mjs --listen dir/control` (what is measured is what was launched). */
+/** True when process `pid` runs `bundleDir/keep.mjs --connect dir/control` (what is measured is what was launched). */
 function runsKeepFrom(pid: number, bundleDir: string, dir: string): boolean {
   try {
     const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    return argv[1] === join(bundleDir, 'keep.mjs') && argv[2] === '--listen' && argv[3] === join(dir, 'control') && argv.length === 5;
+    return argv[1] === join(bundleDir, 'keep.mjs') && argv[2] === '--connect' && argv[3] === join(dir, 'control') && argv.length === 5;
   } catch {
     return false;
   }
@@ -80,7 +86,7 @@ async function adoptEarlyKeep(early: { pid: number; dir: string; bundleDir: stri
     return undefined;
   }
   try {
-    const control = await connectControl(join(early.dir, 'control'), Date.now() + 5000);
+    const control = await acceptControl(join(early.dir, 'control'), Date.now() + 5000);
     return { process: new KeepProcess({ adopt: { pid: early.pid, control } }), bundleDir: early.bundleDir };
   } catch {
     try {
@@ -90,7 +96,7 @@ async function adoptEarlyKeep(early: { pid: number; dir: string; bundleDir: stri
     }
     return undefined;
   } finally {
-    // The keep removes its socket once connected; the folder is the launcher's, made for this.
+    // The socket is this process's, the folder the launcher's, made for this.
     rmSync(join(early.dir, 'control'), { force: true });
     try {
       rmdirSync(early.dir);

@@ -4,7 +4,7 @@
  * makes it start fast is that the two processes it needs, the keep and this CLI, boot at the same
  * time, and that everything this CLI prepares overlaps the keep's own start:
  *
- *   launcher (bin/enarx, sh)  starts the keep process at once (`keep.mjs --listen SOCKET`, in a
+ *   launcher (bin/enarx, sh)  starts the keep process at once (`keep.mjs --connect SOCKET`, in a
  *                             private folder), then execs this CLI on the pinned engine (Node.js
  *                             26: it boots in half Node 20's time and reads NODE_EXTRA_CA_CERTS
  *                             only when TLS needs it)
@@ -12,8 +12,8 @@
  *                             with a V8 code cache made after a first run (Node's own compile
  *                             cache holds top-level code only: every start compiled the rest)
  *   runMain, below:
- *     1. adopt the launcher's keep (run-keep.ts: it must be our child running the bundle we name),
- *        or spawn one; load the deploy code (X.509, HPKE, the host core: run-deploy.ts)
+ *     1. adopt the launcher's keep (run-keep.ts: listen where it connects; it must be our child
+ *        running the bundle we name), or spawn one; load the deploy code (X.509, HPKE, the host core: run-deploy.ts)
  *     2. read the command line, once
  *     3. start the local platform: select and prepare the backend (its keys) while the keep boots
  *     4. read the files the command line names (config, directories, the module)

@@ -1,71 +1,79 @@
 /**
  * The keep's control channel to its host. Normally fd 3, a socket pair end its host made when it
  * spawned the keep. `enarx run` from the `enarx` command starts its keep before the CLI's own
- * Node.js is up (see bin/enarx): that keep gets `--listen PATH` instead, a UNIX socket path in a
- * private (0700) folder of its host's, and takes the first connection to it as the channel.
- * Either way the channel carries the same frames and the host is just as untrusted.
+ * Node.js is up (see bin/enarx): that keep gets `--connect PATH` instead, a UNIX socket path in a
+ * private (0700) folder the launcher made, where its host (the CLI) listens once it is up; the
+ * keep connects as soon as it can. Either way the channel carries the same frames and the host is
+ * just as untrusted.
+ *
+ * The keep is the side that connects so that it makes its socket itself: only a socket made with
+ * Node's `onread` option reads into memory of the keep's choosing (read-blocks.ts), and the
+ * sockets a listening server accepts cannot be given one.
  */
-import { rmdirSync, unlinkSync } from 'node:fs';
-import { Server, Socket } from 'node:net';
+import { rmdirSync } from 'node:fs';
+import { Socket, connect } from 'node:net';
+import type { OnReadOpts, SocketConstructorOpts } from 'node:net';
 import { dirname, isAbsolute } from 'node:path';
+import { ReadBlocks } from './read-blocks.js';
 
-/** How long a listening keep waits for its host before it gives up and exits. */
-export const LISTEN_TIMEOUT_MS = 10_000;
+/** How long a connecting keep waits for its host before it gives up and exits. */
+export const CONNECT_TIMEOUT_MS = 10_000;
+/** The pause between two attempts to connect while the host is not listening yet. */
+const RETRY_MS = 2;
 
 /** What the keep's command line asks for. */
-export type ControlSpec = { readonly kind: 'fd3' } | { readonly kind: 'listen'; readonly path: string };
+export type ControlSpec = { readonly kind: 'fd3' } | { readonly kind: 'connect'; readonly path: string };
+
+/** The keep's end of the channel, and the memory its reads land in. */
+export interface ControlChannel {
+  readonly socket: Socket;
+  readonly reads: ReadBlocks;
+}
 
 /**
- * Parses the keep's arguments: none (fd 3) or `--listen PATH` (an absolute path that fits a UNIX
+ * Parses the keep's arguments: none (fd 3) or `--connect PATH` (an absolute path that fits a UNIX
  * socket address). @throws Error naming what is wrong
  */
 export function parseControlArgs(argv: readonly string[]): ControlSpec {
   if (argv.length === 0) return { kind: 'fd3' };
   const [flag, path, ...rest] = argv;
-  if (flag !== '--listen' || path === undefined || rest.length > 0) throw new Error('usage: keep.mjs [--listen PATH]');
-  if (!isAbsolute(path) || Buffer.byteLength(path) > 100 || path.includes('\0')) throw new Error('--listen: expected an absolute socket path of at most 100 bytes');
-  return { kind: 'listen', path };
+  if (flag !== '--connect' || path === undefined || rest.length > 0) throw new Error('usage: keep.mjs [--connect PATH]');
+  if (!isAbsolute(path) || Buffer.byteLength(path) > 100 || path.includes('\0')) throw new Error('--connect: expected an absolute socket path of at most 100 bytes');
+  return { kind: 'connect', path };
 }
 
 /**
- * Opens the channel `spec` names: fd 3 at once, or the first connection to the listening socket
- * (rejects after `timeoutMs` without one).
+ * Opens the channel `spec` names: fd 3 at once, or a connection to the host's socket, tried again
+ * while nobody listens there yet (rejects after `timeoutMs`).
  */
-export function openControl(spec: ControlSpec, timeoutMs = LISTEN_TIMEOUT_MS): Promise<Socket> {
-  if (spec.kind === 'fd3') return Promise.resolve(new Socket({ fd: 3, readable: true, writable: true }));
+export function openControl(spec: ControlSpec, timeoutMs = CONNECT_TIMEOUT_MS): Promise<ControlChannel> {
+  const reads = new ReadBlocks();
+  if (spec.kind === 'fd3') {
+    // Node.js takes `onread` here too; its type declarations name it for connect() only.
+    const options: SocketConstructorOpts & { onread: OnReadOpts } = { fd: 3, readable: true, writable: true, onread: reads.onread };
+    return Promise.resolve({ socket: new Socket(options), reads });
+  }
+  const deadline = Date.now() + timeoutMs;
   return new Promise((resolve, reject) => {
-    // Not paused on connect: bytes that arrive before the keep listens for them wait in the stream.
-    const server = new Server();
-    server.maxConnections = 1;
-    const forget = (): void => {
-      try {
-        unlinkSync(spec.path);
-      } catch {
-        // already gone
-      }
+    const attempt = (): void => {
+      const socket = connect({ path: spec.path, onread: reads.onread });
+      socket.once('connect', () => {
+        socket.removeAllListeners('error');
+        resolve({ socket, reads });
+      });
+      socket.once('error', (err: NodeJS.ErrnoException) => {
+        socket.destroy();
+        const waiting = err.code === 'ENOENT' || err.code === 'ECONNREFUSED';
+        if (waiting && Date.now() < deadline) return void setTimeout(attempt, RETRY_MS);
+        // The folder was made for this channel alone; an empty one is left by a host that died.
+        try {
+          rmdirSync(dirname(spec.path));
+        } catch {
+          // not empty, or not ours to remove
+        }
+        reject(waiting ? new Error(`no host listened within ${timeoutMs} ms`) : err);
+      });
     };
-    const timer = setTimeout(() => {
-      server.close();
-      forget();
-      // The folder was made for this socket alone; an empty one is left by a host that died.
-      try {
-        rmdirSync(dirname(spec.path));
-      } catch {
-        // not empty, or not ours to remove
-      }
-      reject(new Error(`no host connected within ${timeoutMs} ms`));
-    }, timeoutMs);
-    server.once('connection', (socket: Socket) => {
-      clearTimeout(timer);
-      // One host per keep: nobody else may connect after it.
-      server.close();
-      forget();
-      resolve(socket);
-    });
-    server.once('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    server.listen(spec.path);
+    attempt();
   });
 }

@@ -15,7 +15,7 @@ keepTrace('keep entry');
 const startWorker = (): Worker => new Worker(new URL('./keep-worker.mjs', import.meta.url), { env: {}, argv: [], execArgv: [], stdin: false, stdout: false, stderr: false });
 try {
   const [control, { Keep }] = await Promise.all([openControl(parseControlArgs(process.argv.slice(2))), import('./keep.js')]);
-  new Keep(control, startWorker).start();
+  new Keep(control.socket, control.reads, startWorker).start();
 } catch (err) {
   // No channel, no host to report to: say why on stderr and leave.
   process.stderr.write(`enarx keep: ${(err as Error).message}\n`);

@@ -28,10 +28,10 @@ import { DEFAULT_KEM } from '../protocol/names.js';
 import type { Outcome } from '../protocol/outcome.js';
 import { validate } from '../protocol/validate.js';
 import { CodedError } from '../errors.js';
-import { freeBuffer } from '../free-buffer.js';
 import { keepTrace } from '../trace.js';
 import { EvidenceRequests } from './evidence.js';
 import type { KeepIdentity } from './identity.js';
+import type { ReadBlocks } from './read-blocks.js';
 import type { Session } from './running.js';
 
 /** What the keep needs once its package has opened: loaded after the attestation request. */
@@ -70,9 +70,13 @@ export class Keep {
   #onReady!: () => void;
   readonly #evidence = new EvidenceRequests((header) => this.control.write(encodeFrame(header)));
 
-  /** @param startWorker starts the worker thread (called on the next turn, after this thread's start-up) */
+  /**
+   * @param control the channel to the host; `reads` is where its reads land (control.ts)
+   * @param startWorker starts the worker thread (called on the next turn, after this thread's start-up)
+   */
   constructor(
     private readonly control: Socket,
+    private readonly reads: ReadBlocks,
     private readonly startWorker: () => Worker,
   ) {
     this.#workerReady = new Promise((resolve) => (this.#onReady = resolve));
@@ -106,13 +110,14 @@ export class Keep {
   /**
    * Frames are handled strictly in order; reading pauses while one is (back-pressure on input).
    * A handler reads its frame's bytes before it settles and keeps no view of them: once a batch
-   * is handled, the reads the decoder is done with are freed (a package passes through here).
+   * is handled, the reads the decoder is done with go back to be read into again (read-blocks.ts;
+   * a package passes through here).
    */
   #listen(): void {
     let queue = Promise.resolve();
     let consumed: Buffer[] = [];
     const decoder = new FrameDecoder(undefined, (read) => consumed.push(read));
-    this.control.on('data', (chunk: Buffer) => {
+    this.reads.listen((chunk) => {
       let frames: Frame[];
       try {
         frames = decoder.push(chunk);
@@ -126,7 +131,7 @@ export class Keep {
       consumed = [];
       queue = queue.then(
         () => {
-          for (const read of done) freeBuffer(read);
+          for (const read of done) this.reads.giveBack(read);
           this.control.resume();
         },
         (err: unknown) => this.#fail(err),

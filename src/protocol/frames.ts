@@ -1,6 +1,6 @@
 /**
  * Framing of the control channel between a host and a keep process (fd 3 of the keep, or the
- * socket an early keep listens on); control.ts says what the frames carry.
+ * socket an early keep connects to); control.ts says what the frames carry.
  *
  *   frame   ::= length:u32le  headerLength:u32le  header:JSON(utf-8)  payload:bytes
  *

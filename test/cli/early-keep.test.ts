@@ -1,11 +1,13 @@
 /**
- * The keep the `enarx` launcher starts before the CLI's Node.js is up: it listens on a socket in
- * a private folder, and the CLI adopts it (src/keep/control.ts, src/cli/run-keep.ts).
+ * The keep the `enarx` launcher starts before the CLI's Node.js is up: it connects to a socket in
+ * a private folder where the CLI listens once it is up, and the CLI adopts it
+ * (src/keep/control.ts, src/cli/run-keep.ts).
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
+import { createServer } from 'node:net';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, test } from 'node:test';
@@ -28,30 +30,32 @@ after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-test('keep arguments: none (fd 3) or --listen with an absolute socket path', () => {
+test('keep arguments: none (fd 3) or --connect with an absolute socket path', () => {
   assert.deepEqual(parseControlArgs([]), { kind: 'fd3' });
-  assert.deepEqual(parseControlArgs(['--listen', '/tmp/x/control']), { kind: 'listen', path: '/tmp/x/control' });
-  for (const bad of [['--listen'], ['--listen', 'rel/path'], ['--listen', '/' + 'a'.repeat(120)], ['--fd', '4'], ['--listen', '/a', 'extra']]) {
-    assert.throws(() => parseControlArgs(bad), /usage|--listen/, JSON.stringify(bad));
+  assert.deepEqual(parseControlArgs(['--connect', '/tmp/x/control']), { kind: 'connect', path: '/tmp/x/control' });
+  for (const bad of [['--connect'], ['--connect', 'rel/path'], ['--connect', '/' + 'a'.repeat(120)], ['--fd', '4'], ['--listen', '/a'], ['--connect', '/a', 'extra']]) {
+    assert.throws(() => parseControlArgs(bad), /usage|--connect/, JSON.stringify(bad));
   }
 });
 
-test('a listening keep takes one connection, removes its socket, and gives up when nobody comes', async () => {
+test('a connecting keep waits for its host to listen, and gives up when nobody does', async () => {
   const path = join(privateDir(), 'control');
-  const opened = openControl({ kind: 'listen', path }, 5000);
+  const opened = openControl({ kind: 'connect', path }, 5000);
+  // Nobody listens yet: the keep tries again until someone does.
   await sleep(50);
-  const client = connect(path);
-  const server = await opened;
-  assert.equal(existsSync(path), false, 'the socket file is gone once connected');
-  client.write('ping');
-  const [data] = (await new Promise((resolve) => server.once('data', (d) => resolve([d])))) as [Buffer];
+  const server = createServer();
+  const accepted = new Promise<Socket>((resolve) => server.once('connection', resolve));
+  server.listen(path);
+  const [{ socket, reads }, host] = await Promise.all([opened, accepted]);
+  server.close();
+  host.write('ping');
+  const [data] = (await new Promise((resolve) => reads.listen((d) => resolve([Buffer.from(d)])))) as [Buffer];
   assert.equal(String(data), 'ping');
-  client.destroy();
-  server.destroy();
+  host.destroy();
+  socket.destroy();
 
   const lonely = join(privateDir(), 'control');
-  await assert.rejects(openControl({ kind: 'listen', path: lonely }, 100), /no host connected within 100 ms/);
-  assert.equal(existsSync(lonely), false);
+  await assert.rejects(openControl({ kind: 'connect', path: lonely }, 100), /no host listened within 100 ms/);
   assert.equal(existsSync(dirname(lonely)), false, 'the empty private folder goes with it');
 });
 
@@ -65,7 +69,7 @@ test('ENARX_EARLY_KEEP is taken only in its own shape, naming a folder the launc
 test('an adopted keep runs its workload even when its worker was ready long before the host came', { skip: keepEngine().source !== 'pinned' && 'no pinned engine', timeout: 30_000 }, async () => {
   const dir = privateDir();
   const bundleDir = keepBundleDir();
-  const keep = spawn(keepEngine().path, [join(bundleDir, 'keep.mjs'), '--listen', join(dir, 'control')], { stdio: ['ignore', 'pipe', 'pipe'], env: {} });
+  const keep = spawn(keepEngine().path, [join(bundleDir, 'keep.mjs'), '--connect', join(dir, 'control')], { stdio: ['ignore', 'pipe', 'pipe'], env: {} });
   let stdout = '';
   keep.stdout.on('data', (d) => (stdout += d));
   keep.stderr.resume();
