@@ -1,0 +1,97 @@
+/**
+ * The reused blocks the keep reads its control channel into (src/keep/read-blocks.ts): driven as
+ * a socket drives them (a block asked for before each read, the callback after one that read
+ * something), and through a real socket pair carrying more than a block holds.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { createServer, connect } from 'node:net';
+import type { Socket } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { READ_BLOCK_BYTES, ReadBlocks } from '../../src/keep/read-blocks.js';
+
+/** One read of `bytes` as a socket makes it: ask for a block, fill it, call back. */
+function read(blocks: ReadBlocks, bytes: Uint8Array): Uint8Array {
+  const block = blocks.onread.buffer as () => Uint8Array;
+  const into = block();
+  into.set(bytes);
+  blocks.onread.callback(bytes.length, into);
+  return into;
+}
+
+test('reads before anyone listens are handed on first, in order, then the rest as they come', () => {
+  const blocks = new ReadBlocks();
+  read(blocks, Buffer.from('one'));
+  read(blocks, Buffer.from('two'));
+  const got: string[] = [];
+  blocks.listen((chunk) => got.push(chunk.toString()));
+  read(blocks, Buffer.from('three'));
+  assert.deepEqual(got, ['one', 'two', 'three']);
+});
+
+test('a block is read into again only once it is given back', () => {
+  const blocks = new ReadBlocks();
+  const chunks: Buffer[] = [];
+  blocks.listen((chunk) => chunks.push(chunk));
+  const a = read(blocks, Buffer.from('a'));
+  const b = read(blocks, Buffer.from('b'));
+  assert.notEqual(a.buffer, b.buffer, 'a block still held is not lent again');
+  assert.equal(a.byteLength, READ_BLOCK_BYTES);
+  blocks.giveBack(chunks[0]!);
+  blocks.giveBack(chunks[0]!);
+  const c = read(blocks, Buffer.from('c'));
+  assert.equal(c.buffer, a.buffer, 'the given-back block is reused');
+  const d = read(blocks, Buffer.from('d'));
+  assert.notEqual(d.buffer, a.buffer, 'a block given back twice is lent once');
+  assert.equal(chunks[1]!.toString(), 'b', 'the held one kept its bytes');
+});
+
+test('a read that found nothing leaves its block lent for the next read', () => {
+  const blocks = new ReadBlocks();
+  const chunks: Buffer[] = [];
+  blocks.listen((chunk) => chunks.push(chunk));
+  const block = blocks.onread.buffer as () => Uint8Array;
+  const first = block();
+  blocks.onread.callback(0, first);
+  assert.equal(block(), first);
+  assert.equal(chunks.length, 0);
+});
+
+test('buffers that are not its blocks are never taken back', () => {
+  const blocks = new ReadBlocks();
+  blocks.listen(() => {});
+  blocks.giveBack(Buffer.alloc(10));
+  blocks.giveBack(new Uint8Array(READ_BLOCK_BYTES + 1));
+  const a = read(blocks, Buffer.from('x'));
+  assert.equal(a.byteLength, READ_BLOCK_BYTES);
+});
+
+test('through a socket: megabytes arrive whole and in order, in blocks reused as they are given back', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'enarx-read-blocks-'));
+  const path = join(dir, 's');
+  const sent = randomBytes(6 * READ_BLOCK_BYTES + 123);
+  const server = createServer((s) => s.end(sent));
+  await new Promise<void>((resolve) => server.listen(path, resolve));
+  try {
+    const blocks = new ReadBlocks();
+    const socket: Socket = connect({ path, onread: blocks.onread });
+    const got: Buffer[] = [];
+    const used = new Set<ArrayBufferLike>();
+    blocks.listen((chunk) => {
+      got.push(Buffer.from(chunk));
+      used.add(chunk.buffer);
+      blocks.giveBack(chunk);
+    });
+    await new Promise((resolve) => socket.once('end', resolve));
+    assert.deepEqual(Buffer.concat(got), sent);
+    assert.ok(got.length > 1, 'several reads');
+    assert.ok(used.size < got.length, `blocks were reused (${used.size} blocks for ${got.length} reads)`);
+    socket.destroy();
+  } finally {
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
