@@ -20,7 +20,7 @@
  *     and to the keep; the peers are the 60 KB module, and plain AES-256-GCM encrypt + decrypt of
  *     the 26 MB, measured between the deploys.
  *
- * Both run in a child process on the keep engine, the Node.js `enarx` runs its CLI, host agent and
+ * Both run in a child process on the keep engine, with its environment (ENGINE_ENV), as `enarx` runs its CLI, host agent and
  * keeps on (the runtime matters: Node.js 20 has no ArrayBuffer.prototype.transfer, see
  * src/free-buffer.ts), with tracing on (it is switched on when a process starts).
  *
@@ -46,7 +46,7 @@ import { Host } from '../src/host/host.js';
 import { serveHost } from '../src/host/http.js';
 import { TenantAuth, hashToken } from '../src/host/tokens.js';
 import type { HostApi } from '../src/protocol/host-api.js';
-import { keepEngine } from '../src/runtime/engine.js';
+import { ENGINE_ENV, keepEngine } from '../src/runtime/engine.js';
 import { keepBundleDir, runtimeMeasurement } from '../src/runtime/measurement.js';
 import { trace } from '../src/trace.js';
 import { nowMs } from './latency.js';
@@ -282,11 +282,11 @@ interface ChildResult {
   readonly inProcess: Row[];
 }
 
-/** Runs the child on the keep engine (as `enarx` runs its CLI) with tracing on. */
+/** Runs the child on the keep engine with its environment (as `enarx` runs its CLI: bin/enarx), tracing on. */
 function runChild(stateDir: string, reps: number): Promise<ChildResult> {
   const self = fileURLToPath(import.meta.url);
   return new Promise((resolve, reject) => {
-    const child = spawn(keepEngine().path, [self, '--child', stateDir, String(reps)], { env: { ...process.env, ENARX_TRACE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(keepEngine().path, [self, '--child', stateDir, String(reps)], { env: { ...process.env, ...ENGINE_ENV, ENARX_TRACE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let status: number | null | undefined;

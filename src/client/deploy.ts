@@ -7,7 +7,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { NONCE_BYTES } from '../attestation/binding.js';
-import { preparePackage } from '../crypto/package.js';
+import { encodePackageParts } from '../crypto/package.js';
 import type { Package } from '../crypto/package.js';
 import { sealPackage } from '../crypto/seal.js';
 import type { SealedPackage } from '../crypto/seal.js';
@@ -70,11 +70,8 @@ export interface DeployResult {
 export async function deploy(host: HostApi, pkg: Package, opts: DeployOptions): Promise<DeployResult> {
   const suite = opts.suite ?? DEFAULT_SUITE;
   const nonce = randomBytes(NONCE_BYTES);
-  // The HPKE code loads, and the package is encoded and hashed (a MiB a turn), while the keep
-  // starts and attests: sealing needs both after that.
+  // The HPKE code loads while the keep starts and attests: sealing needs it after that.
   suite.create().catch(() => {});
-  const prepared = preparePackage({ ...pkg, input: opts.input !== undefined });
-  prepared.catch(() => {});
   const created = await host.createKeep({
     nonce,
     kem: suite.name,
@@ -96,8 +93,8 @@ export async function deploy(host: HostApi, pkg: Package, opts: DeployOptions): 
   const evidenceDigest = new Uint8Array(createHash('sha256').update(created.evidence.report).digest());
   let sealed: SealedPackage;
   try {
-    const { parts, digest } = await prepared;
-    sealed = await sealPackage(suite, created.publicKey, created.id, evidenceDigest, parts, digest);
+    // Encoding is a manifest and views of the caller's bytes; nothing is hashed or copied.
+    sealed = await sealPackage(suite, created.publicKey, created.id, evidenceDigest, encodePackageParts({ ...pkg, input: opts.input !== undefined }));
   } catch (err) {
     // A package that cannot be encoded: the keep gets nothing and is not left waiting.
     await host.killKeep(created.id).catch(() => {});

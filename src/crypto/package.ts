@@ -10,13 +10,11 @@
  * The client resolves Enarx.toml into args, env and fds, so the keep needs no TOML parser; a
  * socket descriptor is protocol/sockets.ts's `SocketSpec` (its trust anchors as PEM text).
  * A package arrives authenticated (AEAD) from the client, but is still parsed as untrusted:
- * sizes, counts and paths are bounded and checked. Its integrity is the sealed package's: the
- * SHA-256 of these very bytes (module, files and manifest at once), bound into the sealing
- * context and recomputed by the keep as it opens them (seal.ts). Version 1 also named the
- * module's own SHA-256, a second pass over the largest part on the client's way to its keep that
- * the package digest already covered.
+ * sizes, counts and paths are bounded and checked. Its integrity is the sealed package's (each
+ * chunk authenticated, in order, to the last: seal.ts), and its digest, the SHA-256 of these very
+ * bytes, is taken by the keep as it opens them. Version 1 also named the module's own SHA-256:
+ * a pass over the largest part on the client's way to its keep that checked nothing more.
  */
-import { createHash } from 'node:crypto';
 import { CodedError } from '../errors.js';
 import { FD_KINDS, STDIO_STREAMS } from '../protocol/names.js';
 import type { FdKind, StdioStream } from '../protocol/names.js';
@@ -162,43 +160,6 @@ export function encodePackageParts(pkg: Package): Uint8Array[] {
   const total = MAGIC.length + 4 + m.length + pkg.wasm.length + pkg.files.reduce((n, f) => n + f.data.length, 0);
   if (total > MAX_PACKAGE_BYTES) throw new PackageError(`package of ${total} bytes exceeds the maximum of ${MAX_PACKAGE_BYTES}`);
   return [MAGIC, len, m, pkg.wasm, ...pkg.files.map((f) => f.data)];
-}
-
-/** A package serialised (as pieces) with its digest, ready to seal. */
-export interface PreparedPackage {
-  readonly parts: Uint8Array[];
-  /** SHA-256 of the serialised package. */
-  readonly digest: Uint8Array;
-}
-
-/**
- * {@link encodePackageParts} and the package's digest, hashed a MiB at a time with a turn of the
- * event loop before each: a client prepares a large package while its keep starts and attests,
- * without holding up the I/O it waits on. @throws PackageError
- */
-export async function preparePackage(pkg: Package): Promise<PreparedPackage> {
-  const parts = encodePackageParts(pkg);
-  return { parts, digest: await sha256InTurns(parts) };
-}
-
-const TURN_BYTES = 1024 * 1024;
-
-async function sha256InTurns(parts: readonly Uint8Array[]): Promise<Uint8Array> {
-  const hash = createHash('sha256');
-  let since = TURN_BYTES;
-  for (const p of parts) {
-    for (let at = 0; at < p.length; ) {
-      if (since >= TURN_BYTES) {
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        since = 0;
-      }
-      const k = Math.min(p.length - at, TURN_BYTES - since);
-      hash.update(p.subarray(at, at + k));
-      at += k;
-      since += k;
-    }
-  }
-  return new Uint8Array(hash.digest());
 }
 
 /**
