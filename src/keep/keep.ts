@@ -116,6 +116,7 @@ export class Keep {
   #listen(): void {
     let queue = Promise.resolve();
     let consumed: Buffer[] = [];
+    let handling = 0;
     const decoder = new FrameDecoder(undefined, (read) => consumed.push(read));
     this.reads.listen((chunk) => {
       let frames: Frame[];
@@ -126,17 +127,21 @@ export class Keep {
       }
       if (frames.length === 0) return;
       this.control.pause();
+      handling++;
       for (const f of frames) queue = queue.then(() => (this.#phase === 'finished' ? undefined : this.#dispatch(f)));
       const done = consumed;
       consumed = [];
       queue = queue.then(
         () => {
           for (const read of done) this.reads.giveBack(read);
-          this.control.resume();
+          if (--handling === 0) this.control.resume();
         },
         (err: unknown) => this.#fail(err),
       );
     });
+    // Reading stops when the host sent much before this listened (read-blocks.ts); frames found in
+    // what it sent resume it once handled.
+    if (handling === 0) this.control.resume();
   }
 
   async #dispatch(f: Frame): Promise<void> {

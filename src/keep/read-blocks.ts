@@ -22,6 +22,11 @@ import type { OnReadOpts } from 'node:net';
 export const READ_BLOCK_BYTES = 256 * 1024;
 /** Blocks kept for reuse; beyond these, a returned block is left to the garbage collector. */
 const KEPT_BLOCKS = 12;
+/**
+ * Bytes read before anyone listens, past which reading stops until someone does: a socket with
+ * `onread` reads from its first instant, and its host may send without end.
+ */
+export const EARLY_MAX_BYTES = 1024 * 1024;
 
 /** A socket's reads, into reused blocks, handed on as views. */
 export class ReadBlocks {
@@ -31,24 +36,34 @@ export class ReadBlocks {
   #sink: ((chunk: Buffer) => void) | undefined;
   /** Reads that came before anyone listened (the channel may be open before the keep's code is in). */
   readonly #early: Buffer[] = [];
+  #earlyBytes = 0;
 
   /** For a socket's `onread` option. */
   readonly onread: OnReadOpts = {
     buffer: () => (this.#lent ??= new Uint8Array(this.#free.pop() ?? new ArrayBuffer(READ_BLOCK_BYTES))),
-    // True: reading goes on (the keep pauses the socket itself while it handles frames).
+    // False stops reading (the socket's resume() starts it again): only before anyone listens and
+    // once EARLY_MAX_BYTES wait; the keep pauses the socket itself while it handles frames.
     callback: (bytes, block) => {
       if (bytes <= 0) return true;
       this.#lent = undefined;
       const chunk = Buffer.from(block.buffer, block.byteOffset, bytes);
-      if (this.#sink) this.#sink(chunk);
-      else this.#early.push(chunk);
-      return true;
+      if (this.#sink) {
+        this.#sink(chunk);
+        return true;
+      }
+      this.#early.push(chunk);
+      this.#earlyBytes += bytes;
+      return this.#earlyBytes < EARLY_MAX_BYTES;
     },
   };
 
-  /** Hands every read, from now on and those that came before, to `sink`. */
+  /**
+   * Hands every read, from now on and those that came before, to `sink`. Reading may have stopped
+   * while nobody listened: the caller resumes its socket.
+   */
   listen(sink: (chunk: Buffer) => void): void {
     this.#sink = sink;
+    this.#earlyBytes = 0;
     for (const chunk of this.#early.splice(0)) sink(chunk);
   }
 

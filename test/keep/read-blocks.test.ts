@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { READ_BLOCK_BYTES, ReadBlocks } from '../../src/keep/read-blocks.js';
+import { EARLY_MAX_BYTES, READ_BLOCK_BYTES, ReadBlocks } from '../../src/keep/read-blocks.js';
 
 /** One read of `bytes` as a socket makes it: ask for a block, fill it, call back. */
 function read(blocks: ReadBlocks, bytes: Uint8Array): Uint8Array {
@@ -89,6 +89,31 @@ test('through a socket: megabytes arrive whole and in order, in blocks reused as
     assert.deepEqual(Buffer.concat(got), sent);
     assert.ok(got.length > 1, 'several reads');
     assert.ok(used.size < got.length, `blocks were reused (${used.size} blocks for ${got.length} reads)`);
+    socket.destroy();
+  } finally {
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a host that sends before anyone listens is read up to a bound, then waits; nothing is lost', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'enarx-read-blocks-'));
+  const path = join(dir, 's');
+  const sent = randomBytes(8 * 1024 * 1024);
+  const server = createServer((s) => s.end(sent));
+  await new Promise<void>((resolve) => server.listen(path, resolve));
+  try {
+    const blocks = new ReadBlocks();
+    const socket: Socket = connect({ path, onread: blocks.onread });
+    // Long enough for the whole 8 MiB to be read, were reading not stopped.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const got: Buffer[] = [];
+    blocks.listen((chunk) => got.push(Buffer.from(chunk)));
+    const early = got.reduce((n, c) => n + c.length, 0);
+    assert.ok(early > 0 && early < EARLY_MAX_BYTES + READ_BLOCK_BYTES, `${early} bytes read before anyone listened`);
+    socket.resume();
+    await new Promise((resolve) => socket.once('end', resolve));
+    assert.deepEqual(Buffer.concat(got), sent);
     socket.destroy();
   } finally {
     server.close();
