@@ -89,6 +89,8 @@ export const KeepFailureCode = {
   PACKAGE_FORMAT: 'ERR_PACKAGE_FORMAT',
   /** The package is larger than the keep accepts. */
   PACKAGE_TOO_LARGE: 'ERR_PACKAGE_TOO_LARGE',
+  /** The opened package does not match the digest the client bound into it. */
+  PACKAGE_DIGEST: 'ERR_PACKAGE_DIGEST',
   /** The keep failed inside before its session existed. */
   INTERNAL: 'ERR_INTERNAL',
 } as const;

@@ -79,14 +79,14 @@ test('open(seal(m)) == m for any size and any slicing', async () => {
   );
 });
 
-test('the wire is the header, then each chunk as ciphertext and tag: size plus 16 bytes a chunk', async () => {
+test('the wire is the header, then each chunk as ciphertext and tag, then the trailer: size plus 16 bytes a chunk, plus 16', async () => {
   const { publicKey } = await keepKey();
   for (const n of [0, 1, CHUNK_SIZE, CHUNK_SIZE + 1, 3 * CHUNK_SIZE]) {
     const wire = await sealed(publicKey, randomBytes(n));
     const { header, start } = headerOf(wire);
     assert.equal(wire.subarray(0, 8).toString(), 'ENXSEAL3');
     assert.deepEqual({ version: header['version'], kem: header['kem'], size: header['size'], chunkSize: header['chunkSize'] }, { version: 3, kem: 'x25519', size: n, chunkSize: CHUNK_SIZE });
-    assert.equal(wire.length - start, n + TAG * Math.max(1, Math.ceil(n / CHUNK_SIZE)));
+    assert.equal(wire.length - start, n + TAG * Math.max(1, Math.ceil(n / CHUNK_SIZE)) + TAG);
   }
 });
 
@@ -111,7 +111,8 @@ test('any flipped bit is refused: anywhere, in the header, in any tag', async ()
   const { key, publicKey } = await keepKey();
   const wire = await sealed(publicKey, randomBytes(2 * CHUNK_SIZE + 100));
   const { start } = headerOf(wire);
-  const tags = [0, 1, 2].map((i) => Math.min(start + (i + 1) * (CHUNK_SIZE + TAG), wire.length) - TAG);
+  // The three chunks' tags, and the trailer.
+  const tags = [0, 1, 2, 3].map((i) => Math.min(start + (i + 1) * (CHUNK_SIZE + TAG), wire.length) - TAG);
   const bits = fc.oneof(
     fc.integer({ min: 0, max: wire.length * 8 - 1 }),
     fc.integer({ min: 0, max: start * 8 + 64 }),
@@ -158,6 +159,22 @@ test('truncated, extended or reordered streams are refused', async () => {
   // A size that moves the chunk boundaries, or promises more.
   for (const size of [3 * CHUNK_SIZE - 1, 3 * CHUNK_SIZE + 1, CHUNK_SIZE + 5]) assert.notEqual(await code(open(key, withHeader(wire, { ...header, size }))), 'opened', `size ${size}`);
   assert.equal(await code(open(key, Buffer.from('not a sealed package at all'))), 'ERR_PACKAGE_FORMAT');
+});
+
+test('the trailer binds the package digest: dropped, it is a truncation; altered, the digest does not match', async () => {
+  const { key, publicKey } = await keepKey();
+  const wire = await sealed(publicKey, randomBytes(CHUNK_SIZE + 77));
+  assert.equal(await code(open(key, wire.subarray(0, wire.length - TAG))), 'ERR_PACKAGE_FORMAT');
+  for (const at of [1, 8, TAG]) {
+    const t = Buffer.from(wire);
+    t[t.length - at]! ^= 0x40;
+    assert.equal(await code(open(key, t)), 'ERR_PACKAGE_DIGEST', `trailer byte -${at}`);
+  }
+  // Another package's trailer (same keep, same size) is not this one's.
+  const other = await sealed(publicKey, randomBytes(CHUNK_SIZE + 77));
+  assert.equal(await code(open(key, Buffer.concat([wire.subarray(0, wire.length - TAG), other.subarray(other.length - TAG)]))), 'ERR_PACKAGE_DIGEST');
+  assert.equal(await code(open(key, Buffer.concat([wire, wire.subarray(wire.length - TAG)]))), 'ERR_PACKAGE_FORMAT');
+  assert.equal(await code(open(key, wire)), 'opened');
 });
 
 test('every header field is checked: version, chunk size, suite, size, enc', async () => {
