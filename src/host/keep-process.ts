@@ -116,11 +116,15 @@ export class KeepProcess {
 
   private watchEnd(): Promise<KeepEnd> {
     const child = this.child;
-    return new Promise<KeepEnd>((resolve, reject) => {
+    return new Promise<KeepEnd>((resolve) => {
       const end = (status: number | null, signal: NodeJS.Signals | null): void =>
         resolve({ sealedOutcome: this.sealedOutcome, failure: this.failure, status, signal });
       if (child) {
-        child.once('error', reject);
+        // The engine could not be started (missing, not executable): an end like any other, said plainly.
+        child.once('error', (err) => {
+          this.failure ??= { code: KeepFailureCode.CRASHED, message: `the keep engine could not start: ${err.message}` };
+          end(null, null);
+        });
         child.once('close', end);
       } else {
         // Not our child: its channel closing is its end (it has no other way to talk to us).

@@ -136,6 +136,15 @@ test('with no attested backend usable, run says why each is unavailable instead 
   assert.match(r.stderr, /\[ERR_BACKEND_UNAVAILABLE\]/);
 });
 
+test('a keep engine that cannot start is a clear error, not a crash', async () => {
+  const hello = join(REPO_ROOT, 'test', 'workloads', 'bin', 'hello.wasm');
+  const r = await enarx(['run', hello], { env: { ...process.env, ENARX_KEEP_ENGINE: join(dir, 'no-such-engine') } });
+  assert.equal(r.status, 1);
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr, /^enarx: .*the keep engine could not start: spawn .*no-such-engine ENOENT \[ERR_KEEP_CRASHED\]/);
+  assert.doesNotMatch(r.stderr, /node:internal|at .*\(node:/);
+});
+
 test('stdin closed by the caller is an empty stdin for the workload', async () => {
   const cat = join(REPO_ROOT, 'test', 'workloads', 'bin', 'cat.wasm');
   const r = await enarx(['run', cat], { stdin: 'closed' });
