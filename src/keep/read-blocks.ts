@@ -23,6 +23,12 @@ export const READ_BLOCK_BYTES = 256 * 1024;
 /** Blocks kept for reuse; beyond these, a returned block is left to the garbage collector. */
 const KEPT_BLOCKS = 12;
 /**
+ * Reads shorter than this are copied out and their block read into again: a host that sends a
+ * frame a byte at a time must not pin a block per byte (at most 4× the bytes held, and those are
+ * bounded by the largest frame).
+ */
+const SMALL_READ_BYTES = READ_BLOCK_BYTES / 4;
+/**
  * Bytes read before anyone listens, past which reading stops until someone does: a socket with
  * `onread` reads from its first instant, and its host may send without end.
  */
@@ -45,8 +51,13 @@ export class ReadBlocks {
     // once EARLY_MAX_BYTES wait; the keep pauses the socket itself while it handles frames.
     callback: (bytes, block) => {
       if (bytes <= 0) return true;
-      this.#lent = undefined;
-      const chunk = Buffer.from(block.buffer, block.byteOffset, bytes);
+      let chunk: Buffer;
+      if (bytes < SMALL_READ_BYTES) {
+        chunk = Buffer.from(block.subarray(0, bytes));
+      } else {
+        this.#lent = undefined;
+        chunk = Buffer.from(block.buffer, block.byteOffset, bytes);
+      }
       if (this.#sink) {
         this.#sink(chunk);
         return true;

@@ -32,21 +32,36 @@ test('reads before anyone listens are handed on first, in order, then the rest a
   assert.deepEqual(got, ['one', 'two', 'three']);
 });
 
+/** A read large enough to be handed on in its block (shorter ones are copied out). */
+const large = (fill: number): Buffer => Buffer.alloc(READ_BLOCK_BYTES / 2, fill);
+
 test('a block is read into again only once it is given back', () => {
   const blocks = new ReadBlocks();
   const chunks: Buffer[] = [];
   blocks.listen((chunk) => chunks.push(chunk));
-  const a = read(blocks, Buffer.from('a'));
-  const b = read(blocks, Buffer.from('b'));
+  const a = read(blocks, large(1));
+  const b = read(blocks, large(2));
   assert.notEqual(a.buffer, b.buffer, 'a block still held is not lent again');
   assert.equal(a.byteLength, READ_BLOCK_BYTES);
+  assert.equal(chunks[0]!.buffer, a.buffer, 'a large read is handed on in its block');
   blocks.giveBack(chunks[0]!);
   blocks.giveBack(chunks[0]!);
-  const c = read(blocks, Buffer.from('c'));
+  const c = read(blocks, large(3));
   assert.equal(c.buffer, a.buffer, 'the given-back block is reused');
-  const d = read(blocks, Buffer.from('d'));
+  const d = read(blocks, large(4));
   assert.notEqual(d.buffer, a.buffer, 'a block given back twice is lent once');
-  assert.equal(chunks[1]!.toString(), 'b', 'the held one kept its bytes');
+  assert.deepEqual(chunks[1], large(2), 'the held one kept its bytes');
+});
+
+test('a short read is copied out and its block read into again: a byte at a time pins no blocks', () => {
+  const blocks = new ReadBlocks();
+  const chunks: Buffer[] = [];
+  blocks.listen((chunk) => chunks.push(chunk));
+  const blocksUsed = new Set<ArrayBufferLike>();
+  for (let i = 0; i < 1000; i++) blocksUsed.add(read(blocks, Buffer.from([i & 255])).buffer);
+  assert.equal(blocksUsed.size, 1, 'one block for all of them');
+  assert.equal(chunks.length, 1000);
+  assert.ok(chunks.every((c, i) => c.length === 1 && c[0] === (i & 255) && c.buffer.byteLength !== READ_BLOCK_BYTES));
 });
 
 test('a read that found nothing leaves its block lent for the next read', () => {
