@@ -50,11 +50,17 @@ interface Walked {
 
 function nothingToRelease(): void {}
 
+/** A path as a folder a cache may hold and a name in it. */
+interface CacheKey {
+  readonly dir: ByteString;
+  readonly name: ByteString;
+}
+
 /**
  * `path` as a cached folder and a name in it: a plain folder path (dir-cache.ts) and a last
  * component that is neither `.` nor `..`, without a trailing slash; else undefined.
  */
-function cacheKey(path: ByteString): { dir: ByteString; name: ByteString } | undefined {
+function cacheKey(path: ByteString): CacheKey | undefined {
   const slash = path.lastIndexOf('/');
   if (slash <= 0 || slash === path.length - 1) return undefined;
   const name = path.slice(slash + 1);
@@ -101,19 +107,21 @@ export class HostDir implements DirHandle {
       return { dirFd: this.fd, name: path, trailingSlash: false, dotDot: false, release: nothingToRelease };
     }
     if (path.startsWith('/')) fail(C.ERRNO_NOTCAPABLE);
-    const cached = this.walkCached(path, followFinal);
-    if (cached !== undefined) return cached;
+    const key = cacheKey(path);
+    const cached = key && this.walkCached(key, followFinal);
+    if (cached) return cached;
     let trailingSlash = path.endsWith('/');
     const queue = path.split('/').filter((c) => c.length > 0);
     const stack: number[] = [this.fd];
     const release = (): void => {
       while (stack.length > 1) fs.closeSync(stack.pop()!);
     };
-    // Every component so far a plain name opened as it is: the folder reached may be cached.
+    // No symlink followed so far (`.`, `..` and empty components are not in a cache key): the
+    // folder reached is the one the path names, and may be cached.
     let plain = true;
     const ending = (name: ByteString, found?: fs.BigIntStats | null): Walked => {
       const dirFd = stack[stack.length - 1]!;
-      if (plain && stack.length > 1) this.offer(path, stack);
+      if (key && plain && stack.length > 1) this.offer(key.dir, stack);
       return { dirFd, name, trailingSlash, dotDot: false, release, ...(found !== undefined ? { found } : {}) };
     };
     let budget = MAX_SYMLINKS;
@@ -122,7 +130,6 @@ export class HostDir implements DirHandle {
         const comp = queue[i]!;
         const last = i === queue.length - 1;
         const top = stack[stack.length - 1]!;
-        if (comp === '.' || comp === '..') plain = false;
         if (comp === '.') {
           if (last) return { dirFd: top, name: '.', trailingSlash, dotDot: false, release };
           continue;
@@ -172,13 +179,12 @@ export class HostDir implements DirHandle {
 
   /**
    * The end of a walk of `dir/name` through a cached `dir` (dir-cache.ts), or undefined when
-   * `dir` is not cached, or the path is not a cache's, or ends in a symlink to follow (walked
-   * from this directory: a link's target may climb above `dir`).
+   * `dir` is not cached, or `name` is a symlink to follow (walked from this directory: a link's
+   * target may climb above `dir`).
    */
-  private walkCached(path: ByteString, followFinal: boolean): Walked | undefined {
-    const key = this.#dirs && cacheKey(path);
-    const dirFd = key && this.#dirs!.lookup(key.dir);
-    if (!key || dirFd === undefined) return undefined;
+  private walkCached(key: CacheKey, followFinal: boolean): Walked | undefined {
+    const dirFd = this.#dirs?.lookup(key.dir);
+    if (dirFd === undefined) return undefined;
     const { name } = key;
     if (!followFinal) return { dirFd, name, trailingSlash: false, dotDot: false, release: nothingToRelease };
     const found = host(() => fs.lstatSync(procPath(dirFd, name), { bigint: true, throwIfNoEntry: false }));
@@ -186,10 +192,9 @@ export class HostDir implements DirHandle {
     return { dirFd, name, trailingSlash: false, dotDot: false, release: nothingToRelease, found: found ?? null };
   }
 
-  /** Hands the folder a plain walk of `path` ended in (the top of `stack`) to the cache, if it takes it. */
-  private offer(path: ByteString, stack: number[]): void {
-    const key = cacheKey(path);
-    if (key && (this.#dirs ??= new DirCache(this.fd)).keep(key.dir, stack[stack.length - 1]!)) stack.pop();
+  /** Hands the folder `dir` a plain walk ended in (the top of `stack`) to the cache, if it takes it. */
+  private offer(dir: ByteString, stack: number[]): void {
+    if ((this.#dirs ??= new DirCache(this.fd)).keep(dir, stack[stack.length - 1]!)) stack.pop();
   }
 
   /** Runs `fn` on the walked path and always releases the walk's descriptors. */
