@@ -26,7 +26,7 @@
  * (~30 ms for a 26 MB module here), where now it runs alongside the keep's opening.
  */
 import { createCipheriv, createDecipheriv, createHash, createSecretKey } from 'node:crypto';
-import type { DecipherGCM, KeyObject } from 'node:crypto';
+import type { CipherGCM, DecipherGCM, KeyObject } from 'node:crypto';
 import type { CipherSuite } from '@hpke/core';
 import { CodedError } from '../errors.js';
 import { freeBuffer } from '../free-buffer.js';
@@ -91,27 +91,43 @@ function chunkLength(size: number, index: number): number {
   return Math.min(CHUNK_SIZE, size - index * CHUNK_SIZE);
 }
 
-function chunkAad(index: number, last: boolean): Buffer {
-  const a = Buffer.alloc(9);
+/** What an AAD's marker byte says its chunk is. */
+const CHUNK = 0;
+const LAST_CHUNK = 1;
+const TRAILER = 2;
+
+/** A chunk's AAD: its index and marker, and the package's digest for the trailer. */
+function aad(index: number, marker: number, digest?: Uint8Array): Buffer {
+  const a = Buffer.alloc(9 + (digest?.length ?? 0));
   a.writeBigUInt64BE(BigInt(index));
-  a[8] = last ? 1 : 0;
+  a[8] = marker;
+  if (digest) a.set(digest, 9);
   return a;
 }
 
-/** The trailer's AAD: after the last chunk (index `count`), the package's digest. */
-function trailerAad(count: number, digest: Uint8Array): Buffer {
-  const a = Buffer.alloc(9 + digest.length);
-  a.writeBigUInt64BE(BigInt(count));
-  a[8] = 2;
-  a.set(digest, 9);
-  return a;
+/** The AAD of data chunk `index` of `count`. */
+const chunkAad = (index: number, count: number): Buffer => aad(index, index === count - 1 ? LAST_CHUNK : CHUNK);
+
+/** AES-256-GCM for chunk `index` (the trailer's is `count`): the nonce is the index. */
+function gcm(k: ChunkKey, index: number, additional: Buffer): CipherGCM {
+  const c = createCipheriv('aes-256-gcm', k.key, sequenceNonce(k.iv, BigInt(index)), { authTagLength: TAG });
+  c.setAAD(additional);
+  return c;
+}
+
+/** {@link gcm}, opening. */
+function gcmOpen(k: ChunkKey, index: number, additional: Buffer): DecipherGCM {
+  const d = createDecipheriv('aes-256-gcm', k.key, sequenceNonce(k.iv, BigInt(index)), { authTagLength: TAG });
+  d.setAAD(additional);
+  return d;
 }
 
 /** A package sealed to one keep: its wire bytes, and the session that follows it. */
 export interface SealedPackage {
   /**
    * The sealed bytes, made as they are read: the header, then each chunk's ciphertext in pieces
-   * of at most 64 KiB and its tag. Each piece is a buffer of its own; the plaintext is not copied.
+   * of at most 64 KiB and its tag, then the trailer. Each piece is a buffer of its own; the
+   * plaintext is not copied.
    */
   readonly chunks: AsyncIterable<Uint8Array>;
   /** The keys of the records the keep and this client exchange after the package. */
@@ -166,8 +182,7 @@ async function* sealedChunks(k: ChunkKey, preamble: Uint8Array, parts: readonly 
   const n = chunkCount(size);
   const hash = createHash('sha256');
   for (let i = 0; i < n; i++) {
-    const cipher = createCipheriv('aes-256-gcm', k.key, sequenceNonce(k.iv, BigInt(i)), { authTagLength: TAG });
-    cipher.setAAD(chunkAad(i, i === n - 1));
+    const cipher = gcm(k, i, chunkAad(i, n));
     for (let left = chunkLength(size, i); left > 0; ) {
       const view = take(Math.min(left, STEP));
       left -= view.length;
@@ -178,8 +193,7 @@ async function* sealedChunks(k: ChunkKey, preamble: Uint8Array, parts: readonly 
     cipher.final();
     yield cipher.getAuthTag();
   }
-  const trailer = createCipheriv('aes-256-gcm', k.key, sequenceNonce(k.iv, BigInt(n)), { authTagLength: TAG });
-  trailer.setAAD(trailerAad(n, hash.digest()));
+  const trailer = gcm(k, n, aad(n, TRAILER, hash.digest()));
   trailer.final();
   yield trailer.getAuthTag();
 }
@@ -360,9 +374,7 @@ class ChunkOpener {
   }
 
   private begin(): DecipherGCM {
-    const d = createDecipheriv('aes-256-gcm', this.k.key, sequenceNonce(this.k.iv, BigInt(this.index)), { authTagLength: TAG });
-    d.setAAD(chunkAad(this.index, this.index === this.count - 1));
-    return d;
+    return gcmOpen(this.k, this.index, chunkAad(this.index, this.count));
   }
 
   private end(d: DecipherGCM): void {
@@ -384,8 +396,7 @@ class ChunkOpener {
   /** Checks the trailer: the digest the client bound is the digest of what was opened. */
   private endTrailer(): void {
     const digest = new Uint8Array(this.hash.digest());
-    const d = createDecipheriv('aes-256-gcm', this.k.key, sequenceNonce(this.k.iv, BigInt(this.count)), { authTagLength: TAG });
-    d.setAAD(trailerAad(this.count, digest));
+    const d = gcmOpen(this.k, this.count, aad(this.count, TRAILER, digest));
     d.setAuthTag(this.tag);
     try {
       d.final();
