@@ -84,15 +84,29 @@ test('buffers that are not its blocks are never taken back', () => {
   assert.equal(a.byteLength, READ_BLOCK_BYTES);
 });
 
-test('through a socket: megabytes arrive whole and in order, in blocks reused as they are given back', async () => {
+/**
+ * Runs `fn` with a socket, read through fresh ReadBlocks, from a server that sends `sent` and
+ * ends; the socket, server and folder go after.
+ */
+async function fromServer(sent: Uint8Array, fn: (socket: Socket, blocks: ReadBlocks) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'enarx-read-blocks-'));
   const path = join(dir, 's');
-  const sent = randomBytes(6 * READ_BLOCK_BYTES + 123);
   const server = createServer((s) => s.end(sent));
   await new Promise<void>((resolve) => server.listen(path, resolve));
+  const blocks = new ReadBlocks();
+  const socket: Socket = connect({ path, onread: blocks.onread });
   try {
-    const blocks = new ReadBlocks();
-    const socket: Socket = connect({ path, onread: blocks.onread });
+    await fn(socket, blocks);
+  } finally {
+    socket.destroy();
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('through a socket: megabytes arrive whole and in order, in blocks reused as they are given back', async () => {
+  const sent = randomBytes(6 * READ_BLOCK_BYTES + 123);
+  await fromServer(sent, async (socket, blocks) => {
     const got: Buffer[] = [];
     const used = new Set<ArrayBufferLike>();
     blocks.listen((chunk) => {
@@ -104,22 +118,12 @@ test('through a socket: megabytes arrive whole and in order, in blocks reused as
     assert.deepEqual(Buffer.concat(got), sent);
     assert.ok(got.length > 1, 'several reads');
     assert.ok(used.size < got.length, `blocks were reused (${used.size} blocks for ${got.length} reads)`);
-    socket.destroy();
-  } finally {
-    server.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a host that sends before anyone listens is read up to a bound, then waits; nothing is lost', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'enarx-read-blocks-'));
-  const path = join(dir, 's');
   const sent = randomBytes(8 * 1024 * 1024);
-  const server = createServer((s) => s.end(sent));
-  await new Promise<void>((resolve) => server.listen(path, resolve));
-  try {
-    const blocks = new ReadBlocks();
-    const socket: Socket = connect({ path, onread: blocks.onread });
+  await fromServer(sent, async (socket, blocks) => {
     // Long enough for the whole 8 MiB to be read, were reading not stopped.
     await new Promise((resolve) => setTimeout(resolve, 300));
     const got: Buffer[] = [];
@@ -129,9 +133,5 @@ test('a host that sends before anyone listens is read up to a bound, then waits;
     socket.resume();
     await new Promise((resolve) => socket.once('end', resolve));
     assert.deepEqual(Buffer.concat(got), sent);
-    socket.destroy();
-  } finally {
-    server.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
