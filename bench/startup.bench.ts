@@ -9,6 +9,9 @@
  * with NODE_EXTRA_CA_CERTS removed for both. A third row runs the CLI on this Node.js instead
  * (`node bin/enarx.js run`), to show what the launcher's choice of engine is worth. The last row
  * takes node:wasi on the pinned engine, the peer of the other benchmarks (same engine, same start).
+ * The floor row is what the process model costs before any work: `enarx run` is two processes on
+ * the engine (the keep is a process of its own, DESIGN.md), so two bare engine processes started
+ * together (`-e 0`, from `sh` as the launcher does) race the same node:wasi run.
  */
 import { join } from 'node:path';
 import { keepEngine } from '../src/runtime/engine.js';
@@ -48,7 +51,10 @@ export function run(reps = 20): Row[] {
   row(`same, CLI on this Node.js ${process.version} (node bin/enarx.js run)`, race(onThisNode, peer, here, Math.ceil(reps / 2)));
   const engine = keepEngine();
   if (engine.source === 'pinned') {
-    row(`enarx run hello.wasm (${ca})`, race(command, [engine.path, ['--no-warnings', NODE_WASI, hello]], here, reps), 1.5, 'node:wasi on the same engine');
+    const sameEngine: Cmd = [engine.path, ['--no-warnings', NODE_WASI, hello]];
+    row(`enarx run hello.wasm (${ca})`, race(command, sameEngine, here, reps), 1.5, 'node:wasi on the same engine');
+    const twoBoots: Cmd = ['/bin/sh', ['-c', '"$0" -e 0 & "$0" -e 0; wait', engine.path]];
+    row('floor: two bare engine processes started together (no work)', race(twoBoots, sameEngine, here, reps), undefined, 'node:wasi on the same engine');
   }
   return rows;
 }
