@@ -63,14 +63,51 @@ function acceptControl(path: string, deadline: number): Promise<Socket> {
   });
 }
 
-/** True when process `pid` runs `bundleDir/keep.mjs --connect dir/control` (what is measured is what was launched). */
+/**
+ * True when process `pid` runs `bundleDir/keep.mjs --connect dir/control --parent <this process>`
+ * (what is measured is what was launched).
+ */
 function runsKeepFrom(pid: number, bundleDir: string, dir: string): boolean {
   try {
     const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    return argv[1] === join(bundleDir, 'keep.mjs') && argv[2] === '--connect' && argv[3] === join(dir, 'control') && argv.length === 5;
+    const expected = [join(bundleDir, 'keep.mjs'), '--connect', join(dir, 'control'), '--parent', String(process.pid), ''];
+    return argv.length === expected.length + 1 && expected.every((arg, i) => argv[i + 1] === arg);
   } catch {
     return false;
   }
+}
+
+/** Kills process `pid`, if it is still there. */
+function kill(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+/** Removes the launcher's folder for the keep's channel: our socket in it, then the folder. */
+function removeFolder(dir: string): void {
+  rmSync(join(dir, 'control'), { force: true });
+  try {
+    rmdirSync(dir);
+  } catch {
+    // not empty, or not ours to remove
+  }
+}
+
+/** The launcher's keep while this process adopts it: what this process owes if it exits first. */
+let adopting: { pid: number; dir: string } | undefined;
+
+/**
+ * Kills the launcher's keep and removes its folder, if this process exits while it adopts it
+ * (a command that failed early: a missing module, a bad option). Synchronous: it runs on 'exit'.
+ */
+function abandonEarlyKeep(): void {
+  if (!adopting) return;
+  kill(adopting.pid);
+  removeFolder(adopting.dir);
+  adopting = undefined;
 }
 
 /** Adopts the launcher's keep; undefined (after killing it) when that fails. */
@@ -78,31 +115,22 @@ async function adoptEarlyKeep(early: { pid: number; dir: string; bundleDir: stri
   // Anything else is not the launcher's keep: leave that process and that folder alone.
   if (!isOurChild(early.pid)) return undefined;
   if (!runsKeepFrom(early.pid, early.bundleDir, early.dir)) {
-    try {
-      process.kill(early.pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
+    kill(early.pid);
     return undefined;
   }
+  adopting = early;
+  process.once('exit', abandonEarlyKeep);
   try {
     const control = await acceptControl(join(early.dir, 'control'), Date.now() + 5000);
     return { process: new KeepProcess({ adopt: { pid: early.pid, control } }), bundleDir: early.bundleDir };
   } catch {
-    try {
-      process.kill(early.pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
+    kill(early.pid);
     return undefined;
   } finally {
+    adopting = undefined;
+    process.off('exit', abandonEarlyKeep);
     // The socket is this process's, the folder the launcher's, made for this.
-    rmSync(join(early.dir, 'control'), { force: true });
-    try {
-      rmdirSync(early.dir);
-    } catch {
-      // not empty, or gone: not ours to force
-    }
+    removeFolder(early.dir);
   }
 }
 

@@ -8,7 +8,7 @@
  * thread's way to its attestation, which the client waits for, more than it gained.
  */
 import { Worker } from 'node:worker_threads';
-import { openControl, parseControlArgs } from './control.js';
+import { HOST_GONE, openControl, parseControlArgs } from './control.js';
 import { keepTrace } from '../trace.js';
 
 keepTrace('keep entry');
@@ -17,7 +17,8 @@ try {
   const [control, { Keep }] = await Promise.all([openControl(parseControlArgs(process.argv.slice(2))), import('./keep.js')]);
   new Keep(control.socket, control.reads, startWorker).start();
 } catch (err) {
-  // No channel, no host to report to: say why on stderr and leave.
-  process.stderr.write(`enarx keep: ${(err as Error).message}\n`);
+  // No channel, no host to report to: say why on stderr and leave. A keep whose starter is gone
+  // leaves quietly: that command has ended and said why, and the terminal is someone else's now.
+  if ((err as { code?: unknown }).code !== HOST_GONE) process.stderr.write(`enarx keep: ${(err as Error).message}\n`);
   process.exit(1);
 }

@@ -4,8 +4,8 @@
  * (src/keep/control.ts, src/cli/run-keep.ts).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { deployLocally } from '../../src/cli/run-deploy.js';
 import { parseEarlyKeep, startLocalKeep } from '../../src/cli/run-keep.js';
 import { planRun, readRunArgs } from '../../src/cli/run-plan.js';
-import { openControl, parseControlArgs } from '../../src/keep/control.js';
+import { HOST_GONE, openControl, parseControlArgs } from '../../src/keep/control.js';
 import { keepEngine } from '../../src/runtime/engine.js';
 import { keepBundleDir } from '../../src/runtime/measurement.js';
 import { REPO_ROOT } from '../support/vectors.js';
@@ -33,8 +33,21 @@ after(() => {
 test('keep arguments: none (fd 3) or --connect with an absolute socket path', () => {
   assert.deepEqual(parseControlArgs([]), { kind: 'fd3' });
   assert.deepEqual(parseControlArgs(['--connect', '/tmp/x/control']), { kind: 'connect', path: '/tmp/x/control' });
-  for (const bad of [['--connect'], ['--connect', 'rel/path'], ['--connect', '/' + 'a'.repeat(120)], ['--fd', '4'], ['--listen', '/a'], ['--connect', '/a', 'extra']]) {
-    assert.throws(() => parseControlArgs(bad), /usage|--connect/, JSON.stringify(bad));
+  assert.deepEqual(parseControlArgs(['--connect', '/tmp/x/control', '--parent', '4242']), { kind: 'connect', path: '/tmp/x/control', parent: 4242 });
+  for (const bad of [
+    ['--connect'],
+    ['--connect', 'rel/path'],
+    ['--connect', '/' + 'a'.repeat(120)],
+    ['--fd', '4'],
+    ['--listen', '/a'],
+    ['--connect', '/a', 'extra'],
+    ['--connect', '/a', '--parent'],
+    ['--connect', '/a', '--parent', '0'],
+    ['--connect', '/a', '--parent', '-1'],
+    ['--connect', '/a', '--parent', '12x'],
+    ['--connect', '/a', '--parent', '1', 'extra'],
+  ]) {
+    assert.throws(() => parseControlArgs(bad), /usage|--connect|--parent/, JSON.stringify(bad));
   }
 });
 
@@ -59,6 +72,27 @@ test('a connecting keep waits for its host to listen, and gives up when nobody d
   assert.equal(existsSync(dirname(lonely)), false, 'the empty private folder goes with it');
 });
 
+/** Leaves a socket at `path` that nobody listens on: a host that listened and was killed. */
+function staleSocket(path: string): void {
+  const r = spawnSync(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(path)}, () => process.kill(process.pid, 'SIGKILL'))`]);
+  assert.equal(r.signal, 'SIGKILL');
+  assert.ok(lstatSync(path).isSocket());
+}
+
+test('a connecting keep whose parent is not the one named gives up at once, and takes a dead host\'s socket and its folder', async () => {
+  const path = join(privateDir(), 'control');
+  staleSocket(path);
+  // (A keep that waited would fail after the 5 s with another error.)
+  await assert.rejects(openControl({ kind: 'connect', path, parent: process.ppid + 1 }, 5000), (err: NodeJS.ErrnoException) => err.code === HOST_GONE);
+  assert.equal(existsSync(dirname(path)), false);
+
+  // Its parent is who it names: it waits, and at the end leaves the dead host's socket behind no more than its folder.
+  const waited = join(privateDir(), 'control');
+  staleSocket(waited);
+  await assert.rejects(openControl({ kind: 'connect', path: waited, parent: process.ppid }, 100), /no host listened within 100 ms/);
+  assert.equal(existsSync(dirname(waited)), false);
+});
+
 test('ENARX_EARLY_KEEP is taken only in its own shape, naming a folder the launcher made', () => {
   assert.deepEqual(parseEarlyKeep('123:/tmp/enarx-keep.AbC123:/x/dist/bundles/b'), { pid: 123, dir: '/tmp/enarx-keep.AbC123', bundleDir: '/x/dist/bundles/b' });
   for (const bad of [undefined, '', 'x:/tmp/enarx-keep.AbC123:/b', '0:/tmp/enarx-keep.AbC123:/b', '1:/home/me:/b', '1:tmp/enarx-keep.AbC123:/b', '1:/tmp/enarx-keep.AbC123:rel', '1:/tmp/enarx-keep.AbC123']) {
@@ -69,7 +103,7 @@ test('ENARX_EARLY_KEEP is taken only in its own shape, naming a folder the launc
 test('an adopted keep runs its workload even when its worker was ready long before the host came', { skip: keepEngine().source !== 'pinned' && 'no pinned engine', timeout: 30_000 }, async () => {
   const dir = privateDir();
   const bundleDir = keepBundleDir();
-  const keep = spawn(keepEngine().path, [join(bundleDir, 'keep.mjs'), '--connect', join(dir, 'control')], { stdio: ['ignore', 'pipe', 'pipe'], env: {} });
+  const keep = spawn(keepEngine().path, [join(bundleDir, 'keep.mjs'), '--connect', join(dir, 'control'), '--parent', String(process.pid)], { stdio: ['ignore', 'pipe', 'pipe'], env: {} });
   let stdout = '';
   keep.stdout.on('data', (d) => (stdout += d));
   keep.stderr.resume();

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -87,5 +87,50 @@ test('the launcher gives the keep engine ENGINE_ENV, and adds it to the CLI\'s o
     assert.equal(none.stdout, ENGINE_ENV.GLIBC_TUNABLES);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** The processes whose command line names `dir` (a keep started with a folder in it). */
+function processesNaming(dir: string): number[] {
+  const found: number[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir)) found.push(Number(pid));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
+test('a run that fails before its keep is adopted leaves no keep and no folder behind', { skip }, () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'enarx-tmp-'));
+  try {
+    for (const args of [['run', join(tmp, 'missing.wasm')], ['run', '--no-such-option', HELLO]]) {
+      const r = spawnSync(LAUNCHER, args, { encoding: 'utf8', env: { ...process.env, TMPDIR: tmp }, timeout: 8000 });
+      assert.notEqual(r.status, 0, r.stderr);
+      assert.doesNotMatch(r.stderr, /enarx keep:/);
+      assert.deepEqual(readdirSync(tmp), [], `${args.join(' ')}: the keep's folder is removed`);
+      assert.deepEqual(processesNaming(tmp), [], `${args.join(' ')}: the keep is gone`);
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test('a CLI that cannot start at all: its keep leaves at once, quietly, and takes its folder', { skip }, () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'enarx-tmp-'));
+  try {
+    // The engine refuses this option before any of the CLI runs. The launcher's keep inherited
+    // stderr, so spawnSync returns only once the keep has left too (it would wait 10 s for a host).
+    const r = spawnSync(LAUNCHER, ['run', HELLO], { encoding: 'utf8', env: { ...process.env, TMPDIR: tmp, NODE_OPTIONS: '--trace-gc' }, timeout: 8000 });
+    assert.equal(r.error, undefined, 'the keep did not hold the command');
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /not allowed in NODE_OPTIONS/);
+    assert.doesNotMatch(r.stderr, /enarx keep:/);
+    assert.deepEqual(readdirSync(tmp), []);
+    assert.deepEqual(processesNaming(tmp), []);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
   }
 });
