@@ -115,7 +115,9 @@ async function adoptEarlyKeep(early: { pid: number; dir: string; bundleDir: stri
   // Anything else is not the launcher's keep: leave that process and that folder alone.
   if (!isOurChild(early.pid)) return undefined;
   if (!runsKeepFrom(early.pid, early.bundleDir, early.dir)) {
+    // Not what was launched, or already ended (it refused its arguments): the folder goes too.
     kill(early.pid);
+    removeFolder(early.dir);
     return undefined;
   }
   adopting = early;

@@ -153,6 +153,7 @@ test('a child that is not a keep launched from the named bundle and folder is st
     assert.notEqual(local.process.pid, impostor.pid);
     local.process.kill();
     assert.equal(await gone, 'SIGKILL');
+    assert.equal(existsSync(dir), false, 'the folder the launcher made for it goes too');
   } finally {
     delete process.env['ENARX_EARLY_KEEP'];
     impostor.kill('SIGKILL');

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -132,5 +132,24 @@ test('a CLI that cannot start at all: its keep leaves at once, quietly, and take
     assert.deepEqual(processesNaming(tmp), []);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test('a $TMPDIR that is missing, or too long for a socket path: the CLI starts the keep itself, saying and leaving nothing', { skip }, () => {
+  const base = mkdtempSync(join(tmpdir(), 'enarx-tmp-'));
+  // A socket's path has room for ~100 bytes: this folder's keep folder and socket would not fit.
+  const long = join(base, 'x'.repeat(Math.max(1, 100 - base.length)));
+  mkdirSync(long);
+  try {
+    for (const tmp of [join(base, 'missing'), long]) {
+      const r = launch(LAUNCHER, ['run', HELLO], { TMPDIR: tmp });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, 'Hello from inside a keep!\n');
+      assert.match(r.stderr, /enarx-trace [\d.]+ keep spawned/, tmp);
+      assert.doesNotMatch(r.stderr, /mktemp|enarx keep:/);
+    }
+    assert.deepEqual(readdirSync(long), []);
+  } finally {
+    rmSync(base, { recursive: true, force: true });
   }
 });
