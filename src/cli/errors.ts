@@ -4,8 +4,9 @@
  * `--verbose`.
  *
  * Exit statuses: the workload's own exit code when it exited; 124 timeout (ERR_TIMEOUT);
- * 134 trap (ERR_TRAP); 137 the host killed the keep (ERR_KEEP_KILLED); 2 usage (ERR_USAGE);
- * 1 anything else.
+ * 134 trap (ERR_TRAP); 137 the host killed the keep (ERR_KEEP_KILLED); 141 the reader of the
+ * workload's output went away (ERR_OUTPUT_CLOSED: what a shell shows for a writer a broken pipe
+ * ended, and, like that writer, said without a word); 2 usage (ERR_USAGE); 1 anything else.
  */
 import { CodedError, codeOf } from '../errors.js';
 
@@ -15,7 +16,11 @@ export const EXIT_STATUS: Readonly<Record<string, number>> = Object.freeze({
   ERR_TIMEOUT: 124,
   ERR_TRAP: 134,
   ERR_KEEP_KILLED: 137,
+  ERR_OUTPUT_CLOSED: 141,
 });
+
+/** Codes reported by their exit status alone, unless `--json` or `--verbose` asks for more. */
+const SILENT: ReadonlySet<string> = new Set(['ERR_OUTPUT_CLOSED']);
 
 /** The exit status for an error of `code`. */
 export function exitStatusOf(code: string | undefined): number {
@@ -47,6 +52,7 @@ const CONTEXT: Readonly<Record<string, string>> = {
 /** Writes `err` to stderr the way the CLI reports errors and returns the exit status to use. */
 export function reportError(err: unknown, opts: ReportOptions): number {
   const code = codeOf(err) ?? 'ERR_INTERNAL';
+  if (SILENT.has(code) && !opts.json && !opts.verbose) return exitStatusOf(code);
   const message = (CONTEXT[code] ?? '') + (err instanceof Error ? err.message : String(err));
   if (opts.json) {
     process.stderr.write(JSON.stringify({ error: { code, message } }) + '\n');

@@ -74,7 +74,11 @@ async function* readFile(): AsyncGenerator<Uint8Array, void, undefined> {
   }
 }
 
-/** Writes a piece of the workload's output to our stdout or stderr, whole, in order. */
+/**
+ * Writes a piece of the workload's output to our stdout or stderr, whole, in order.
+ * @throws CliError ERR_OUTPUT_CLOSED when the reader is gone (EPIPE): the run ends there, as a
+ * shell pipeline's writer would (`enarx run prog | head` must not run `prog` for ever)
+ */
 export function writeOutput(stream: OutputStreamName, data: Uint8Array): void {
   const fd = stream === 'stdout' ? 1 : 2;
   let at = 0;
@@ -84,8 +88,7 @@ export function writeOutput(stream: OutputStreamName, data: Uint8Array): void {
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (code === 'EAGAIN') continue;
-      // EPIPE: whoever read our output is gone; like a shell pipeline, stop writing.
-      if (code === 'EPIPE') return;
+      if (code === 'EPIPE') throw new CliError('ERR_OUTPUT_CLOSED', `the reader of the workload's ${stream} is gone`);
       throw err;
     }
   }

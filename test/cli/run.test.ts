@@ -171,3 +171,16 @@ test('the engine strategy follows the code size, and both compute the same', asy
     assert.match(r.stderr, new RegExp(`keep-trace [\\d.]+ compile \\(${strategy}\\)`));
   }
 });
+
+test('the reader of the output goes away (enarx run prog | head): the run ends with 141, saying nothing', { timeout: 30_000 }, async () => {
+  const endless = join(REPO_ROOT, 'test', 'workloads', 'bin', 'output.wasm');
+  const child = spawn(process.execPath, [ENARX, 'run', endless, String(2 ** 50)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  // Read the first piece, then close our end, as `head` does.
+  await new Promise((resolve) => child.stdout.once('data', resolve));
+  child.stdout.destroy();
+  const status = await new Promise((resolve) => child.once('close', resolve));
+  assert.equal(status, 141);
+  assert.equal(stderr, '');
+});
