@@ -77,7 +77,8 @@ async function* readFile(): AsyncGenerator<Uint8Array, void, undefined> {
 /**
  * Writes a piece of the workload's output to our stdout or stderr, whole, in order.
  * @throws CliError ERR_OUTPUT_CLOSED when the reader is gone (EPIPE): the run ends there, as a
- * shell pipeline's writer would (`enarx run prog | head` must not run `prog` for ever)
+ * shell pipeline's writer would (`enarx run prog | head` must not run `prog` for ever);
+ * ERR_OUTPUT_WRITE when it cannot be written (a full disk…)
  */
 export function writeOutput(stream: OutputStreamName, data: Uint8Array): void {
   const fd = stream === 'stdout' ? 1 : 2;
@@ -89,7 +90,7 @@ export function writeOutput(stream: OutputStreamName, data: Uint8Array): void {
       const code = (err as { code?: string }).code;
       if (code === 'EAGAIN') continue;
       if (code === 'EPIPE') throw new CliError('ERR_OUTPUT_CLOSED', `the reader of the workload's ${stream} is gone`);
-      throw err;
+      throw new CliError('ERR_OUTPUT_WRITE', `cannot write the workload's ${stream}: ${(err as Error).message}`, { cause: err });
     }
   }
 }

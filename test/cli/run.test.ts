@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -183,4 +183,18 @@ test('the reader of the output goes away (enarx run prog | head): the run ends w
   const status = await new Promise((resolve) => child.once('close', resolve));
   assert.equal(status, 141);
   assert.equal(stderr, '');
+});
+
+test('output that cannot be written (stdout on a full disk) ends the run with a clear error', { skip: !existsSync('/dev/full') && 'no /dev/full' }, async () => {
+  const out = openSync('/dev/full', 'w');
+  try {
+    const child = spawn(process.execPath, [ENARX, 'run', join(REPO_ROOT, 'test', 'workloads', 'bin', 'output.wasm'), '100000'], { stdio: ['ignore', out, 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    const status = await new Promise((resolve) => child.once('close', resolve));
+    assert.equal(status, 1);
+    assert.match(stderr, /^enarx: cannot write the workload's stdout: ENOSPC.*\[ERR_OUTPUT_WRITE\]\n$/);
+  } finally {
+    closeSync(out);
+  }
 });
