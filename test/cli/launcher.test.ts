@@ -123,10 +123,10 @@ test('a CLI that cannot start at all: its keep leaves at once, quietly, and take
   try {
     // The engine refuses this option before any of the CLI runs. The launcher's keep inherited
     // stderr, so spawnSync returns only once the keep has left too (it would wait 10 s for a host).
-    const r = spawnSync(LAUNCHER, ['run', HELLO], { encoding: 'utf8', env: { ...process.env, TMPDIR: tmp, NODE_OPTIONS: '--trace-gc' }, timeout: 8000 });
+    const r = spawnSync(LAUNCHER, ['run', HELLO], { encoding: 'utf8', env: { ...process.env, TMPDIR: tmp, NODE_OPTIONS: '--no-such-option-for-enarx' }, timeout: 8000 });
     assert.equal(r.error, undefined, 'the keep did not hold the command');
     assert.notEqual(r.status, 0);
-    assert.match(r.stderr, /not allowed in NODE_OPTIONS/);
+    assert.match(r.stderr, /--no-such-option-for-enarx/);
     assert.doesNotMatch(r.stderr, /enarx keep:/);
     assert.deepEqual(readdirSync(tmp), []);
     assert.deepEqual(processesNaming(tmp), []);
