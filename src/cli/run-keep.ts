@@ -96,18 +96,10 @@ function removeFolder(dir: string): void {
   }
 }
 
-/** The launcher's keep while this process adopts it: what this process owes if it exits first. */
-let adopting: { pid: number; dir: string } | undefined;
-
-/**
- * Kills the launcher's keep and removes its folder, if this process exits while it adopts it
- * (a command that failed early: a missing module, a bad option). Synchronous: it runs on 'exit'.
- */
-function abandonEarlyKeep(): void {
-  if (!adopting) return;
-  kill(adopting.pid);
-  removeFolder(adopting.dir);
-  adopting = undefined;
+/** Stops the launcher's keep and removes the folder the launcher made for it. */
+function discard(early: { pid: number; dir: string }): void {
+  kill(early.pid);
+  removeFolder(early.dir);
 }
 
 /** Adopts the launcher's keep; undefined (after killing it) when that fails. */
@@ -116,12 +108,13 @@ async function adoptEarlyKeep(early: { pid: number; dir: string; bundleDir: stri
   if (!isOurChild(early.pid)) return undefined;
   if (!runsKeepFrom(early.pid, early.bundleDir, early.dir)) {
     // Not what was launched, or already ended (it refused its arguments): the folder goes too.
-    kill(early.pid);
-    removeFolder(early.dir);
+    discard(early);
     return undefined;
   }
-  adopting = early;
-  process.once('exit', abandonEarlyKeep);
+  // A command that exits while it adopts the keep (failed early: a missing module, a bad option)
+  // takes the keep and its folder with it; synchronous, as 'exit' handlers are.
+  const abandon = (): void => discard(early);
+  process.once('exit', abandon);
   try {
     const control = await acceptControl(join(early.dir, 'control'), Date.now() + 5000);
     return { process: new KeepProcess({ adopt: { pid: early.pid, control } }), bundleDir: early.bundleDir };
@@ -129,8 +122,7 @@ async function adoptEarlyKeep(early: { pid: number; dir: string; bundleDir: stri
     kill(early.pid);
     return undefined;
   } finally {
-    adopting = undefined;
-    process.off('exit', abandonEarlyKeep);
+    process.off('exit', abandon);
     // The socket is this process's, the folder the launcher's, made for this.
     removeFolder(early.dir);
   }

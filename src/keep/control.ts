@@ -14,6 +14,7 @@ import { lstatSync, rmdirSync, rmSync } from 'node:fs';
 import { Socket, connect } from 'node:net';
 import type { OnReadOpts, SocketConstructorOpts } from 'node:net';
 import { dirname, isAbsolute } from 'node:path';
+import { CodedError } from '../errors.js';
 import { ReadBlocks } from './read-blocks.js';
 
 /** How long a connecting keep waits for its host before it gives up and exits. */
@@ -86,7 +87,7 @@ export function openControl(spec: ControlSpec, timeoutMs = CONNECT_TIMEOUT_MS): 
     const attempt = (): void => {
       if (process.ppid !== parent) {
         leaveFolder(spec.path, true);
-        return void reject(Object.assign(new Error('the process that started this keep is gone'), { code: HOST_GONE }));
+        return void reject(new CodedError(HOST_GONE, 'the process that started this keep is gone'));
       }
       const socket = connect({ path: spec.path, onread: reads.onread });
       socket.once('connect', () => {

@@ -9,6 +9,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { HOST_GONE, openControl, parseControlArgs } from './control.js';
+import { codeOf } from '../errors.js';
 import { keepTrace } from '../trace.js';
 
 keepTrace('keep entry');
@@ -19,6 +20,6 @@ try {
 } catch (err) {
   // No channel, no host to report to: say why on stderr and leave. A keep whose starter is gone
   // leaves quietly: that command has ended and said why, and the terminal is someone else's now.
-  if ((err as { code?: unknown }).code !== HOST_GONE) process.stderr.write(`enarx keep: ${(err as Error).message}\n`);
+  if (codeOf(err) !== HOST_GONE) process.stderr.write(`enarx keep: ${(err as Error).message}\n`);
   process.exit(1);
 }
