@@ -115,8 +115,12 @@ test('a host that drops or cuts the stream: refused as such, never taken for an 
 
 test('a keep killed while its client follows it is reported killed (137), not a protocol error', async () => {
   let keepId: string | undefined;
-  const running = enarx(['deploy', '--host', agent.url, '--allow-sim', join(WORKLOADS, 'loop.wasm')]);
+  let client: ChildProcess | undefined;
+  const running = enarx(['deploy', '--host', agent.url, '--allow-sim', join(WORKLOADS, 'loop.wasm')], { onSpawn: (c) => (client = c) });
+  // Killed only once its first output has reached the client: "running" alone may come before it.
+  const printed = new Promise((resolve) => client!.stdout!.on('data', (d: Buffer) => String(d).includes('looping') && resolve(null)));
   assert.ok(await eventually(() => (keepId = agent.host.listKeeps('alice').find((k) => k.state === 'running')?.id) !== undefined));
+  await printed;
   const kill = await enarx(['keep', 'kill', keepId!, '--host', agent.url]);
   assert.equal(kill.status, 0, kill.stderr);
   assert.match(kill.stdout, /killed/);
