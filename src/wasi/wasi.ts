@@ -15,19 +15,12 @@ import type { DirHandle, FileHandle } from './fs/types.js';
 import { argsSyscalls } from './syscalls/args.js';
 import { fdSyscalls } from './syscalls/fd.js';
 import { pathSyscalls } from './syscalls/path.js';
+import { KernelRandom } from './random.js';
 import { pollSyscalls } from './syscalls/poll.js';
 import { procSyscalls } from './syscalls/proc.js';
 import { sockSyscalls } from './syscalls/sock.js';
 
 export { WASI_MODULE };
-
-/**
- * Fills `dst` from node:crypto's CSPRNG. node:crypto is loaded at the first call: loading it
- * costs a keep's worker ~5 ms of start-up, and most programs never ask for randomness.
- */
-function csprng(dst: Uint8Array): void {
-  (process.getBuiltinModule('node:crypto') as typeof import('node:crypto')).randomFillSync(dst);
-}
 
 /** A directory made visible to the guest under `guestPath`. */
 export interface Preopen {
@@ -48,6 +41,7 @@ export interface WasiOptions {
   readonly files: readonly (FileHandle | { readonly handle: FileHandle; readonly read: boolean; readonly write: boolean })[];
   readonly preopens: readonly Preopen[];
   readonly clocks?: Clocks;
+  /** The guest's randomness; default: the kernel's (random.ts). */
   readonly random?: (dst: Uint8Array) => void;
   readonly sleep?: (ns: bigint) => void;
   /** Told about an unexpected host error inside a syscall (answered with EIO). */
@@ -87,6 +81,8 @@ export function blockingSleep(ns: bigint): void {
 export class Wasi {
   private memory: WebAssembly.Memory | undefined;
   readonly fds = new FdTable();
+  /** The default randomness, when the options name none: its device is closed at exit. */
+  readonly #random: KernelRandom | undefined;
   /** The import object for `WebAssembly.instantiate`. */
   readonly imports: WebAssembly.Imports;
 
@@ -109,6 +105,11 @@ export class Wasi {
         preopen: p.guestPath,
       });
     });
+    let random = opts.random;
+    if (!random) {
+      const kernel = (this.#random = new KernelRandom());
+      random = (dst) => kernel.fill(dst);
+    }
     const ctx: WasiContext = {
       mem: new GuestMemory(() => {
         if (!this.memory) return fail(C.ERRNO_FAULT);
@@ -118,7 +119,7 @@ export class Wasi {
       args: opts.args.map(encodeUtf8),
       env: opts.env.map(encodeUtf8),
       clocks: opts.clocks ?? hostClocks(),
-      random: opts.random ?? csprng,
+      random,
       sleep: opts.sleep ?? blockingSleep,
     };
     const table: Record<string, (...args: never[]) => number> = {
@@ -157,6 +158,7 @@ export class Wasi {
       throw err;
     } finally {
       this.fds.closeAll();
+      this.#random?.close();
     }
   }
 }
