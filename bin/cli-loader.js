@@ -8,7 +8,9 @@
 // V8 checks a cache against its source and flags and ignores one that does not fit (then a new
 // one is made). NODE_DISABLE_COMPILE_CACHE=1 turns it off. A cache file is named by its slot
 // (bundle path, command, engine) and its version (the bundle's size and time): writing a new
-// version removes the slot's older ones, so rebuilds do not pile up caches.
+// version removes the slot's older ones, so rebuilds do not pile up caches. Slots of installations
+// that are gone (another path: npx, a reinstall, a checkout removed) are never looked up again:
+// past MAX_CACHE_FILES files, the least recently written go.
 const { mkdirSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } = process.getBuiltinModule('node:fs');
 const { createRequire } = process.getBuiltinModule('node:module');
 const { dirname, join } = process.getBuiltinModule('node:path');
@@ -19,6 +21,30 @@ function fnv1a(text) {
   let h = 0xcbf29ce484222325n;
   for (let i = 0; i < text.length; i++) h = BigInt.asUintN(64, (h ^ BigInt(text.charCodeAt(i))) * 0x100000001b3n);
   return h.toString(16).padStart(16, '0');
+}
+
+/** Cache files kept in the folder (all installations and commands together): ~20 MB. */
+export const MAX_CACHE_FILES = 128;
+
+/** Removes the least recently written cache files of `dir` past MAX_CACHE_FILES, never one of `keep`. */
+function pruneFolder(dir, keep) {
+  const files = [];
+  for (const name of readdirSync(dir)) {
+    if (!name.endsWith('.bin') || keep.has(join(dir, name))) continue;
+    try {
+      files.push({ name, mtime: statSync(join(dir, name)).mtimeMs });
+    } catch {
+      // another process removed it first
+    }
+  }
+  files.sort((a, b) => a.mtime - b.mtime);
+  for (const { name } of files.slice(0, Math.max(0, files.length + keep.size - MAX_CACHE_FILES))) {
+    try {
+      unlinkSync(join(dir, name));
+    } catch {
+      // another process removed it first
+    }
+  }
 }
 
 /** Removes the cache files of `cachePath`'s slot other than it (`<slot>-<version>.bin`). */
@@ -75,6 +101,7 @@ export function cliLoader(cacheDir, profile) {
 
   /** Writes the caches this process lacked (at exit: they then hold what the command compiled). */
   function save() {
+    const written = new Set();
     for (const { script, cachePath } of fresh.splice(0)) {
       try {
         mkdirSync(dirname(cachePath), { recursive: true, mode: 0o700 });
@@ -82,9 +109,15 @@ export function cliLoader(cacheDir, profile) {
         writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
         renameSync(tmp, cachePath);
         removeOlderVersions(cachePath);
+        written.add(cachePath);
       } catch {
         // a cache is an optimisation: never an error
       }
+    }
+    try {
+      if (written.size > 0) pruneFolder(cacheDir, written);
+    } catch {
+      // (the same)
     }
   }
 

@@ -3,9 +3,9 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 import { REPO_ROOT } from '../support/vectors.js';
@@ -14,7 +14,10 @@ interface Loader {
   load(file: string): Record<string, unknown>;
   save(): void;
 }
-const { cliLoader } = (await import(pathToFileURL(join(REPO_ROOT, 'bin', 'cli-loader.js')).href)) as { cliLoader: (cacheDir: string | undefined, profile: string) => Loader };
+const { cliLoader, MAX_CACHE_FILES } = (await import(pathToFileURL(join(REPO_ROOT, 'bin', 'cli-loader.js')).href)) as {
+  cliLoader: (cacheDir: string | undefined, profile: string) => Loader;
+  MAX_CACHE_FILES: number;
+};
 
 function bundles(): string {
   const dir = mkdtempSync(join(tmpdir(), 'enarx-cli-loader-'));
@@ -104,5 +107,33 @@ test('the enarx command writes its code cache under XDG_CACHE_HOME, and not with
     assert.ok(readdirSync(join(home, 'enarx', 'code-cache')).length >= 1);
   } finally {
     rmSync(home, { recursive: true, force: true });
+  }
+});
+
+test('the folder keeps at most MAX_CACHE_FILES caches: those of installations gone go first, never the ones just made', () => {
+  const dir = bundles();
+  const cache = join(dir, 'cache');
+  try {
+    mkdirSync(cache);
+    // Caches of other installations (other paths), written earlier, the oldest first.
+    const stale = Array.from({ length: MAX_CACHE_FILES + 5 }, (_, i) => join(cache, `${i.toString(16).padStart(16, '0')}-0000000000000000.bin`));
+    stale.forEach((f, i) => {
+      writeFileSync(f, 'an old cache');
+      utimesSync(f, 1_000_000 + i, 1_000_000 + i);
+    });
+    writeFileSync(join(cache, 'notes.txt'), 'not a cache: left alone');
+    const loader = cliLoader(cache, 'run');
+    loader.load(join(dir, 'a.cjs'));
+    loader.save();
+    const left = new Set(readdirSync(cache));
+    assert.equal([...left].filter((f) => f.endsWith('.bin')).length, MAX_CACHE_FILES);
+    assert.ok(left.has('notes.txt'));
+    // The 7 oldest went (5 over, plus room for the 2 new ones); the newest stayed.
+    assert.deepEqual(stale.map((f) => left.has(basename(f))), stale.map((_, i) => i >= 7));
+    // The new caches work.
+    const next = cliLoader(cache, 'run');
+    assert.equal((next.load(join(dir, 'a.cjs'))['answer'] as () => number)(), 42);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
