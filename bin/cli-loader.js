@@ -13,7 +13,7 @@
 // past MAX_CACHE_FILES files, the least recently written go.
 const { mkdirSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } = process.getBuiltinModule('node:fs');
 const { createRequire } = process.getBuiltinModule('node:module');
-const { dirname, join } = process.getBuiltinModule('node:path');
+const { basename, dirname, join } = process.getBuiltinModule('node:path');
 const vm = process.getBuiltinModule('node:vm');
 
 /** FNV-1a (64-bit) of `text` as hex: a cache file name, not a security measure. */
@@ -26,42 +26,40 @@ function fnv1a(text) {
 /** Cache files kept in the folder (all installations and commands together): ~20 MB. */
 export const MAX_CACHE_FILES = 128;
 
-/** Removes the least recently written cache files of `dir` past MAX_CACHE_FILES, never one of `keep`. */
-function pruneFolder(dir, keep) {
-  const files = [];
-  for (const name of readdirSync(dir)) {
-    if (!name.endsWith('.bin') || keep.has(join(dir, name))) continue;
-    try {
-      files.push({ name, mtime: statSync(join(dir, name)).mtimeMs });
-    } catch {
-      // another process removed it first
-    }
-  }
-  files.sort((a, b) => a.mtime - b.mtime);
-  for (const { name } of files.slice(0, Math.max(0, files.length + keep.size - MAX_CACHE_FILES))) {
-    try {
-      unlinkSync(join(dir, name));
-    } catch {
-      // another process removed it first
-    }
+/** Removes `path`, unless another process did first. */
+function remove(path) {
+  try {
+    unlinkSync(path);
+  } catch {
+    // another process removed it first
   }
 }
 
-/** Removes the cache files of `cachePath`'s slot other than it (`<slot>-<version>.bin`). */
-function removeOlderVersions(cachePath) {
-  const dir = dirname(cachePath);
-  const name = cachePath.slice(dir.length + 1);
-  const slot = name.slice(0, name.indexOf('-') + 1);
-  for (const other of readdirSync(dir)) {
-    // (and the files of the earlier naming, one hash without a slot)
-    if ((other !== name && other.startsWith(slot) && other.endsWith('.bin')) || /^[0-9a-f]{16}\.bin$/.test(other)) {
-      try {
-        unlinkSync(join(dir, other));
-      } catch {
-        // another process removed it first
-      }
+/** A cache file's slot: its name up to the version (`<slot>-<version>.bin`). */
+const slotOf = (name) => name.slice(0, name.indexOf('-') + 1);
+
+/**
+ * Tidies the cache folder `dir` once the caches named `written` were made, in one listing: the
+ * other versions of their slots go, and the files of the earlier naming (one hash, no slot);
+ * then, past MAX_CACHE_FILES, the least recently written, never one of `written`.
+ */
+function tidyFolder(dir, written) {
+  const slots = new Set([...written].map(slotOf));
+  const others = [];
+  for (const name of readdirSync(dir)) {
+    if (!name.endsWith('.bin') || written.has(name)) continue;
+    if (slots.has(slotOf(name)) || /^[0-9a-f]{16}\.bin$/.test(name)) {
+      remove(join(dir, name));
+      continue;
+    }
+    try {
+      others.push({ name, mtime: statSync(join(dir, name)).mtimeMs });
+    } catch {
+      // another process removed it first
     }
   }
+  others.sort((a, b) => a.mtime - b.mtime);
+  for (const { name } of others.slice(0, Math.max(0, others.length + written.size - MAX_CACHE_FILES))) remove(join(dir, name));
 }
 
 /**
@@ -108,14 +106,13 @@ export function cliLoader(cacheDir, profile) {
         const tmp = `${cachePath}.${process.pid}`;
         writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
         renameSync(tmp, cachePath);
-        removeOlderVersions(cachePath);
-        written.add(cachePath);
+        written.add(basename(cachePath));
       } catch {
         // a cache is an optimisation: never an error
       }
     }
     try {
-      if (written.size > 0) pruneFolder(cacheDir, written);
+      if (written.size > 0) tidyFolder(cacheDir, written);
     } catch {
       // (the same)
     }
