@@ -13,6 +13,7 @@ import type { Socket } from 'node:net';
 import { basename, isAbsolute, join } from 'node:path';
 import { trace } from '../trace.js';
 import { KeepProcess } from '../host/keep-process.js';
+import { procStat } from '../host/proc.js';
 import { keepBundleDir } from '../runtime/measurement.js';
 
 /** A keep started for `enarx run`, and the bundle folder it was started from (what is measured). */
@@ -31,13 +32,7 @@ export function parseEarlyKeep(value: string | undefined): { pid: number; dir: s
 
 /** True when `pid` is a child of this process (the launcher's keep is: the launcher became us). */
 function isOurChild(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    // Fields after the command name (which may hold spaces and parentheses): state, ppid, ...
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === process.pid;
-  } catch {
-    return false;
-  }
+  return procStat(pid)?.ppid === process.pid;
 }
 
 /** Listens on `path` for the keep's connection; rejects when none comes by `deadline`. */

@@ -39,6 +39,8 @@ export function bootId(fs: ProcFs = nodeProcFs): string {
 export interface ProcStat {
   /** Field 3: R, S, D, Z (zombie), T, X (dead)... */
   readonly state: string;
+  /** Field 4: the parent's pid. */
+  readonly ppid: number;
   /** Field 22. */
   readonly startTime: string;
 }
@@ -49,10 +51,10 @@ export function parseProcStat(text: string): ProcStat | undefined {
   if (close === -1) return undefined;
   // Fields from 3 on (state is field 3).
   const rest = text.slice(close + 1).trim().split(/\s+/);
-  const state = rest[0];
+  const [state, ppid] = rest;
   const startTime = rest[22 - 3];
-  if (state === undefined || startTime === undefined || !/^\d+$/.test(startTime)) return undefined;
-  return { state, startTime };
+  if (state === undefined || ppid === undefined || !/^\d+$/.test(ppid) || startTime === undefined || !/^\d+$/.test(startTime)) return undefined;
+  return { state, ppid: Number(ppid), startTime };
 }
 
 /** /proc/<pid>/stat of `pid`, or undefined when there is no such process (or no /proc). */

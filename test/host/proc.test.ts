@@ -6,10 +6,11 @@ import { eventually, processRuns } from './support.js';
 
 test('parseProcStat reads field 22 after the last parenthesis, whatever the command name', () => {
   const fields = (comm: string) => `1234 (${comm}) S 1 1234 1234 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 1000 10 18446744073709551615`;
-  assert.deepEqual(parseProcStat(fields('node')), { state: 'S', startTime: '987654' });
-  assert.deepEqual(parseProcStat(fields('a) b (c) Z 9 9')), { state: 'S', startTime: '987654' });
+  assert.deepEqual(parseProcStat(fields('node')), { state: 'S', ppid: 1, startTime: '987654' });
+  assert.deepEqual(parseProcStat(fields('a) b (c) Z 9 9')), { state: 'S', ppid: 1, startTime: '987654' });
   assert.equal(parseProcStat('garbage'), undefined);
   assert.equal(parseProcStat('1 (x) S 1 2'), undefined);
+  assert.equal(parseProcStat(`1 (x) S -1 ${'0 '.repeat(17)}5`), undefined, 'a ppid that is not a number');
 });
 
 test('this process has an identity; a wrong start time or boot id is another process', () => {
