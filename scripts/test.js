@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Runs every compiled test file (dist/test/**/*.test.js) with Node's own test runner.
 // Usage: node scripts/test.js [substring ...]  — only files whose path contains one of the substrings.
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -22,5 +23,9 @@ if (files.length === 0) {
   console.error('no test files found under dist/test (did the build run?)');
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
+// The commands the tests start write their code caches (bin/cli-loader.js) into a cache folder of
+// the run's own, not the user's: every checkout's bundles have caches of their own.
+const cacheHome = mkdtempSync(join(tmpdir(), 'enarx-test-cache-'));
+const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...files], { stdio: 'inherit', env: { ...process.env, XDG_CACHE_HOME: cacheHome } });
+rmSync(cacheHome, { recursive: true, force: true });
 process.exit(r.status ?? 1);
