@@ -262,7 +262,7 @@ async function startAgent(stateDir: string): Promise<{ client: HostApi; close: (
 /**
  * Kills this process's descendants still alive: keeps that ended but whose exit hangs (the pinned
  * engine can deadlock in process.exit while a background compile job waits for a collection;
- * see the README's benchmark notes) would otherwise hold the bench's stderr open.
+ * see bench/NOTES.md, "Delivery") would otherwise hold the bench's stderr open.
  */
 function killLeftovers(): void {
   for (const pid of processTree(process.pid)) {
