@@ -20,9 +20,10 @@
  *     5. deploy (run-deploy.ts): the keep is asked for its key at once, then attested; the
  *        evidence verified, the package sealed and delivered, the sealed output followed
  *
- * Measured (README, "Start-up"; every run and what was tried: bench/NOTES.md): in a session where a bare Node.js started in ~25 ms, the keep
- * booted in ~60 ms of CPU and the CLI in ~75; each step above was kept only where alternating runs
- * showed it buys time (a client-side certificate cache did not, and went).
+ * Measured (README, "Start-up"; every run, and what was tried: bench/NOTES.md): in a session
+ * where a bare Node.js started in ~25 ms, the keep booted in ~60 ms of CPU and the CLI in ~75; each
+ * step above was kept only where alternating runs showed it buys time (a client-side certificate
+ * cache did not, and went).
  */
 import { trace } from '../trace.js';
 import { CliError } from './errors.js';
