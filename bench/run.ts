@@ -14,6 +14,7 @@ import * as programs from './programs.bench.js';
 import * as registry from './registry.bench.js';
 import * as sqlite from './sqlite.bench.js';
 import * as startup from './startup.bench.js';
+import * as stdio from './stdio.bench.js';
 import * as steward from './steward.bench.js';
 import * as syscalls from './syscalls.bench.js';
 import type { Row } from './support.js';
@@ -36,6 +37,7 @@ const BENCHES: Record<string, () => Row[] | Promise<Row[]>> = {
   programs: () => programs.run(),
   sqlite: () => sqlite.run(),
   delivery: () => delivery.run(),
+  stdio: () => stdio.run(),
   network: () => network.runNetwork(),
   steward: () => steward.runSteward(),
   registry: () => registry.runRegistry(),
