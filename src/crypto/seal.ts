@@ -26,7 +26,7 @@
  * (~30 ms for a 26 MB module here), where now it runs alongside the keep's opening.
  */
 import { createCipheriv, createDecipheriv, createHash, createSecretKey } from 'node:crypto';
-import type { CipherGCM, DecipherGCM, KeyObject } from 'node:crypto';
+import type { DecipherGCM, KeyObject } from 'node:crypto';
 import type { CipherSuite } from '@hpke/core';
 import { CodedError } from '../errors.js';
 import { freeBuffer } from '../free-buffer.js';
@@ -108,19 +108,9 @@ function aad(index: number, marker: number, digest?: Uint8Array): Buffer {
 /** The AAD of data chunk `index` of `count`. */
 const chunkAad = (index: number, count: number): Buffer => aad(index, index === count - 1 ? LAST_CHUNK : CHUNK);
 
-/** AES-256-GCM for chunk `index` (the trailer's is `count`): the nonce is the index. */
-function gcm(k: ChunkKey, index: number, additional: Buffer): CipherGCM {
-  const c = createCipheriv('aes-256-gcm', k.key, sequenceNonce(k.iv, BigInt(index)), { authTagLength: TAG });
-  c.setAAD(additional);
-  return c;
-}
-
-/** {@link gcm}, opening. */
-function gcmOpen(k: ChunkKey, index: number, additional: Buffer): DecipherGCM {
-  const d = createDecipheriv('aes-256-gcm', k.key, sequenceNonce(k.iv, BigInt(index)), { authTagLength: TAG });
-  d.setAAD(additional);
-  return d;
-}
+/** AES-256-GCM's options here, and the nonce of chunk `index` (the trailer's is `count`): the index. */
+const GCM = { authTagLength: TAG };
+const nonceOf = (k: ChunkKey, index: number): Buffer => sequenceNonce(k.iv, BigInt(index));
 
 /** A package sealed to one keep: its wire bytes, and the session that follows it. */
 export interface SealedPackage {
@@ -182,7 +172,7 @@ async function* sealedChunks(k: ChunkKey, preamble: Uint8Array, parts: readonly 
   const n = chunkCount(size);
   const hash = createHash('sha256');
   for (let i = 0; i < n; i++) {
-    const cipher = gcm(k, i, chunkAad(i, n));
+    const cipher = createCipheriv('aes-256-gcm', k.key, nonceOf(k, i), GCM).setAAD(chunkAad(i, n));
     for (let left = chunkLength(size, i); left > 0; ) {
       const view = take(Math.min(left, STEP));
       left -= view.length;
@@ -193,7 +183,7 @@ async function* sealedChunks(k: ChunkKey, preamble: Uint8Array, parts: readonly 
     cipher.final();
     yield cipher.getAuthTag();
   }
-  const trailer = gcm(k, n, aad(n, TRAILER, hash.digest()));
+  const trailer = createCipheriv('aes-256-gcm', k.key, nonceOf(k, n), GCM).setAAD(aad(n, TRAILER, hash.digest()));
   trailer.final();
   yield trailer.getAuthTag();
 }
@@ -374,7 +364,7 @@ class ChunkOpener {
   }
 
   private begin(): DecipherGCM {
-    return gcmOpen(this.k, this.index, chunkAad(this.index, this.count));
+    return createDecipheriv('aes-256-gcm', this.k.key, nonceOf(this.k, this.index), GCM).setAAD(chunkAad(this.index, this.count));
   }
 
   private end(d: DecipherGCM): void {
@@ -396,7 +386,7 @@ class ChunkOpener {
   /** Checks the trailer: the digest the client bound is the digest of what was opened. */
   private endTrailer(): void {
     const digest = new Uint8Array(this.hash.digest());
-    const d = gcmOpen(this.k, this.count, aad(this.count, TRAILER, digest));
+    const d = createDecipheriv('aes-256-gcm', this.k.key, nonceOf(this.k, this.count), GCM).setAAD(aad(this.count, TRAILER, digest));
     d.setAuthTag(this.tag);
     try {
       d.final();
