@@ -39,8 +39,24 @@ function timed([cmd, args]: readonly [string, readonly string[]], input: string 
 
 const sha256 = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
 
+/** A workload, its arguments and the file its stdin reads (if any). */
+interface Case {
+  readonly what: string;
+  readonly module: string;
+  readonly args: readonly string[];
+  readonly input?: string;
+}
+
+/** Where and how much: the peer, a scratch folder, the MiB each case moves, the timed runs. */
+interface Setting {
+  readonly peer: Runner;
+  readonly dir: string;
+  readonly mib: number;
+  readonly reps: number;
+}
+
 /** One case: a check run of each runtime into a file, then `reps` alternating runs to /dev/null. */
-function race(what: string, module: string, args: readonly string[], input: string | undefined, peer: Runner, dir: string, mib: number, reps: number): Row {
+function race({ what, module, args, input }: Case, { peer, dir, mib, reps }: Setting): Row {
   const outs = [join(dir, 'enarx.out'), join(dir, 'peer.out')];
   timed(enarx(module, args), input, outs[0]!);
   timed(peer(module, args), input, outs[1]!);
@@ -74,9 +90,10 @@ export function run(mib = Number(process.env['BENCH_STDIO_MIB'] ?? 100), reps = 
     // Text, like what cat usually copies; the same file for both runtimes.
     const line = Buffer.from('the quick brown fox jumps over the lazy dog 0123456789 ABCDEFGHIJ\n');
     writeFileSync(input, Buffer.alloc(mib * 1024 * 1024, line));
+    const setting: Setting = { peer, dir, mib, reps };
     return [
-      race('output: output.wasm, 64-byte lines through stdio', join(WORKLOADS, 'output.wasm'), [String(mib * 1024 * 1024)], undefined, peer, dir, mib, reps),
-      race('cat: cat.wasm, stdin to stdout', join(WORKLOADS, 'cat.wasm'), [], input, peer, dir, mib, reps),
+      race({ what: 'output: output.wasm, 64-byte lines through stdio', module: join(WORKLOADS, 'output.wasm'), args: [String(mib * 1024 * 1024)] }, setting),
+      race({ what: 'cat: cat.wasm, stdin to stdout', module: join(WORKLOADS, 'cat.wasm'), args: [], input }, setting),
     ];
   } finally {
     rmSync(dir, { recursive: true, force: true });
