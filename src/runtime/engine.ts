@@ -17,17 +17,23 @@ import { packagePath } from '../paths.js';
 export const ENGINE_FLAGS: readonly string[] = [];
 
 /**
- * The keep engine's environment, all of it (a keep sees nothing of its host's). glibc's malloc
- * asks for transparent huge pages for its large blocks (`madvise`, where the kernel's THP mode is
- * `madvise` as on Debian): a fresh 26 MiB buffer (a large module, its ciphertext, its plaintext)
- * is then ~13 faults instead of ~6,700, which cost 10–15 µs each in a VM. Measured on this
- * machine: filling a fresh 26 MiB buffer 70 → 40 ms (10 ms once reused); `enarx run` of CPython
- * (26 MB) 1.0 → 0.75 s; `enarx run hello.wasm` unchanged (1.00×); an idle keep's RSS unchanged
- * (53 MB at rest). It changes no result, only
- * where memory comes from. bin/enarx sets the same for the keep it starts early and for the CLI
- * (test/cli/launcher.test.ts holds them equal).
+ * The keep engine's environment, all of it (a keep sees nothing of its host's): two glibc malloc
+ * tunables. It changes no result, only where memory comes from; the first touch of a page costs
+ * 10–15 µs in a VM (each faults to the hypervisor), so how many pages a keep touches is time.
+ * - `hugetlb=1`: malloc asks for transparent huge pages (`madvise`, where the kernel's THP mode is
+ *   `madvise` as on Debian) for what it maps. A fresh 26 MiB buffer (a large module, its
+ *   ciphertext, its plaintext) is then ~13 faults instead of ~6,700: filling one 70 → 40 ms;
+ *   `enarx run` of CPython (26 MB) 1.0 → 0.75 s.
+ * - `top_pad=16 MiB`: malloc grows its heaps 16 MiB at a time and keeps that much when it trims.
+ *   V8's optimizing compiler, on its background threads, takes and frees its working memory in
+ *   32 KiB pieces; with the default pad each thread's heap grew and shrank by that much, so the
+ *   pages came back fresh each time and were never big enough for a huge page. Measured
+ *   (alternating runs, bench/NOTES.md): nextpnr 44–49k → 19k page faults, CPU −12%, wall
+ *   0.90×; `enarx run hello.wasm` 0.96×; a running keep's RSS +12 MiB (73 → 85 MB).
+ * bin/enarx sets the same for the keep it starts early and for the CLI (test/cli/launcher.test.ts
+ * holds them equal).
  */
-export const ENGINE_ENV: Readonly<Record<string, string>> = { GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1' };
+export const ENGINE_ENV: Readonly<Record<string, string>> = { GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1:glibc.malloc.top_pad=16777216' };
 
 /** How the keep compiles a workload: chosen per module, from the size of its code. */
 export type EngineStrategy = 'optimizing' | 'tiered';
