@@ -55,7 +55,8 @@ export async function* bounded(body: AsyncIterable<Uint8Array>, bounds: UploadBo
 
 /**
  * Forwards a sealed package to its keep slice by slice: the body's pieces, as they are (views,
- * no copies), gathered into slices of {@link PACKAGE_SLICE_BYTES}, one control frame each. One
+ * no copies, handed over: see KeepProcess.sendPackage), gathered into slices of
+ * {@link PACKAGE_SLICE_BYTES}, one control frame each. One
  * slice is in the channel while the next is gathered; a slice goes once more bytes have come
  * (the last one is flagged). Returns the bytes forwarded.
  * @throws HostError ERR_TOO_LARGE beyond `maxBytes`, ERR_REQUEST_TIMEOUT, ERR_CONFLICT when the

@@ -15,7 +15,8 @@ import { checkKeepMessage } from '../protocol/control.js';
 import type { AttestationRequest, EvidenceRequest, KeepMessage } from '../protocol/control.js';
 import { EvidenceErrorCode } from '../protocol/control.js';
 import { KeepFailureCode } from '../protocol/errors.js';
-import { FrameDecoder, encodeFrame, writeFrame } from '../protocol/frames.js';
+import { FrameDecoder, encodeFrame, writeFrameThen } from '../protocol/frames.js';
+import { freeBuffer } from '../free-buffer.js';
 import type { Limits } from '../protocol/limits.js';
 import type { KemName } from '../protocol/names.js';
 import { RecordKind, readRecordHeader } from '../protocol/records.js';
@@ -223,19 +224,22 @@ export class KeepProcess {
   /**
    * Forwards the next slice of the sealed package (opaque to the host), given as pieces: one
    * frame, its pieces written as they are. Resolves when the channel can take more, so a large
-   * package streams with bounded memory.
+   * package streams with bounded memory. The pieces are given: once the channel has taken them,
+   * each that is a whole buffer is freed (free-buffer.ts), and the next cipher output or read of
+   * its size reuses its memory instead of fresh pages (a 26 MB package through the embedded host:
+   * the client's CPU 84 → 47 ms, the delivery 120 → 86 ms; bench/NOTES.md).
    */
   sendPackage(slice: readonly Uint8Array[], last: boolean): Promise<void> {
-    return this.send({ type: 'package', last }, ...slice);
+    return this.send({ type: 'package', last }, slice, () => slice.forEach(freeBuffer));
   }
 
   /** Forwards one sealed input record; resolves when the channel can take more. */
   sendInput(record: Uint8Array): Promise<void> {
-    return this.send({ type: 'input' }, record);
+    return this.send({ type: 'input' }, [record]);
   }
 
-  private async send(header: Record<string, unknown>, ...payload: Uint8Array[]): Promise<void> {
-    if (writeFrame(this.control, header, ...payload)) return;
+  private async send(header: Record<string, unknown>, payload: readonly Uint8Array[], written?: () => void): Promise<void> {
+    if (writeFrameThen(this.control, header, payload, written)) return;
     await new Promise<void>((resolve, reject) => {
       const onDrain = (): void => {
         this.control.off('close', onClose);

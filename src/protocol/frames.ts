@@ -47,7 +47,7 @@ export function encodeFrame(header: Record<string, unknown>, payload: Uint8Array
 export interface FrameSink {
   cork(): void;
   uncork(): void;
-  write(chunk: Uint8Array): boolean;
+  write(chunk: Uint8Array, written?: () => void): boolean;
 }
 
 /**
@@ -56,16 +56,25 @@ export interface FrameSink {
  * wait for 'drain'.
  */
 export function writeFrame(sink: FrameSink, header: Record<string, unknown>, ...payload: Uint8Array[]): boolean {
+  return writeFrameThen(sink, header, payload);
+}
+
+/**
+ * {@link writeFrame}, then `written` once the sink is done with the frame's bytes (its last
+ * write's callback: the sink writes in order), so that the caller may reuse or free them.
+ */
+export function writeFrameThen(sink: FrameSink, header: Record<string, unknown>, payload: readonly Uint8Array[], written?: () => void): boolean {
   const size = payload.reduce((n, p) => n + p.length, 0);
-  if (size === 0) return sink.write(encodeFrame(header));
+  if (size === 0) return sink.write(encodeFrame(header), written);
   const h = Buffer.from(JSON.stringify(header), 'utf8');
   const head = Buffer.allocUnsafe(8 + h.length);
   head.writeUInt32LE(4 + h.length + size, 0);
   head.writeUInt32LE(h.length, 4);
   h.copy(head, 8);
+  const pieces = payload.filter((p) => p.length > 0);
   sink.cork();
   let more = sink.write(head);
-  for (const p of payload) if (p.length > 0) more = sink.write(p);
+  pieces.forEach((p, i) => (more = sink.write(p, i === pieces.length - 1 ? written : undefined)));
   sink.uncork();
   return more;
 }

@@ -17,7 +17,11 @@ export interface KeepEventsOptions {
 export interface HostApi {
   /** Creates and attests a keep. */
   createKeep(req: CreateKeepRequest): Promise<CreatedKeep>;
-  /** Streams the sealed package (opaque bytes) to the keep; resolves once the keep has it all. */
+  /**
+   * Streams the sealed package (opaque bytes) to the keep; resolves once the keep has it all. Its
+   * pieces are handed over: the caller never touches one again once it is yielded (a host may
+   * free each as soon as it has passed it on: host/keep-process.ts).
+   */
   deliverPackage(id: string, sealed: AsyncIterable<Uint8Array>): Promise<void>;
   /** Streams sealed input records to the keep, until `records` ends or `signal` aborts. */
   sendInput(id: string, records: AsyncIterable<Uint8Array>, signal?: AbortSignal): Promise<void>;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { FrameDecoder, FrameError, encodeFrame } from '../../src/protocol/frames.js';
+import { FrameDecoder, FrameError, encodeFrame, writeFrameThen } from '../../src/protocol/frames.js';
 
 test('frames round-trip whatever the chunking', () => {
   fc.assert(
@@ -67,4 +67,38 @@ test('payload parts are views of the chunks as pushed, and each wholly consumed 
   assert.deepEqual(next!.header, { type: 'next' });
   assert.deepEqual(consumed, chunks);
   consumed.forEach((c, i) => assert.equal(c, chunks[i]));
+});
+
+/** A sink that holds each write's callback until the test flushes it, as a socket that cannot take more yet would. */
+function slowSink(): { sink: Parameters<typeof writeFrameThen>[0]; wire: Buffer[]; flush: () => void } {
+  const wire: Buffer[] = [];
+  const pending: (() => void)[] = [];
+  let corked = 0;
+  return {
+    wire,
+    flush: () => pending.splice(0).forEach((cb) => cb()),
+    sink: {
+      cork: () => void corked++,
+      uncork: () => void corked--,
+      write: (chunk, written) => {
+        wire.push(Buffer.from(chunk));
+        if (written) pending.push(written);
+        return corked === 0;
+      },
+    },
+  };
+}
+
+test('writeFrameThen says when the sink is done with the frame: once, at its last piece, never before', () => {
+  for (const payload of [[Buffer.from('ab'), Buffer.alloc(0), Buffer.from('cde')], [], [Buffer.alloc(0)]]) {
+    const { sink, wire, flush } = slowSink();
+    let told = 0;
+    writeFrameThen(sink, { type: 'package', last: true }, payload, () => told++);
+    assert.equal(told, 0, 'not while the sink still holds the bytes');
+    flush();
+    assert.equal(told, 1);
+    const [frame] = new FrameDecoder().push(Buffer.concat(wire));
+    assert.deepEqual(frame!.header, { type: 'package', last: true });
+    assert.deepEqual(Buffer.from(frame!.payload), Buffer.concat(payload));
+  }
 });
