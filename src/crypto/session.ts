@@ -13,6 +13,7 @@
 import { createCipheriv, createDecipheriv, createSecretKey } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { CodedError } from '../errors.js';
+import { freeBuffer } from '../free-buffer.js';
 import { RECORD_HEADER_BYTES, RECORD_TAG_BYTES, MAX_RECORD_PLAINTEXT, readRecordHeader, recordAad } from '../protocol/records.js';
 
 /** A direction's key and iv. */
@@ -95,7 +96,11 @@ export class RecordSealer {
 
   /** Seals `plaintext` (at most MAX_RECORD_PLAINTEXT bytes) as the next record of `kind`. */
   seal(kind: number, plaintext: Uint8Array): Buffer {
-    return Buffer.concat(this.sealParts(kind, plaintext));
+    const parts = this.sealParts(kind, plaintext);
+    const record = Buffer.concat(parts);
+    // Copied: their memory is the next record's (free-buffer.ts).
+    parts.forEach(freeBuffer);
+    return record;
   }
 
   /**

@@ -144,13 +144,15 @@ export async function forwardInput(live: LiveKeep, body: AsyncIterable<Uint8Arra
       if (typeof h === 'string') throw new HostError('ERR_BAD_REQUEST', `malformed input record: ${h}`);
       if (finished || (h.kind !== RecordKind.INPUT && h.kind !== RecordKind.INPUT_END)) throw new HostError('ERR_BAD_REQUEST', 'only input records, and nothing after the last');
       if (live.settled) return { records, bytes };
+      // Counted now: once sent, the record is the keep process's to free.
+      const size = record.length;
       try {
         await live.process.sendInput(record);
       } catch {
         return { records, bytes };
       }
       records++;
-      bytes += record.length;
+      bytes += size;
       if (h.kind === RecordKind.INPUT_END) finished = true;
     }
   }

@@ -233,9 +233,9 @@ export class KeepProcess {
     return this.send({ type: 'package', last }, slice, () => slice.forEach(freeBuffer));
   }
 
-  /** Forwards one sealed input record; resolves when the channel can take more. */
+  /** Forwards one sealed input record, given as a package's pieces are; resolves when the channel can take more. */
   sendInput(record: Uint8Array): Promise<void> {
-    return this.send({ type: 'input' }, [record]);
+    return this.send({ type: 'input' }, [record], () => freeBuffer(record));
   }
 
   private async send(header: Record<string, unknown>, payload: readonly Uint8Array[], written?: () => void): Promise<void> {

@@ -6,6 +6,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { RecordOpener, RecordSealer } from '../crypto/session.js';
+import { freeBuffer } from '../free-buffer.js';
 import type { SessionKeys } from '../crypto/session.js';
 import type { LaunchMessage } from '../protocol/control.js';
 import { cutMessage } from '../protocol/errors.js';
@@ -95,8 +96,10 @@ export async function startRunning(keys: SessionKeys, plaintext: Uint8Array, ctx
 /** Opens one input record into the workload's stdin. @throws SessionError when it does not open */
 export async function deliverInput(session: Session, record: Uint8Array): Promise<void> {
   const opened = session.opener.open(record);
-  if (opened.kind === RecordKind.INPUT) await session.input.write(opened.plaintext);
-  else session.input.close();
+  if (opened.kind !== RecordKind.INPUT) return session.input.close();
+  await session.input.write(opened.plaintext);
+  // Copied into the ring: its memory is the next record's (free-buffer.ts).
+  freeBuffer(opened.plaintext);
 }
 
 /** The outcome record's pieces, sealed. */
