@@ -218,7 +218,7 @@ async function tokenMain(argv: readonly string[]): Promise<number> {
   if (args.positionals.length > 0) throw usageError(`unexpected argument '${args.positionals[0]}'`);
   const tenant = optionValue(args, 'tenant') ?? 'default';
   if (!TENANT_NAME.test(tenant)) throw usageError(`--tenant: '${tenant}' is not a tenant name (letters, digits, '.', '-', '_', at most 64)`);
-  const { openKeepStore } = await import('../host/store.js');
+  const { openKeepStore } = await import('../host/open-store.js');
   const store = await openKeepStore(optionValue(args, 'state') ?? defaultStateDir());
   try {
     const token = generateToken();

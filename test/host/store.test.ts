@@ -8,7 +8,7 @@ import { HostError } from '../../src/host/errors.js';
 import { processIdentity } from '../../src/host/proc.js';
 import { MemoryKeepStore } from '../../src/host/memory-store.js';
 import { SqliteKeepStore } from '../../src/host/sqlite-store.js';
-import { openKeepStore } from '../../src/host/store.js';
+import { openKeepStore } from '../../src/host/open-store.js';
 import type { KeepStore } from '../../src/host/store.js';
 import { cleanup, tempDir } from './support.js';
 
