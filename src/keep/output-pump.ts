@@ -7,10 +7,14 @@
  */
 import { RecordKind, MAX_RECORD_PLAINTEXT } from '../protocol/records.js';
 import type { RecordSealer } from '../crypto/session.js';
+import { freeBuffer } from '../free-buffer.js';
 import type { OutputReader } from '../runtime/stdio-ring.js';
 
-/** Sends one sealed record (in pieces); resolves when the channel can take more. */
-export type SendRecord = (record: readonly Uint8Array[]) => Promise<void>;
+/**
+ * Sends one sealed record (in pieces); resolves when the channel can take more. `written`, if
+ * given, is told once the channel is done with the pieces.
+ */
+export type SendRecord = (record: readonly Uint8Array[], written?: () => void) => Promise<void>;
 
 /** Drains an output ring into sealed records until the worker has closed it. */
 export class OutputPump {
@@ -36,7 +40,10 @@ export class OutputPump {
       // Sealed at once: the batch is the ring's scratch space, valid until the next take.
       const batch = this.ring.take(MAX_RECORD_PLAINTEXT);
       if (batch !== undefined) {
-        await this.send(this.sealer.sealParts(RecordKind.OUTPUT, batch));
+        const parts = this.sealer.sealParts(RecordKind.OUTPUT, batch);
+        // Ours alone: freed once sent, the next record's ciphertext reuses their memory
+        // (free-buffer.ts; 100 MiB of output: 0.95–0.96× the time).
+        await this.send(parts, () => parts.forEach(freeBuffer));
         continue;
       }
       if (ended) return;

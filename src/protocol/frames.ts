@@ -71,10 +71,11 @@ export function writeFrameThen(sink: FrameSink, header: Record<string, unknown>,
   head.writeUInt32LE(4 + h.length + size, 0);
   head.writeUInt32LE(h.length, 4);
   h.copy(head, 8);
-  const pieces = payload.filter((p) => p.length > 0);
+  let last = payload.length - 1;
+  while (payload[last]!.length === 0) last--;
   sink.cork();
   let more = sink.write(head);
-  pieces.forEach((p, i) => (more = sink.write(p, i === pieces.length - 1 ? written : undefined)));
+  for (let i = 0; i <= last; i++) if (payload[i]!.length > 0) more = sink.write(payload[i]!, i === last ? written : undefined);
   sink.uncork();
   return more;
 }
