@@ -31,12 +31,29 @@ if (existsSync(bundle)) {
 }
 process.on('exit', () => saveCodeCache());
 
-// Leaves as soon as the command is done: a read of stdin still pending (the workload did not
-// want more input) must not hold the process (output is written synchronously, nothing is lost).
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err) => {
-    process.stderr.write(`enarx: internal error: ${err?.stack ?? err}\n`);
-    process.exit(70);
-  },
-);
+/**
+ * How long the event loop may take to run dry once the command is done, before the CLI leaves
+ * anyway: only something left open by mistake can hold it that long.
+ */
+const EXIT_GRACE_MS = 1000;
+
+/**
+ * Leaves once the command is done, by letting the event loop run dry rather than by process.exit:
+ * the engine's process.exit can hang for ever (nodejs/node#54918: it joins V8's helper threads
+ * while one, compiling in the background, waits for a collection that only the main thread could
+ * make; seen after 100 MiB through `enarx run`), where a natural exit disposes of the engine
+ * first. A command stops what it started (a pending read of stdin, servers, keeps), so nothing is
+ * left to run; should something hold the loop still, process.exit after EXIT_GRACE_MS.
+ */
+function leave(code) {
+  process.exitCode = code;
+  setTimeout(() => {
+    if (process.env.ENARX_TRACE) process.stderr.write(`enarx-trace forced exit: ${JSON.stringify(process.getActiveResourcesInfo())}\n`);
+    process.exit(code);
+  }, EXIT_GRACE_MS).unref();
+}
+
+main(process.argv.slice(2)).then(leave, (err) => {
+  process.stderr.write(`enarx: internal error: ${err?.stack ?? err}\n`);
+  leave(70);
+});

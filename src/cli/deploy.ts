@@ -11,7 +11,7 @@ import type { BackendName } from '../protocol/names.js';
 import { optionValue, optionValues, parseArgs } from './args.js';
 import type { OptionSpecs } from './args.js';
 import { usageError } from './errors.js';
-import { readStdin, reportOutcome, withClientStdio, writeOutput } from './workload-io.js';
+import { readStdin, reportOutcome, stopReadingStdin, withClientStdio, writeOutput } from './workload-io.js';
 import { PACKAGE_REF_OPTIONS, resolveWorkloadPath, withProvenance } from './package-ref.js';
 import { loadStewardTrust, loadTrustPolicy, TRUST_OPTIONS, trustArgs } from './trust-options.js';
 import { WORKLOAD_OPTIONS, limitsFrom, parseEnv } from './workload-options.js';
@@ -112,6 +112,7 @@ export async function deployMain(argv: readonly string[]): Promise<number> {
     });
     return reportOutcome(result.outcome, { json, verbose });
   } finally {
+    stopReadingStdin();
     detach?.();
     await close();
   }

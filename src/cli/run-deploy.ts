@@ -15,7 +15,7 @@ import type { OutputStreamName } from '../protocol/records.js';
 import { trace } from '../trace.js';
 import { CliError } from './errors.js';
 import type { RunPlan } from './run-plan.js';
-import { readStdin, writeOutput } from './workload-io.js';
+import { readStdin, stopReadingStdin, writeOutput } from './workload-io.js';
 import { loadAcceptedRuntimes } from './workload-options.js';
 
 /**
@@ -70,9 +70,11 @@ async function localTrust(plan: RunPlan, platform: LocalPlatform): Promise<KeepT
 export interface LocalIo {
   readonly input: () => AsyncIterable<Uint8Array>;
   readonly onOutput: (stream: OutputStreamName, data: Uint8Array) => void;
+  /** Stops a read of the input still pending once the run is over. */
+  readonly stopInput?: () => void;
 }
 
-const PROCESS_IO: LocalIo = { input: readStdin, onOutput: writeOutput };
+const PROCESS_IO: LocalIo = { input: readStdin, onOutput: writeOutput, stopInput: stopReadingStdin };
 
 /**
  * Deploys the planned workload to the in-process host. The client and the platform are the same
@@ -103,6 +105,7 @@ export async function deployLocally(plan: RunPlan, spare: { process: KeepProcess
       onOutput: io.onOutput,
     });
   } finally {
+    io.stopInput?.();
     await host.close();
   }
 }

@@ -6,8 +6,7 @@
  *
  * stdin is read as libuv reads it best: a pipe, socket or terminal as a stream (no thread pool:
  * starting its threads would cost start-up), a file with `fs.read`; a closed or unreadable fd 0 is
- * an empty input. A pending read keeps the process alive, so the CLI leaves with `process.exit`
- * once the workload has ended.
+ * an empty input. Once the workload has ended, the command stops reading ({@link stopReadingStdin}).
  */
 import { fstatSync, read, writeSync } from 'node:fs';
 import type { Package } from '../crypto/package.js';
@@ -43,17 +42,33 @@ export async function* readStdin(): AsyncGenerator<Uint8Array, void, undefined> 
   else yield* readFile();
 }
 
+/** The stream fd 0 is being read from, while it is. */
+let reading: { destroy(): void } | undefined;
+
+/**
+ * Stops reading this process's stdin (its input is no longer wanted: the workload has ended).
+ * A read pending on a pipe or terminal would otherwise hold the process until the writer closes
+ * it (`tail -f log | enarx run filter.wasm`, the filter done): the CLI leaves by the event loop
+ * running dry (bin/enarx.js says why), so what it started reading it stops.
+ */
+export function stopReadingStdin(): void {
+  reading?.destroy();
+  reading = undefined;
+}
+
 /** A pipe, socket or terminal on fd 0, as libuv streams it. */
 async function* readStream(): AsyncGenerator<Uint8Array, void, undefined> {
   const { isatty, ReadStream } = process.getBuiltinModule('node:tty') as typeof import('node:tty');
   const { Socket } = process.getBuiltinModule('node:net') as typeof import('node:net');
   const stream = isatty(0) ? new ReadStream(0) : new Socket({ fd: 0, readable: true, writable: false });
+  reading = stream;
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) yield chunk;
   } catch {
     // A read error ends the input.
   } finally {
     stream.destroy();
+    if (reading === stream) reading = undefined;
   }
 }
 

@@ -198,3 +198,20 @@ test('output that cannot be written (stdout on a full disk) ends the run with a 
     closeSync(out);
   }
 });
+
+test('a workload that stops reading stdin early: the CLI leaves at once, with the pipe still open, by its event loop running dry', async () => {
+  const readOnce = join(REPO_ROOT, 'test', 'workloads', 'bin', 'read_once.wasm');
+  const child = spawn(process.execPath, [ENARX, 'run', readOnce], { env: { ...process.env, ENARX_TRACE: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  // The writer keeps the pipe open until the CLI has gone: a read still pending there must not
+  // hold it (bin/enarx.js would leave by process.exit after its grace, and say so).
+  child.stdin.write('ping\n');
+  const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  child.stdin.destroy();
+  assert.equal(status, 5, stderr);
+  assert.equal(stdout, 'ping\n');
+  assert.doesNotMatch(stderr, /forced exit/);
+});
