@@ -8,14 +8,18 @@
  *                          STATE bit 1 writer closed (end of stream), bit 2 reader closed,
  *                          higher bits the subclass's ·
  *                          READER_WAITS 1 while the reader waits for data ·
- *                          WRITER_WAITS 1 while the writer waits for room ·
+ *                          WRITER_WAITS while the writer waits for room, the room it waits for
+ *                          (1: any) ·
  *                          DEMAND (the subclass's)
  *   data:                  `capacity` bytes (a power of two), written at HEAD, read at TAIL
  *
  * A side waits on its own WAITS cell, set to 1 before it looks at HEAD/TAIL once more; the other
  * side, after moving HEAD/TAIL, takes that 1 (exchange to 0) and only then notifies, so a wait
  * costs one wake-up however many writes follow it, and a busy stream costs none. A wake-up
- * cannot be lost: a waiter only sleeps while its cell still holds the 1 no one has taken.
+ * cannot be lost: a waiter only sleeps while its cell still holds the value no one has taken.
+ * A writer may wait for more room than a byte ({@link Ring.awaitRoom}): the reader then wakes it
+ * only once there is that much, so a full ring read a little at a time does not cost a wake-up
+ * per read.
  */
 
 export const HEAD = 0;
@@ -62,6 +66,11 @@ export class Ring {
     return (Atomics.load(this.ctl, HEAD) - Atomics.load(this.ctl, TAIL)) >>> 0;
   }
 
+  /** Bytes that can be written now. */
+  free(): number {
+    return this.data.length - this.used();
+  }
+
   /** True once the writer has closed (no more data will come). */
   get writerClosed(): boolean {
     return (Atomics.load(this.ctl, STATE) & WRITER_CLOSED) !== 0;
@@ -105,7 +114,8 @@ export class Ring {
 
   protected publishTail(tail: number): void {
     Atomics.store(this.ctl, TAIL, tail | 0);
-    this.wake(WRITER_WAITS);
+    const want = Atomics.load(this.ctl, WRITER_WAITS);
+    if (want !== 0 && this.data.length - ((Atomics.load(this.ctl, HEAD) - tail) >>> 0) >= want) this.wake(WRITER_WAITS);
   }
 
   /** Wakes the side waiting on `waits`, if it waits and no one has woken it yet. */
@@ -129,6 +139,21 @@ export class Ring {
     Atomics.store(this.ctl, waits, 1);
     if (Atomics.load(this.ctl, cell) === seen && (Atomics.load(this.ctl, STATE) & closed) === 0) Atomics.wait(this.ctl, waits, 1, timeoutMs);
     Atomics.store(this.ctl, waits, 0);
+  }
+
+  /**
+   * Resolves once the ring has `want` bytes of room (at most its capacity), or the reader has
+   * closed (main thread, as the writer).
+   */
+  protected async awaitRoom(want: number): Promise<void> {
+    Atomics.store(this.ctl, WRITER_WAITS, want);
+    try {
+      if (this.free() >= want || this.readerClosed) return;
+      const w = Atomics.waitAsync(this.ctl, WRITER_WAITS, want);
+      if (w.async) await w.value;
+    } finally {
+      Atomics.store(this.ctl, WRITER_WAITS, 0);
+    }
   }
 
   /** Resolves once `cell` moves from `seen` or the other side closes (main thread). */

@@ -158,15 +158,11 @@ export class InputWriter extends Ring {
     }
   }
 
-  /** TAIL as the last {@link tryWrite} saw it. */
-  #seen = 0;
-
   /** Copies as much of `src` as fits now; returns how many bytes. */
   tryWrite(src: Uint8Array): number {
     if (this.readerClosed) return src.length;
     const head = Atomics.load(this.ctl, HEAD);
-    this.#seen = Atomics.load(this.ctl, TAIL);
-    const n = Math.min(src.length, this.data.length - ((head - this.#seen) >>> 0));
+    const n = Math.min(src.length, this.data.length - ((head - Atomics.load(this.ctl, TAIL)) >>> 0));
     if (n === 0) return 0;
     this.copyIn(head, src.subarray(0, n));
     this.publishHead(head + n);
@@ -174,13 +170,18 @@ export class InputWriter extends Ring {
     return n;
   }
 
-  /** Writes all of `src`, waiting for room; resolves once it is in the ring (or the reader is gone). */
+  /**
+   * Writes all of `src`, waiting for room; resolves once it is in the ring (or the reader is gone).
+   * A full ring is waited on until the rest fits or half of it is free: the workload reads a few
+   * KiB at a time (libc's stdio), and a wake-up for each read cost more than the copies
+   * (100 MiB through `cat.wasm`: bench/NOTES.md).
+   */
   async write(src: Uint8Array): Promise<void> {
     let off = 0;
     while (off < src.length && !this.readerClosed) {
       const n = this.tryWrite(src.subarray(off));
       off += n;
-      if (n === 0) await this.await(TAIL, this.#seen, WRITER_WAITS, READER_CLOSED);
+      if (n === 0) await this.awaitRoom(Math.min(src.length - off, this.data.length >>> 1));
     }
   }
 

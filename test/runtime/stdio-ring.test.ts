@@ -184,3 +184,29 @@ test('stdin: an end of input never hides the bytes written just before it (many 
   }
   assert.deepEqual(await done, []);
 });
+
+test('input: a writer waiting on a full ring is woken once the rest of its write fits, not by each small read', async () => {
+  const ring = createRing(64);
+  const w = new InputWriter(ring);
+  const r = new InputReader(ring);
+  await w.write(new Uint8Array(64).fill(1));
+  let written = false;
+  const rest = w.write(new Uint8Array(24).fill(2)).then(() => (written = true));
+  // Long enough for a wake-up to reach this thread's event loop, had there been one.
+  const turn = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 20));
+  const buf = new Uint8Array(8);
+  // Two reads of 8 bytes: 16 free, less than the 24 the writer waits for.
+  for (let i = 0; i < 2; i++) assert.equal(r.read(buf), 8);
+  await turn();
+  assert.equal(written, false);
+  // Not woken: it has not trickled 8 bytes into each bit of room a read made.
+  assert.equal(r.used(), 48);
+  assert.equal(r.read(buf), 8);
+  await rest;
+  assert.equal(written, true);
+  // What is in the ring: the 40 ones left, then the 24 twos.
+  const all = new Uint8Array(64);
+  assert.equal(r.read(all), 64);
+  assert.deepEqual([...all.subarray(0, 40)], new Array(40).fill(1));
+  assert.deepEqual([...all.subarray(40)], new Array(24).fill(2));
+});
