@@ -34,7 +34,7 @@ import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync,
 import { join } from 'node:path';
 import { SKIP, startRegistry } from '../test/support/registry.js';
 import type { TestRegistry } from '../test/support/registry.js';
-import { ENARX, ENARX_COMMAND, have, median, REPO, tempDir } from './support.js';
+import { ENARX, ENARX_COMMAND, have, median, REPO, RUN_TIMEOUT_MS, runError, tempDir } from './support.js';
 import type { Row } from './support.js';
 
 const PACKAGE_MIB = Math.max(1, Number(process.env['BENCH_REGISTRY_MIB'] ?? 100));
@@ -47,8 +47,6 @@ const CURL_PUSH = join(REPO, 'bench', 'registry', 'curl-push.sh');
 const HELLO = join(REPO, 'examples', 'hello', 'hello.wasm');
 /** GNU time, which reports a process's peak RSS (`%M`, KiB); BusyBox's and the shell's do not take `-f … -o`. */
 const GNU_TIME = existsSync('/usr/bin/time') && spawnSync('/usr/bin/time', ['-f', '%M', '-o', '/dev/null', 'true']).status === 0;
-/** Longest a single process may take before the bench gives up on it. */
-const TIMEOUT_MS = 120_000;
 const BENCH = 'registry';
 
 /** What one timed process gave: wall time and, with GNU time, its peak RSS (of it and what it waited for). */
@@ -70,9 +68,10 @@ function timed(work: string, cmd: string, args: readonly string[], env?: NodeJS.
   const [file, argv] = wrap ? ['/usr/bin/time', ['-f', '%M', '-o', rssFile, cmd, ...args]] : [cmd, [...args]];
   const fds = [openSync(out, 'w'), openSync(err, 'w')] as const;
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(file, argv, { stdio: ['ignore', fds[0], fds[1]], timeout: TIMEOUT_MS, ...(env ? { env } : {}) });
+  const r = spawnSync(file, argv, { stdio: ['ignore', fds[0], fds[1]], timeout: RUN_TIMEOUT_MS, ...(env ? { env } : {}) });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   fds.forEach((fd) => closeSync(fd));
+  if (r.error) throw runError(cmd, args, r.error);
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal}): ${readFileSync(err, 'utf8').slice(0, 2000)}`);
   const rssMib = wrap ? Number(/(\d+)\s*$/.exec(readFileSync(rssFile, 'utf8'))?.[1] ?? NaN) / 1024 : NaN;
   return { ms, rssMib, stdout: readFileSync(out, 'utf8') };

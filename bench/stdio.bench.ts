@@ -13,7 +13,7 @@ import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { keepEngine } from '../src/runtime/engine.js';
-import { ENARX_COMMAND, median, NODE_WASI, REPO, tempDir } from './support.js';
+import { ENARX_COMMAND, median, NODE_WASI, REPO, RUN_TIMEOUT_MS, runError, tempDir } from './support.js';
 import type { Row } from './support.js';
 
 type Runner = (module: string, args: readonly string[]) => readonly [string, readonly string[]];
@@ -27,8 +27,9 @@ function timed([cmd, args]: readonly [string, readonly string[]], input: string 
   const fdOut = openSync(output, 'w');
   try {
     const t0 = process.hrtime.bigint();
-    const r = spawnSync(cmd, args, { stdio: [fdIn, fdOut, 'pipe'] });
+    const r = spawnSync(cmd, args, { stdio: [fdIn, fdOut, 'pipe'], timeout: RUN_TIMEOUT_MS });
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    if (r.error) throw runError(cmd, args, r.error);
     if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal}): ${r.stderr}`);
     return ms;
   } finally {

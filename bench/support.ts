@@ -19,6 +19,19 @@ export const ENARX_COMMAND = join(REPO, 'bin', 'enarx');
 /** A node:wasi runner: the peer we compare with (Node's own WASI on the host's Node.js). */
 export const NODE_WASI = join(REPO, 'bench', 'node-wasi-run.mjs');
 
+/**
+ * The longest one measured process may take (the slowest, clang or 100 MiB of stdio, takes a few
+ * seconds): a run that hangs is killed and fails the bench with its name, instead of holding it for
+ * ever (the engine can hang in its own exit: README, "Run a WASI program in a local keep").
+ */
+export const RUN_TIMEOUT_MS = 300_000;
+
+/** The error for a run that `spawnSync` reports as failed to start or timed out. */
+export function runError(cmd: string, args: readonly string[], error: Error): Error {
+  const timedOut = (error as { code?: string }).code === 'ETIMEDOUT';
+  return new Error(timedOut ? `${cmd} ${args.join(' ')} did not finish within ${RUN_TIMEOUT_MS / 1000} s (killed)` : `${cmd}: ${error.message}`);
+}
+
 /** One row of a benchmark's result table. */
 export interface Row {
   readonly bench: string;
@@ -69,9 +82,11 @@ export function run(
     input: opts.input ?? '',
     stdio: ['pipe', opts.stdout === 'ignore' ? 'ignore' : 'pipe', 'pipe'],
     maxBuffer: 64 * 1024 * 1024,
+    timeout: RUN_TIMEOUT_MS,
     ...(opts.env ? { env: opts.env } : {}),
   });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.error) throw runError(cmd, args, r.error);
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
   return { stdout: r.stdout ?? '', stderr: r.stderr ?? '', ms };
 }
@@ -93,10 +108,11 @@ export function capture(cmd: string, args: readonly string[], opts: { env?: Node
     input: opts.input ?? '',
     stdio: ['pipe', 'pipe', 'pipe'],
     maxBuffer: 256 * 1024 * 1024,
+    timeout: RUN_TIMEOUT_MS,
     ...(opts.env ? { env: opts.env } : {}),
   });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  if (r.error) throw new Error(`${cmd}: ${r.error.message}`);
+  if (r.error) throw runError(cmd, args, r.error);
   const signal = r.signal ? (osConstants.signals[r.signal] ?? 0) : 0;
   return { status: r.status ?? 128 + signal, stdout: r.stdout, stderr: r.stderr, ms };
 }
