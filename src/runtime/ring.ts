@@ -115,7 +115,7 @@ export class Ring {
   protected publishTail(tail: number): void {
     Atomics.store(this.ctl, TAIL, tail | 0);
     const want = Atomics.load(this.ctl, WRITER_WAITS);
-    if (want !== 0 && this.data.length - ((Atomics.load(this.ctl, HEAD) - tail) >>> 0) >= want) this.wake(WRITER_WAITS);
+    if (want !== 0 && this.free() >= want) this.wake(WRITER_WAITS);
   }
 
   /** Wakes the side waiting on `waits`, if it waits and no one has woken it yet. */

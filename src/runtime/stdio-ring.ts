@@ -173,8 +173,8 @@ export class InputWriter extends Ring {
   /**
    * Writes all of `src`, waiting for room; resolves once it is in the ring (or the reader is gone).
    * A full ring is waited on until the rest fits or half of it is free: the workload reads a few
-   * KiB at a time (libc's stdio), and a wake-up for each read cost more than the copies
-   * (100 MiB through `cat.wasm`: bench/NOTES.md).
+   * KiB at a time (libc's stdio), and a wake-up for each read is a round trip between the threads
+   * for a few KiB (100 MiB through `cat.wasm`: ~0.95× the time; bench/NOTES.md).
    */
   async write(src: Uint8Array): Promise<void> {
     let off = 0;
