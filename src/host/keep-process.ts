@@ -149,6 +149,7 @@ export class KeepProcess {
         if (h.kind !== RecordKind.OUTPUT && h.kind !== RecordKind.OUTCOME) throw new Error(`a record of kind ${h.kind} from a keep`);
         if (h.kind === RecordKind.OUTCOME) this.sealedOutcome = true;
         this.listener.onRecord?.(payload);
+        if (this.sealedOutcome) this.#endChannel();
         break;
       }
       case 'started':
@@ -162,6 +163,7 @@ export class KeepProcess {
         break;
       case 'failed':
         this.failure = { code: msg.code, message: msg.message };
+        this.#endChannel();
         break;
       case 'evidence-request':
         this.#answerEvidence(msg);
@@ -238,7 +240,18 @@ export class KeepProcess {
     return this.send({ type: 'input' }, [record], () => freeBuffer(record));
   }
 
+  /**
+   * The keep has said its last (its outcome, or why it failed): our end of the channel closes, and
+   * what is sent after it is dropped. The keep reads until then before it leaves: had it left with
+   * our input unread, our next write would fail, and a socket whose write fails is destroyed with
+   * what the keep said last still unread in it (its outcome lost; seen under load in CI).
+   */
+  #endChannel(): void {
+    if (!this.control.writableEnded) this.control.end();
+  }
+
   private async send(header: Record<string, unknown>, payload: readonly Uint8Array[], written?: () => void): Promise<void> {
+    if (this.control.writableEnded) return;
     if (writeFrameThen(this.control, header, payload, written)) return;
     await new Promise<void>((resolve, reject) => {
       const onDrain = (): void => {

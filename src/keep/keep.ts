@@ -280,9 +280,20 @@ export class Keep {
     this.#leave(encodeFrame({ type: 'failed', code: failure, message }), 1);
   }
 
+  /**
+   * Sends the last frame and leaves once the host has closed its end (it does on that frame:
+   * KeepProcess#endChannel), reading and dropping what it still sends. Leaving at once would close
+   * the channel with the host's input unread, and the host's next write would then fail and take
+   * the unread last frame down with its socket. If the host does not close, leave after a second.
+   */
   #leave(lastFrame: Uint8Array, status: number): void {
-    this.control.end(lastFrame, () => process.exit(status));
-    // If the host went away, still leave.
-    setTimeout(() => process.exit(status), 1000).unref();
+    const leave = (): void => process.exit(status);
+    this.control.end(lastFrame);
+    this.control.once('end', leave);
+    this.control.once('close', leave);
+    this.control.once('error', leave);
+    // Reading may have paused on a frame that failed: the host's end must be seen.
+    this.control.resume();
+    setTimeout(leave, 1000).unref();
   }
 }
