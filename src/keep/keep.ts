@@ -58,6 +58,9 @@ class KeepFailure extends CodedError<KeepFailureCode> {}
 
 type Phase = 'waiting' | 'attested' | 'launched' | 'running' | 'finished';
 
+/** How long a keep that has said its last word waits for its host to close the channel. */
+const LAST_WORD_WAIT_MS = 3000;
+
 /** One keep's main thread. */
 export class Keep {
   #phase: Phase = 'waiting';
@@ -284,7 +287,8 @@ export class Keep {
    * Sends the last frame and leaves once the host has closed its end (it does on that frame:
    * KeepProcess#endChannel), reading and dropping what it still sends. Leaving at once would close
    * the channel with the host's input unread, and the host's next write would then fail and take
-   * the unread last frame down with its socket. If the host does not close, leave after a second.
+   * the unread last frame down with its socket. If the host does not close (it always does: this
+   * only bounds a broken one), leave after {@link LAST_WORD_WAIT_MS}.
    */
   #leave(lastFrame: Uint8Array, status: number): void {
     const leave = (): void => process.exit(status);
@@ -294,6 +298,6 @@ export class Keep {
     this.control.once('error', leave);
     // Reading may have paused on a frame that failed: the host's end must be seen.
     this.control.resume();
-    setTimeout(leave, 1000).unref();
+    setTimeout(leave, LAST_WORD_WAIT_MS).unref();
   }
 }
