@@ -43,7 +43,7 @@ export function encodeFrame(header: Record<string, unknown>, payload: Uint8Array
   return out;
 }
 
-/** What {@link writeFrame} writes to (a socket). */
+/** What {@link writeFrameThen} writes to (a socket). */
 export interface FrameSink {
   cork(): void;
   uncork(): void;
@@ -53,15 +53,8 @@ export interface FrameSink {
 /**
  * Writes one frame to `sink` without copying its payload (the header, then the payload's pieces
  * as they are). Returns what the sink's last write returned: false when it wants the writer to
- * wait for 'drain'.
- */
-export function writeFrame(sink: FrameSink, header: Record<string, unknown>, ...payload: Uint8Array[]): boolean {
-  return writeFrameThen(sink, header, payload);
-}
-
-/**
- * {@link writeFrame}, then `written` once the sink is done with the frame's bytes (its last
- * write's callback: the sink writes in order), so that the caller may reuse or free them.
+ * wait for 'drain'. `written`, if given, is told once the sink is done with the frame's bytes (its
+ * last write's callback: the sink writes in order), so that the caller may reuse or free them.
  */
 export function writeFrameThen(sink: FrameSink, header: Record<string, unknown>, payload: readonly Uint8Array[], written?: () => void): boolean {
   const size = payload.reduce((n, p) => n + p.length, 0);
