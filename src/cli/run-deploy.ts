@@ -70,11 +70,9 @@ async function localTrust(plan: RunPlan, platform: LocalPlatform): Promise<KeepT
 export interface LocalIo {
   readonly input: () => AsyncIterable<Uint8Array>;
   readonly onOutput: (stream: OutputStreamName, data: Uint8Array) => void;
-  /** Stops a read of the input still pending once the run is over. */
-  readonly stopInput?: () => void;
 }
 
-const PROCESS_IO: LocalIo = { input: readStdin, onOutput: writeOutput, stopInput: stopReadingStdin };
+const PROCESS_IO: LocalIo = { input: readStdin, onOutput: writeOutput };
 
 /**
  * Deploys the planned workload to the in-process host. The client and the platform are the same
@@ -105,7 +103,8 @@ export async function deployLocally(plan: RunPlan, spare: { process: KeepProcess
       onOutput: io.onOutput,
     });
   } finally {
-    io.stopInput?.();
+    // A read of this process's stdin still pending (none when `io` is not ours): stopped.
+    stopReadingStdin();
     await host.close();
   }
 }
