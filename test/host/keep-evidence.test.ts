@@ -5,34 +5,22 @@
  * channel (an adopted "keep" whose process is a `sleep` this test owns).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import type { Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { createBackend } from '../../src/backend/index.js';
 import type { Backend, LaunchRecord } from '../../src/backend/index.js';
 import { BackendError } from '../../src/backend/errors.js';
 import { Host } from '../../src/host/host.js';
 import { KeepEvidence } from '../../src/host/keep-evidence.js';
-import { KeepProcess } from '../../src/host/keep-process.js';
+import type { KeepProcess } from '../../src/host/keep-process.js';
 import { checkEvidence } from '../../src/protocol/evidence.js';
 import type { Evidence } from '../../src/protocol/evidence.js';
 import { encodeFrame, FrameDecoder } from '../../src/protocol/frames.js';
+import { adoptedKeep, cleanup, tempDir } from './support.js';
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'enarx-keep-evidence-'));
-  dirs.push(d);
-  return d;
-}
-after(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+after(cleanup);
 
 const launch: LaunchRecord = { measurement: new Uint8Array(48).fill(7) };
 const request = (id: number) => ({ type: 'evidence-request' as const, id, reportData: randomBytes(64).toString('hex') });
@@ -141,22 +129,14 @@ class FakeKeep {
   }
 }
 
-/** A "keep" the host adopts: a `sleep` process this test owns, and a socket pair as its channel. */
-async function adoptedKeep(): Promise<{ process: KeepProcess; keep: FakeKeep; sleeper: ChildProcess }> {
-  const path = join(tempDir(), 'control');
-  const server = createServer();
-  const accepted = new Promise<Socket>((resolve) => server.once('connection', resolve));
-  await new Promise<void>((r) => server.listen(path, r));
-  const control = connect(path);
-  await new Promise((r) => control.once('connect', r));
-  const keepSide = await accepted;
-  server.close();
-  const sleeper = spawn('sleep', ['60'], { stdio: 'ignore' });
-  return { process: new KeepProcess({ adopt: { pid: sleeper.pid!, control } }), keep: new FakeKeep(keepSide), sleeper };
+/** A "keep" the host adopts (support.ts), played by a FakeKeep. */
+async function adoptedFakeKeep(): Promise<{ process: KeepProcess; keep: FakeKeep; sleeper: ChildProcess }> {
+  const { process, keepSide, sleeper } = await adoptedKeep();
+  return { process, keep: new FakeKeep(keepSide), sleeper };
 }
 
 test('a keep flooding its host with requests for evidence gets evidence-errors; the host lives on', { timeout: 60_000 }, async () => {
-  const { process: adopted, keep, sleeper } = await adoptedKeep();
+  const { process: adopted, keep, sleeper } = await adoptedFakeKeep();
   let now = Date.now();
   const host = await Host.open({ backend: 'sim', backendStateDir: tempDir(), spare: adopted, now: () => now });
   try {

@@ -7,17 +7,19 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { connect, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
-import { test } from 'node:test';
-import { KeepProcess } from '../../src/host/keep-process.js';
+import { after, test } from 'node:test';
+import type { KeepProcess } from '../../src/host/keep-process.js';
 import { KeepFailureCode } from '../../src/protocol/errors.js';
 import { FrameDecoder, encodeFrame } from '../../src/protocol/frames.js';
 import { RECORD_HEADER_BYTES, RECORD_TAG_BYTES, RecordKind } from '../../src/protocol/records.js';
 import { ENGINE_ENV, ENGINE_FLAGS, keepEngine } from '../../src/runtime/engine.js';
 import { keepBundleDir } from '../../src/runtime/measurement.js';
-import { tempDir } from './support.js';
+import { adoptedKeep, cleanup, tempDir } from './support.js';
+
+after(cleanup);
 
 /** A record as the host sees one (its header; the rest is opaque to it). */
 function record(kind: RecordKind): Buffer {
@@ -27,22 +29,14 @@ function record(kind: RecordKind): Buffer {
   return out;
 }
 
-/** A KeepProcess over one end of a socket pair; the test plays the keep on the other (a `sleep` stands for its process). */
+/** A KeepProcess over one end of a socket pair (support.ts); the test plays the keep on the other. */
 async function adopted(): Promise<{ host: KeepProcess; keepSide: Socket; close: () => void }> {
-  const server = createServer();
-  const accepted = new Promise<Socket>((resolve) => server.once('connection', resolve));
-  await new Promise<void>((r) => server.listen(join(tempDir(), 'control'), r));
-  const control = connect((server.address() as string));
-  await new Promise((r) => control.once('connect', r));
-  const keepSide = await accepted;
-  server.close();
-  const sleeper = spawn('sleep', ['60'], { stdio: 'ignore' });
+  const { process: host, keepSide, sleeper } = await adoptedKeep();
   const close = (): void => {
     keepSide.destroy();
-    control.destroy();
     sleeper.kill();
   };
-  return { host: new KeepProcess({ adopt: { pid: sleeper.pid!, control } }), keepSide, close };
+  return { host, keepSide, close };
 }
 
 /** Everything `socket` receives until its peer ends it; rejects if that takes 5 s. */

@@ -3,8 +3,12 @@
  * a captured log, an HTTP helper, an SSE reader and a sealing client.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { followKeep } from '../../src/client/session.js';
@@ -19,6 +23,7 @@ import { decodeStreamEvent, encodeCreatedKeep } from '../../src/protocol/http.js
 import type { CreatedKeep, KeepStreamEvent } from '../../src/protocol/http.js';
 import type { Outcome } from '../../src/protocol/outcome.js';
 import type { HostServer } from '../../src/host/http.js';
+import { KeepProcess } from '../../src/host/keep-process.js';
 import { jsonLineLogger } from '../../src/host/log.js';
 import { TenantAuth, parseTokenFile } from '../../src/host/tokens.js';
 import { REPO_ROOT } from '../support/vectors.js';
@@ -246,4 +251,21 @@ export async function eventually(check: () => boolean | Promise<boolean>, ms = 1
     if (Date.now() > end) return false;
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/**
+ * A "keep" the host adopts: a `sleep` process the test owns stands for its process, and one end
+ * of a socket pair is its channel; the test plays the keep on `keepSide`.
+ */
+export async function adoptedKeep(): Promise<{ process: KeepProcess; keepSide: Socket; sleeper: ChildProcess }> {
+  const path = join(tempDir(), 'control');
+  const server = createServer();
+  const accepted = new Promise<Socket>((resolve) => server.once('connection', resolve));
+  await new Promise<void>((r) => server.listen(path, r));
+  const control = connect(path);
+  await new Promise((r) => control.once('connect', r));
+  const keepSide = await accepted;
+  server.close();
+  const sleeper = spawn('sleep', ['60'], { stdio: 'ignore' });
+  return { process: new KeepProcess({ adopt: { pid: sleeper.pid!, control } }), keepSide, sleeper };
 }
