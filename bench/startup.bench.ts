@@ -9,9 +9,11 @@
  * with NODE_EXTRA_CA_CERTS removed for both. A third row runs the CLI on this Node.js instead
  * (`node bin/enarx.js run`), to show what the launcher's choice of engine is worth. The last row
  * takes node:wasi on the pinned engine, the peer of the other benchmarks (same engine, same start).
- * The floor row is what the process model costs before any work: `enarx run` is two processes on
+ * The floor rows are what the process model costs before any work: `enarx run` is two processes on
  * the engine (the keep is a process of its own, DESIGN.md), so two bare engine processes started
- * together (`-e 0`, from `sh` as the launcher does) race the same node:wasi run.
+ * together (`-e 0`, from `sh` as the launcher does) race the same node:wasi run; and the keep runs
+ * its workload in a worker thread (DESIGN.md), so the second floor has one of the two start a
+ * worker thread that does nothing, with the options the keep gives its own.
  */
 import { join } from 'node:path';
 import { keepEngine } from '../src/runtime/engine.js';
@@ -19,6 +21,10 @@ import { ENARX, ENARX_COMMAND, median, NODE_WASI, REPO, run as exec } from './su
 import type { Row } from './support.js';
 
 type Cmd = readonly [string, readonly string[]];
+
+/** A worker thread that boots and ends, started with the options the keep starts its own with (src/keep/entry.ts). */
+const IDLE_WORKER =
+  "new (require('node:worker_threads').Worker)('', { eval: true, env: {}, argv: [], execArgv: [], stdin: false, stdout: false, stderr: false })";
 
 function race(ours: Cmd, peer: Cmd, env: NodeJS.ProcessEnv, reps: number): { ours: number; peer: number } {
   const o: number[] = [];
@@ -55,6 +61,8 @@ export function run(reps = 20): Row[] {
     row(`enarx run hello.wasm (${ca})`, race(command, sameEngine, here, reps), 1.5, 'node:wasi on the same engine');
     const twoBoots: Cmd = ['/bin/sh', ['-c', '"$0" -e 0 & "$0" -e 0; wait', engine.path]];
     row('floor: two bare engine processes started together (no work)', race(twoBoots, sameEngine, here, reps), undefined, 'node:wasi on the same engine');
+    const threeBoots: Cmd = ['/bin/sh', ['-c', '"$0" -e 0 & "$0" -e "$1"; wait', engine.path, IDLE_WORKER]];
+    row('floor: the same, one of them also booting a worker thread (no work)', race(threeBoots, sameEngine, here, reps), undefined, 'node:wasi on the same engine');
   }
   return rows;
 }
