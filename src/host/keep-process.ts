@@ -68,6 +68,17 @@ const MAX_KEEP_FRAME = 256 * 1024;
 /** How long a keep that sent its outcome has to end before its host kills it. */
 export const RELEASE_GRACE_MS = 5_000;
 
+/**
+ * Released keeps not yet known to have ended, all killed by one `exit` listener of this process:
+ * a host agent may have hundreds at once, and a listener each would pass Node.js's limit of ten
+ * and print a warning of a leak that is not one.
+ */
+const releasedKeeps = new Set<KeepProcess>();
+
+function killReleasedKeeps(): void {
+  for (const keep of releasedKeeps) if (keep.alive) keep.kill();
+}
+
 /** A running keep process. */
 export class KeepProcess {
   /** The process, when this one spawned it. */
@@ -294,15 +305,16 @@ export class KeepProcess {
     (this.control as Duplex & { unref?: () => void }).unref?.();
     if (this.#released) return;
     this.#released = true;
-    const kill = (): void => {
+    if (releasedKeeps.size === 0) process.on('exit', killReleasedKeeps);
+    releasedKeeps.add(this);
+    const timer = setTimeout(() => {
       if (this.alive) this.kill();
-    };
-    process.once('exit', kill);
-    const timer = setTimeout(kill, RELEASE_GRACE_MS);
+    }, RELEASE_GRACE_MS);
     timer.unref();
     const ended = (): void => {
       clearTimeout(timer);
-      process.off('exit', kill);
+      releasedKeeps.delete(this);
+      if (releasedKeeps.size === 0) process.off('exit', killReleasedKeeps);
     };
     void this.done.then(ended, ended);
   }
