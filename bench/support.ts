@@ -124,6 +124,15 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+/**
+ * The median of the ratios ours[i] / peer[i], for runs made in alternating pairs: each pair saw the
+ * machine in the same state, so its ratio does not carry the drift between pairs (this VM's speed
+ * moves by tens of percent within minutes) that a ratio of two medians does.
+ */
+export function pairedRatio(ours: readonly number[], peer: readonly number[]): number {
+  return median(ours.map((o, i) => o / peer[i]!));
+}
+
 /** The geometric mean. */
 export function geomean(xs: readonly number[]): number {
   return Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length);
