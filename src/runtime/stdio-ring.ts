@@ -162,7 +162,7 @@ export class InputWriter extends Ring {
   tryWrite(src: Uint8Array): number {
     if (this.readerClosed) return src.length;
     const head = Atomics.load(this.ctl, HEAD);
-    const n = Math.min(src.length, this.data.length - ((head - Atomics.load(this.ctl, TAIL)) >>> 0));
+    const n = Math.min(src.length, this.free());
     if (n === 0) return 0;
     this.copyIn(head, src.subarray(0, n));
     this.publishHead(head + n);
