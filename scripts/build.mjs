@@ -3,10 +3,10 @@
 // runtime into deterministic files (dist/bundle/keep*.mjs, see keep-bundle.mjs) — the bytes a
 // keep's measurement covers — and the CLI into dist/bundle/cli/ for a fast start.
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildKeepBundle, commonOptions } from './keep-bundle.mjs';
+import { buildKeepBundle, commonOptions, HOSTCALLS } from './keep-bundle.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -21,6 +21,8 @@ const tsc = join(root, 'node_modules/typescript/bin/tsc');
 const r = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
 // tsc emits even when it finds type errors; bundle anyway and fail at the end.
 const tscStatus = r.status ?? 1;
+// The WASI layer's Node-API module, beside the code that loads it (src/wasi/fs/hostcalls.ts).
+copyFileSync(join(root, HOSTCALLS), join(root, 'dist/src/wasi/fs/hostcalls.node'));
 
 const esbuild = await import('esbuild');
 // Bundles are written to a fresh folder and published by atomically replacing the symlink

@@ -7,12 +7,16 @@
 //   keep-xwing.mjs   the X-Wing suite, built apart (see below)
 //   keep-<hash>.mjs  chunks, each loaded when first needed (esbuild code splitting; the hash is
 //                    of the content, so the same source gives the same names and bytes)
+//   hostcalls.node   the WASI layer's system calls on host files (native/hostcalls.node, committed
+//                    and rebuilt byte for byte by its test; src/wasi/fs/hostcalls.ts loads it from
+//                    beside its own code)
 //
 // The code the keep needs before it can attest (the protocol, its key) is apart from what it
 // needs only later (HPKE, the package, the compiler), which loads while the host and the client
 // work.
+import { copyFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
-import { relative } from 'node:path';
+import { join, relative } from 'node:path';
 
 /**
  * Node.js's built-in modules, taken with `process.getBuiltinModule` instead of `import`. An ESM
@@ -75,6 +79,9 @@ const xwingApart = {
   },
 };
 
+/** The committed Node-API module of the WASI layer (native/build.sh). */
+export const HOSTCALLS = 'native/hostcalls.node';
+
 /** Builds the keep runtime bundle into `outdir`. Returns esbuild's result (its metafile covers every file). */
 export async function buildKeepBundle(esbuild, root, outdir) {
   const options = commonOptions(root);
@@ -88,6 +95,7 @@ export async function buildKeepBundle(esbuild, root, outdir) {
     outdir,
     outExtension: { '.js': '.mjs' },
   });
+  copyFileSync(join(root, HOSTCALLS), join(outdir, 'hostcalls.node'));
   const xwing = await esbuild.build({
     ...options,
     metafile: true,

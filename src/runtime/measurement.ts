@@ -5,7 +5,7 @@
  *   measurement = SHA-384( "enarx-ts runtime v1" 0x00
  *                          ‖ u32be(len) ‖ engine identity (utf-8)
  *                          ‖ u32be(len) ‖ engine flags ‖ ' | ' ‖ the workload engine rule (utf-8)
- *                          ‖ for each *.mjs file of dist/bundle/, by name:
+ *                          ‖ for each *.mjs and *.node file of dist/bundle/, by name:
  *                              u32be(len) ‖ name (utf-8) ‖ SHA-384(file) )
  *
  * The engine identity is the pinned engine's package name, version and npm integrity (from
@@ -21,10 +21,13 @@ import { ENGINE_FLAGS, engineRule, keepEngine } from './engine.js';
 /** The entry files of the keep runtime bundle; its chunks (keep-<hash>.mjs) sit beside them. */
 export const KEEP_ENTRY_FILES = ['keep.mjs', 'keep-worker.mjs'] as const;
 
-/** The files of the keep runtime bundle in `bundleDir`: every .mjs file there, sorted by name. */
+/**
+ * The files of the keep runtime bundle in `bundleDir`: every .mjs file there (its JavaScript) and
+ * every .node file (its Node-API module, native/hostcalls.node), sorted by name.
+ */
 export function keepBundleFiles(bundleDir: string): string[] {
   return readdirSync(bundleDir, { withFileTypes: true })
-    .filter((e) => e.isFile() && e.name.endsWith('.mjs'))
+    .filter((e) => e.isFile() && (e.name.endsWith('.mjs') || e.name.endsWith('.node')))
     .map((e) => e.name)
     .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }

@@ -4,13 +4,13 @@
  * reach what an uncached walk would refuse to leave the root for.
  */
 import assert from 'node:assert/strict';
-import fs, { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { syncBuiltinESMExports } from 'node:module';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, test } from 'node:test';
 import * as C from '../../src/wasi/constants.js';
 import { DIR_CACHE_ENTRIES, DIR_CACHE_TOTAL, heldFolders, plainDir } from '../../src/wasi/fs/dir-cache.js';
+import { lib } from '../../src/wasi/fs/hostcalls.js';
 import { HostDir } from '../../src/wasi/fs/hostfs.js';
 import type { OpenRequest } from '../../src/wasi/fs/types.js';
 import { errnoOf, readSmall } from '../support/file-io.js';
@@ -131,21 +131,18 @@ test('all caches together hold at most DIR_CACHE_TOTAL folders, and give them ba
   assert.equal(heldFolders(), start);
 });
 
-/** Runs `fn` and counts the `openSync` and `lstatSync` calls made meanwhile (hostfs.ts reads them from node:fs). */
+/** Runs `fn` and counts the `open`s and the `stat`s of a name (not of a descriptor) made meanwhile through hostcalls.ts. */
 function countCalls(fn: () => void): { open: number; lstat: number } {
   const calls = { open: 0, lstat: 0 };
-  // node:fs's own object, whose functions its ESM namespace takes again at syncBuiltinESMExports.
-  const mutable = fs as unknown as Record<'openSync' | 'lstatSync', (...a: unknown[]) => unknown>;
-  const { openSync, lstatSync } = mutable;
-  mutable.openSync = (...a) => (calls.open++, openSync(...a));
-  mutable.lstatSync = (...a) => (calls.lstat++, lstatSync(...a));
-  syncBuiltinESMExports();
+  const native = lib();
+  const { open, stat } = native;
+  native.open = (...a) => (calls.open++, open(...a));
+  native.stat = (...a) => (a[1] !== '' && calls.lstat++, stat(...a));
   try {
     fn();
   } finally {
-    mutable.openSync = openSync;
-    mutable.lstatSync = lstatSync;
-    syncBuiltinESMExports();
+    native.open = open;
+    native.stat = stat;
   }
   return calls;
 }

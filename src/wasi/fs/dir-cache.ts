@@ -15,9 +15,8 @@
  * some (a target climbing above the root); with the identities equal it still reached the very
  * directory our walk reached before, inside the tree, so nothing outside becomes reachable.
  */
-import * as fs from 'node:fs';
 import type { ByteString } from './byte-string.js';
-import { procPath } from './host-file.js';
+import * as sys from './hostcalls.js';
 
 /**
  * Folders kept per HostDir. At least 2: a rename's second walk may add an entry while the
@@ -62,15 +61,15 @@ export class DirCache {
     const e = this.#entries.get(dir);
     if (e === undefined) return undefined;
     this.#entries.delete(dir);
-    let now: fs.BigIntStats | undefined;
+    let now: sys.HostStat | undefined;
     try {
-      now = fs.lstatSync(procPath(this.rootFd, dir), { bigint: true, throwIfNoEntry: false });
+      now = sys.statAt(this.rootFd, dir, false);
     } catch {
       // ENOTDIR, ELOOP, EACCES…: the walk will say which.
     }
     if (now === undefined || now.ino !== e.ino || now.dev !== e.dev) {
       held--;
-      fs.closeSync(e.fd);
+      sys.close(e.fd);
       return undefined;
     }
     this.#entries.set(dir, e);
@@ -82,21 +81,21 @@ export class DirCache {
    * (it then closes it when the entry goes); if not, the caller still owns it.
    */
   keep(dir: ByteString, fd: number): boolean {
-    let st: fs.BigIntStats;
+    let st: sys.HostStat;
     try {
-      st = fs.fstatSync(fd, { bigint: true });
+      st = sys.fstat(fd);
     } catch {
       return false;
     }
     const old = this.#entries.get(dir);
     if (old !== undefined) {
       this.#entries.delete(dir);
-      fs.closeSync(old.fd);
+      sys.close(old.fd);
     } else if (this.#entries.size >= DIR_CACHE_ENTRIES) {
       // The least recently used goes (never the folder a walk in progress holds: see above).
       const [oldest, e] = this.#entries.entries().next().value as [ByteString, Entry];
       this.#entries.delete(oldest);
-      fs.closeSync(e.fd);
+      sys.close(e.fd);
     } else if (held >= DIR_CACHE_TOTAL) {
       return false;
     } else {
@@ -109,7 +108,7 @@ export class DirCache {
   /** Closes every folder it holds. */
   clear(): void {
     held -= this.#entries.size;
-    for (const e of this.#entries.values()) fs.closeSync(e.fd);
+    for (const e of this.#entries.values()) sys.close(e.fd);
     this.#entries.clear();
   }
 }

@@ -1,48 +1,15 @@
 /**
  * A file, pipe or character device open on the host (what a host directory's `path_open` gives,
- * and the keep's inherited stdio), and the `/proc/<pid>/fd/N` paths through which the WASI layer
- * reaches what a host descriptor refers to (Node.js has no `openat`; see hostfs.ts).
+ * and the keep's inherited stdio). Its reads, writes, stat and times go through hostcalls.ts.
  */
 import * as fs from 'node:fs';
 import * as C from '../constants.js';
 import { errnoFromHost, fail, host } from '../errno.js';
-import { fsPath, type ByteString } from './byte-string.js';
+import * as sys from './hostcalls.js';
 import { filestatOf, filetypeOf } from './hoststat.js';
-import { setTimesExact } from './utimens.js';
 import type { FileHandle, Filestat, Readiness, TimesUpdate } from './types.js';
 
-let procFd: string | undefined;
-
-/**
- * `/proc/<pid>/fd/`, the pid as /proc counts it (what `/proc/self` names): one lookup fewer for
- * the kernel than `/proc/self/fd/`, and another process (the `touch` helper) can use it too.
- */
-function procFdDir(): string {
-  return (procFd ??= `/proc/${fs.readlinkSync('/proc/self')}/fd/`);
-}
-
-/** The host path of `name` inside the directory open as `fd` (or of `fd` itself), as `fs` takes it. */
-export function procPath(fd: number, name?: ByteString): string | Buffer {
-  return name === undefined ? procFdDir() + fd : fsPath(`${procFdDir()}${fd}/${name}`);
-}
-
-function sleepMs(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
 const MAX_POSITION = BigInt(Number.MAX_SAFE_INTEGER);
-
-/** `fs.readSync` or `fs.writeSync` over `buf[off, off + len)` at `position` (null: the file's own offset); EAGAIN (a non-blocking stdio pipe) waits. */
-function transfer(op: (fd: number, buf: Uint8Array, off: number, len: number, position: number | null) => number, fd: number, buf: Uint8Array, off: number, len: number, position: number | null): number {
-  for (;;) {
-    try {
-      return op(fd, buf, off, len, position);
-    } catch (err) {
-      if ((err as { code?: string }).code !== 'EAGAIN') fail(errnoFromHost(err));
-      sleepMs(1);
-    }
-  }
-}
 
 /** A file, pipe or character device open on the host. */
 export class HostFile implements FileHandle {
@@ -60,9 +27,9 @@ export class HostFile implements FileHandle {
   constructor(
     readonly fd: number,
     private readonly inherited = false,
-    st?: fs.Stats,
+    st?: sys.HostStat,
   ) {
-    const s = st ?? host(() => fs.fstatSync(fd));
+    const s = st ?? host(() => sys.fstat(fd));
     this.filetype = filetypeOf(s);
     this.seekable = !inherited && (s.isFile() || s.isBlockDevice());
   }
@@ -75,15 +42,15 @@ export class HostFile implements FileHandle {
 
   // The hot paths: no closures, no allocation.
   read(buf: Uint8Array, off: number, len: number, position: number | null): number {
-    return len === 0 ? 0 : transfer(fs.readSync, this.fd, buf, off, len, position);
+    return len === 0 ? 0 : sys.read(this.fd, buf, off, len, position);
   }
 
   write(buf: Uint8Array, off: number, len: number, position: number | null): number {
-    return len === 0 ? 0 : transfer(fs.writeSync, this.fd, buf, off, len, position);
+    return len === 0 ? 0 : sys.write(this.fd, buf, off, len, position);
   }
 
   stat(): Filestat {
-    return filestatOf(host(() => fs.fstatSync(this.fd, { bigint: true })));
+    return filestatOf(host(() => sys.fstat(this.fd)));
   }
 
   setSize(size: bigint): void {
@@ -102,7 +69,7 @@ export class HostFile implements FileHandle {
     const cur = times.atim === undefined || times.mtim === undefined ? this.stat() : undefined;
     const atim = times.atim ?? cur!.atim;
     const mtim = times.mtim ?? cur!.mtim;
-    host(() => setTimesExact(procPath(this.fd), atim, mtim, true));
+    host(() => sys.utimensAt(this.fd, '', atim, mtim, true));
   }
 
   sync(): void {
@@ -125,7 +92,7 @@ export class HostFile implements FileHandle {
   close(): void {
     if (this.inherited) return;
     try {
-      fs.closeSync(this.fd);
+      sys.close(this.fd);
     } catch (err) {
       fail(errnoFromHost(err));
     }

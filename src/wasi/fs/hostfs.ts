@@ -1,9 +1,8 @@
 /**
  * Host directories as WASI capabilities (`--dir HOST::GUEST`).
  *
- * Node.js has no `openat(2)`, so every operation is expressed relative to an already open
- * directory descriptor through Linux's `/proc/<pid>/fd/N/<name>`: the kernel resolves the magic
- * link to the directory that descriptor refers to, whatever has happened to its path since. Paths
+ * Every operation is a system call on a name inside an already open directory descriptor (the
+ * `*at` calls of hostcalls.ts), whatever has happened to that directory's path since. Paths
  * are walked one component at a time by us, never by the kernel: `..` pops our own stack (and
  * refuses to pop past the handle), symlinks are read and expanded by us (absolute targets are
  * refused), and each intermediate directory is opened with O_NOFOLLOW. The final operation never
@@ -15,21 +14,16 @@
 import * as fs from 'node:fs';
 import * as C from '../constants.js';
 import { Errno, errnoFromHost, fail, host } from '../errno.js';
-import { fsPath, type ByteString } from './byte-string.js';
+import type { ByteString } from './byte-string.js';
 import { filestatOf, filetypeOf } from './hoststat.js';
-import { HostFile, procPath } from './host-file.js';
+import { HostFile } from './host-file.js';
+import * as sys from './hostcalls.js';
 import { DirCache, plainDir } from './dir-cache.js';
-import { setTimesExact } from './utimens.js';
 import type { DirEntry, DirHandle, FileHandle, Filestat, OpenRequest, TimesUpdate } from './types.js';
 
 const O = fs.constants;
 /** Linux caps symlink expansions at 40 (MAXSYMLINKS); so do we. */
 const MAX_SYMLINKS = 40;
-
-/** A symlink's target, its bytes exactly. */
-function readlinkBytes(p: string | Buffer): ByteString {
-  return fs.readlinkSync(p, { encoding: 'latin1' });
-}
 
 /** The end of a path walk: an open directory and one name inside it. */
 interface Walked {
@@ -43,7 +37,7 @@ interface Walked {
    * What `name` was when the walk looked at it (to follow it) and found no symlink: its lstat,
    * or null when nothing was there. Undefined when the walk did not look.
    */
-  readonly found?: fs.BigIntStats | null;
+  readonly found?: sys.HostStat | null;
   /** Closes the intermediate descriptors the walk opened. */
   release(): void;
 }
@@ -68,14 +62,20 @@ function cacheKey(path: ByteString): CacheKey | undefined {
   return name !== '.' && name !== '..' && plainDir(dir) ? { dir, name } : undefined;
 }
 
-function tryReadlink(p: string | Buffer): ByteString | undefined {
+/** The target of the symlink `name` in `dirFd`, or undefined when it is not a symlink (or gone). */
+function tryReadlink(dirFd: number, name: ByteString): ByteString | undefined {
   try {
-    return readlinkBytes(p);
+    return sys.readlinkAt(dirFd, name);
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code === 'EINVAL' || code === 'ENOENT') return undefined;
     throw err;
   }
+}
+
+/** What the name a walk ended at is, without following it: ENOENT when nothing is there. */
+function lstatOf(w: Walked): sys.HostStat {
+  return sys.statAt(w.dirFd, w.name, false) ?? fail(C.ERRNO_NOENT);
 }
 
 /** A directory open on the host: the root of everything reachable through it. */
@@ -89,7 +89,10 @@ export class HostDir implements DirHandle {
 
   constructor(readonly fd: number) {}
 
-  /** Opens a host directory path as a capability (used for `--dir`). */
+  /**
+   * Opens a host directory path as a capability (used for `--dir`): the host's own path, the one
+   * name not resolved below a descriptor (hostcalls.ts refuses absolute paths).
+   */
   static openRoot(path: string): HostDir {
     const fd = fs.openSync(path, O.O_RDONLY | O.O_DIRECTORY);
     return new HostDir(fd);
@@ -114,12 +117,12 @@ export class HostDir implements DirHandle {
     const queue = path.split('/').filter((c) => c.length > 0);
     const stack: number[] = [this.fd];
     const release = (): void => {
-      while (stack.length > 1) fs.closeSync(stack.pop()!);
+      while (stack.length > 1) sys.close(stack.pop()!);
     };
     // No symlink followed so far (`.`, `..` and empty components are not in a cache key): the
     // folder reached is the one the path names, and may be cached.
     let plain = true;
-    const ending = (name: ByteString, found?: fs.BigIntStats | null): Walked => {
+    const ending = (name: ByteString, found?: sys.HostStat | null): Walked => {
       const dirFd = stack[stack.length - 1]!;
       if (key && plain && stack.length > 1) this.offer(key.dir, stack);
       return { dirFd, name, trailingSlash, dotDot: false, release, ...(found !== undefined ? { found } : {}) };
@@ -136,27 +139,26 @@ export class HostDir implements DirHandle {
         }
         if (comp === '..') {
           if (stack.length === 1) fail(C.ERRNO_NOTCAPABLE);
-          fs.closeSync(stack.pop()!);
+          sys.close(stack.pop()!);
           if (last) return { dirFd: stack[stack.length - 1]!, name: '.', trailingSlash, dotDot: true, release };
           continue;
         }
         if (last && !followFinal && !(trailingSlash && slashFollows)) return ending(comp);
-        const p = procPath(top, comp);
         let target: ByteString | undefined;
         if (last) {
-          // lstat reports a missing name without throwing, the common case for O_CREAT.
-          const st = host(() => fs.lstatSync(p, { bigint: true, throwIfNoEntry: false }));
+          // A missing name is no error here, the common case for O_CREAT.
+          const st = host(() => sys.statAt(top, comp, false));
           if (!st?.isSymbolicLink()) return ending(comp, st ?? null);
-          target = host(() => readlinkBytes(p));
+          target = host(() => sys.readlinkAt(top, comp));
         } else {
           // Optimistically open the directory; only a symlink (or an error) costs more.
           try {
-            stack.push(fs.openSync(p, O.O_RDONLY | O.O_DIRECTORY | O.O_NOFOLLOW));
+            stack.push(sys.openAt(top, comp, O.O_RDONLY | O.O_DIRECTORY | O.O_NOFOLLOW, 0));
             continue;
           } catch (err) {
             const code = (err as { code?: string }).code;
             if (code !== 'ELOOP' && code !== 'ENOTDIR') fail(errnoFromHost(err));
-            target = host(() => tryReadlink(p));
+            target = host(() => tryReadlink(top, comp));
             if (target === undefined) fail(errnoFromHost(err));
           }
         }
@@ -187,7 +189,7 @@ export class HostDir implements DirHandle {
     if (dirFd === undefined) return undefined;
     const { name } = key;
     if (!followFinal) return { dirFd, name, trailingSlash: false, dotDot: false, release: nothingToRelease };
-    const found = host(() => fs.lstatSync(procPath(dirFd, name), { bigint: true, throwIfNoEntry: false }));
+    const found = host(() => sys.statAt(dirFd, name, false));
     if (found?.isSymbolicLink()) return undefined;
     return { dirFd, name, trailingSlash: false, dotDot: false, release: nothingToRelease, found: found ?? null };
   }
@@ -198,31 +200,33 @@ export class HostDir implements DirHandle {
   }
 
   /** Runs `fn` on the walked path and always releases the walk's descriptors. */
-  private at<T>(path: ByteString, followFinal: boolean, fn: (w: Walked, p: string | Buffer) => T, slashFollows = true): T {
+  private at<T>(path: ByteString, followFinal: boolean, fn: (w: Walked) => T, slashFollows = true): T {
     const w = this.walk(path, followFinal, slashFollows);
     try {
-      return host(() => fn(w, procPath(w.dirFd, w.name)));
+      return host(() => fn(w));
     } finally {
       w.release();
     }
   }
 
   readdir(): DirEntry[] {
-    const self = host(() => fs.fstatSync(this.fd, { bigint: true }));
-    const parent = host(() => fs.statSync(procPath(this.fd, '..'), { bigint: true }));
+    const self = host(() => sys.fstat(this.fd));
+    const parent = host(() => sys.statAt(this.fd, '..', true));
+    if (parent === undefined) return fail(C.ERRNO_NOENT);
     const entries: DirEntry[] = [
       { name: '.', ino: self.ino, filetype: C.FILETYPE_DIRECTORY },
       { name: '..', ino: parent.ino, filetype: C.FILETYPE_DIRECTORY },
     ];
     // Names as bytes: one that is not UTF-8 must be listed as it is, or it could never be removed.
-    const names = host(() => fs.readdirSync(procPath(this.fd, '.'), { encoding: 'latin1' }));
+    const names = host(() => sys.readdirNames(this.fd));
     for (const name of names) {
+      let s: sys.HostStat | undefined;
       try {
-        const s = fs.lstatSync(procPath(this.fd, name), { bigint: true });
-        entries.push({ name, ino: s.ino, filetype: filetypeOf(s) });
+        s = sys.statAt(this.fd, name, false);
       } catch {
-        // Removed between readdir and lstat: skip it, as a later readdir would.
+        // Unreadable: skip it, as one removed between the listing and its lstat is.
       }
+      if (s !== undefined) entries.push({ name, ino: s.ino, filetype: filetypeOf(s) });
     }
     return entries;
   }
@@ -263,17 +267,17 @@ export class HostDir implements DirHandle {
       flags |= req.write ? (req.read ? O.O_RDWR : O.O_WRONLY) : O.O_RDONLY;
       let fd: number;
       try {
-        fd = fs.openSync(procPath(w.dirFd, w.name), flags, 0o644);
+        fd = sys.openAt(w.dirFd, w.name, flags, 0o644);
       } catch (err) {
         // O_DIRECTORY|O_NOFOLLOW on a symlink: report it as "not a directory" when not following.
         if ((err as { code?: string }).code === 'ELOOP' && flags & O.O_DIRECTORY && !req.followFinal) fail(C.ERRNO_NOTDIR);
         throw err;
       }
       try {
-        const st = fs.fstatSync(fd);
+        const st = sys.fstat(fd);
         return st.isDirectory() ? new HostDir(fd) : new HostFile(fd, false, st);
       } catch (err) {
-        fs.closeSync(fd);
+        sys.close(fd);
         throw err;
       }
     } catch (err) {
@@ -285,9 +289,9 @@ export class HostDir implements DirHandle {
   }
 
   statAt(path: ByteString, followFinal: boolean): Filestat {
-    return this.at(path, followFinal, (w, p) => {
-      // A missing name is common (a probe for a lock file): without throwIfNoEntry, an Error each.
-      const s = w.found !== undefined ? w.found : fs.lstatSync(p, { bigint: true, throwIfNoEntry: false });
+    return this.at(path, followFinal, (w) => {
+      // A missing name is common (a probe for a lock file): no error is made for it.
+      const s = w.found !== undefined ? w.found : sys.statAt(w.dirFd, w.name, false);
       if (!s) return fail(C.ERRNO_NOENT);
       if (w.trailingSlash && !s.isDirectory()) fail(C.ERRNO_NOTDIR);
       return filestatOf(s);
@@ -295,27 +299,27 @@ export class HostDir implements DirHandle {
   }
 
   setTimesAt(path: ByteString, followFinal: boolean, times: TimesUpdate): void {
-    this.at(path, followFinal, (w, p) => {
-      const s = fs.lstatSync(p, { bigint: true });
+    this.at(path, followFinal, (w) => {
+      const s = lstatOf(w);
       if (w.trailingSlash && !s.isDirectory()) fail(C.ERRNO_NOTDIR);
-      setTimesExact(procPath(w.dirFd, w.name), times.atim ?? s.atimeNs, times.mtim ?? s.mtimeNs, false);
+      sys.utimensAt(w.dirFd, w.name, times.atim ?? s.atimeNs, times.mtim ?? s.mtimeNs, false);
     });
   }
 
   // The operations below act on a name, not on what a final symlink points to; their answers
   // for trailing slashes, `.` and `..` follow Linux.
   mkdir(path: ByteString): void {
-    this.at(path, false, (_w, p) => fs.mkdirSync(p, 0o755), false);
+    this.at(path, false, (w) => sys.mkdirAt(w.dirFd, w.name, 0o755), false);
   }
 
   rmdir(path: ByteString): void {
     this.at(
       path,
       false,
-      (w, p) => {
+      (w) => {
         if (w.name === '.') fail(w.dotDot ? C.ERRNO_NOTEMPTY : C.ERRNO_INVAL);
-        if (w.trailingSlash && fs.lstatSync(p).isSymbolicLink()) fail(C.ERRNO_NOTDIR);
-        fs.rmdirSync(p);
+        if (w.trailingSlash && lstatOf(w).isSymbolicLink()) fail(C.ERRNO_NOTDIR);
+        sys.unlinkAt(w.dirFd, w.name, true);
       },
       false,
     );
@@ -325,9 +329,9 @@ export class HostDir implements DirHandle {
     this.at(
       path,
       false,
-      (w, p) => {
-        if (w.trailingSlash) fail(fs.lstatSync(p).isDirectory() ? C.ERRNO_ISDIR : C.ERRNO_NOTDIR);
-        fs.unlinkSync(p);
+      (w) => {
+        if (w.trailingSlash) fail(lstatOf(w).isDirectory() ? C.ERRNO_ISDIR : C.ERRNO_NOTDIR);
+        sys.unlinkAt(w.dirFd, w.name, false);
       },
       false,
     );
@@ -338,14 +342,14 @@ export class HostDir implements DirHandle {
     this.at(
       path,
       false,
-      (w, from) => {
+      (w) => {
         target.at(
           targetPath,
           false,
-          (tw, to) => {
+          (tw) => {
             if (w.name === '.' || tw.name === '.') fail(C.ERRNO_BUSY);
-            if ((w.trailingSlash || tw.trailingSlash) && !fs.lstatSync(from).isDirectory()) fail(C.ERRNO_NOTDIR);
-            fs.renameSync(from, to);
+            if ((w.trailingSlash || tw.trailingSlash) && !lstatOf(w).isDirectory()) fail(C.ERRNO_NOTDIR);
+            sys.renameAt(w.dirFd, w.name, tw.dirFd, tw.name);
           },
           false,
         );
@@ -359,20 +363,19 @@ export class HostDir implements DirHandle {
     this.at(
       path,
       followFinal,
-      (w, from) => {
+      (w) => {
         target.at(
           targetPath,
           false,
-          (tw, to) => {
+          (tw) => {
             // Linux's order: the source exists, a slash on it needs a directory, the target must
             // not exist, a slash on a new target is ENOENT, and directories cannot be linked.
-            const src = fs.lstatSync(from, { throwIfNoEntry: false });
-            if (!src) fail(C.ERRNO_NOENT);
+            const src = lstatOf(w);
             if (w.trailingSlash && !src.isDirectory()) fail(C.ERRNO_NOTDIR);
-            if (fs.lstatSync(to, { throwIfNoEntry: false })) fail(C.ERRNO_EXIST);
+            if (sys.statAt(tw.dirFd, tw.name, false)) fail(C.ERRNO_EXIST);
             if (tw.trailingSlash) fail(C.ERRNO_NOENT);
             if (src.isDirectory()) fail(C.ERRNO_PERM);
-            fs.linkSync(from, to);
+            sys.linkAt(w.dirFd, w.name, tw.dirFd, tw.name);
           },
           false,
         );
@@ -387,10 +390,10 @@ export class HostDir implements DirHandle {
     this.at(
       path,
       false,
-      (w, p) => {
+      (w) => {
         // A trailing slash names a directory: there is nothing to create there.
-        if (w.trailingSlash) fail(fs.lstatSync(p, { throwIfNoEntry: false }) ? C.ERRNO_EXIST : C.ERRNO_NOENT);
-        fs.symlinkSync(fsPath(linkTarget), p);
+        if (w.trailingSlash) fail(sys.statAt(w.dirFd, w.name, false) ? C.ERRNO_EXIST : C.ERRNO_NOENT);
+        sys.symlinkAt(linkTarget, w.dirFd, w.name);
       },
       false,
     );
@@ -402,16 +405,16 @@ export class HostDir implements DirHandle {
       const s = this.statAt(path, true);
       fail(s.filetype === C.FILETYPE_DIRECTORY ? C.ERRNO_INVAL : C.ERRNO_NOTDIR);
     }
-    return this.at(path, false, (_w, p) => readlinkBytes(p), false);
+    return this.at(path, false, (w) => sys.readlinkAt(w.dirFd, w.name), false);
   }
 
   stat(): Filestat {
-    return filestatOf(host(() => fs.fstatSync(this.fd, { bigint: true })));
+    return filestatOf(host(() => sys.fstat(this.fd)));
   }
 
   setTimes(times: TimesUpdate): void {
     const cur = this.stat();
-    host(() => setTimesExact(procPath(this.fd), times.atim ?? cur.atim, times.mtim ?? cur.mtim, true));
+    host(() => sys.utimensAt(this.fd, '', times.atim ?? cur.atim, times.mtim ?? cur.mtim, true));
   }
 
   sync(): void {
@@ -424,6 +427,6 @@ export class HostDir implements DirHandle {
 
   close(): void {
     this.#dirs?.clear();
-    host(() => fs.closeSync(this.fd));
+    host(() => sys.close(this.fd));
   }
 }

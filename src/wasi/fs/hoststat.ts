@@ -1,12 +1,12 @@
 /**
- * Conversions between Node.js `fs` stats/times and WASI values.
+ * Conversions from host stat results (hostcalls.ts) to WASI values.
  */
-import type { BigIntStats, Stats } from 'node:fs';
 import * as C from '../constants.js';
+import type { HostStat } from './hostcalls.js';
 import type { Filestat } from './types.js';
 
 /** The WASI filetype of a host stat result. */
-export function filetypeOf(s: BigIntStats | Stats): number {
+export function filetypeOf(s: HostStat): number {
   if (s.isFile()) return C.FILETYPE_REGULAR_FILE;
   if (s.isDirectory()) return C.FILETYPE_DIRECTORY;
   if (s.isSymbolicLink()) return C.FILETYPE_SYMBOLIC_LINK;
@@ -18,7 +18,7 @@ export function filetypeOf(s: BigIntStats | Stats): number {
 }
 
 /** A WASI filestat from a host stat result. */
-export function filestatOf(s: BigIntStats): Filestat {
+export function filestatOf(s: HostStat): Filestat {
   return {
     dev: s.dev,
     ino: s.ino,
