@@ -285,7 +285,10 @@ static napi_value Close(napi_env env, napi_callback_info info) {
   return result(env, close(fd));
 }
 
-/* readdir(fd): the names in the directory fd (not '.' or '..') as latin1 strings, or -errno. */
+/*
+ * readdir(fd): the entries of the directory fd (not '.' or '..') as a flat array, three values
+ * each: the name (latin1 string), d_ino (BigInt, as stat gives st_ino) and d_type (number; DT_UNKNOWN is 0), or -errno.
+ */
 static napi_value Readdir(napi_env env, napi_callback_info info) {
   args_t a;
   int fd;
@@ -308,9 +311,13 @@ static napi_value Readdir(napi_env env, napi_callback_info info) {
     if (ent == NULL) break;
     const char *n = ent->d_name;
     if (n[0] == '.' && (n[1] == 0 || (n[1] == '.' && n[2] == 0))) continue;
-    napi_value s;
-    napi_create_string_latin1(env, n, strlen(n), &s);
-    napi_set_element(env, list, count++, s);
+    napi_value name, ino, type;
+    napi_create_string_latin1(env, n, strlen(n), &name);
+    napi_create_bigint_int64(env, (int64_t)ent->d_ino, &ino);
+    napi_create_uint32(env, ent->d_type, &type);
+    napi_set_element(env, list, count++, name);
+    napi_set_element(env, list, count++, ino);
+    napi_set_element(env, list, count++, type);
   }
   int e = errno;
   closedir(d);

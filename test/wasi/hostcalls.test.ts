@@ -65,7 +65,10 @@ describe('hostcalls', () => {
   it('names are bytes: a listing, a link target and a lookup keep a name that is not UTF-8', () => {
     const sub = sys.openAt(dirFd, 'sub', O.O_RDONLY | O.O_DIRECTORY, 0);
     try {
-      assert.deepEqual(sys.readdirNames(sub).sort(), ['caf\xe9', 'file']);
+      // Each entry with its inode number and type (DT_REG) as lstat gives them.
+      const inoOf = (name: string): bigint => lstatSync(Buffer.from(join(base, 'sub', name), 'latin1'), { bigint: true }).ino;
+      const listed = sys.readdirAt(sub).map((e) => [e.name, e.ino === inoOf(e.name), e.type]);
+      assert.deepEqual(listed.sort(), [['caf\xe9', true, 8], ['file', true, 8]]);
       assert.ok(sys.statAt(sub, 'caf\xe9', false)?.isFile());
     } finally {
       sys.close(sub);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import * as C from '../../src/wasi/constants.js';
+import { lib } from '../../src/wasi/fs/hostcalls.js';
 import { HostDir } from '../../src/wasi/fs/hostfs.js';
 import type { OpenRequest } from '../../src/wasi/fs/types.js';
 import { runGuest } from '../support/guest.js';
@@ -163,4 +164,31 @@ test('a guest lists, reads and removes host names that are not UTF-8, byte for b
   const made = Buffer.concat([Buffer.from(root), Buffer.from('/'), Buffer.from([0x6e, 0xff, 0xfe])]);
   assert.equal(existsSync(made), true);
   rmSync(made);
+});
+
+test('a listing takes each entry type from the directory, and asks lstat when the file system gives none', () => {
+  const folder = join(base, 'listing');
+  mkdirSync(join(folder, 'sub'), { recursive: true });
+  writeFileSync(join(folder, 'file'), '');
+  symlinkSync('file', join(folder, 'link'));
+  const listing = HostDir.openRoot(folder);
+  const types = (): Record<string, number> => Object.fromEntries(listing.readdir().map((e) => [e.name, e.filetype]));
+  const want = { '.': C.FILETYPE_DIRECTORY, '..': C.FILETYPE_DIRECTORY, file: C.FILETYPE_REGULAR_FILE, sub: C.FILETYPE_DIRECTORY, link: C.FILETYPE_SYMBOLIC_LINK };
+  try {
+    assert.deepEqual(types(), want);
+    // A file system without d_type (DT_UNKNOWN for every entry), as some network ones are.
+    const native = lib();
+    const { readdir } = native;
+    native.readdir = (fd) => {
+      const flat = readdir(fd);
+      return typeof flat === 'number' ? flat : flat.map((v, i) => (i % 3 === 2 ? 0 : v));
+    };
+    try {
+      assert.deepEqual(types(), want);
+    } finally {
+      native.readdir = readdir;
+    }
+  } finally {
+    listing.close();
+  }
 });

@@ -32,7 +32,7 @@ interface Native {
   symlink(target: ByteString, fd: number, path: ByteString): number;
   readlink(fd: number, path: ByteString): ByteString | number;
   utimens(fd: number, path: ByteString, atim: bigint, mtim: bigint, follow: 0 | 1): number;
-  readdir(fd: number): ByteString[] | number;
+  readdir(fd: number): (ByteString | bigint | number)[] | number;
 }
 
 let loaded: Native | undefined;
@@ -212,9 +212,21 @@ export function utimensAt(fd: number, path: ByteString, atim: bigint, mtim: bigi
   check(lib().utimens(fd, path, atim, mtim, follow ? 1 : 0));
 }
 
-/** The names in the directory `fd`, without `.` and `..`. */
-export function readdirNames(fd: number): ByteString[] {
+/** One entry of a directory listing as readdir(3) gives it. */
+export interface RawDirEntry {
+  readonly name: ByteString;
+  /** d_ino: what lstat would give as st_ino (for a mount point, the folder under it, as on Linux). */
+  readonly ino: bigint;
+  /** d_type: st_mode's file-type bits >> 12, or 0 when the file system does not say (DT_UNKNOWN). */
+  readonly type: number;
+}
+
+/** The entries of the directory `fd`, without `.` and `..`, in the file system's order. */
+export function readdirAt(fd: number): RawDirEntry[] {
   const r = lib().readdir(fd);
   if (typeof r === 'number') check(r);
-  return r as ByteString[];
+  const flat = r as (ByteString | bigint | number)[];
+  const entries: RawDirEntry[] = [];
+  for (let i = 0; i < flat.length; i += 3) entries.push({ name: flat[i] as ByteString, ino: flat[i + 1] as bigint, type: flat[i + 2] as number });
+  return entries;
 }

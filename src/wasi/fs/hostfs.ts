@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import * as C from '../constants.js';
 import { Errno, errnoFromHost, fail, host } from '../errno.js';
 import type { ByteString } from './byte-string.js';
-import { filestatOf, filetypeOf } from './hoststat.js';
+import { filestatOf, filetypeOf, filetypeOfType } from './hoststat.js';
 import { HostFile } from './host-file.js';
 import * as sys from './hostcalls.js';
 import { DirCache, plainDir } from './dir-cache.js';
@@ -218,15 +218,20 @@ export class HostDir implements DirHandle {
       { name: '..', ino: parent.ino, filetype: C.FILETYPE_DIRECTORY },
     ];
     // Names as bytes: one that is not UTF-8 must be listed as it is, or it could never be removed.
-    const names = host(() => sys.readdirNames(this.fd));
-    for (const name of names) {
+    for (const { name, ino, type } of host(() => sys.readdirAt(this.fd))) {
+      if (type !== 0) {
+        entries.push({ name, ino, filetype: filetypeOfType(type) });
+        continue;
+      }
+      // The file system gave no type: ask lstat (an entry gone since is skipped, as a later
+      // listing would).
       let s: sys.HostStat | undefined;
       try {
         s = sys.statAt(this.fd, name, false);
       } catch {
-        // Unreadable: skip it, as one removed between the listing and its lstat is.
+        // Unreadable: skipped too.
       }
-      if (s !== undefined) entries.push({ name, ino: s.ino, filetype: filetypeOf(s) });
+      if (s !== undefined) entries.push({ name, ino, filetype: filetypeOf(s) });
     }
     return entries;
   }
