@@ -46,7 +46,13 @@ let loaded: Native | undefined;
 export function lib(): Native {
   if (loaded === undefined) {
     const mod = { exports: {} as Record<string, unknown> };
-    process.dlopen(mod, fileURLToPath(new URL('./hostcalls.node', import.meta.url)));
+    const file = fileURLToPath(new URL('./hostcalls.node', import.meta.url));
+    try {
+      process.dlopen(mod, file);
+    } catch (err) {
+      // It is built for Linux on x86-64, what the pinned keep engine runs on.
+      throw new Error(`the WASI layer's host calls (${file}) do not load here (${process.platform}-${process.arch}): ${(err as Error).message}`);
+    }
     // Its functions are read-only properties: a plain copy of them is the object calls go through.
     loaded = Object.fromEntries(Object.getOwnPropertyNames(mod.exports).map((k) => [k, mod.exports[k]])) as unknown as Native;
   }
