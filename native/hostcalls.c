@@ -88,6 +88,14 @@ static int typed_arg(args_t *a, size_t i, napi_typedarray_type want, void **data
   return 0;
 }
 
+/* The arguments of a call on a name: `want` in all, the first a descriptor and the second a path. */
+static int name_args(napi_env env, napi_callback_info info, args_t *a, size_t want, int *fd, char *path, int allow_empty) {
+  int e = get_args(env, info, a, want);
+  if (e == 0) e = fd_arg(a, 0, fd);
+  if (e == 0) e = path_arg(a, 1, path, allow_empty);
+  return e;
+}
+
 #define TRY(x)                  \
   do {                          \
     int e_ = (x);               \
@@ -138,9 +146,7 @@ static napi_value Stat(napi_env env, napi_callback_info info) {
   char path[PATH_MAX];
   void *data;
   size_t size;
-  TRY(get_args(env, info, &a, 4));
-  TRY(fd_arg(&a, 0, &fd));
-  TRY(path_arg(&a, 1, path, 1));
+  TRY(name_args(env, info, &a, 4, &fd, path, 1));
   TRY(int_arg(&a, 2, 0, 1, &follow));
   TRY(typed_arg(&a, 3, napi_bigint64_array, &data, &size));
   if (size < 8) return num(env, -EINVAL);
@@ -165,48 +171,32 @@ static napi_value Open(napi_env env, napi_callback_info info) {
   int fd;
   int64_t flags, mode;
   char path[PATH_MAX];
-  TRY(get_args(env, info, &a, 4));
-  TRY(fd_arg(&a, 0, &fd));
-  TRY(path_arg(&a, 1, path, 0));
+  TRY(name_args(env, info, &a, 4, &fd, path, 0));
   TRY(int_arg(&a, 2, 0, INT_MAX, &flags));
   TRY(int_arg(&a, 3, 0, 07777, &mode));
   return result(env, openat(fd, path, (int)flags | O_CLOEXEC, (mode_t)mode));
 }
 
-/* mkdir(fd, path, mode) */
-static napi_value Mkdir(napi_env env, napi_callback_info info) {
+/* mkdir(fd, path, mode) and unlink(fd, path, dir) (dir 1 removes a directory): a name and a number. */
+static napi_value name_and_number(napi_env env, napi_callback_info info, int unlinking) {
   args_t a;
   int fd;
-  int64_t mode;
+  int64_t x;
   char path[PATH_MAX];
-  TRY(get_args(env, info, &a, 3));
-  TRY(fd_arg(&a, 0, &fd));
-  TRY(path_arg(&a, 1, path, 0));
-  TRY(int_arg(&a, 2, 0, 07777, &mode));
-  return result(env, mkdirat(fd, path, (mode_t)mode));
+  TRY(name_args(env, info, &a, 3, &fd, path, 0));
+  TRY(int_arg(&a, 2, 0, unlinking ? 1 : 07777, &x));
+  return result(env, unlinking ? unlinkat(fd, path, x ? AT_REMOVEDIR : 0) : mkdirat(fd, path, (mode_t)x));
 }
 
-/* unlink(fd, path, dir): dir 1 removes a directory (rmdir). */
-static napi_value Unlink(napi_env env, napi_callback_info info) {
-  args_t a;
-  int fd;
-  int64_t dir;
-  char path[PATH_MAX];
-  TRY(get_args(env, info, &a, 3));
-  TRY(fd_arg(&a, 0, &fd));
-  TRY(path_arg(&a, 1, path, 0));
-  TRY(int_arg(&a, 2, 0, 1, &dir));
-  return result(env, unlinkat(fd, path, dir ? AT_REMOVEDIR : 0));
-}
+static napi_value Mkdir(napi_env env, napi_callback_info info) { return name_and_number(env, info, 0); }
+static napi_value Unlink(napi_env env, napi_callback_info info) { return name_and_number(env, info, 1); }
 
 /* rename(fd, path, newFd, newPath) and link(fd, path, newFd, newPath): a final symlink is not followed. */
 static napi_value two_names(napi_env env, napi_callback_info info, int linking) {
   args_t a;
   int fd, fd2;
   char path[PATH_MAX], path2[PATH_MAX];
-  TRY(get_args(env, info, &a, 4));
-  TRY(fd_arg(&a, 0, &fd));
-  TRY(path_arg(&a, 1, path, 0));
+  TRY(name_args(env, info, &a, 4, &fd, path, 0));
   TRY(fd_arg(&a, 2, &fd2));
   TRY(path_arg(&a, 3, path2, 0));
   return result(env, linking ? linkat(fd, path, fd2, path2, 0) : renameat(fd, path, fd2, path2));
@@ -237,9 +227,7 @@ static napi_value Readlink(napi_env env, napi_callback_info info) {
   args_t a;
   int fd;
   char path[PATH_MAX], target[PATH_MAX];
-  TRY(get_args(env, info, &a, 2));
-  TRY(fd_arg(&a, 0, &fd));
-  TRY(path_arg(&a, 1, path, 0));
+  TRY(name_args(env, info, &a, 2, &fd, path, 0));
   ssize_t n = readlinkat(fd, path, target, sizeof target);
   if (n < 0) return num(env, -errno);
   if ((size_t)n >= sizeof target) return num(env, -ENAMETOOLONG);
@@ -266,9 +254,7 @@ static napi_value Utimens(napi_env env, napi_callback_info info) {
   int64_t follow;
   char path[PATH_MAX];
   struct timespec t[2];
-  TRY(get_args(env, info, &a, 5));
-  TRY(fd_arg(&a, 0, &fd));
-  TRY(path_arg(&a, 1, path, 1));
+  TRY(name_args(env, info, &a, 5, &fd, path, 1));
   TRY(time_arg(&a, 2, &t[0]));
   TRY(time_arg(&a, 3, &t[1]));
   TRY(int_arg(&a, 4, 0, 1, &follow));
@@ -324,21 +310,23 @@ static napi_value Readdir(napi_env env, napi_callback_info info) {
   return e ? num(env, -e) : list;
 }
 
+#define FN(name, f) {name, NULL, f, NULL, NULL, NULL, napi_default, NULL}
+
 NAPI_MODULE_INIT() {
   napi_property_descriptor fns[] = {
-    {"read", NULL, Read, NULL, NULL, NULL, napi_default, NULL},
-    {"write", NULL, Write, NULL, NULL, NULL, napi_default, NULL},
-    {"stat", NULL, Stat, NULL, NULL, NULL, napi_default, NULL},
-    {"open", NULL, Open, NULL, NULL, NULL, napi_default, NULL},
-    {"close", NULL, Close, NULL, NULL, NULL, napi_default, NULL},
-    {"mkdir", NULL, Mkdir, NULL, NULL, NULL, napi_default, NULL},
-    {"unlink", NULL, Unlink, NULL, NULL, NULL, napi_default, NULL},
-    {"rename", NULL, Rename, NULL, NULL, NULL, napi_default, NULL},
-    {"link", NULL, Link, NULL, NULL, NULL, napi_default, NULL},
-    {"symlink", NULL, Symlink, NULL, NULL, NULL, napi_default, NULL},
-    {"readlink", NULL, Readlink, NULL, NULL, NULL, napi_default, NULL},
-    {"utimens", NULL, Utimens, NULL, NULL, NULL, napi_default, NULL},
-    {"readdir", NULL, Readdir, NULL, NULL, NULL, napi_default, NULL},
+    FN("read", Read),
+    FN("write", Write),
+    FN("stat", Stat),
+    FN("open", Open),
+    FN("close", Close),
+    FN("mkdir", Mkdir),
+    FN("unlink", Unlink),
+    FN("rename", Rename),
+    FN("link", Link),
+    FN("symlink", Symlink),
+    FN("readlink", Readlink),
+    FN("utimens", Utimens),
+    FN("readdir", Readdir),
   };
   if (napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns) != napi_ok) return NULL;
   return exports;

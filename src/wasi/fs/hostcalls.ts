@@ -103,6 +103,11 @@ export class HostStat {
     this.ctimeNs = o[7]!;
   }
 
+  /** The file-type bits of the mode, >> 12: the same numbers as a directory entry's d_type. */
+  get type(): number {
+    return (this.mode & S_IFMT) >> 12;
+  }
+
   isFile(): boolean {
     return (this.mode & S_IFMT) === 0o100000;
   }
@@ -112,14 +117,8 @@ export class HostStat {
   isSymbolicLink(): boolean {
     return (this.mode & S_IFMT) === 0o120000;
   }
-  isCharacterDevice(): boolean {
-    return (this.mode & S_IFMT) === 0o020000;
-  }
   isBlockDevice(): boolean {
     return (this.mode & S_IFMT) === 0o060000;
-  }
-  isSocket(): boolean {
-    return (this.mode & S_IFMT) === 0o140000;
   }
 }
 
@@ -134,18 +133,17 @@ function sleepMs(ms: number): void {
  * WASI errno on failure; EAGAIN (a non-blocking stdio pipe) waits and tries again.
  */
 export function read(fd: number, buf: Uint8Array, off: number, len: number, pos: number | null): number {
-  for (;;) {
-    const r = lib().read(fd, buf, off, len, pos ?? -1);
-    if (r >= 0) return r;
-    if (r !== -EAGAIN) return fail(errnoOf(r));
-    sleepMs(1);
-  }
+  return transfer(lib().read, fd, buf, off, len, pos);
 }
 
 /** write(2)/pwrite(2) of `buf[off, off + len)`, as {@link read}. */
 export function write(fd: number, buf: Uint8Array, off: number, len: number, pos: number | null): number {
+  return transfer(lib().write, fd, buf, off, len, pos);
+}
+
+function transfer(op: Native['read'], fd: number, buf: Uint8Array, off: number, len: number, pos: number | null): number {
   for (;;) {
-    const r = lib().write(fd, buf, off, len, pos ?? -1);
+    const r = op(fd, buf, off, len, pos ?? -1);
     if (r >= 0) return r;
     if (r !== -EAGAIN) return fail(errnoOf(r));
     sleepMs(1);

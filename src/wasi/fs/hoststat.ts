@@ -10,28 +10,22 @@ import type { Filestat } from './types.js';
  * bits shifted right by 12 (DTTOIF). DT_UNKNOWN (0) is unknown: ask stat.
  */
 export function filetypeOfType(type: number): number {
-  switch (type) {
-    case 8:
-      return C.FILETYPE_REGULAR_FILE;
-    case 4:
-      return C.FILETYPE_DIRECTORY;
-    case 10:
-      return C.FILETYPE_SYMBOLIC_LINK;
-    case 2:
-      return C.FILETYPE_CHARACTER_DEVICE;
-    case 6:
-      return C.FILETYPE_BLOCK_DEVICE;
-    case 12:
-      return C.FILETYPE_SOCKET_STREAM;
-    default:
-      // FIFOs (1) have no WASI type of their own; wasmtime reports them as unknown.
-      return C.FILETYPE_UNKNOWN;
-  }
+  return FILETYPE_OF_TYPE[type] ?? C.FILETYPE_UNKNOWN;
 }
+
+/** By d_type; FIFOs (1) have no WASI type of their own, and wasmtime reports them as unknown. */
+const FILETYPE_OF_TYPE: Readonly<Record<number, number>> = {
+  2: C.FILETYPE_CHARACTER_DEVICE,
+  4: C.FILETYPE_DIRECTORY,
+  6: C.FILETYPE_BLOCK_DEVICE,
+  8: C.FILETYPE_REGULAR_FILE,
+  10: C.FILETYPE_SYMBOLIC_LINK,
+  12: C.FILETYPE_SOCKET_STREAM,
+};
 
 /** The WASI filetype of a host stat result. */
 export function filetypeOf(s: HostStat): number {
-  return filetypeOfType((s.mode & 0o170000) >> 12);
+  return filetypeOfType(s.type);
 }
 
 /** A WASI filestat from a host stat result. */
