@@ -103,6 +103,20 @@ describe('hostcalls', () => {
     assert.equal(n.utimens(dirFd, 'sub/file', 1n << 70n, 0n, 0), -E.EINVAL, 'a time beyond 64 bits');
     assert.throws(() => sys.close(1 << 30), { code: 'EBADF' });
   });
+
+  it('throws one shared error per errno, made once (no stack trace captured per failing call)', () => {
+    const caught = (): unknown => {
+      try {
+        sys.close(1 << 30);
+      } catch (err) {
+        return err;
+      }
+      return undefined;
+    };
+    const first = caught();
+    assert.ok(first instanceof sys.HostCallError);
+    assert.equal(caught(), first);
+  });
 });
 
 describe('native/hostcalls.node', () => {
