@@ -262,6 +262,28 @@ static napi_value Utimens(napi_env env, napi_callback_info info) {
   return result(env, utimensat(fd, path, t, follow ? 0 : AT_SYMLINK_NOFOLLOW));
 }
 
+/* offset(fd): the descriptor's own file offset (lseek SEEK_CUR). */
+static napi_value Offset(napi_env env, napi_callback_info info) {
+  args_t a;
+  int fd;
+  TRY(get_args(env, info, &a, 1));
+  TRY(fd_arg(&a, 0, &fd));
+  return result(env, lseek(fd, 0, SEEK_CUR));
+}
+
+/* append(fd, on): sets or clears O_APPEND on the open file. */
+static napi_value Append(napi_env env, napi_callback_info info) {
+  args_t a;
+  int fd;
+  int64_t on;
+  TRY(get_args(env, info, &a, 2));
+  TRY(fd_arg(&a, 0, &fd));
+  TRY(int_arg(&a, 1, 0, 1, &on));
+  int flags = fcntl(fd, F_GETFL);
+  if (flags < 0) return num(env, -errno);
+  return result(env, fcntl(fd, F_SETFL, on ? flags | O_APPEND : flags & ~O_APPEND));
+}
+
 /* close(fd) */
 static napi_value Close(napi_env env, napi_callback_info info) {
   args_t a;
@@ -319,6 +341,8 @@ NAPI_MODULE_INIT() {
     FN("stat", Stat),
     FN("open", Open),
     FN("close", Close),
+    FN("offset", Offset),
+    FN("append", Append),
     FN("mkdir", Mkdir),
     FN("unlink", Unlink),
     FN("rename", Rename),

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { errnoOf, readSmall } from '../support/file-io.js';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, renameSync, existsSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, renameSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -191,4 +191,34 @@ test('a listing takes each entry type from the directory, and asks lstat when th
   } finally {
     listing.close();
   }
+});
+
+test('an APPEND descriptor appends in one step, whoever else appends meanwhile', () => {
+  const log = join(base, 'shared.log');
+  writeFileSync(log, '');
+  const code = runGuest([{ guestPath: '/', dir: HostDir.openRoot(base) }], (g) => {
+    const [e, fd] = g.open(3, 'shared.log', { fdflags: C.FDFLAGS_APPEND, rights: C.RIGHTS_REGULAR_FILE_BASE });
+    assert.equal(e, C.ERRNO_SUCCESS);
+    // Another process appends just before each of our writes reaches the kernel: a layer that
+    // took the end from an earlier stat would write over its lines.
+    const native = lib();
+    const { write } = native;
+    native.write = (...a) => (appendFileSync(log, 'other\n'), write(...a));
+    try {
+      g.write(fd, 'mine 1\n');
+      g.write(fd, 'mine 2\n');
+    } finally {
+      native.write = write;
+    }
+    assert.equal(readFileSync(log, 'utf8'), 'other\nmine 1\nother\nmine 2\n');
+    // The descriptor's offset is the end of our last write; without APPEND, writes go there again.
+    const tell = g.alloc(8);
+    assert.equal(g.call('fd_tell', fd, tell), C.ERRNO_SUCCESS);
+    assert.equal(g.u64(tell), 26n);
+    assert.equal(g.call('fd_fdstat_set_flags', fd, 0), C.ERRNO_SUCCESS);
+    assert.equal(g.call('fd_seek', fd, 0n, C.WHENCE_SET, tell), C.ERRNO_SUCCESS);
+    g.write(fd, 'MINE');
+    assert.equal(readFileSync(log, 'utf8'), 'MINEr\nmine 1\nother\nmine 2\n');
+  });
+  assert.equal(code, 0);
 });

@@ -72,6 +72,15 @@ export class HostFile implements FileHandle {
     host(() => sys.utimensAt(this.fd, '', atim, mtim, true));
   }
 
+  appendOffset(): number {
+    return host(() => sys.offsetOf(this.fd));
+  }
+
+  setAppend(on: boolean): void {
+    // An inherited descriptor's flags are shared with the processes that passed it: left alone.
+    if (!this.inherited) host(() => sys.setAppend(this.fd, on));
+  }
+
   sync(): void {
     host(() => fs.fsyncSync(this.fd));
   }

@@ -25,6 +25,8 @@ interface Native {
   stat(fd: number, path: ByteString, follow: 0 | 1, out: BigInt64Array): number;
   open(fd: number, path: ByteString, flags: number, mode: number): number;
   close(fd: number): number;
+  offset(fd: number): number;
+  append(fd: number, on: 0 | 1): number;
   mkdir(fd: number, path: ByteString, mode: number): number;
   unlink(fd: number, path: ByteString, dir: 0 | 1): number;
   rename(fd: number, path: ByteString, toFd: number, toPath: ByteString): number;
@@ -180,6 +182,16 @@ export function openAt(fd: number, path: ByteString, flags: number, mode: number
  */
 export function close(fd: number): void {
   check(lib().close(fd));
+}
+
+/** The descriptor's own file offset (where a write at no position went, or began). */
+export function offsetOf(fd: number): number {
+  return check(lib().offset(fd));
+}
+
+/** Sets or clears O_APPEND on the open file: each write then lands at the end, atomically. */
+export function setAppend(fd: number, on: boolean): void {
+  check(lib().append(fd, on ? 1 : 0));
 }
 
 export function mkdirAt(fd: number, path: ByteString, mode: number): void {

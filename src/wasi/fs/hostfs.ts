@@ -267,6 +267,8 @@ export class HostDir implements DirHandle {
       if (req.oflags & C.OFLAGS_EXCL) flags |= O.O_EXCL;
       if (req.oflags & C.OFLAGS_TRUNC) flags |= O.O_TRUNC;
       if (req.oflags & C.OFLAGS_DIRECTORY || w.trailingSlash) flags |= O.O_DIRECTORY;
+      // The kernel appends for an APPEND descriptor: each write at the end in one step (types.ts).
+      if (req.fdflags & C.FDFLAGS_APPEND) flags |= O.O_APPEND;
       if (req.fdflags & C.FDFLAGS_SYNC) flags |= O.O_SYNC;
       if (req.fdflags & (C.FDFLAGS_DSYNC | C.FDFLAGS_RSYNC)) flags |= O.O_DSYNC;
       flags |= req.write ? (req.read ? O.O_RDWR : O.O_WRONLY) : O.O_RDONLY;

@@ -100,6 +100,15 @@ export interface FileHandle extends Handle {
    * a flag). WASI has no dup, so the descriptor's flag and its handle's are one.
    */
   setNonblocking?(on: boolean): void;
+  /**
+   * Present when the host appends for this handle (a file whose host descriptor carries O_APPEND
+   * while the guest's does, {@link setAppend}): an APPEND write then goes at no position, so the
+   * kernel puts it at the end in one step whoever else is appending, and the descriptor's offset
+   * after it is read back here. Without it, the WASI layer appends at the size it last saw.
+   */
+  appendOffset?(): number;
+  /** Turns the host's O_APPEND on or off with the guest's APPEND flag (see {@link appendOffset}). */
+  setAppend?(on: boolean): void;
   /** The socket operations, on a socket. */
   readonly socket?: SocketOps;
   /** Whether this is a terminal (for `isatty`-style rights decisions). */

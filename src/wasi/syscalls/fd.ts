@@ -216,7 +216,10 @@ export function fdSyscalls(ctx: WasiContext) {
       // Only APPEND and NONBLOCK can change after open (like Linux fcntl F_SETFL).
       const changeable = C.FDFLAGS_APPEND | C.FDFLAGS_NONBLOCK;
       if ((flags & ~changeable) !== (e.fdflags & ~changeable)) return C.ERRNO_NOTSUP;
-      if (e.handle.kind === 'file') e.handle.setNonblocking?.((flags & C.FDFLAGS_NONBLOCK) !== 0);
+      if (e.handle.kind === 'file') {
+        e.handle.setNonblocking?.((flags & C.FDFLAGS_NONBLOCK) !== 0);
+        if ((flags ^ e.fdflags) & C.FDFLAGS_APPEND) e.handle.setAppend?.((flags & C.FDFLAGS_APPEND) !== 0);
+      }
       e.fdflags = flags;
       return C.ERRNO_SUCCESS;
     },
@@ -266,8 +269,10 @@ export function fdSyscalls(ctx: WasiContext) {
       if (!e.handle.seekable) return C.ERRNO_SPIPE;
       if (offset > MAX_I64) return C.ERRNO_INVAL;
       if (offset > MAX_POSITION) return C.ERRNO_FBIG;
-      // POSIX leaves pwrite on an O_APPEND descriptor to the implementation; Linux appends.
-      const pos = Number(e.fdflags & C.FDFLAGS_APPEND ? e.handle.stat().size : offset);
+      // POSIX leaves pwrite on an O_APPEND descriptor to the implementation; Linux appends (and
+      // does so itself on a host file that carries O_APPEND).
+      const appendHere = e.fdflags & C.FDFLAGS_APPEND && !e.handle.appendOffset;
+      const pos = Number(appendHere ? e.handle.stat().size : offset);
       const n = writev(mem, scratch, e.handle, iovsPtr, iovsLen, pos);
       mem.u32set(nwrittenPtr, n);
       return C.ERRNO_SUCCESS;
@@ -293,7 +298,10 @@ export function fdSyscalls(ctx: WasiContext) {
       const h = e.handle;
       if (h.kind === 'dir') return C.ERRNO_ISDIR;
       let n: number;
-      if (h.seekable) {
+      if (h.seekable && e.fdflags & C.FDFLAGS_APPEND && h.appendOffset) {
+        n = writev(mem, scratch, h, iovsPtr, iovsLen, null);
+        e.offset = h.appendOffset();
+      } else if (h.seekable) {
         if (e.fdflags & C.FDFLAGS_APPEND) e.offset = Number(h.stat().size);
         n = writev(mem, scratch, h, iovsPtr, iovsLen, e.offset);
         e.offset += n;
