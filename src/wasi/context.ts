@@ -44,3 +44,14 @@ export class WasiExit extends Error {
 export class WasiAbort extends CodedError<string> {
   override readonly name = 'WasiAbort';
 }
+
+/** Blocks the calling thread (a worker: Atomics.wait is allowed there). */
+export function blockingSleep(ns: bigint): void {
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  const deadline = process.hrtime.bigint() + ns;
+  for (;;) {
+    const left = deadline - process.hrtime.bigint();
+    if (left <= 0n) return;
+    Atomics.wait(cell, 0, 0, Number(left) / 1e6);
+  }
+}

@@ -9,7 +9,7 @@ import { Errno, fail } from './errno.js';
 import { FdTable } from './fd-table.js';
 import { WASI_MODULE } from './functions.js';
 import { GuestMemory, encodeUtf8 } from './memory.js';
-import { WasiAbort, WasiExit } from './context.js';
+import { blockingSleep, WasiAbort, WasiExit } from './context.js';
 import type { Clocks, WasiContext } from './context.js';
 import type { DirHandle, FileHandle } from './fs/types.js';
 import { KernelRandom } from './random.js';
@@ -64,17 +64,6 @@ export function hostClocks(): Clocks {
     threadCpu: cpu,
     resolution: (id) => (id === C.CLOCKID_PROCESS_CPUTIME_ID || id === C.CLOCKID_THREAD_CPUTIME_ID ? 1000n : 1n),
   };
-}
-
-/** Blocks the calling thread (a worker: Atomics.wait is allowed there). */
-export function blockingSleep(ns: bigint): void {
-  const cell = new Int32Array(new SharedArrayBuffer(4));
-  const deadline = process.hrtime.bigint() + ns;
-  for (;;) {
-    const left = deadline - process.hrtime.bigint();
-    if (left <= 0n) return;
-    Atomics.wait(cell, 0, 0, Number(left) / 1e6);
-  }
 }
 
 /** A WASI preview1 instance for one guest. */

@@ -15,6 +15,7 @@
  */
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { blockingSleep } from '../context.js';
 import { errnoFromHost, fail } from '../errno.js';
 import type { ByteString } from './byte-string.js';
 
@@ -61,8 +62,16 @@ export function lib(): Native {
   return loaded;
 }
 
-const ERRNO_NAMES: string[] = [];
-for (const [name, n] of Object.entries(constants.errno)) ERRNO_NAMES[n] ??= name;
+let errnoNames: string[] | undefined;
+
+/** The name (`'ENOENT'` …) of a Linux errno number; the table is made at the first failure. */
+function errnoName(n: number): string | undefined {
+  if (errnoNames === undefined) {
+    errnoNames = [];
+    for (const [name, v] of Object.entries(constants.errno)) errnoNames[v] ??= name;
+  }
+  return errnoNames[n];
+}
 const ENOENT = constants.errno.ENOENT;
 const EAGAIN = constants.errno.EAGAIN;
 
@@ -78,7 +87,7 @@ const ERRORS: HostCallError[] = [];
 
 function check(r: number): number {
   if (r >= 0) return r;
-  throw (ERRORS[-r] ??= new HostCallError(ERRNO_NAMES[-r] ?? `errno ${-r}`));
+  throw (ERRORS[-r] ??= new HostCallError(errnoName(-r) ?? `errno ${-r}`));
 }
 
 const S_IFMT = 0o170000;
@@ -126,10 +135,6 @@ export class HostStat {
 
 const statOut = new BigInt64Array(8);
 
-function sleepMs(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
 /**
  * read(2)/pread(2) into `buf[off, off + len)` at `pos` (null: the descriptor's own offset), as a
  * WASI errno on failure; EAGAIN (a non-blocking stdio pipe) waits and tries again.
@@ -148,13 +153,13 @@ function transfer(op: Native['read'], fd: number, buf: Uint8Array, off: number, 
     const r = op(fd, buf, off, len, pos ?? -1);
     if (r >= 0) return r;
     if (r !== -EAGAIN) return fail(errnoOf(r));
-    sleepMs(1);
+    blockingSleep(1_000_000n);
   }
 }
 
 /** The WASI errno of a call's -errno result. */
 function errnoOf(r: number): number {
-  return errnoFromHost({ code: ERRNO_NAMES[-r] });
+  return errnoFromHost({ code: errnoName(-r) });
 }
 
 /** fstat(2) of `fd`. */
